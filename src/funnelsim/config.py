@@ -1,0 +1,19 @@
+"""Where the project's folders are: derived from the package location, and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "PARAMS_DIR", "REPORTS_DIR", "default_run_dir"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PARAMS_DIR = PROJECT_ROOT / "params"
+REPORTS_DIR = Path(os.environ.get("FUNNELSIM_REPORTS", PROJECT_ROOT / "reports"))
+
+
+def default_run_dir(scenario_name: str) -> Path:
+    """``reports/runs/<scenario>-<timestamp>``, a fresh folder for one run."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return REPORTS_DIR / "runs" / f"{scenario_name}-{stamp}"

@@ -1,0 +1,366 @@
+"""Random quantities named in scenario files: how long a handoff takes, how big a deal is.
+
+A scenario file never hard-codes a single number for something that varies from lead to
+lead. It names a distribution instead, for example ``{dist: lognormal, median: 4, sigma: 0.8}``
+for a handoff latency in hours. Each distribution here:
+
+* checks its own parameters when it is built (a negative mean or a sigma of zero is refused
+  with a message saying what is allowed);
+* knows its exact ``mean`` and ``variance``, so tests can compare simulated figures with theory;
+* draws many values at once with ``sample(rng, size)`` from a numpy ``Generator``, always
+  through a standard variate of fixed cost, so two scenarios that differ only in a parameter
+  draw from the random stream in lock-step (common random numbers);
+* can be rescaled with ``scaled(factor)``: scenario files say hours where people think in
+  hours, and the model converts them to its one time unit, days.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Constant",
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Gamma",
+    "Lognormal",
+    "Normal",
+    "Triangular",
+    "Uniform",
+]
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @property
+    def lowest_value(self) -> float:
+        """The smallest value the distribution can produce (-inf when unbounded)."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def variance(self) -> float:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def scaled(self, factor: float) -> "Distribution":
+        raise NotImplementedError
+
+
+class Constant(_Base):
+    """Always the same value: useful to switch randomness off in a what-if."""
+
+    dist: Literal["constant"]
+    value: float
+
+    @property
+    def lowest_value(self) -> float:
+        return self.value
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def variance(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        rng.random(size)  # keep the stream in step with the other distributions
+        return np.full(size, self.value)
+
+    def scaled(self, factor: float) -> "Constant":
+        return Constant(dist="constant", value=self.value * factor)
+
+
+class Exponential(_Base):
+    """Memoryless waiting times: given by their mean."""
+
+    dist: Literal["exponential"]
+    mean_value: float = Field(alias="mean", gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    @property
+    def lowest_value(self) -> float:
+        return 0.0
+
+    @property
+    def mean(self) -> float:
+        return self.mean_value
+
+    @property
+    def variance(self) -> float:
+        return self.mean_value**2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.standard_exponential(size) * self.mean_value
+
+    def scaled(self, factor: float) -> "Exponential":
+        return Exponential(dist="exponential", mean=self.mean_value * factor)
+
+
+class Lognormal(_Base):
+    """Skewed positive quantities (deal sizes, latencies): median and sigma, or mean and cv."""
+
+    dist: Literal["lognormal"]
+    median: float | None = Field(default=None, gt=0)
+    sigma: float | None = Field(default=None, gt=0)
+    mean_value: float | None = Field(default=None, alias="mean", gt=0)
+    cv: float | None = Field(default=None, gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_parametrisation(self) -> "Lognormal":
+        by_median = self.median is not None and self.sigma is not None
+        by_mean = self.mean_value is not None and self.cv is not None
+        given = [k for k in ("median", "sigma", "mean_value", "cv") if getattr(self, k) is not None]
+        if by_median == by_mean or len(given) != 2:
+            raise ValueError("give either 'median' and 'sigma', or 'mean' and 'cv'")
+        return self
+
+    @property
+    def mu(self) -> float:
+        if self.median is not None:
+            return math.log(self.median)
+        return math.log(self.mean_value) - 0.5 * self.log_sigma**2  # type: ignore[arg-type]
+
+    @property
+    def log_sigma(self) -> float:
+        if self.sigma is not None:
+            return self.sigma
+        return math.sqrt(math.log1p(self.cv**2))  # type: ignore[operator]
+
+    @property
+    def lowest_value(self) -> float:
+        return 0.0
+
+    @property
+    def mean(self) -> float:
+        return math.exp(self.mu + 0.5 * self.log_sigma**2)
+
+    @property
+    def variance(self) -> float:
+        s2 = self.log_sigma**2
+        return math.expm1(s2) * math.exp(2 * self.mu + s2)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.exp(self.mu + self.log_sigma * rng.standard_normal(size))
+
+    def scaled(self, factor: float) -> "Lognormal":
+        return Lognormal(dist="lognormal", median=math.exp(self.mu) * factor, sigma=self.log_sigma)
+
+
+class Gamma(_Base):
+    """Positive durations with a tunable spread: shape and scale, or mean and cv."""
+
+    dist: Literal["gamma"]
+    shape: float | None = Field(default=None, gt=0)
+    scale: float | None = Field(default=None, gt=0)
+    mean_value: float | None = Field(default=None, alias="mean", gt=0)
+    cv: float | None = Field(default=None, gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_parametrisation(self) -> "Gamma":
+        by_shape = self.shape is not None and self.scale is not None
+        by_mean = self.mean_value is not None and self.cv is not None
+        given = [k for k in ("shape", "scale", "mean_value", "cv") if getattr(self, k) is not None]
+        if by_shape == by_mean or len(given) != 2:
+            raise ValueError("give either 'shape' and 'scale', or 'mean' and 'cv'")
+        return self
+
+    @property
+    def k(self) -> float:
+        return self.shape if self.shape is not None else 1.0 / self.cv**2  # type: ignore[operator]
+
+    @property
+    def theta(self) -> float:
+        return self.scale if self.scale is not None else self.mean_value / self.k  # type: ignore[operator]
+
+    @property
+    def lowest_value(self) -> float:
+        return 0.0
+
+    @property
+    def mean(self) -> float:
+        return self.k * self.theta
+
+    @property
+    def variance(self) -> float:
+        return self.k * self.theta**2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.standard_gamma(self.k, size) * self.theta
+
+    def scaled(self, factor: float) -> "Gamma":
+        return Gamma(dist="gamma", shape=self.k, scale=self.theta * factor)
+
+
+class Uniform(_Base):
+    """Any value between low and high equally likely."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if not self.low < self.high:
+            raise ValueError(f"'low' ({self.low}) must be below 'high' ({self.high})")
+        return self
+
+    @property
+    def lowest_value(self) -> float:
+        return self.low
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.low + (self.high - self.low) * rng.random(size)
+
+    def scaled(self, factor: float) -> "Uniform":
+        return Uniform(dist="uniform", low=self.low * factor, high=self.high * factor)
+
+
+class Triangular(_Base):
+    """A quick expert estimate: lowest, most likely and highest value."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("need low <= mode <= high and low < high")
+        return self
+
+    @property
+    def lowest_value(self) -> float:
+        return self.low
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    @property
+    def variance(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        # Inverse CDF of one uniform per value, so the stream advances by exactly `size`.
+        a, c, b = self.low, self.mode, self.high
+        u = rng.random(size)
+        split = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < split, left, right)
+
+    def scaled(self, factor: float) -> "Triangular":
+        return Triangular(
+            dist="triangular", low=self.low * factor, mode=self.mode * factor, high=self.high * factor
+        )
+
+
+class Normal(_Base):
+    """Symmetric scores around a mean: used for lead quality, never for durations."""
+
+    dist: Literal["normal"]
+    mean_value: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    @property
+    def lowest_value(self) -> float:
+        return -math.inf
+
+    @property
+    def mean(self) -> float:
+        return self.mean_value
+
+    @property
+    def variance(self) -> float:
+        return self.sd**2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.mean_value + self.sd * rng.standard_normal(size)
+
+    def scaled(self, factor: float) -> "Normal":
+        return Normal(dist="normal", mean=self.mean_value * factor, sd=self.sd * abs(factor))
+
+
+class Empirical(_Base):
+    """Observed values resampled as they are (optionally weighted), e.g. from a CRM export."""
+
+    dist: Literal["empirical"]
+    values: list[float] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> "Empirical":
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"'weights' has {len(self.weights)} entries but 'values' has {len(self.values)}"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("'weights' must be non-negative with a positive sum")
+        return self
+
+    @property
+    def _probabilities(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
+        return w / w.sum()
+
+    @property
+    def lowest_value(self) -> float:
+        return min(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self._probabilities, self.values))
+
+    @property
+    def variance(self) -> float:
+        v = np.asarray(self.values, float)
+        return float(np.dot(self._probabilities, (v - self.mean) ** 2))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        cumulative = np.cumsum(self._probabilities)
+        index = np.searchsorted(cumulative, rng.random(size) * cumulative[-1], side="right")
+        return np.asarray(self.values, float)[np.minimum(index, len(self.values) - 1)]
+
+    def scaled(self, factor: float) -> "Empirical":
+        return Empirical(
+            dist="empirical", values=[v * factor for v in self.values], weights=self.weights
+        )
+
+
+Distribution = Annotated[
+    Union[Constant, Exponential, Lognormal, Gamma, Uniform, Triangular, Normal, Empirical],
+    Field(discriminator="dist"),
+]
+"""Any distribution, chosen in YAML by its ``dist`` name."""

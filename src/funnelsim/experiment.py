@@ -1,0 +1,134 @@
+"""Replications: running a scenario many times with controlled luck, and summarising it.
+
+One simulated run is one possible 18 months; a decision needs many. ``run_scenario`` runs
+``replications`` independent runs whose seeds are spawned from one root seed with numpy's
+``SeedSequence``. Replication *i* of two scenarios run with the same root seed gets the same
+random streams (common random numbers), so comparing scenarios replication by replication
+isolates the effect of the levers from the luck of the draw.
+
+``run_replication(scenario, seed)`` is a pure function of its arguments and can be pickled to
+any executor: the same scenario and seed give identical tables wherever they run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.weightstats import DescrStatsW
+
+from funnelsim.kpis import replication_kpis
+from funnelsim.model import simulate
+from funnelsim.params import Scenario
+from funnelsim.records import REPLICATION_COLUMNS
+
+__all__ = ["Replication", "ScenarioRun", "run_replication", "run_scenario", "summarise"]
+
+
+def _seed_label(seed: np.random.SeedSequence) -> str:
+    return "/".join(str(k) for k in seed.spawn_key) or "root"
+
+
+@dataclass
+class Replication:
+    """One run: the leads and daily tables, its KPIs, and where its randomness came from."""
+
+    replication: int
+    seed: int
+    spawn_key: str
+    leads: pd.DataFrame
+    daily: pd.DataFrame
+    kpis: dict[str, float]
+    seconds: float
+
+
+def run_replication(
+    scenario: Scenario, seed: int | np.random.SeedSequence, replication: int = 0
+) -> Replication:
+    """Simulate ``scenario`` once; ``seed`` is a root seed or a spawned ``SeedSequence``."""
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    started = time.perf_counter()
+    output = simulate(scenario, sequence)
+    kpis = replication_kpis(output.leads, output.daily, scenario)
+    seconds = time.perf_counter() - started
+    for table in (output.leads, output.daily):
+        table.insert(0, "replication", replication)
+    return Replication(
+        replication=replication,
+        seed=int(sequence.entropy),
+        spawn_key=_seed_label(sequence),
+        leads=output.leads,
+        daily=output.daily,
+        kpis=kpis,
+        seconds=seconds,
+    )
+
+
+@dataclass
+class ScenarioRun:
+    """All replications of one scenario, as tidy tables."""
+
+    scenario: Scenario
+    seed: int
+    leads: pd.DataFrame
+    daily: pd.DataFrame
+    replications: pd.DataFrame
+    seconds: list[float] = field(default_factory=list)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        return summarise(self.replications, confidence)
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """The spawned seed of each replication: the same for every scenario run with ``seed``."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def run_scenario(scenario: Scenario, replications: int, seed: int) -> ScenarioRun:
+    """Run ``replications`` replications of ``scenario`` serially with seeds spawned from ``seed``."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    runs = [
+        run_replication(scenario, child, i)
+        for i, child in enumerate(replication_seeds(seed, replications))
+    ]
+    rows = [
+        {
+            "scenario": scenario.name,
+            "replication": r.replication,
+            "seed": r.seed,
+            "spawn_key": r.spawn_key,
+            **r.kpis,
+        }
+        for r in runs
+    ]
+    return ScenarioRun(
+        scenario=scenario,
+        seed=seed,
+        leads=pd.concat([r.leads for r in runs], ignore_index=True),
+        daily=pd.concat([r.daily for r in runs], ignore_index=True),
+        replications=pd.DataFrame(rows),
+        seconds=[r.seconds for r in runs],
+    )
+
+
+def summarise(replications: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based confidence interval of every KPI across replications."""
+    rows = []
+    for kpi, (_, unit, _) in REPLICATION_COLUMNS.items():
+        if kpi == "replication" or kpi not in replications:
+            continue
+        values = replications[kpi].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) == 0:
+            mean = low = high = float("nan")
+        elif len(values) == 1 or np.ptp(values) == 0:
+            mean = low = high = float(values.mean())
+        else:
+            stats = DescrStatsW(values)
+            mean = float(stats.mean)
+            low, high = (float(v) for v in stats.tconfint_mean(alpha=1 - confidence))
+        rows.append({"kpi": kpi, "unit": unit, "mean": mean, "ci_low": low, "ci_high": high, "n": len(values)})
+    return pd.DataFrame(rows)

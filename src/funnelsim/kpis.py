@@ -1,0 +1,93 @@
+"""The KPIs both teams report, computed from one replication's leads and daily tables.
+
+Counts are of first-time events that happen after the warm-up (the model's first weeks, while
+the pipeline fills, are simulated but not reported). Rates divide counts from the same window:
+for example the lead-to-customer rate is wins after warm-up over leads after warm-up. The data
+dictionary in ``records.REPLICATION_COLUMNS`` defines each KPI and its unit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnelsim.model.context import DAYS_PER_MONTH
+from funnelsim.params import Scenario
+
+__all__ = ["replication_kpis"]
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator > 0 else float("nan")
+
+
+def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """One replication's KPIs over the window from the end of warm-up to the horizon."""
+    start = scenario.simulation.warmup_days
+    horizon = scenario.simulation.horizon_days
+    months = (horizon - start) / DAYS_PER_MONTH
+
+    def after_warmup(column: str) -> np.ndarray:
+        values = leads[column].to_numpy()
+        return (values >= start) & (values < horizon)
+
+    won = (leads["status"] == "won").to_numpy()
+    lost = (leads["status"] == "lost").to_numpy()
+    closed = after_warmup("closed_at")
+    new_leads = after_warmup("created_at")
+    accepted = after_warmup("sal_at")
+    wins = int(np.count_nonzero(closed & won))
+    losses = int(np.count_nonzero(closed & lost))
+    won_now = leads[closed & won]
+
+    deadline = leads["sla_deadline_at"].to_numpy()
+    sla_due = (deadline >= start) & leads["sla_breached"].notna().to_numpy()
+    breached = leads["sla_breached"].fillna(False).to_numpy(dtype=bool)
+
+    marketing_spend = float(leads.loc[new_leads, "acquisition_cost"].sum())
+    sales_cost = months * (
+        scenario.sdr_team.reps * scenario.sdr_team.cost_per_rep_month
+        + scenario.opportunity.ae_team.reps * scenario.opportunity.ae_team.cost_per_rep_month
+    )
+
+    window = daily[daily["day"] >= int(np.ceil(start))]
+    churned = int(window["churned"].sum())
+    customer_months = float(window["customers"].sum()) / DAYS_PER_MONTH
+    monthly_churn = _ratio(churned, customer_months)
+    margin = scenario.customers.gross_margin
+    mean_amount = float(won_now["amount"].mean()) if wins else float("nan")
+    if scenario.customers.revenue_model == "recurring":
+        clv = _ratio(mean_amount / 12 * margin, monthly_churn) if churned else float("nan")
+    else:
+        clv = mean_amount * margin
+
+    ae_slots = scenario.opportunity.ae_team.reps * scenario.opportunity.ae_team.deals_per_rep
+    touched = after_warmup("first_touch_at")
+    return {
+        "leads": int(np.count_nonzero(new_leads)),
+        "mqls": int(np.count_nonzero(after_warmup("mql_at"))),
+        "sals": int(np.count_nonzero(accepted)),
+        "sqls": int(np.count_nonzero(after_warmup("sql_at"))),
+        "opportunities": int(np.count_nonzero(after_warmup("opportunity_at"))),
+        "wins": wins,
+        "win_rate": _ratio(wins, wins + losses),
+        "lead_to_customer_rate": _ratio(wins, np.count_nonzero(new_leads)),
+        "median_speed_to_lead_hours": float(np.median(leads.loc[touched, "speed_to_lead_hours"]))
+        if touched.any()
+        else float("nan"),
+        "share_never_followed_up": _ratio(
+            np.count_nonzero(accepted & (leads["status"] == "never_followed_up").to_numpy()),
+            np.count_nonzero(accepted),
+        ),
+        "sla_breach_rate": _ratio(np.count_nonzero(sla_due & breached), np.count_nonzero(sla_due)),
+        "sales_cycle_days": float((won_now["closed_at"] - won_now["sql_at"]).mean()) if wins else float("nan"),
+        "bookings": float(won_now["amount"].sum()),
+        "revenue": float(window["revenue"].sum()),
+        "marketing_spend": marketing_spend,
+        "cpl": _ratio(marketing_spend, np.count_nonzero(new_leads)),
+        "cac": _ratio(marketing_spend + sales_cost, wins),
+        "monthly_churn": monthly_churn,
+        "clv": clv,
+        "sdr_utilisation": _ratio(window["sdr_busy_hours"].sum(), window["sdr_available_hours"].sum()),
+        "ae_utilisation": _ratio(window["open_opportunities"].mean(), ae_slots),
+    }

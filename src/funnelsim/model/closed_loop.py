@@ -1,0 +1,59 @@
+"""Closed-loop reporting: marketing learns from what sales did with its leads.
+
+With the closed loop on, the two teams meet at a fixed cadence (the seeds: at least every six
+weeks). At each meeting, if enough lead outcomes came back since the last one, marketing
+(1) scores better: the noise of its lead score shrinks by a fraction, down to a floor; and
+(2) moves budget toward the channels that produce the most sales-qualified leads per unit of
+spend, within bounds, keeping the total marketing budget the same. With the loop off, no
+meeting happens and nothing is learned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funnelsim.model.context import Funnel
+
+__all__ = ["hold_meeting"]
+
+
+def hold_meeting(funnel: Funnel) -> None:
+    loop = funnel.scenario.closed_loop
+    if funnel.new_outcomes < loop.min_outcomes:
+        return
+    funnel.new_outcomes = 0
+    funnel.score_noise_sd = max(
+        loop.noise_floor, funnel.score_noise_sd * (1.0 - loop.noise_reduction_per_meeting)
+    )
+    _shift_budget(funnel)
+
+
+def _shift_budget(funnel: Funnel) -> None:
+    loop = funnel.scenario.closed_loop
+    rec = funnel.records
+    n = rec.size
+    now = funnel.env.now
+    channel_code = rec.channel_code[:n]
+    qualified = rec.sql_at[:n] <= now
+    channels = funnel.scenario.channels
+    names = [name for name, ch in channels.items() if ch.leads_per_week > 0]
+    if len(names) < 2 or loop.budget_shift_strength == 0:
+        return
+    codes = [funnel.channels.index(name) for name in names]
+    leads = np.array([np.count_nonzero(channel_code == c) for c in codes], float)
+    sqls = np.array([np.count_nonzero(qualified & (channel_code == c)) for c in codes], float)
+    cost = np.array([max(channels[name].cost_per_lead, 1e-9) for name in names])
+    # SQLs per unit of spend, with one pseudo-observation each way so small channels stay finite.
+    efficiency = (sqls + 1.0) / (leads + 2.0) / cost
+    base_spend = np.array([channels[name].leads_per_week for name in names]) * cost
+    weights = np.array([funnel.budget_weight[name] for name in names])
+    mean_efficiency = np.dot(base_spend * weights, efficiency) / np.dot(base_spend, weights)
+    weights = weights * (efficiency / mean_efficiency) ** loop.budget_shift_strength
+    for _ in range(20):  # keep total spend constant within the weight bounds
+        weights *= base_spend.sum() / np.dot(base_spend, weights)
+        clipped = np.clip(weights, loop.min_budget_weight, loop.max_budget_weight)
+        if np.allclose(clipped, weights):
+            break
+        weights = clipped
+    for name, w in zip(names, weights):
+        funnel.budget_weight[name] = float(w)

@@ -1,0 +1,114 @@
+"""The shared state of one simulated company: its clock, its teams and what it has learned.
+
+Every lead's journey reads from and writes to one ``Funnel``: the SimPy environment (the
+clock), the SDR team and the account executives' deal slots (the shared, limited resources
+that make leads wait), the lead records, the current quality of marketing's scoring and the
+current budget split across channels (both change only through the closed loop). Parameters
+are converted once, here, into the plain numbers the hot path uses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from funnelsim.model.odds import DecayCurve, logit
+from funnelsim.model.randomness import PassDrawSupply
+from funnelsim.params import HOURS, Scenario
+from funnelsim.records import STATUSES, LeadRecords
+
+__all__ = ["Funnel", "STATUS"]
+
+STATUS = {name: code for code, name in enumerate(STATUSES)}
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class Funnel:
+    """One replication's world: clock, teams, records and learning state."""
+
+    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence):
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.horizon = scenario.simulation.horizon_days
+        self.channels = list(scenario.channels)
+        expected = sum(c.leads_per_week for c in scenario.channels.values()) / 7 * self.horizon
+        self.records = LeadRecords(self.channels, capacity=int(expected * 1.3) + 64)
+
+        # Teams: SDRs take attempts in order of priority; AEs hold a deal slot per open deal.
+        self.sdrs = simpy.PriorityResource(self.env, capacity=scenario.sdr_team.reps)
+        ae = scenario.opportunity.ae_team
+        self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
+
+        # First passes draw per channel (see marketing); re-engagements share one supply.
+        self.reentry_draws = PassDrawSupply(scenario, seed, "reentry")
+
+        # What the closed loop can change.
+        self.score_noise_sd = scenario.scoring.noise_sd
+        self.budget_weight = {name: 1.0 for name in self.channels}
+
+        # Hot-path constants, converted once.
+        fu = scenario.follow_up
+        self.mql_threshold = scenario.scoring.mql_threshold
+        self.sales_threshold = scenario.sales_acceptance.threshold
+        self.reengage_probability = scenario.nurture.reengage_probability
+        self.max_cycles = scenario.nurture.max_cycles
+        self.sla_days = scenario.handoff.sla_days
+        self.follow_up_rate = fu.follow_up_rate
+        self.max_attempts = fu.max_attempts
+        self.priority_routing = fu.priority_routing
+        self.contact_logit = logit(fu.contact_probability)
+        self.contact_decay = DecayCurve(fu.contact_decay)
+        self.qualification_decay = DecayCurve(fu.qualification_decay)
+        q = scenario.qualification
+        self.qualify_logit = logit(q.probability_at_quality_50)
+        self.qualify_quality_log_or = math.log(q.quality_odds_ratio_per_10_points)
+        opp = scenario.opportunity
+        alignment = (opp.message_consistency - 1.0) * math.log(opp.message_consistency_odds_ratio) + (
+            opp.content_coverage - 1.0
+        ) * math.log(opp.content_coverage_odds_ratio)
+        self.stage_logits = [
+            logit(stage.pass_probability) + alignment for _, stage in opp.stages.in_order()
+        ]
+        self.stage_quality_log_or = math.log(opp.quality_odds_ratio_per_10_points)
+        monthly_churn = scenario.customers.monthly_churn
+        self.churn_hazard_per_day = (
+            math.inf if monthly_churn >= 1 else -math.log1p(-monthly_churn) / DAYS_PER_MONTH
+        )
+
+        # Business hours as (weekday -> open, close) in days, or None for always open.
+        bh = scenario.sdr_team.business_hours
+        self.open_days = set(bh.weekday_numbers) if bh else None
+        self.open_at = bh.open_hour * HOURS if bh else 0.0
+        self.close_at = bh.close_hour * HOURS if bh else 1.0
+
+        # Monitors (per day) the model updates as it runs.
+        days = int(math.ceil(self.horizon)) + 1
+        self.sdr_busy_days = np.zeros(days)
+        self.sdr_available_days = self._sdr_available_per_day(days)
+        self.new_outcomes = 0
+
+    def _sdr_available_per_day(self, days: int) -> np.ndarray:
+        reps = self.scenario.sdr_team.reps
+        if self.open_days is None:
+            return np.full(days, float(reps))
+        weekdays = np.arange(days) % 7
+        is_open = np.isin(weekdays, list(self.open_days))
+        return np.where(is_open, reps * (self.close_at - self.open_at), 0.0)
+
+    def next_opening(self, t: float) -> float:
+        """The earliest time at or after ``t`` when SDRs are at work."""
+        if self.open_days is None:
+            return t
+        day = math.floor(t)
+        for offset in range(8):
+            d = day + offset
+            if d % 7 in self.open_days:
+                start, end = d + self.open_at, d + self.close_at
+                if t < end:
+                    return max(t, start)
+        raise AssertionError("unreachable: at least one working day per week")
+
+    def is_open(self, t: float) -> bool:
+        return self.next_opening(t) == t

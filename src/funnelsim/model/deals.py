@@ -1,0 +1,46 @@
+"""Account executives turn sales-qualified leads into won or lost deals, and customers.
+
+An SQL waits for an account executive with room (each AE carries a limited number of open
+deals). The deal then moves through value demonstration, objection handling and negotiation
+and close; each stage takes time and may be lost. The chance of passing a stage rises with the
+lead's quality and with two alignment levers: how consistent the message is between marketing
+and sales, and how much of the sales stages are covered by usable content. A won deal becomes a
+customer, who stays until they churn at a constant monthly hazard (the retention lever).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+from funnelsim.model.context import STATUS, Funnel
+from funnelsim.model.odds import logistic
+from funnelsim.model.randomness import PassDraws
+
+__all__ = ["work_deal"]
+
+
+def work_deal(funnel: Funnel, lead: int, draws: PassDraws) -> Generator:
+    """From SQL to a closed deal, holding one AE deal slot while the deal is open."""
+    env, rec = funnel.env, funnel.records
+    rec.status_code[lead] = STATUS["awaiting_ae"]
+    quality_shift = funnel.stage_quality_log_or * (rec.quality[lead] - 50.0) / 10.0
+    with funnel.deal_slots.request() as slot:
+        yield slot
+        rec.opportunity_at[lead] = env.now
+        rec.amount[lead] = rec.deal_size[lead]
+        rec.status_code[lead] = STATUS["opportunity"]
+        stage_entered = (None, rec.objection_handling_at, rec.negotiation_at)
+        for i, base_logit in enumerate(funnel.stage_logits):
+            if stage_entered[i] is not None:
+                stage_entered[i][lead] = env.now
+            yield env.timeout(draws.stage_duration[i])
+            if draws.stage_pass[i] >= logistic(base_logit + quality_shift):
+                rec.closed_at[lead] = env.now
+                rec.status_code[lead] = STATUS["lost"]
+                return
+        rec.closed_at[lead] = env.now
+        rec.status_code[lead] = STATUS["won"]
+        lifetime = -math.log(draws.churn) / funnel.churn_hazard_per_day if draws.churn > 0 else math.inf
+        if funnel.scenario.customers.revenue_model == "recurring" and env.now + lifetime <= funnel.horizon:
+            rec.churned_at[lead] = env.now + lifetime

@@ -1,0 +1,73 @@
+"""One lead's pass through the funnel, from MQL to a deal or back to nurture.
+
+A pass starts when a lead becomes an MQL (on its first inquiry or after re-engaging from
+nurture). Marketing hands it to sales; sales accepts it if it meets sales' own bar; a rep
+works it if sales follows up at all; a contacted lead may qualify and become a deal. Leads
+that are rejected, never reached or not qualified go back to nurture, where they may
+re-engage later as the same lead, up to a limit. A stage timestamp records the *first* time
+the lead reached that stage, as a CRM does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+
+from funnelsim.model.context import STATUS, Funnel
+from funnelsim.model.deals import work_deal
+from funnelsim.model.randomness import PassDraws
+from funnelsim.model.sales import hand_off, work_lead
+
+__all__ = ["begin_pass", "send_to_nurture"]
+
+
+def begin_pass(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> Generator:
+    """An MQL's pass, started at the moment it became an MQL."""
+    env, rec = funnel.env, funnel.records
+    mql_time = env.now
+    rec.status_code[lead] = STATUS["handoff"]
+    if math.isnan(rec.mql_at[lead]):
+        rec.mql_at[lead] = mql_time
+
+    yield from hand_off(funnel, draws)
+    handed = env.now
+    if math.isnan(rec.handed_off_at[lead]):
+        rec.handed_off_at[lead] = handed
+
+    if rec.score[lead] < funnel.sales_threshold:
+        rec.rejections[lead] += 1
+        send_to_nurture(funnel, lead, draws, cycle)
+        return
+    if math.isnan(rec.sal_at[lead]):
+        rec.sal_at[lead] = handed
+        rec.sla_deadline_at[lead] = mql_time + funnel.sla_days
+    rec.status_code[lead] = STATUS["follow_up"]
+    if draws.follow_up >= funnel.follow_up_rate:
+        rec.status_code[lead] = STATUS["never_followed_up"]
+        return
+
+    # The lead's age counts from its latest inquiry, which is when this pass made it an MQL.
+    qualified = yield from work_lead(funnel, lead, draws, mql_time, handed)
+    if qualified:
+        yield from work_deal(funnel, lead, draws)
+    else:
+        send_to_nurture(funnel, lead, draws, cycle)
+
+
+def send_to_nurture(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> None:
+    """Park a lead in nurture; it may re-engage after a delay and start a new pass."""
+    funnel.records.status_code[lead] = STATUS["nurture"]
+    if cycle < funnel.max_cycles and draws.reengage < funnel.reengage_probability:
+        funnel.env.process(_reengage(funnel, lead, draws.reengage_delay, cycle + 1))
+
+
+def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator:
+    env, rec = funnel.env, funnel.records
+    yield env.timeout(delay)
+    draws = funnel.reentry_draws.take(1).row(0)
+    rec.nurture_cycles[lead] = cycle
+    rec.score[lead] = rec.quality[lead] + funnel.score_noise_sd * draws.score_noise
+    if rec.score[lead] >= funnel.mql_threshold:
+        yield from begin_pass(funnel, lead, draws, cycle)
+    else:
+        send_to_nurture(funnel, lead, draws, cycle)

@@ -1,0 +1,93 @@
+"""Writing a run to disk and printing its KPI table.
+
+A run folder holds ``leads.parquet``, ``daily.parquet`` and ``replications.parquet`` (the tidy
+tables), and ``manifest.json``: the fully resolved parameters, the seed, the package and
+library versions, and the timings, which is everything needed to reproduce the tables.
+Files are written under a temporary name and renamed, so a folder never holds half a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from funnelsim.experiment import ScenarioRun
+
+__all__ = ["write_run", "format_summary", "read_run"]
+
+_TABLES = ("leads", "daily", "replications")
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_suffix(".parquet.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def write_run(result: ScenarioRun, folder: Path, source: str, overrides: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in _TABLES:
+        _atomic_parquet(getattr(result, name), folder / f"{name}.parquet")
+    manifest = {
+        "scenario": result.scenario.name,
+        "source_file": source,
+        "overrides": overrides,
+        "seed": result.seed,
+        "replications": len(result.replications),
+        "spawn_keys": result.replications["spawn_key"].tolist(),
+        "parameters": result.scenario.model_dump(mode="json", by_alias=True),
+        "versions": {
+            "funnelsim": version("funnelsim"),
+            "python": platform.python_version(),
+            **{lib: version(lib) for lib in ("simpy", "numpy", "pandas", "statsmodels")},
+        },
+        "timings_seconds": {
+            "per_replication": [round(s, 4) for s in result.seconds],
+            "total": round(float(np.sum(result.seconds)), 4),
+        },
+    }
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, folder / "manifest.json")
+
+
+def read_run(folder: str | Path) -> dict[str, object]:
+    """The tables and manifest of a run folder."""
+    folder = Path(folder)
+    out: dict[str, object] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _TABLES}
+    out["manifest"] = json.loads((folder / "manifest.json").read_text())
+    return out
+
+
+def _fmt(value: float) -> str:
+    if not np.isfinite(value):
+        return "-"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def format_summary(result: ScenarioRun) -> str:
+    """The KPI table: mean and 95% confidence interval across replications."""
+    table = result.summary()
+    n = len(result.replications)
+    warmup = result.scenario.simulation.warmup_days
+    horizon = result.scenario.simulation.horizon_days
+    lines = [
+        f"Scenario '{result.scenario.name}': {n} replications, seed {result.seed}, "
+        f"KPIs over days {warmup:g}-{horizon:g}",
+        f"{'KPI':<28}{'unit':<18}{'mean':>14}{'95% CI':>28}",
+    ]
+    for row in table.itertuples():
+        ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
+        lines.append(f"{row.kpi:<28}{row.unit:<18}{_fmt(row.mean):>14}{ci:>28}")
+    return "\n".join(lines)

@@ -1,0 +1,517 @@
+"""Scenario parameters: one YAML file describes one company's funnel and its alignment levers.
+
+A scenario file says how many leads each channel brings, how good they are, how marketing
+scores them, how fast they reach sales, how many reps work them and how, how deals progress,
+and how long customers stay. ``params/baseline.yaml`` is the complete, commented default;
+other files start with ``extends: ../baseline.yaml`` and change only what differs.
+
+Everything is checked once, strictly, before anything runs. A mistake is reported as
+``FILE: key.path: value: what is allowed`` and nothing is simulated. ``--set key.path=value``
+on the command line overrides any value and is checked the same way.
+
+The model's one time unit is the day. Fields where people think in hours or minutes say so
+in their name (``latency_hours``, ``work_minutes``) and are converted by the properties
+ending in ``_days``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from funnelsim.distributions import Distribution
+
+__all__ = [
+    "Scenario",
+    "ParameterError",
+    "load_scenario",
+    "scenario_from_dict",
+    "parse_override",
+]
+
+HOURS = 1 / 24
+MINUTES = 1 / (24 * 60)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Count = Annotated[int, Field(ge=1)]
+
+
+class ParameterError(Exception):
+    """A scenario could not be loaded; ``lines`` holds one ``FILE: key: value: allowed`` each."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _non_negative(dist: Any, field: str) -> Any:
+    if dist.lowest_value < 0:
+        raise ValueError(f"a {field} cannot be negative: use a distribution with values >= 0")
+    return dist
+
+
+# --- the decay of lead response ------------------------------------------------------------
+
+
+class ResponseDecay(_Section):
+    """How the odds of success fall as a lead waits: an odds multiplier at listed ages.
+
+    Between two listed ages the multiplier changes geometrically (linear in its logarithm);
+    after the last age it stays at the last value.
+    """
+
+    age_hours: list[NonNegative] = Field(min_length=1)
+    odds_multiplier: list[Positive] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ResponseDecay":
+        if len(self.age_hours) != len(self.odds_multiplier):
+            raise ValueError(
+                f"'age_hours' has {len(self.age_hours)} entries but 'odds_multiplier' "
+                f"has {len(self.odds_multiplier)}: give one multiplier per age"
+            )
+        if self.age_hours[0] != 0:
+            raise ValueError("'age_hours' must start at 0")
+        if any(b <= a for a, b in zip(self.age_hours, self.age_hours[1:])):
+            raise ValueError("'age_hours' must be strictly increasing")
+        return self
+
+    @property
+    def age_days(self) -> list[float]:
+        return [a * HOURS for a in self.age_hours]
+
+    @property
+    def log_multiplier(self) -> list[float]:
+        return [math.log(m) for m in self.odds_multiplier]
+
+
+NO_DECAY = ResponseDecay(age_hours=[0.0], odds_multiplier=[1.0])
+
+
+# --- sections of a scenario ----------------------------------------------------------------
+
+
+class Simulation(_Section):
+    """How long to simulate and how much of the start to leave out of the KPIs."""
+
+    horizon_days: Positive
+    warmup_days: NonNegative = 0.0
+    start_month: Annotated[int, Field(ge=1, le=12)] = 1
+
+
+class Channel(_Section):
+    """One source of leads: its volume, cost, lead quality and deal size."""
+
+    leads_per_week: NonNegative
+    cost_per_lead: NonNegative
+    quality: Distribution
+    deal_size: Distribution
+
+    @field_validator("deal_size")
+    @classmethod
+    def _deal_size_positive(cls, v: Any) -> Any:
+        return _non_negative(v, "deal size")
+
+
+class Seasonality(_Section):
+    """Multipliers on every channel's rate by hour of day (0..23), weekday (Mon..Sun) and month."""
+
+    hour: list[NonNegative] = Field(default=[1.0] * 24, min_length=24, max_length=24)
+    weekday: list[NonNegative] = Field(default=[1.0] * 7, min_length=7, max_length=7)
+    month: list[NonNegative] = Field(default=[1.0] * 12, min_length=12, max_length=12)
+
+    @model_validator(mode="after")
+    def _some_positive(self) -> "Seasonality":
+        if sum(self.hour) <= 0 or sum(self.weekday) <= 0 or sum(self.month) <= 0:
+            raise ValueError("multipliers cannot all be zero")
+        return self
+
+
+class Scoring(_Section):
+    """Marketing's lead score: the lead's true quality plus noise; MQL at the threshold."""
+
+    noise_sd: NonNegative
+    mql_threshold: float
+
+
+class Nurture(_Section):
+    """Leads not ready for sales may re-engage later as the same lead."""
+
+    reengage_probability: Probability
+    reengage_delay_days: Distribution
+    max_cycles: Annotated[int, Field(ge=0)]
+
+    @field_validator("reengage_delay_days")
+    @classmethod
+    def _delay(cls, v: Any) -> Any:
+        return _non_negative(v, "delay")
+
+
+class Handoff(_Section):
+    """How MQLs reach sales: continuously after a latency, or in batches at a fixed hour."""
+
+    mode: Literal["continuous", "batch"]
+    latency_hours: Distribution | None = None
+    batch_every_days: Positive | None = None
+    batch_at_hour: Annotated[float, Field(ge=0, lt=24)] | None = None
+    sla_first_touch_hours: Positive
+
+    @field_validator("latency_hours")
+    @classmethod
+    def _latency(cls, v: Any) -> Any:
+        return v if v is None else _non_negative(v, "latency")
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> "Handoff":
+        if self.mode == "continuous" and self.latency_hours is None:
+            raise ValueError("mode 'continuous' needs 'latency_hours'")
+        if self.mode == "batch" and (self.batch_every_days is None or self.batch_at_hour is None):
+            raise ValueError("mode 'batch' needs 'batch_every_days' and 'batch_at_hour'")
+        return self
+
+    @property
+    def latency_days(self) -> Any:
+        return self.latency_hours.scaled(HOURS) if self.latency_hours is not None else None
+
+    @property
+    def sla_days(self) -> float:
+        return self.sla_first_touch_hours * HOURS
+
+
+class SalesAcceptance(_Section):
+    """Sales' own bar on marketing's score: above marketing's threshold means a definition gap."""
+
+    threshold: float
+
+
+class BusinessHours(_Section):
+    """When reps work: opening and closing hour and the working days."""
+
+    open_hour: Annotated[float, Field(ge=0, lt=24)]
+    close_hour: Annotated[float, Field(gt=0, le=24)]
+    working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> "BusinessHours":
+        if self.close_hour <= self.open_hour:
+            raise ValueError(
+                f"'close_hour' ({self.close_hour}) must be after 'open_hour' ({self.open_hour})"
+            )
+        if len(set(self.working_days)) != len(self.working_days):
+            raise ValueError("'working_days' lists a day twice")
+        return self
+
+    @property
+    def weekday_numbers(self) -> list[int]:
+        return sorted(WEEKDAYS.index(d) for d in self.working_days)
+
+
+class SdrTeam(_Section):
+    """The sales development reps who make first contact."""
+
+    reps: Count
+    cost_per_rep_month: NonNegative = 0.0
+    business_hours: BusinessHours | None = None
+
+
+class FollowUp(_Section):
+    """Whether and how sales works an accepted lead: share worked, attempts, spacing, work."""
+
+    follow_up_rate: Probability
+    max_attempts: Count
+    attempt_spacing_hours: Distribution
+    work_minutes: Distribution
+    priority_routing: bool = False
+    contact_probability: Probability
+    contact_decay: ResponseDecay = NO_DECAY
+    qualification_decay: ResponseDecay = NO_DECAY
+
+    @field_validator("attempt_spacing_hours", "work_minutes")
+    @classmethod
+    def _durations(cls, v: Any) -> Any:
+        return _non_negative(v, "duration")
+
+    @property
+    def attempt_spacing_days(self) -> Any:
+        return self.attempt_spacing_hours.scaled(HOURS)
+
+    @property
+    def work_days(self) -> Any:
+        return self.work_minutes.scaled(MINUTES)
+
+
+class Qualification(_Section):
+    """The chance a contacted lead is sales-qualified, rising with its quality."""
+
+    probability_at_quality_50: Probability
+    quality_odds_ratio_per_10_points: Positive
+
+
+class Stage(_Section):
+    """One opportunity stage: how long it takes and the chance of passing it."""
+
+    duration_days: Distribution
+    pass_probability: Probability
+
+    @field_validator("duration_days")
+    @classmethod
+    def _duration(cls, v: Any) -> Any:
+        return _non_negative(v, "duration")
+
+
+class Stages(_Section):
+    """The opportunity stages, in order."""
+
+    value_demonstration: Stage
+    objection_handling: Stage
+    negotiation_close: Stage
+
+    def in_order(self) -> list[tuple[str, Stage]]:
+        return [(name, getattr(self, name)) for name in STAGE_NAMES]
+
+
+STAGE_NAMES = ("value_demonstration", "objection_handling", "negotiation_close")
+
+
+class AeTeam(_Section):
+    """Account executives: each carries a limited number of open deals at once."""
+
+    reps: Count
+    deals_per_rep: Count
+    cost_per_rep_month: NonNegative = 0.0
+
+
+class Opportunity(_Section):
+    """Deals in the sales process; two alignment levers act on every stage's odds."""
+
+    ae_team: AeTeam
+    stages: Stages
+    quality_odds_ratio_per_10_points: Positive
+    message_consistency: Probability
+    message_consistency_odds_ratio: Positive
+    content_coverage: Probability
+    content_coverage_odds_ratio: Positive
+
+
+class Customers(_Section):
+    """After the sale: recurring or one-off revenue, and how often customers leave."""
+
+    revenue_model: Literal["recurring", "one_off"]
+    monthly_churn: Probability
+    gross_margin: Probability
+
+
+class ClosedLoop(_Section):
+    """Marketing learning from sales outcomes at a meeting cadence (off: nothing is learned)."""
+
+    enabled: bool
+    meeting_every_days: Positive
+    min_outcomes: Annotated[int, Field(ge=0)]
+    noise_reduction_per_meeting: Probability
+    noise_floor: NonNegative
+    budget_shift_strength: NonNegative
+    min_budget_weight: Positive
+    max_budget_weight: Positive
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "ClosedLoop":
+        if not self.min_budget_weight <= 1 <= self.max_budget_weight:
+            raise ValueError("need min_budget_weight <= 1 <= max_budget_weight")
+        return self
+
+
+class Scenario(_Section):
+    """A whole funnel: every section above, fully resolved (no ``extends`` left)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    simulation: Simulation
+    channels: dict[str, Channel] = Field(min_length=1)
+    seasonality: Seasonality = Seasonality()
+    scoring: Scoring
+    nurture: Nurture
+    handoff: Handoff
+    sales_acceptance: SalesAcceptance
+    sdr_team: SdrTeam
+    follow_up: FollowUp
+    qualification: Qualification
+    opportunity: Opportunity
+    customers: Customers
+    closed_loop: ClosedLoop
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        if self.simulation.warmup_days >= self.simulation.horizon_days:
+            raise ValueError(
+                f"simulation.warmup_days ({self.simulation.warmup_days}) must be shorter than "
+                f"simulation.horizon_days ({self.simulation.horizon_days})"
+            )
+        if sum(c.leads_per_week for c in self.channels.values()) <= 0:
+            raise ValueError("at least one channel needs leads_per_week above 0")
+        return self
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError([f"{label}: file not found"]) from None
+    except OSError as exc:
+        raise ParameterError([f"{label}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParameterError([f"{label}: {at}malformed YAML: {problem}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParameterError([f"{label}: the file must hold a mapping of keys, not {type(data).__name__}"])
+    return data
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` into ``base``; a mapping naming a ``dist`` replaces wholesale."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict) and "dist" not in value:
+            merged[key] = _merge(old, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    label = str(path)
+    if path.resolve() in chain:
+        raise ParameterError([f"{label}: extends: circular chain of files"])
+    data = _read_yaml(path, label)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ParameterError([f"{label}: extends: {parent!r}: a path to another scenario file"])
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        raise ParameterError([f"{label}: extends: {parent!r}: no such file ({parent_path})"])
+    inherited = _resolve(parent_path, chain + (path.resolve(),))
+    for own in ("name", "description"):  # a scenario's identity is never inherited
+        inherited.pop(own, None)
+    return _merge(inherited, data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``a.b.c=value`` into a key path and a YAML-parsed value."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ParameterError([f"--set {text}: expected key.path=value"])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ParameterError([f"--set {text}: the value is not valid YAML"]) from None
+    return key.strip().split("."), value
+
+
+def _apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for text in overrides:
+        path, value = parse_override(text)
+        data = _merge(data, _nest(path, value))
+    return data
+
+
+def _nest(path: list[str], value: Any) -> dict[str, Any]:
+    out: Any = value
+    for key in reversed(path):
+        out = {key: out}
+    return out
+
+
+def _describe(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys a section accepts, found by walking the schema along ``loc``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif getattr(current, "__origin__", None) is dict:
+            current = current.__args__[1]
+        else:
+            return None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return None
+
+
+def _format_errors(label: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _DIST_TAGS))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        kind = err["type"]
+        msg = err["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(Scenario, loc[:-1])
+            what = f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
+            lines.append(f"{label}: {key}: {what}")
+        elif kind == "missing":
+            lines.append(f"{label}: {key}: missing: this key is required")
+        elif kind == "union_tag_invalid":
+            lines.append(
+                f"{label}: {key}: dist {_describe(err['input'].get('dist'))}: "
+                f"allowed distributions: {', '.join(sorted(_DIST_TAGS))}"
+            )
+        elif kind == "union_tag_not_found":
+            lines.append(
+                f"{label}: {key}: {_describe(err['input'])}: a distribution needs a 'dist' key, "
+                f"one of {', '.join(sorted(_DIST_TAGS))}"
+            )
+        else:
+            lines.append(f"{label}: {key}: {_describe(err['input'])}: {msg[0].lower() + msg[1:]}")
+    return lines
+
+
+_DIST_TAGS = {"constant", "exponential", "lognormal", "gamma", "uniform", "triangular", "normal", "empirical"}
+
+
+def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
+    """Validate a resolved mapping into a ``Scenario`` or raise ``ParameterError``."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ParameterError(_format_errors(label, exc)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read a scenario file, follow its ``extends`` chain, apply ``--set`` overrides, validate."""
+    path = Path(path)
+    data = _resolve(path)
+    data = _apply_overrides(data, list(overrides))
+    data.setdefault("name", path.stem)
+    label = str(path) + (" (with --set " + ", ".join(overrides) + ")" if overrides else "")
+    return scenario_from_dict(data, label)

@@ -1,0 +1,188 @@
+"""What the simulation writes down about every lead, shaped like a CRM export.
+
+One row per lead: its channel, true quality and marketing's score, a timestamp for the first
+time it reached each stage, how many times sales tried to reach it, its outcome and its deal
+amount. Times are in days since the start of the simulation (day 0 is a Monday, 00:00); a stage
+never reached is empty (NaN). The model writes into preallocated numpy columns, which is fast
+and small, and ``to_frame`` turns them into a pandas table at the end.
+
+``LEAD_COLUMNS``, ``DAILY_COLUMNS`` and ``REPLICATION_COLUMNS`` form the data dictionary:
+every column of every table, with its unit and meaning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "LEAD_COLUMNS",
+    "DAILY_COLUMNS",
+    "REPLICATION_COLUMNS",
+    "STATUSES",
+    "LeadRecords",
+    "data_dictionary",
+]
+
+# Where a lead is when the simulation ends: exactly one of these.
+STATUSES = (
+    "nurture",  # below the MQL bar or recycled, and not (yet) re-engaged
+    "handoff",  # an MQL on its way to sales
+    "follow_up",  # accepted by sales, waiting for or between contact attempts
+    "never_followed_up",  # accepted by sales but never worked
+    "awaiting_ae",  # sales-qualified, waiting for an account executive with room
+    "opportunity",  # an open deal in one of the opportunity stages
+    "won",  # a customer (see churned_at)
+    "lost",  # the deal was lost
+)
+
+# name: (dtype, unit, meaning)
+LEAD_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "lead_id": ("int64", "-", "lead number within the replication, in order of first inquiry"),
+    "channel": ("category", "-", "channel the lead came from"),
+    "created_at": ("float64", "day", "time of the first inquiry"),
+    "quality": ("float64", "points", "true fit/intent of the lead (50 = reference), unknown to marketing"),
+    "score": ("float64", "points", "marketing's lead score at the latest pass: quality + noise"),
+    "mql_at": ("float64", "day", "first time the lead became an MQL"),
+    "handed_off_at": ("float64", "day", "first time an MQL reached sales"),
+    "sal_at": ("float64", "day", "first time sales accepted the lead"),
+    "sla_deadline_at": ("float64", "day", "first-touch deadline of the first accepted pass (MQL time + SLA)"),
+    "first_touch_at": ("float64", "day", "start of the first contact attempt"),
+    "speed_to_lead_hours": ("float64", "hour", "first touch minus handoff, for the pass first touched"),
+    "first_touch_age_hours": ("float64", "hour", "age of the lead's latest inquiry at its first touch"),
+    "attempts": ("int64", "count", "contact attempts made, all passes"),
+    "contacted_at": ("float64", "day", "first time a rep reached the lead"),
+    "sql_at": ("float64", "day", "time the lead became sales-qualified"),
+    "opportunity_at": ("float64", "day", "time an account executive opened the deal (value demonstration starts)"),
+    "objection_handling_at": ("float64", "day", "time the deal entered objection handling"),
+    "negotiation_at": ("float64", "day", "time the deal entered negotiation and close"),
+    "closed_at": ("float64", "day", "time the deal was won or lost"),
+    "amount": ("float64", "currency", "deal amount: annual contract value (recurring) or one-off price"),
+    "churned_at": ("float64", "day", "time a won customer left"),
+    "revenue": ("float64", "currency", "revenue recognised from this lead up to the horizon"),
+    "acquisition_cost": ("float64", "currency", "cost per lead of its channel"),
+    "nurture_cycles": ("int64", "count", "times the lead re-engaged from nurture"),
+    "rejections": ("int64", "count", "times sales rejected it as an MQL"),
+    "sla_breached": ("boolean", "-", "first accepted pass not touched by its deadline (empty if undecided at the horizon)"),
+    "status": ("category", "-", "where the lead is at the horizon: " + ", ".join(STATUSES)),
+}
+
+DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "day": ("int64", "day", "day number (0 = the first Monday)"),
+    "leads": ("int64", "count", "first inquiries created that day"),
+    "mqls": ("int64", "count", "leads becoming MQL for the first time"),
+    "sals": ("int64", "count", "leads accepted by sales for the first time"),
+    "first_touches": ("int64", "count", "leads touched by sales for the first time"),
+    "sqls": ("int64", "count", "leads becoming sales-qualified"),
+    "opportunities": ("int64", "count", "deals opened"),
+    "wins": ("int64", "count", "deals won"),
+    "losses": ("int64", "count", "deals lost"),
+    "churned": ("int64", "count", "customers lost"),
+    "bookings": ("float64", "currency", "amount of deals won"),
+    "revenue": ("float64", "currency", "revenue recognised that day"),
+    "marketing_spend": ("float64", "currency", "cost of the leads created that day"),
+    "open_opportunities": ("int64", "count", "deals open at the end of the day"),
+    "awaiting_ae": ("int64", "count", "SQLs waiting for an account executive at the end of the day"),
+    "sdr_queue": ("int64", "count", "contact attempts waiting for a free SDR at the end of the day"),
+    "sdr_busy_hours": ("float64", "hour", "SDR work started that day"),
+    "sdr_available_hours": ("float64", "hour", "SDR hours available that day (reps x open hours)"),
+    "score_noise_sd": ("float64", "points", "noise of marketing's score that day (falls with closed-loop learning)"),
+    "customers": ("int64", "count", "paying customers at the end of the day"),
+    "budget_weight_<channel>": ("float64", "share", "one column per channel: its budget multiplier that day (1 = as planned; moved by the closed loop)"),
+}
+
+REPLICATION_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "replication": ("int64", "-", "replication number"),
+    "leads": ("int64", "count", "leads created after warm-up"),
+    "mqls": ("int64", "count", "first-time MQLs after warm-up"),
+    "sals": ("int64", "count", "first-time sales-accepted leads after warm-up"),
+    "sqls": ("int64", "count", "sales-qualified leads after warm-up"),
+    "opportunities": ("int64", "count", "deals opened after warm-up"),
+    "wins": ("int64", "count", "deals won after warm-up"),
+    "win_rate": ("float64", "share", "won / (won + lost), deals closed after warm-up"),
+    "lead_to_customer_rate": ("float64", "share", "wins / leads, both after warm-up"),
+    "median_speed_to_lead_hours": ("float64", "hour", "median first touch minus handoff, first touches after warm-up"),
+    "share_never_followed_up": ("float64", "share", "accepted leads never worked / accepted leads, after warm-up"),
+    "sla_breach_rate": ("float64", "share", "accepted leads not touched by their deadline / deadlines falling after warm-up"),
+    "sales_cycle_days": ("float64", "day", "mean SQL-to-close time of deals won after warm-up"),
+    "bookings": ("float64", "currency", "amount of deals won after warm-up"),
+    "revenue": ("float64", "currency", "revenue recognised after warm-up"),
+    "marketing_spend": ("float64", "currency", "cost of leads created after warm-up"),
+    "cpl": ("float64", "currency/lead", "marketing spend / leads"),
+    "cac": ("float64", "currency/customer", "(marketing spend + SDR and AE cost) / wins, after warm-up"),
+    "monthly_churn": ("float64", "share/month", "customers lost / customer-months, after warm-up"),
+    "clv": ("float64", "currency", "customer lifetime value: monthly gross margin per customer / monthly churn (one-off: margin per deal)"),
+    "sdr_utilisation": ("float64", "share", "SDR work hours / SDR available hours, after warm-up"),
+    "ae_utilisation": ("float64", "share", "deal slots in use / deal slots, after warm-up"),
+}
+
+
+def data_dictionary() -> pd.DataFrame:
+    """Every column of the leads, daily and replications tables with its type, unit and meaning."""
+    rows = [
+        {"table": table, "column": name, "dtype": dtype, "unit": unit, "meaning": meaning}
+        for table, columns in (
+            ("leads", LEAD_COLUMNS),
+            ("daily", DAILY_COLUMNS),
+            ("replications", REPLICATION_COLUMNS),
+        )
+        for name, (dtype, unit, meaning) in columns.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+_FLOAT_LEAD_COLUMNS = [n for n, (t, _, _) in LEAD_COLUMNS.items() if t == "float64"]
+_INT_LEAD_COLUMNS = ["attempts", "nurture_cycles", "rejections", "channel_code", "status_code"]
+_INTERNAL_FLOAT_COLUMNS = ["deal_size"]  # drawn at arrival, shown as `amount` once a deal opens
+
+
+class LeadRecords:
+    """Preallocated numpy columns, one slot per lead, grown by doubling when full."""
+
+    def __init__(self, channels: list[str], capacity: int = 1024):
+        self.channels = channels
+        self.size = 0
+        self._capacity = max(capacity, 16)
+        self.columns: dict[str, np.ndarray] = {}
+        for name in _FLOAT_LEAD_COLUMNS + _INTERNAL_FLOAT_COLUMNS:
+            self.columns[name] = np.full(self._capacity, np.nan)
+        for name in _INT_LEAD_COLUMNS:
+            self.columns[name] = np.zeros(self._capacity, dtype=np.int64)
+        for name, array in self.columns.items():
+            setattr(self, name, array)
+
+    def add(self, count: int) -> np.ndarray:
+        """Reserve ``count`` new leads and return their ids."""
+        needed = self.size + count
+        if needed > self._capacity:
+            while self._capacity < needed:
+                self._capacity *= 2
+            for name, old in self.columns.items():
+                fill = np.nan if old.dtype.kind == "f" else 0
+                grown = np.full(self._capacity, fill, dtype=old.dtype)
+                grown[: self.size] = old[: self.size]
+                self.columns[name] = grown
+                setattr(self, name, grown)
+        ids = np.arange(self.size, needed)
+        self.size = needed
+        return ids
+
+    def to_frame(self, horizon: float) -> pd.DataFrame:
+        """The leads table at the horizon (the experiment adds the replication columns)."""
+        n = self.size
+        data: dict[str, object] = {"lead_id": np.arange(n, dtype=np.int64)}
+        data["channel"] = pd.Categorical.from_codes(
+            self.columns["channel_code"][:n], categories=self.channels
+        )
+        for name in LEAD_COLUMNS:
+            if name in data or name in ("status", "sla_breached"):
+                continue
+            data[name] = self.columns[name][:n].copy()
+        deadline, touched = data["sla_deadline_at"], data["first_touch_at"]
+        missed = ~(touched <= deadline)  # late, or not touched at all
+        decided = ~np.isnan(deadline) & ((touched <= deadline) | (deadline <= horizon))
+        data["sla_breached"] = pd.array(np.where(decided, missed, None), dtype="boolean")
+        data["status"] = pd.Categorical.from_codes(
+            self.columns["status_code"][:n], categories=list(STATUSES)
+        )
+        return pd.DataFrame(data)[list(LEAD_COLUMNS)]
