@@ -17,6 +17,7 @@ ending in ``_days``.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -367,6 +368,28 @@ class Scenario(_Section):
 # --- loading -------------------------------------------------------------------------------
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML that also reads ``1e-3`` as a number (plain YAML 1.1 needs ``1.0e-3``)."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _read_yaml(path: Path, label: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -375,7 +398,7 @@ def _read_yaml(path: Path, label: str) -> dict[str, Any]:
     except OSError as exc:
         raise ParameterError([f"{label}: cannot read: {exc.strerror}"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse_yaml(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
@@ -425,23 +448,28 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not key.strip():
         raise ParameterError([f"--set {text}: expected key.path=value"])
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = _parse_yaml(raw) if raw.strip() else None
     except yaml.YAMLError:
         raise ParameterError([f"--set {text}: the value is not valid YAML"]) from None
     return key.strip().split("."), value
 
 
 def _apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Set each ``key.path=value``: the value replaces what was there (no merging)."""
     for text in overrides:
         path, value = parse_override(text)
-        data = _merge(data, _nest(path, value))
+        data = _set_path(data, path, value)
     return data
 
 
-def _nest(path: list[str], value: Any) -> dict[str, Any]:
-    out: Any = value
-    for key in reversed(path):
-        out = {key: out}
+def _set_path(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    out = dict(data)
+    head, rest = path[0], path[1:]
+    if not rest:
+        out[head] = value
+    else:
+        inner = out.get(head)
+        out[head] = _set_path(inner if isinstance(inner, dict) else {}, rest, value)
     return out
 
 

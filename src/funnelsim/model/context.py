@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from funnelsim.model.odds import DecayCurve, logit
-from funnelsim.model.randomness import PassDrawSupply
+from funnelsim.model.randomness import PassDraws
 from funnelsim.params import HOURS, Scenario
 from funnelsim.records import STATUSES, LeadRecords
 
@@ -41,8 +41,8 @@ class Funnel:
         ae = scenario.opportunity.ae_team
         self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
 
-        # First passes draw per channel (see marketing); re-engagements share one supply.
-        self.reentry_draws = PassDrawSupply(scenario, seed, "reentry")
+        # Draws for the passes a lead may make after re-engaging: (block, first row) by lead.
+        self.reentry_draws: dict[int, tuple[PassDraws, int]] = {}
 
         # What the closed loop can change.
         self.score_noise_sd = scenario.scoring.noise_sd

@@ -64,7 +64,8 @@ def send_to_nurture(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> 
 def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator:
     env, rec = funnel.env, funnel.records
     yield env.timeout(delay)
-    draws = funnel.reentry_draws.take(1).row(0)
+    block, first_row = funnel.reentry_draws[lead]
+    draws = block.row(first_row + cycle - 1)
     rec.nurture_cycles[lead] = cycle
     rec.score[lead] = rec.quality[lead] + funnel.score_noise_sd * draws.score_noise
     if rec.score[lead] >= funnel.mql_threshold:

@@ -85,7 +85,8 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
     """Create the leads arriving in ``[start, end)``; return the MQLs and re-engagers to schedule."""
     rec = funnel.records
     scheduled: list[tuple[float, int, object]] = []
-    for code, (name, channel, arrivals, quality_rng, deal_rng, draws) in enumerate(sources):
+    cycles = funnel.max_cycles
+    for code, (name, channel, arrivals, quality_rng, deal_rng, draws, reentry) in enumerate(sources):
         times = arrivals.between(start, end, funnel.budget_weight[name])
         n = len(times)
         if n == 0:
@@ -101,8 +102,17 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
         rec.acquisition_cost[ids] = channel.cost_per_lead
         rec.deal_size[ids] = channel.deal_size.sample(deal_rng, n)
         is_mql = score >= funnel.mql_threshold
-        reengages = ~is_mql & (pass_draws.reengage < funnel.reengage_probability) & (funnel.max_cycles > 0)
-        for i in np.flatnonzero(is_mql | reengages):
+        reengages = ~is_mql & (pass_draws.reengage < funnel.reengage_probability) & (cycles > 0)
+        may_return = np.flatnonzero(is_mql | reengages)
+        if cycles:
+            # Rows for later passes: lead j's pass k+1 is row j * cycles + k; keep only leads
+            # that can ever come back (MQLs may be recycled; the rest re-engage or never do).
+            later = reentry.take(n * cycles)
+            rows = (may_return[:, None] * cycles + np.arange(cycles)).ravel()
+            block = later.select(rows)
+            for j, i in enumerate(may_return):
+                funnel.reentry_draws[int(ids[i])] = (block, j * cycles)
+        for i in may_return:
             scheduled.append((float(times[i]), int(ids[i]), pass_draws.row(int(i))))
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled
@@ -120,6 +130,7 @@ def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:
             stream(seed, f"quality/{name}"),
             stream(seed, f"deal_size/{name}"),
             PassDrawSupply(scenario, seed, f"first_pass/{name}"),
+            PassDrawSupply(scenario, seed, f"later_passes/{name}"),
         )
         for name, channel in scenario.channels.items()
     ]

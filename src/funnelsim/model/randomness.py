@@ -8,9 +8,10 @@ run with the same seed therefore see the same leads arrive with the same quality
 luck on every call, wherever their levers let them: this is common random numbers, and it
 makes the difference between two scenarios far less noisy than either scenario alone.
 
-Each time a lead starts a pass through the funnel (its first inquiry, or a re-engagement from
-nurture) it takes one row of draws for every decision it might face on that pass, used or not.
-Lead number *i* therefore meets the same luck in every scenario.
+Each lead takes, on arrival and in its channel's arrival order, one row of draws for every
+decision it might face on its first pass, used or not, and one such row for each later pass it
+might make after re-engaging from nurture. Lead number *i* of a channel therefore meets the
+same luck on its *k*-th pass in every scenario.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class PassDraws:
     stage_pass: np.ndarray  # uniform per opportunity stage
     stage_duration: np.ndarray  # days per opportunity stage
     churn: np.ndarray  # uniform, turned into a customer lifetime
+
+    def select(self, rows: np.ndarray) -> "PassDraws":
+        """A compact copy holding only the given rows."""
+        return PassDraws(**{k: v[rows] for k, v in vars(self).items()})
 
     def row(self, i: int) -> "PassDraws":
         """Row ``i`` as plain Python values (faster than numpy scalars in the hot path)."""
