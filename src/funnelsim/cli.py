@@ -18,6 +18,7 @@ from funnelsim.config import default_run_dir
 from funnelsim.experiment import run_scenario
 from funnelsim.outputs import format_summary, write_run
 from funnelsim.params import ParameterError, load_scenario
+from funnelsim.records import data_dictionary
 
 __all__ = ["main"]
 
@@ -72,3 +73,16 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
     write_run(result, target, source=file, overrides=list(overrides))
     click.echo(format_summary(result))
     click.echo(f"\nTables and manifest written to {target}/")
+
+
+@main.command()
+@click.option("--table", type=click.Choice(["leads", "daily", "replications"]), help="Only this table.")
+def dictionary(table: str | None) -> None:
+    """Print the data dictionary: every output column with its unit and meaning."""
+    frame = data_dictionary()
+    if table:
+        frame = frame[frame["table"] == table]
+    for current, rows in frame.groupby("table", sort=False):
+        click.echo(f"\n{current}")
+        for row in rows.itertuples():
+            click.echo(f"  {row.column:<30}{row.unit:<18}{row.meaning}")

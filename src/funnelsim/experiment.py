@@ -118,8 +118,8 @@ def summarise(replications: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
     """Mean and t-based confidence interval of every KPI across replications."""
     rows = []
     for kpi, (_, unit, _) in REPLICATION_COLUMNS.items():
-        if kpi == "replication" or kpi not in replications:
-            continue
+        if unit == "-" or kpi not in replications:
+            continue  # identifiers, not KPIs
         values = replications[kpi].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if len(values) == 0:

@@ -92,7 +92,10 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
 }
 
 REPLICATION_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "scenario": ("string", "-", "scenario name"),
     "replication": ("int64", "-", "replication number"),
+    "seed": ("int64", "-", "root seed of the run"),
+    "spawn_key": ("string", "-", "SeedSequence spawn key of the replication (its random streams derive from seed and key)"),
     "leads": ("int64", "count", "leads created after warm-up"),
     "mqls": ("int64", "count", "first-time MQLs after warm-up"),
     "sals": ("int64", "count", "first-time sales-accepted leads after warm-up"),
@@ -117,13 +120,17 @@ REPLICATION_COLUMNS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Leads and daily tables of a run carry the replication number first.
+_REPLICATION_KEY = {"replication": ("int64", "-", "replication number (see the replications table)")}
+
+
 def data_dictionary() -> pd.DataFrame:
     """Every column of the leads, daily and replications tables with its type, unit and meaning."""
     rows = [
         {"table": table, "column": name, "dtype": dtype, "unit": unit, "meaning": meaning}
         for table, columns in (
-            ("leads", LEAD_COLUMNS),
-            ("daily", DAILY_COLUMNS),
+            ("leads", _REPLICATION_KEY | LEAD_COLUMNS),
+            ("daily", _REPLICATION_KEY | DAILY_COLUMNS),
             ("replications", REPLICATION_COLUMNS),
         )
         for name, (dtype, unit, meaning) in columns.items()

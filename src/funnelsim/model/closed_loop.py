@@ -49,11 +49,27 @@ def _shift_budget(funnel: Funnel) -> None:
     weights = np.array([funnel.budget_weight[name] for name in names])
     mean_efficiency = np.dot(base_spend * weights, efficiency) / np.dot(base_spend, weights)
     weights = weights * (efficiency / mean_efficiency) ** loop.budget_shift_strength
-    for _ in range(20):  # keep total spend constant within the weight bounds
-        weights *= base_spend.sum() / np.dot(base_spend, weights)
-        clipped = np.clip(weights, loop.min_budget_weight, loop.max_budget_weight)
-        if np.allclose(clipped, weights):
-            break
-        weights = clipped
+    weights = _rescale_within_bounds(weights, base_spend, loop.min_budget_weight, loop.max_budget_weight)
     for name, w in zip(names, weights):
         funnel.budget_weight[name] = float(w)
+
+
+def _rescale_within_bounds(weights: np.ndarray, spend: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Scale ``weights`` so planned spend is unchanged, each weight clipped to ``[low, high]``.
+
+    Spend after clipping grows monotonically with the scale, so bisection finds it; the
+    bounds always allow it because ``low <= 1 <= high``.
+    """
+    target = spend.sum()
+
+    def spend_at(scale: float) -> float:
+        return float(np.dot(spend, np.clip(scale * weights, low, high)))
+
+    lo, hi = 0.0, high / weights.min()
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if spend_at(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(hi * weights, low, high)
