@@ -2,7 +2,9 @@
 
 With the closed loop on, the two teams meet at a fixed cadence (the seeds: at least every six
 weeks). At each meeting, if enough lead outcomes came back since the last one, marketing
-(1) scores better: the noise of its lead score shrinks by a fraction, down to a floor; and
+(1) scores better: the noise of its lead score shrinks by a fraction, down to a floor, while
+the score keeps its agreed scale, so the thresholds pass the same share of leads but the right
+ones more often; and
 (2) moves budget toward the channels that produce the most sales-qualified leads per unit of
 spend, within bounds, keeping the total marketing budget the same. With the loop off, no
 meeting happens and nothing is learned.

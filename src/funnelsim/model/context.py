@@ -48,6 +48,14 @@ class Funnel:
         self.score_noise_sd = scenario.scoring.noise_sd
         self.budget_weight = {name: 1.0 for name in self.channels}
 
+        # The score's scale: the planned mix of lead quality across channels.
+        volume = np.array([c.leads_per_week for c in scenario.channels.values()])
+        means = np.array([c.quality.mean for c in scenario.channels.values()])
+        variances = np.array([c.quality.variance for c in scenario.channels.values()])
+        share = volume / volume.sum()
+        self.quality_mean = float(share @ means)
+        self.quality_variance = float(share @ (variances + (means - self.quality_mean) ** 2))
+
         # Hot-path constants, converted once.
         fu = scenario.follow_up
         self.mql_threshold = scenario.scoring.mql_threshold
@@ -88,6 +96,21 @@ class Funnel:
         self.sdr_busy_days = np.zeros(days)
         self.sdr_available_days = self._sdr_available_per_day(days)
         self.new_outcomes = 0
+
+    def score(self, quality, noise):
+        """Marketing's score of leads with this quality and standard-normal noise draw.
+
+        The score is quality plus noise at the scenario's noise level. When the closed loop
+        has reduced the noise, the score is re-expressed on the scale the teams agreed on
+        (same mean and spread across the planned lead mix), so thresholds keep selecting the
+        same share of leads and only the ranking gets better.
+        """
+        initial = self.scenario.scoring.noise_sd
+        current = self.score_noise_sd
+        if current == initial:
+            return quality + current * noise
+        scale = math.sqrt((self.quality_variance + initial**2) / (self.quality_variance + current**2))
+        return self.quality_mean + (quality - self.quality_mean + current * noise) * scale
 
     def _sdr_available_per_day(self, days: int) -> np.ndarray:
         reps = self.scenario.sdr_team.reps

@@ -67,7 +67,7 @@ def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator:
     block, first_row = funnel.reentry_draws[lead]
     draws = block.row(first_row + cycle - 1)
     rec.nurture_cycles[lead] = cycle
-    rec.score[lead] = rec.quality[lead] + funnel.score_noise_sd * draws.score_noise
+    rec.score[lead] = funnel.score(rec.quality[lead], draws.score_noise)
     if rec.score[lead] >= funnel.mql_threshold:
         yield from begin_pass(funnel, lead, draws, cycle)
     else:

@@ -54,7 +54,8 @@ class ChannelArrivals:
         self._last = 0.0
 
     def _more(self) -> None:
-        gaps = self._rng.standard_exponential(_BLOCK) / self.peak_rate
+        with np.errstate(over="ignore"):  # a vanishing rate pushes arrivals to infinity
+            gaps = self._rng.standard_exponential(_BLOCK) / self.peak_rate
         times = self._last + np.cumsum(gaps)
         self._last = float(times[-1])
         self._times = np.concatenate([self._times, times])
@@ -94,7 +95,7 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
         ids = rec.add(n)
         quality = channel.quality.sample(quality_rng, n)
         pass_draws = draws.take(n)
-        score = quality + funnel.score_noise_sd * pass_draws.score_noise
+        score = funnel.score(quality, pass_draws.score_noise)
         rec.created_at[ids] = times
         rec.quality[ids] = quality
         rec.score[ids] = score
