@@ -8,17 +8,21 @@ with status 2, without a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from funnelsim import __version__
-from funnelsim.config import default_run_dir
+from funnelsim.config import default_run_dir, default_sweep_dir
+from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
 from funnelsim.experiment import run_scenario
 from funnelsim.outputs import format_summary, write_run
 from funnelsim.params import ParameterError, load_scenario
 from funnelsim.records import data_dictionary
+from funnelsim.results import ResultStore
+from funnelsim.sweeps import estimated_seconds, load_sweep
 
 __all__ = ["main"]
 
@@ -86,3 +90,71 @@ def dictionary(table: str | None) -> None:
         click.echo(f"\n{current}")
         for row in rows.itertuples():
             click.echo(f"  {row.column:<30}{row.unit:<18}{row.meaning}")
+
+
+CONFIRM_ABOVE_RUNS = 200
+CONFIRM_ABOVE_SECONDS = 600
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications per point [default: the sweep file's].")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Root seed [default: the sweep file's].")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where runs happen.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
+@click.option("--scheduler", metavar="ADDRESS", help="Address of a running Dask scheduler (with --executor dask).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Results folder [default: reports/sweeps/<sweep>].")
+@click.option("--resume", is_flag=True, help="Finish an interrupted sweep: run only the missing runs.")
+@click.option("--save-leads", is_flag=True, help="Also save every run's leads table (large).")
+@click.option("--no-crn", is_flag=True, help="Independent seeds per point instead of common random numbers.")
+@click.option("--yes", "-y", is_flag=True, help="Start a large sweep without asking.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def sweep(
+    file: str,
+    replications: int | None,
+    seed: int | None,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    out_dir: str | None,
+    resume: bool,
+    save_leads: bool,
+    no_crn: bool,
+    yes: bool,
+    no_progress: bool,
+) -> None:
+    """Run every point of sweep FILE, saving each run as it finishes."""
+    try:
+        plan = load_sweep(file)
+    except ParameterError as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    plan = plan.with_options(replications=replications, seed=seed, common_random_numbers=False if no_crn else None)
+    if scheduler and executor != "dask":
+        click.echo("--scheduler needs --executor dask", err=True)
+        sys.exit(2)
+    store = ResultStore(Path(out_dir) if out_dir else default_sweep_dir(plan.name))
+    pending = plan.runs - (len(store.finished()) if resume else 0)
+    estimate = estimated_seconds(plan) * pending / plan.runs / max(1, workers or os.cpu_count() or 1)
+    if (pending > CONFIRM_ABOVE_RUNS or estimate > CONFIRM_ABOVE_SECONDS) and not yes:
+        click.echo(
+            f"{plan.name}: {pending} runs ({len(plan.points)} points x {plan.replications} replications), "
+            f"roughly {estimate / 60:.0f} min. Add --yes to start.",
+            err=True,
+        )
+        sys.exit(2)
+    click.echo(
+        f"Sweep '{plan.name}': {len(plan.points)} points x {plan.replications} replications "
+        f"= {plan.runs} runs on {executor} -> {store.folder}",
+        err=True,
+    )
+    try:
+        ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress)
+    except ResumeMismatch as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except SweepInterrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(130 if exc.args and "interrupted" in str(exc) else 1)
+    click.echo(f"{ran} runs done; results in {store.folder} (load with funnelsim.load_results)")

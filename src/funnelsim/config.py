@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "PARAMS_DIR", "REPORTS_DIR", "default_run_dir"]
+__all__ = ["PROJECT_ROOT", "PARAMS_DIR", "REPORTS_DIR", "default_run_dir", "default_sweep_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = PROJECT_ROOT / "params"
@@ -17,3 +17,8 @@ def default_run_dir(scenario_name: str) -> Path:
     """``reports/runs/<scenario>-<timestamp>``, a fresh folder for one run."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return REPORTS_DIR / "runs" / f"{scenario_name}-{stamp}"
+
+
+def default_sweep_dir(sweep_name: str) -> Path:
+    """``reports/sweeps/<sweep>``: one folder per sweep, so ``--resume`` finds it again."""
+    return REPORTS_DIR / "sweeps" / sweep_name

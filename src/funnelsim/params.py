@@ -390,7 +390,7 @@ def _parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
-def _read_yaml(path: Path, label: str) -> dict[str, Any]:
+def read_yaml(path: Path, label: str) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -423,11 +423,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     label = str(path)
     if path.resolve() in chain:
         raise ParameterError([f"{label}: extends: circular chain of files"])
-    data = _read_yaml(path, label)
+    data = read_yaml(path, label)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -436,7 +436,7 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent_path = (path.parent / parent).resolve()
     if not parent_path.is_file():
         raise ParameterError([f"{label}: extends: {parent!r}: no such file ({parent_path})"])
-    inherited = _resolve(parent_path, chain + (path.resolve(),))
+    inherited = resolve_file(parent_path, chain + (path.resolve(),))
     for own in ("name", "description"):  # a scenario's identity is never inherited
         inherited.pop(own, None)
     return _merge(inherited, data)
@@ -458,18 +458,18 @@ def _apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, An
     """Set each ``key.path=value``: the value replaces what was there (no merging)."""
     for text in overrides:
         path, value = parse_override(text)
-        data = _set_path(data, path, value)
+        data = set_path(data, path, value)
     return data
 
 
-def _set_path(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+def set_path(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
     out = dict(data)
     head, rest = path[0], path[1:]
     if not rest:
         out[head] = value
     else:
         inner = out.get(head)
-        out[head] = _set_path(inner if isinstance(inner, dict) else {}, rest, value)
+        out[head] = set_path(inner if isinstance(inner, dict) else {}, rest, value)
     return out
 
 
@@ -496,7 +496,8 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
     return None
 
 
-def _format_errors(label: str, exc: ValidationError) -> list[str]:
+def format_errors(label: str, exc: ValidationError, schema: type[BaseModel] | None = None) -> list[str]:
+    """One ``FILE: key.path: value: what is allowed`` line per validation error."""
     lines = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _DIST_TAGS))
@@ -504,7 +505,7 @@ def _format_errors(label: str, exc: ValidationError) -> list[str]:
         kind = err["type"]
         msg = err["msg"].removeprefix("Value error, ")
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(Scenario, loc[:-1])
+            allowed = _allowed_keys(schema or Scenario, loc[:-1])
             what = f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
             lines.append(f"{label}: {key}: {what}")
         elif kind == "missing":
@@ -532,13 +533,13 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ParameterError(_format_errors(label, exc)) from None
+        raise ParameterError(format_errors(label, exc)) from None
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Read a scenario file, follow its ``extends`` chain, apply ``--set`` overrides, validate."""
     path = Path(path)
-    data = _resolve(path)
+    data = resolve_file(path)
     data = _apply_overrides(data, list(overrides))
     data.setdefault("name", path.stem)
     label = str(path) + (" (with --set " + ", ".join(overrides) + ")" if overrides else "")

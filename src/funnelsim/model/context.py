@@ -1,7 +1,7 @@
 """The shared state of one simulated company: its clock, its teams and what it has learned.
 
 Every lead's journey reads from and writes to one ``Funnel``: the SimPy environment (the
-clock), the SDR team and the account executives' deal slots (the shared, limited resources
+clock), the SDR team, its office hours and the account executives' deal slots (the shared, limited resources
 that make leads wait), the lead records, the current quality of marketing's scoring and the
 current budget split across channels (both change only through the closed loop). Parameters
 are converted once, here, into the plain numbers the hot path uses.
@@ -16,6 +16,7 @@ import simpy
 
 from funnelsim.model.odds import DecayCurve, logit
 from funnelsim.model.randomness import PassDraws
+from funnelsim.model.teams import OfficeHours, RepPool
 from funnelsim.params import HOURS, Scenario
 from funnelsim.records import STATUSES, LeadRecords
 
@@ -37,7 +38,7 @@ class Funnel:
         self.records = LeadRecords(self.channels, capacity=int(expected * 1.3) + 64)
 
         # Teams: SDRs take attempts in order of priority; AEs hold a deal slot per open deal.
-        self.sdrs = simpy.PriorityResource(self.env, capacity=scenario.sdr_team.reps)
+        self.sdrs = RepPool(self.env, capacity=scenario.sdr_team.reps)
         ae = scenario.opportunity.ae_team
         self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
 
@@ -85,11 +86,13 @@ class Funnel:
             math.inf if monthly_churn >= 1 else -math.log1p(-monthly_churn) / DAYS_PER_MONTH
         )
 
-        # Business hours as (weekday -> open, close) in days, or None for always open.
+        # Business hours in days, or always open.
         bh = scenario.sdr_team.business_hours
-        self.open_days = set(bh.weekday_numbers) if bh else None
-        self.open_at = bh.open_hour * HOURS if bh else 0.0
-        self.close_at = bh.close_hour * HOURS if bh else 1.0
+        self.office = (
+            OfficeHours(set(bh.weekday_numbers), bh.open_hour * HOURS, bh.close_hour * HOURS)
+            if bh
+            else OfficeHours(None, 0.0, 1.0)
+        )
 
         # Monitors (per day) the model updates as it runs.
         days = int(math.ceil(self.horizon)) + 1
@@ -114,24 +117,8 @@ class Funnel:
 
     def _sdr_available_per_day(self, days: int) -> np.ndarray:
         reps = self.scenario.sdr_team.reps
-        if self.open_days is None:
+        office = self.office
+        if office.open_days is None:
             return np.full(days, float(reps))
-        weekdays = np.arange(days) % 7
-        is_open = np.isin(weekdays, list(self.open_days))
-        return np.where(is_open, reps * (self.close_at - self.open_at), 0.0)
-
-    def next_opening(self, t: float) -> float:
-        """The earliest time at or after ``t`` when SDRs are at work."""
-        if self.open_days is None:
-            return t
-        day = math.floor(t)
-        for offset in range(8):
-            d = day + offset
-            if d % 7 in self.open_days:
-                start, end = d + self.open_at, d + self.close_at
-                if t < end:
-                    return max(t, start)
-        raise AssertionError("unreachable: at least one working day per week")
-
-    def is_open(self, t: float) -> bool:
-        return self.next_opening(t) == t
+        is_open = np.isin(np.arange(days) % 7, list(office.open_days))
+        return np.where(is_open, reps * (office.close_at - office.open_at), 0.0)

@@ -38,21 +38,18 @@ def hand_off(funnel: Funnel, draws: PassDraws) -> Generator:
 
 
 def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator:
-    """Get a free SDR during business hours and make one call; return when the call began."""
+    """Wait for a free SDR (reps only pick up calls in office hours) and make one call.
+
+    Returns when the call began."""
     env = funnel.env
-    while True:
-        opening = funnel.next_opening(env.now)
-        if opening > env.now:
-            yield env.timeout(opening - env.now)
-        with funnel.sdrs.request(priority=priority) as rep:
-            yield rep
-            start = env.now
-            if funnel.is_open(start):
-                day = int(start)
-                if day < len(funnel.sdr_busy_days):
-                    funnel.sdr_busy_days[day] += work
-                yield env.timeout(work)
-                return start
+    with funnel.sdrs.request(priority=priority) as rep:
+        yield rep
+        start = env.now
+        day = int(start)
+        if day < len(funnel.sdr_busy_days):
+            funnel.sdr_busy_days[day] += work
+        yield env.timeout(work)
+        return start
 
 
 def work_lead(

@@ -18,6 +18,7 @@ import pandas as pd
 
 from funnelsim.model.context import Funnel
 from funnelsim.model.marketing import run_marketing
+from funnelsim.model.teams import run_office_hours
 from funnelsim.params import Scenario
 from funnelsim.records import DAILY_COLUMNS
 
@@ -48,7 +49,7 @@ class _DailyMonitor:
         f = self.funnel
         self.open_opportunities[day] = f.deal_slots.count
         self.awaiting_ae[day] = len(f.deal_slots.queue)
-        self.sdr_queue[day] = len(f.sdrs.queue)
+        self.sdr_queue[day] = sum(1 for r in f.sdrs.queue if r.priority != -math.inf)
         self.score_noise_sd[day] = f.score_noise_sd
         for name, weight in f.budget_weight.items():
             self.budget_weight[name][day] = weight
@@ -140,6 +141,8 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutp
     funnel = Funnel(scenario, seed)
     monitor = _DailyMonitor(funnel)
     funnel.env.process(run_marketing(funnel, seed))
+    if funnel.office.open_days is not None:
+        funnel.env.process(run_office_hours(funnel.env, funnel.sdrs, funnel.office))
     funnel.env.process(monitor.run())
     funnel.env.run(until=funnel.horizon)
     monitor.snapshot(len(monitor.open_opportunities) - 1)

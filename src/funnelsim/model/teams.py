@@ -1,0 +1,75 @@
+"""The sales teams as limited resources: SDRs who keep office hours, AEs with deal slots.
+
+SDRs are a pool of reps; each contact attempt needs one for the length of the call. Waiting
+attempts form one queue, served first come, first served, or best score first with priority
+routing. When the office closes, each rep finishes the call in hand and goes home; attempts
+waiting overnight are served when the office opens again. Account executives hold one deal
+slot per open deal, so a full pipeline makes new SQLs wait.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+from simpy.resources.resource import SortedQueue
+
+__all__ = ["RepPool", "OfficeHours", "run_office_hours"]
+
+
+class _InsertionQueue(SortedQueue):
+    """SimPy's priority queue, kept sorted by binary insertion instead of a full re-sort."""
+
+    def append(self, item: Any) -> None:
+        if self.maxlen is not None and len(self) >= self.maxlen:
+            raise RuntimeError("Cannot append event. Queue is full.")
+        bisect.insort_right(self, item, key=lambda e: e.key)
+
+
+class RepPool(simpy.PriorityResource):
+    """A team of reps taking requests by priority (lower first), then by arrival."""
+
+    PutQueue = _InsertionQueue
+
+
+class OfficeHours:
+    """When reps work: opening and closing times in days, on the working weekdays."""
+
+    def __init__(self, open_days: set[int] | None, open_at: float, close_at: float):
+        self.open_days = open_days  # None: always open
+        self.open_at = open_at
+        self.close_at = close_at
+
+    def next_opening(self, t: float) -> float:
+        """The earliest time at or after ``t`` when the office is open."""
+        if self.open_days is None:
+            return t
+        day = math.floor(t)
+        for offset in range(8):
+            d = day + offset
+            if d % 7 in self.open_days and t < d + self.close_at:
+                return max(t, d + self.open_at)
+        raise AssertionError("unreachable: at least one working day per week")
+
+    def closing_of(self, t: float) -> float:
+        """The closing time of the open office at ``t``."""
+        return math.floor(t) + self.close_at
+
+
+def run_office_hours(env: simpy.Environment, reps: RepPool, hours: OfficeHours) -> Generator:
+    """Send every rep home at closing (after the call in hand) and back at opening."""
+    off_duty = -math.inf  # served before any lead
+    while True:
+        opening = hours.next_opening(env.now)
+        if opening > env.now:
+            away = [reps.request(priority=off_duty) for _ in range(reps.capacity)]
+            yield env.timeout(opening - env.now)
+            for request in away:
+                if request.triggered:
+                    reps.release(request)
+                else:
+                    request.cancel()
+        yield env.timeout(hours.closing_of(env.now) - env.now)
