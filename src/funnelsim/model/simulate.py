@@ -131,8 +131,8 @@ def _daily_table(funnel: Funnel, monitor: _DailyMonitor, leads: pd.DataFrame) ->
         daily[f"budget_weight_{name}"] = weights
     frame = pd.DataFrame(daily)
     for name, (dtype, _, _) in DAILY_COLUMNS.items():
-        if dtype == "int64" and name in frame:
-            frame[name] = frame[name].astype(np.int64)
+        if name in frame:  # one dtype per column, even in a run without a single deal
+            frame[name] = frame[name].astype(dtype)
     return frame
 
 

@@ -1,0 +1,202 @@
+"""Sweeps: designs, validation, identical results on every executor, and safe resumption."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from funnelsim.cli import main
+from funnelsim.execution import ResumeMismatch, run_sweep
+from funnelsim.params import ParameterError
+from funnelsim.results import ResultStore, load_results
+from funnelsim.sweeps import load_sweep
+
+from conftest import BASELINE, ROOT
+
+FUNNELSIM = Path(sys.executable).parent / "funnelsim"
+
+
+def small_base(folder: Path, horizon: int = 60) -> Path:
+    path = folder / "small.yaml"
+    path.write_text(
+        f"extends: {BASELINE}\n"
+        f"simulation: {{horizon_days: {horizon}, warmup_days: 10}}\n"
+        "channels:\n"
+        "  paid_search: {leads_per_week: 120}\n"
+        "  inbound_content: {leads_per_week: 100}\n"
+    )
+    return path
+
+
+def write_sweep(folder: Path, body: str, name: str = "sweep.yaml") -> Path:
+    small_base(folder)
+    path = folder / name
+    path.write_text(body)
+    return path
+
+
+FACTORIAL = """
+name: grid
+design: full_factorial
+base: small.yaml
+factors:
+  sdr_team.reps: {low: 2, high: 6, levels: 3}
+  follow_up.follow_up_rate: [0.6, 0.9]
+replications: 2
+seed: 9
+"""
+
+
+def test_full_factorial_is_every_combination(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, FACTORIAL))
+    combos = [(p.factors["sdr_team.reps"], p.factors["follow_up.follow_up_rate"]) for p in sweep.points]
+    assert combos == list(itertools.product([2, 4, 6], [0.6, 0.9]))
+    assert all(isinstance(r, int) for r, _ in combos)  # reps are whole numbers
+    assert [p.scenario.sdr_team.reps for p in sweep.points] == [c[0] for c in combos]
+    assert sweep.runs == 12
+
+
+def test_fractional_factorial_is_balanced_and_orthogonal(tmp_path):
+    factors = "\n".join(f"  {k}: [{lo}, {hi}]" for k, lo, hi in [
+        ("sdr_team.reps", 3, 8),
+        ("follow_up.follow_up_rate", 0.6, 0.95),
+        ("sales_acceptance.threshold", 78, 64),
+        ("opportunity.message_consistency", 0.3, 1.0),
+        ("opportunity.content_coverage", 0.2, 0.9),
+    ])
+    path = write_sweep(tmp_path, f"design: fractional_factorial\nresolution: 3\nbase: small.yaml\nfactors:\n{factors}\n")
+    sweep = load_sweep(path)
+    assert len(sweep.points) == 8  # 2^(5-2) instead of 32
+    levels = pd.DataFrame([p.factors for p in sweep.points])
+    assert all(levels[c].nunique() == 2 and levels[c].value_counts().eq(4).all() for c in levels)
+    coded = np.column_stack([np.where(levels[c] == levels[c].iloc[0], -1, 1) for c in levels])
+    assert np.allclose(coded.T @ coded, 8 * np.eye(5))  # main effects estimable independently
+
+
+def test_latin_hypercube_fills_every_stratum(tmp_path):
+    body = (
+        "design: latin_hypercube\npoints: 10\nbase: small.yaml\nseed: 4\nfactors:\n"
+        "  follow_up.follow_up_rate: {low: 0.5, high: 1.0}\n"
+        "  scoring.noise_sd: {low: 5, high: 25}\n"
+    )
+    sweep = load_sweep(write_sweep(tmp_path, body))
+    rates = np.array([p.factors["follow_up.follow_up_rate"] for p in sweep.points])
+    noise = np.array([p.factors["scoring.noise_sd"] for p in sweep.points])
+    assert sorted(np.floor((rates - 0.5) / 0.05).astype(int)) == list(range(10))
+    assert sorted(np.floor((noise - 5) / 2).astype(int)) == list(range(10))
+
+
+def test_scenario_list_design(tmp_path):
+    body = "design: scenarios\nscenarios:\n" + "".join(
+        f"  - {ROOT / 'params' / p}\n" for p in ("baseline.yaml", "scenarios/closed-loop.yaml")
+    )
+    sweep = load_sweep(write_sweep(tmp_path, body))
+    assert [p.factors["scenario"] for p in sweep.points] == ["baseline", "closed-loop"]
+    assert sweep.points[1].scenario.closed_loop.enabled
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("design: full_factorial\nbase: small.yaml\nfactors:\n  sdr_team.reps: [0, 3]\n", "sdr_team.reps: 0"),
+        ("design: full_factorial\nbase: small.yaml\nfactors:\n  sdr_team.repz: [2, 3]\n", "sdr_team.repz: unknown key"),
+        ("design: full_factorial\nbase: missing.yaml\nfactors:\n  sdr_team.reps: [2]\n", "base: 'missing.yaml': no such file"),
+        ("design: latin_hypercube\nbase: small.yaml\nfactors:\n  sdr_team.reps: {low: 2, high: 5}\n", "needs 'points'"),
+        ("design: full_factorial\nbase: small.yaml\nfactors:\n  sdr_team.reps: {low: 5, high: 2}\n", "must be below"),
+        ("design: grid\nbase: small.yaml\n", "design: 'grid'"),
+        ("design: full_factorial\nbase: small.yaml\nfactors: {}\nreplicatons: 3\n", "replicatons: unknown key"),
+        ("design: scenarios\nscenarios: [nope.yaml]\n", "scenarios[0]: 'nope.yaml': no such file"),
+    ],
+)
+def test_bad_sweep_files_get_clear_errors(tmp_path, body, expected):
+    path = write_sweep(tmp_path, body)
+    with pytest.raises(ParameterError) as caught:
+        load_sweep(path)
+    text = "\n".join(caught.value.lines)
+    assert str(path) in text and expected in text, text
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def _runs(folder: Path) -> pd.DataFrame:
+    return load_results(folder).runs.drop(columns="seconds")
+
+
+def test_every_executor_gives_identical_results(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, FACTORIAL))
+    for executor in ("serial", "processes", "dask"):
+        run_sweep(sweep, ResultStore(tmp_path / executor), executor=executor, workers=2, progress=False)
+    serial = _runs(tmp_path / "serial")
+    assert len(serial) == 12 and not serial.duplicated(["point", "replication"]).any()
+    assert {"sdr_team.reps", "follow_up.follow_up_rate", "revenue", "scenario"} <= set(serial.columns)
+    for executor in ("processes", "dask"):
+        pd.testing.assert_frame_equal(serial, _runs(tmp_path / executor))
+    daily = load_results(tmp_path / "dask").daily
+    assert len(daily) == 12 * 60
+
+
+def test_common_random_numbers_can_be_switched_off(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, FACTORIAL))
+    shared = {sweep.seed_for(p, 1).spawn_key for p in range(3)}
+    assert len(shared) == 1
+    independent = sweep.with_options(common_random_numbers=False)
+    assert len({independent.seed_for(p, 1).spawn_key for p in range(3)}) == 3
+
+
+def test_existing_results_need_resume_and_the_same_sweep(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, FACTORIAL))
+    store = ResultStore(tmp_path / "out")
+    run_sweep(sweep, store, executor="serial", progress=False)
+    with pytest.raises(ResumeMismatch, match="--resume"):
+        run_sweep(sweep, store, executor="serial", progress=False)
+    assert run_sweep(sweep, store, executor="serial", resume=True, progress=False) == 0
+    with pytest.raises(ResumeMismatch, match="different sweep"):
+        run_sweep(sweep.with_options(seed=10), store, executor="serial", resume=True, progress=False)
+
+
+def test_large_sweeps_ask_for_yes(tmp_path):
+    body = FACTORIAL.replace("replications: 2", "replications: 40")
+    result = CliRunner().invoke(main, ["sweep", str(write_sweep(tmp_path, body)), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "240 runs" in result.output and "--yes" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("executor, how", [("serial", signal.SIGKILL), ("processes", signal.SIGINT)])
+def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, executor, how):
+    body = FACTORIAL.replace("replications: 2", "replications: 4")
+    path = write_sweep(tmp_path, body)
+    out = tmp_path / "killed"
+    command = [str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", executor,
+               "--workers", "2", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 120
+    while len(ResultStore(out).finished()) < 4 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the sweep finished before it could be interrupted"
+    os.killpg(process.pid, how)
+    _, err = process.communicate(timeout=60)
+    if how == signal.SIGINT:
+        assert process.returncode == 130 and b"--resume" in err and b"Traceback" not in err
+    saved = ResultStore(out).finished()
+    assert 4 <= len(saved) < 24
+
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert f"{24 - len(saved)} runs done".encode() in resumed.stdout
+
+    reference = tmp_path / "reference"
+    run_sweep(load_sweep(path), ResultStore(reference), executor="serial", progress=False)
+    pd.testing.assert_frame_equal(_runs(reference), _runs(out))
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
+    # A run killed mid-write may leave a hidden temporary file; it is never read as a result.
+    assert all(p.parent.name.startswith("replication=") for p in leftovers)
