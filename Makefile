@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_sweeps.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

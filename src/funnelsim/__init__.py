@@ -9,6 +9,8 @@ from importlib.metadata import PackageNotFoundError, version
 from funnelsim.experiment import Replication, ScenarioRun, run_replication, run_scenario, summarise
 from funnelsim.params import ParameterError, Scenario, load_scenario
 from funnelsim.records import data_dictionary
+from funnelsim.results import load_results
+from funnelsim.sweeps import load_sweep
 
 try:
     __version__ = version("funnelsim")
@@ -22,7 +24,9 @@ __all__ = [
     "ScenarioRun",
     "__version__",
     "data_dictionary",
+    "load_results",
     "load_scenario",
+    "load_sweep",
     "run_replication",
     "run_scenario",
     "summarise",

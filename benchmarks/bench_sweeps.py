@@ -1,0 +1,130 @@
+"""Benchmark of sweep execution: parallel efficiency, Dask overhead, common random numbers.
+
+Run: ``python benchmarks/bench_sweeps.py [--quick]`` (``make bench`` runs it). It prints, and
+asserts nothing:
+
+* parallel efficiency of 2 local processes against serial on a 16-run sweep
+  (serial time / (2 x process time); 100% is perfect, target >= 80%);
+* the Dask executor (a LocalCluster of 2 workers started for the run) against local processes;
+* every timing also as a ratio to a bare SimPy M/M/5 queue run in the same process, so the
+  figures can be compared across machines;
+* the variance reduction from common random numbers: the variance of the paired difference in
+  revenue between two close scenarios with shared seeds, against independent seeds (target >= 5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from funnelsim import load_scenario
+from funnelsim.execution import run_sweep
+from funnelsim.results import ResultStore, load_results
+from funnelsim.sweeps import load_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bare_simpy_seconds(customers: int = 50_000, seed: int = 1) -> float:
+    """Wall time of a bare SimPy M/M/5 queue at 80% load."""
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    servers = simpy.Resource(env, capacity=5)
+
+    def customer(service: float):
+        with servers.request() as req:
+            yield req
+            yield env.timeout(service)
+
+    def arrivals():
+        for _ in range(customers):
+            yield env.timeout(rng.exponential(1 / 4.0))
+            env.process(customer(rng.exponential(1.0)))
+
+    started = time.perf_counter()
+    env.process(arrivals())
+    env.run()
+    return time.perf_counter() - started
+
+
+def write_sweep(folder: Path, runs: int, horizon: int) -> Path:
+    base = folder / "base.yaml"
+    base.write_text(f"extends: {ROOT / 'params' / 'baseline.yaml'}\nsimulation: {{horizon_days: {horizon}, warmup_days: 30}}\n")
+    sweep = folder / "bench.yaml"
+    sweep.write_text(
+        "name: bench\ndesign: full_factorial\nbase: base.yaml\n"
+        f"factors:\n  sdr_team.reps: [4, 6, 8, 10]\nreplications: {runs // 4}\nseed: 3\n"
+    )
+    return sweep
+
+
+def timed_sweep(sweep_file: Path, folder: Path, executor: str, workers: int) -> float:
+    store = folder / executor
+    shutil.rmtree(store, ignore_errors=True)
+    sweep = load_sweep(sweep_file)
+    started = time.perf_counter()
+    run_sweep(sweep, ResultStore(store), executor=executor, workers=workers, progress=False)
+    return time.perf_counter() - started
+
+
+def crn_variance_reduction(replications: int, horizon: int) -> dict[str, float]:
+    from funnelsim.experiment import replication_seeds, run_replication
+
+    base = ROOT / "params" / "baseline.yaml"
+    short = [f"simulation.horizon_days={horizon}", "simulation.warmup_days=60"]
+    a = load_scenario(base, short + ["follow_up.follow_up_rate=0.80"])
+    b = load_scenario(base, short + ["follow_up.follow_up_rate=0.85"])
+    seeds = replication_seeds(11, replications)
+    other = replication_seeds(12, replications)
+    ra = np.array([run_replication(a, s).kpis["revenue"] for s in seeds])
+    rb = np.array([run_replication(b, s).kpis["revenue"] for s in seeds])
+    rb_independent = np.array([run_replication(b, s).kpis["revenue"] for s in other])
+    paired = np.var(rb - ra, ddof=1)
+    independent = np.var(rb_independent - ra, ddof=1)
+    return {"paired": paired, "independent": independent, "reduction": independent / paired}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
+    args = parser.parse_args()
+    horizon = 120 if args.quick else 270
+    baseline = bare_simpy_seconds()
+    print(f"bare SimPy M/M/5, 50,000 customers: {baseline:.3f} s  (the unit of the ratios below)")
+
+    folder = Path(tempfile.mkdtemp(prefix="funnelsim-bench-"))
+    try:
+        sweep_file = write_sweep(folder, runs=16, horizon=horizon)
+        serial = timed_sweep(sweep_file, folder, "serial", 1)
+        processes = timed_sweep(sweep_file, folder, "processes", 2)
+        dask = timed_sweep(sweep_file, folder, "dask", 2)
+        runs = load_results(folder / "serial").runs
+        mean_run = float(runs["seconds"].mean())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"\n16-run sweep, horizon {horizon} days ({mean_run:.2f} s per run = {mean_run / baseline:.1f} x bare SimPy)")
+    print(f"{'executor':<12}{'wall s':>9}{'x bare SimPy':>14}{'speed-up':>10}")
+    for name, seconds in (("serial", serial), ("processes", processes), ("dask", dask)):
+        print(f"{name:<12}{seconds:>9.2f}{seconds / baseline:>14.1f}{serial / seconds:>10.2f}")
+    print(f"parallel efficiency, 2 processes vs serial: {serial / (2 * processes):.0%} (target >= 80%)")
+    print(f"Dask LocalCluster overhead vs local processes: {dask / processes - 1:+.0%} wall time")
+
+    crn = crn_variance_reduction(replications=10 if args.quick else 20, horizon=horizon + 60)
+    print(
+        f"\ncommon random numbers, revenue difference (follow-up 0.80 vs 0.85): variance "
+        f"{crn['paired']:.3g} paired vs {crn['independent']:.3g} independent = "
+        f"{crn['reduction']:.1f}x reduction (target >= 5x)"
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
