@@ -49,7 +49,8 @@ def scenarios(draw):
         f"opportunity.ae_team.reps={draw(st.integers(1, 3))}",
         f"opportunity.ae_team.deals_per_rep={draw(st.integers(1, 5))}",
         f"opportunity.message_consistency={draw(probability)}",
-        f"customers.revenue_model={draw(st.sampled_from(['recurring', 'one_off']))}",
+        f"customers.revenue_model={(model := draw(st.sampled_from(['recurring', 'one_off'])))}",
+        f"customers.initial_customers={draw(st.integers(0, 50)) if model == 'recurring' else 0}",
         f"customers.monthly_churn={draw(probability)}",
         f"closed_loop.enabled={str(draw(st.booleans())).lower()}",
         f"closed_loop.meeting_every_days={draw(st.floats(3, 50))}",
@@ -76,6 +77,10 @@ def test_every_lead_is_accounted_for_and_in_order(sc, seed):
     assert leads.lead_id.is_unique
     assert leads.status.notna().all() and set(leads.status.unique()) <= set(STATUSES)
     assert int(daily.leads.sum()) == len(leads)
+    assert (daily.customers >= 0).all()
+    assert int(daily.customers.iloc[-1]) == int((leads.status == "won").sum() - leads.churned_at.notna().sum()) + (
+        sc.customers.initial_customers - int(daily.churned.sum()) + int(leads.churned_at.notna().sum())
+    )
 
     # Stage timestamps never run backwards and never pass the horizon.
     times = leads[STAGE_ORDER].to_numpy()

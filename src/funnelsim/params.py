@@ -308,11 +308,27 @@ class Opportunity(_Section):
 
 
 class Customers(_Section):
-    """After the sale: recurring or one-off revenue, and how often customers leave."""
+    """After the sale: recurring or one-off revenue, how often customers leave, and the
+    customers the company already has on day 0 (recurring revenue only)."""
 
     revenue_model: Literal["recurring", "one_off"]
     monthly_churn: Probability
     gross_margin: Probability
+    initial_customers: Annotated[int, Field(ge=0)] = 0
+    initial_deal_size: Distribution | None = None
+
+    @field_validator("initial_deal_size")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        return v if v is None else _non_negative(v, "deal size")
+
+    @model_validator(mode="after")
+    def _base_needs_size(self) -> "Customers":
+        if self.initial_customers and self.initial_deal_size is None:
+            raise ValueError("'initial_customers' needs 'initial_deal_size' (their annual contract value)")
+        if self.initial_customers and self.revenue_model != "recurring":
+            raise ValueError("'initial_customers' only applies to revenue_model 'recurring'")
+        return self
 
 
 class ClosedLoop(_Section):

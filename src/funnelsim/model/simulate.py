@@ -3,7 +3,8 @@
 This wires the parts together: marketing books leads period by period, each MQL's journey runs
 as its own SimPy process over the shared SDR and AE teams, and a monitor notes the state of the
 teams at the end of every day. When the clock reaches the horizon, revenue is recognised for
-every customer up to that moment and the records become tables. Every lead is then in exactly
+every customer up to that moment (the day-0 customers included) and the records become
+tables. Every lead is then in exactly
 one state (``records.STATUSES``): nothing is lost.
 """
 
@@ -17,6 +18,12 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.model.context import Funnel
+from funnelsim.model.installed_base import (
+    DAYS_PER_YEAR,
+    InstalledBase,
+    installed_base,
+    recurring_revenue_per_day,
+)
 from funnelsim.model.marketing import run_marketing
 from funnelsim.model.teams import run_office_hours
 from funnelsim.params import Scenario
@@ -24,7 +31,6 @@ from funnelsim.records import DAILY_COLUMNS
 
 __all__ = ["SimulationOutput", "simulate"]
 
-DAYS_PER_YEAR = 365.25
 
 
 @dataclass
@@ -84,18 +90,13 @@ def _daily_revenue(leads: pd.DataFrame, days: int, horizon: float, recurring: bo
     won = leads[leads["status"] == "won"]
     if not recurring:
         return _per_day(won["closed_at"].to_numpy(), days, won["amount"].to_numpy())
-    start = won["closed_at"].to_numpy()
     end = np.where(np.isnan(won["churned_at"]), horizon, won["churned_at"])
-    rate = won["amount"].to_numpy() / DAYS_PER_YEAR
-    grid = np.minimum(np.arange(days + 1, dtype=float), horizon)
-    cumulative = np.zeros(days + 1)
-    for lo in range(0, len(start), 2048):  # chunks keep the grid product small
-        s, e, r = start[lo : lo + 2048], end[lo : lo + 2048], rate[lo : lo + 2048]
-        cumulative += (np.clip(grid[:, None] - s[None, :], 0.0, (e - s)[None, :]) * r).sum(axis=1)
-    return np.diff(cumulative)
+    return recurring_revenue_per_day(won["closed_at"].to_numpy(), end, won["amount"].to_numpy(), days, horizon)
 
 
-def _daily_table(funnel: Funnel, monitor: _DailyMonitor, leads: pd.DataFrame) -> pd.DataFrame:
+def _daily_table(
+    funnel: Funnel, monitor: _DailyMonitor, leads: pd.DataFrame, base: InstalledBase
+) -> pd.DataFrame:
     days = len(monitor.open_opportunities)
     horizon = funnel.horizon
     recurring = funnel.scenario.customers.revenue_model == "recurring"
@@ -115,9 +116,9 @@ def _daily_table(funnel: Funnel, monitor: _DailyMonitor, leads: pd.DataFrame) ->
         "opportunities": _per_day(col["opportunity_at"], days),
         "wins": wins,
         "losses": _per_day(np.where(lost, col["closed_at"], np.nan), days),
-        "churned": churned,
+        "churned": churned + base.churned,
         "bookings": _per_day(closed_won, days, col["amount"]),
-        "revenue": _daily_revenue(leads, days, horizon, recurring),
+        "revenue": _daily_revenue(leads, days, horizon, recurring) + base.revenue,
         "marketing_spend": _per_day(col["created_at"], days, col["acquisition_cost"]),
         "open_opportunities": monitor.open_opportunities,
         "awaiting_ae": monitor.awaiting_ae,
@@ -125,7 +126,7 @@ def _daily_table(funnel: Funnel, monitor: _DailyMonitor, leads: pd.DataFrame) ->
         "sdr_busy_hours": funnel.sdr_busy_days[:days] * 24.0,
         "sdr_available_hours": funnel.sdr_available_days[:days] * 24.0,
         "score_noise_sd": monitor.score_noise_sd,
-        "customers": np.cumsum(wins) - np.cumsum(churned),
+        "customers": np.cumsum(wins) - np.cumsum(churned) + base.customers,
     }
     for name, weights in monitor.budget_weight.items():
         daily[f"budget_weight_{name}"] = weights
@@ -151,4 +152,5 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutp
     leads["revenue"] = _recognise_revenue(
         leads, funnel.horizon, scenario.customers.revenue_model == "recurring"
     )
-    return SimulationOutput(leads=leads, daily=_daily_table(funnel, monitor, leads))
+    base = installed_base(scenario, seed, len(monitor.open_opportunities))
+    return SimulationOutput(leads=leads, daily=_daily_table(funnel, monitor, leads, base))
