@@ -11,8 +11,8 @@ sentence a report can print as it is. All statistics come from statsmodels' form
   ANOVA table, and each lever's effect in business units, ranked for a tornado chart;
 * ``speed_to_lead_odds``: a logit of qualifying (or winning) on the lead's age at first touch,
   its quality and channel, in odds ratios;
-* ``revenue_growth``: the monthly revenue trend per scenario as an annual growth rate, from a
-  log-linear regression with HAC (autocorrelation-robust) errors;
+* ``revenue_growth``: the monthly revenue trend per scenario as an annual growth rate, from
+  log-linear regressions (across replications, or with HAC errors for a single series);
 * ``replications_needed``: how many replications a target CI half-width needs.
 """
 
@@ -27,6 +27,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.records import REPLICATION_COLUMNS
 
@@ -344,30 +345,47 @@ def monthly_revenue(daily: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFra
 
 
 def revenue_growth(daily: pd.DataFrame, warmup_days: float = 0.0, confidence: float = 0.95) -> Estimate:
-    """Annualised growth of monthly revenue per scenario: log(revenue) ~ month, HAC errors.
+    """Annualised growth of monthly revenue per scenario, from log(revenue) ~ month.
 
-    Replications are pooled (a fixed effect each); Newey-West errors with 3 months of lags allow
-    for the autocorrelation of a revenue series.
+    With several replications, each replication's trend is fitted by OLS and the CI comes from
+    the spread of those trends across replications (independent runs: a t interval with
+    replications - 1 degrees of freedom). A single series gets Newey-West (HAC) errors with
+    3 months of lags, which allow for the autocorrelation of revenue but are known to run a
+    little narrow on short series.
     """
     monthly = monthly_revenue(daily, warmup_days)
     monthly = monthly[monthly["revenue"] > 0]
     if "scenario" not in monthly:
         monthly = monthly.assign(scenario="scenario")
+    if "replication" not in monthly:
+        monthly = monthly.assign(replication=0)
+    alpha = 1 - confidence
     rows = []
     for scenario, data in monthly.groupby("scenario", sort=False):
-        rhs = "month + C(replication)" if "replication" in data and data["replication"].nunique() > 1 else "month"
-        data = data.sort_values(["replication", "month"] if "replication" in data else ["month"])
-        fit = smf.ols(f"np.log(revenue) ~ {rhs}", data).fit(cov_type="HAC", cov_kwds={"maxlags": 3})
-        low, high = fit.conf_int(1 - confidence).loc["month"]
+        series = [g.sort_values("month") for _, g in data.groupby("replication")]
+        if len(series) > 1:
+            slopes = [smf.ols("np.log(revenue) ~ month", g).fit().params["month"] for g in series]
+            summary = DescrStatsW(np.asarray(slopes))
+            slope = float(summary.mean)
+            low, high = summary.tconfint_mean(alpha=alpha)
+            p_value = float(summary.ttest_mean(0.0)[1])
+            method = f"trend per replication, t interval over {len(series)} replications"
+        else:
+            fit = smf.ols("np.log(revenue) ~ month", series[0]).fit(cov_type="HAC", cov_kwds={"maxlags": 3})
+            slope = float(fit.params["month"])
+            low, high = fit.conf_int(alpha).loc["month"]
+            p_value = float(fit.pvalues["month"])
+            method = "one series, HAC errors"
         rows.append(
             {
                 "scenario": scenario,
-                "monthly_growth": math.expm1(fit.params["month"]),
-                "annual_growth": math.expm1(12 * fit.params["month"]),
+                "monthly_growth": math.expm1(slope),
+                "annual_growth": math.expm1(12 * slope),
                 "ci_low": math.expm1(12 * low),
                 "ci_high": math.expm1(12 * high),
-                "p_value": float(fit.pvalues["month"]),
-                "n": int(fit.nobs),
+                "p_value": p_value,
+                "n": len(data),
+                "method": method,
             }
         )
     table = pd.DataFrame(rows)
