@@ -1,0 +1,165 @@
+"""The figures of a report, in one consistent seaborn theme, with labelled axes and units.
+
+Each function takes tidy tables (or an estimate's table) and returns a matplotlib ``Figure``;
+nothing is saved unless the caller asks (``fig.savefig``). Figures: the funnel by stage per
+scenario, the speed-to-lead curve beside its configured decay, revenue distributions per
+scenario, a forest plot of effects with CIs, a tornado chart of levers, and revenue over time
+with confidence bands.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from funnelsim.analysis import monthly_revenue
+from funnelsim.model.odds import DecayCurve, logistic, logit
+from funnelsim.params import Scenario
+
+__all__ = [
+    "funnel_chart",
+    "speed_to_lead_curve",
+    "revenue_distribution",
+    "effect_forest",
+    "tornado_chart",
+    "revenue_over_time",
+]
+
+STAGES = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opportunities"), ("wins", "Wins")]
+_MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"{v:,.0f}")
+
+
+@contextmanager
+def _theme():
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"), sns.color_palette("colorblind"):
+        yield
+
+
+def _figure(width: float = 8, height: float = 4.5) -> tuple[Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    return fig, ax
+
+
+def funnel_chart(runs: pd.DataFrame) -> Figure:
+    """Mean count per funnel stage (log scale) per scenario, with 95% CIs across replications."""
+    data = runs.melt(id_vars=["scenario"], value_vars=[k for k, _ in STAGES], var_name="stage", value_name="count")
+    data["stage"] = data["stage"].map(dict(STAGES))
+    with _theme():
+        fig, ax = _figure()
+        sns.barplot(data=data, x="stage", y="count", hue="scenario", errorbar=("ci", 95), ax=ax, order=[s for _, s in STAGES])
+        ax.set_yscale("log")
+        ax.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel, stage by stage")
+        ax.legend(title="Scenario", fontsize="small")
+    return fig
+
+
+def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -> Figure:
+    """Share of touched leads that qualified, by hours from inquiry to first touch.
+
+    With ``scenario``, the configured single-attempt chance for a quality-50 lead is drawn
+    beside it (contact x qualification, both with their decay).
+    """
+    touched = leads[leads["first_touch_at"].notna()].copy()
+    edges = np.array([0, 0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96, np.inf])
+    touched["bin"] = pd.cut(touched["first_touch_age_hours"], edges, right=False)
+    touched["qualified"] = touched["sql_at"].notna().astype(float)
+    grouped = touched.groupby("bin", observed=True)["qualified"].agg(["mean", "size", "std"])
+    mids = np.array([min(iv.left * 1.5 if iv.left else 0.125, 200) if np.isfinite(iv.right) else 150 for iv in grouped.index])
+    half = 1.96 * np.sqrt(grouped["mean"] * (1 - grouped["mean"]) / grouped["size"])
+    with _theme():
+        fig, ax = _figure()
+        ax.errorbar(mids, grouped["mean"], yerr=half, fmt="o", capsize=3, label="simulated leads (95% CI)")
+        if scenario is not None:
+            hours = np.geomspace(0.05, 150, 200)
+            fu = scenario.follow_up
+            contact, qualify = DecayCurve(fu.contact_decay), DecayCurve(fu.qualification_decay)
+            p = [
+                logistic(logit(fu.contact_probability) + contact(h / 24))
+                * logistic(logit(scenario.qualification.probability_at_quality_50) + qualify(h / 24))
+                for h in hours
+            ]
+            ax.plot(hours, p, label="configured: one attempt, quality 50")
+        ax.set_xscale("log")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(
+            xlabel="Lead age at first touch (hours, log scale)",
+            ylabel="Share qualified",
+            title="Speed to lead: the older the lead, the lower the odds",
+        )
+        ax.legend(fontsize="small")
+    return fig
+
+
+def revenue_distribution(runs: pd.DataFrame, kpi: str = "revenue", unit: str = "currency") -> Figure:
+    """The KPI of every replication per scenario: a box plot with the replications on top."""
+    with _theme():
+        fig, ax = _figure()
+        sns.boxplot(data=runs, x="scenario", y=kpi, ax=ax, color="0.9", showfliers=False)
+        sns.stripplot(data=runs, x="scenario", y=kpi, ax=ax, hue="scenario", legend=False, size=5)
+        if unit == "currency":
+            ax.yaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel="Scenario", ylabel=f"{kpi.replace('_', ' ').capitalize()} ({unit}) per replication", title=f"{kpi.replace('_', ' ').capitalize()} across replications")
+        ax.tick_params(axis="x", rotation=20)
+    return fig
+
+
+def effect_forest(table: pd.DataFrame, relative: bool = True) -> Figure:
+    """Each scenario's effect against the baseline with its CI (from ``compare_scenarios``)."""
+    cols = ("relative", "relative_ci_low", "relative_ci_high") if relative else ("estimate", "ci_low", "ci_high")
+    data = table.sort_values(cols[0])
+    with _theme():
+        fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.errorbar(data[cols[0]], y, xerr=[data[cols[0]] - data[cols[1]], data[cols[2]] - data[cols[0]]], fmt="o", capsize=4)
+        ax.axvline(0, color="0.4", lw=1, ls="--")
+        ax.set_yticks(y, data["scenario"])
+        kpi = str(table["kpi"].iloc[0]) if "kpi" in table else "KPI"
+        base = str(table["baseline"].iloc[0]) if "baseline" in table else "baseline"
+        if relative:
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_xlabel(f"Change in {kpi} vs '{base}' (%, 95% CI)")
+        else:
+            ax.xaxis.set_major_formatter(_MONEY)
+            ax.set_xlabel(f"Change in {kpi} vs '{base}' ({table['unit'].iloc[0]}, 95% CI)")
+        ax.set(ylabel="Scenario", title="What each scenario is worth")
+    return fig
+
+
+def tornado_chart(table: pd.DataFrame, kpi: str = "revenue", unit: str = "currency") -> Figure:
+    """Levers ranked by their swing on the KPI over the sweep's range (from ``lever_effects``)."""
+    data = table.reindex(table["swing"].abs().sort_values().index)
+    with _theme():
+        fig, ax = _figure(height=max(2.5, 0.45 * len(data) + 1.5))
+        y = np.arange(len(data))
+        palette = sns.color_palette("colorblind")
+        colors = [palette[2] if swing >= 0 else palette[3] for swing in data["swing"]]
+        ax.barh(y, data["swing"], color=colors)
+        ax.errorbar(data["swing"], y, xerr=[data["swing"] - data["swing_ci_low"], data["swing_ci_high"] - data["swing"]], fmt="none", ecolor="0.2", capsize=3)
+        labels = [f"{lever}  ({low:g} to {high:g})" for lever, low, high in zip(data["lever"], data["low"], data["high"])]
+        ax.set_yticks(y, labels)
+        ax.axvline(0, color="0.4", lw=1)
+        if unit == "currency":
+            ax.xaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel=f"Change in {kpi}, lever low to high ({unit}, 95% CI)", ylabel="Lever (range in the sweep)", title="Which lever buys the most")
+    return fig
+
+
+def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
+    """Monthly revenue per scenario: the mean over replications with a 95% band."""
+    monthly = monthly_revenue(daily, warmup_days)
+    if "scenario" not in monthly:
+        monthly = monthly.assign(scenario="scenario")
+    with _theme():
+        fig, ax = _figure()
+        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=("ci", 95), marker="o", ax=ax)
+        ax.yaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel="Month after warm-up (30-day months)", ylabel="Revenue per month (currency)", title="Revenue over time")
+        ax.legend(title="Scenario", fontsize="small")
+    return fig
+
