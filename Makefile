@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make report   set up .venv if needed, then run the baseline scenario and write its report
+#   make report   set up .venv if needed, then write the alignment impact report (HTML) from the defaults
 #   make test     set up .venv if needed, then run the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/funnelsim run params/baseline.yaml
+	$(BIN)/funnelsim report alignment_impact
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2

@@ -27,6 +27,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.records import REPLICATION_COLUMNS
@@ -37,6 +38,7 @@ __all__ = [
     "fit_metamodel",
     "lever_effects",
     "speed_to_lead_odds",
+    "rates_by_age_group",
     "revenue_growth",
     "replications_needed",
     "AGE_GROUPS",
@@ -207,6 +209,11 @@ def fit_metamodel(
     if family == "auto":
         family = "poisson" if _unit(kpi) == "count" else "ols"
     ols = smf.ols(f"y ~ {rhs}", data).fit()
+    if ols.df_resid < 1:
+        raise ValueError(
+            f"the metamodel of {kpi} has {len(ols.params)} coefficients but only {int(ols.nobs)} runs: "
+            "add sweep points or replications, or drop interactions"
+        )
     if family == "poisson":
         fit = smf.glm(f"y ~ {rhs}", data, family=sm.families.Poisson()).fit(cov_type="HC1")
     else:
@@ -278,16 +285,7 @@ def speed_to_lead_odds(leads: pd.DataFrame, outcome: str = "qualified", confiden
     A logit on the age group at first touch (reference: under an hour), the lead's quality
     (per 10 points) and its channel, over every lead that sales touched at least once.
     """
-    touched = leads[leads["first_touch_at"].notna()].copy()
-    if outcome == "qualified":
-        touched["y"] = touched["sql_at"].notna().astype(int)
-    elif outcome == "won":
-        touched["y"] = (touched["status"] == "won").astype(int)
-    else:
-        raise ValueError("outcome must be 'qualified' or 'won'")
-    touched["age_group"] = pd.cut(
-        touched["first_touch_age_hours"], _AGE_EDGES, right=False, labels=AGE_GROUPS
-    ).astype(str)
+    touched = _touched_leads(leads, outcome)
     touched["quality_10"] = touched["quality"] / 10.0
     touched["channel"] = touched["channel"].astype(str)
     present = [g for g in AGE_GROUPS if (touched["age_group"] == g).any()]
@@ -313,7 +311,6 @@ def speed_to_lead_odds(leads: pd.DataFrame, outcome: str = "qualified", confiden
             }
         )
     table = pd.DataFrame(rows)
-    counts = touched.groupby("age_group")["y"].agg(["size", "mean"])
     parts = []
     for group in present[1:]:
         row = table[table["term"] == f"age_group = {group}"]
@@ -328,8 +325,33 @@ def speed_to_lead_odds(leads: pd.DataFrame, outcome: str = "qualified", confiden
         if parts
         else f"All touched leads fall in one age group ({present[0]}): no odds ratio to estimate."
     )
-    table.attrs["rates_by_age_group"] = counts
     return Estimate(table, sentence)
+
+
+def _touched_leads(leads: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    touched = leads[leads["first_touch_at"].notna()].copy()
+    if outcome == "qualified":
+        touched["y"] = touched["sql_at"].notna().astype(int)
+    elif outcome == "won":
+        touched["y"] = (touched["status"] == "won").astype(int)
+    else:
+        raise ValueError("outcome must be 'qualified' or 'won'")
+    touched["age_group"] = pd.cut(
+        touched["first_touch_age_hours"], _AGE_EDGES, right=False, labels=AGE_GROUPS
+    ).astype(str)
+    return touched
+
+
+def rates_by_age_group(leads: pd.DataFrame, outcome: str = "qualified", confidence: float = 0.95) -> pd.DataFrame:
+    """Share of touched leads reaching ``outcome`` per age group at first touch, with Wilson CIs."""
+    touched = _touched_leads(leads, outcome)
+    rows = []
+    for group in AGE_GROUPS:
+        y = touched.loc[touched["age_group"] == group, "y"]
+        if len(y):
+            low, high = proportion_confint(int(y.sum()), len(y), alpha=1 - confidence, method="wilson")
+            rows.append({"age_group": group, "leads": len(y), "share": float(y.mean()), "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
 
 
 # --- revenue over time ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 
 from funnelsim import __version__
 from funnelsim.config import default_run_dir, default_sweep_dir
@@ -21,6 +22,7 @@ from funnelsim.experiment import run_scenario
 from funnelsim.outputs import format_summary, write_run
 from funnelsim.params import ParameterError, load_scenario
 from funnelsim.records import data_dictionary
+from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
 from funnelsim.results import ResultStore
 from funnelsim.sweeps import estimated_seconds, load_sweep
 
@@ -158,3 +160,45 @@ def sweep(
         click.echo(str(exc), err=True)
         sys.exit(130 if exc.args and "interrupted" in str(exc) else 1)
     click.echo(f"{ran} runs done; results in {store.folder} (load with funnelsim.load_results)")
+
+
+@main.command()
+@click.argument("notebook")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True))
+@click.option("-f", "--parameters-file", "params_file", type=click.Path(dir_okay=False, exists=True), help="A scenario file, or a YAML file of notebook parameters.")
+@click.option("-p", "--parameter", "pairs", nargs=2, multiple=True, metavar="NAME VALUE", help="Set a notebook parameter (VALUE is YAML).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder [default: reports/<notebook>/<scenario>-<time>].")
+@click.option("--batch", is_flag=True, help="One report per FILE (scenario or parameter files), on one kernel.")
+def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs: tuple[tuple[str, str], ...], out_dir: str | None, batch: bool) -> None:
+    """Render NOTEBOOK (a name in notebooks/ or a path) as an HTML report.
+
+    \b
+    funnelsim report scenario_report -f params/scenarios/closed-loop.yaml
+    funnelsim report alignment_impact -p replications 20
+    funnelsim report scenario_report --batch params/scenarios/*.yaml
+    """
+    try:
+        path = notebook_path(notebook)
+    except FileNotFoundError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    extra = {name: yaml.safe_load(value) for name, value in pairs}
+    try:
+        if batch or files:
+            if not batch or params_file or out_dir:
+                click.echo("give several FILES with --batch (and neither -f nor --out)", err=True)
+                sys.exit(2)
+            sets = [{**parameters_from_file(path, Path(f)), **extra} for f in files]
+            pages = render_batch(path, sets)
+            for page in pages:
+                click.echo(page)
+        else:
+            parameters = {**(parameters_from_file(path, Path(params_file)) if params_file else {}), **extra}
+            page = render_report(path, parameters, Path(out_dir) if out_dir else None)
+            click.echo(f"Report written to {page}")
+    except ValueError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except ReportFailed as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)

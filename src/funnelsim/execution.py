@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -94,8 +95,13 @@ def _serial(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterat
         yield execute_task(task)
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops the sweep cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _processes(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
     pending: set[Future] = set()
     queue = list(reversed(tasks))
     try:

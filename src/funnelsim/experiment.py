@@ -24,7 +24,15 @@ from funnelsim.model import simulate
 from funnelsim.params import Scenario
 from funnelsim.records import REPLICATION_COLUMNS
 
-__all__ = ["Replication", "ScenarioRun", "run_replication", "run_scenario", "summarise"]
+__all__ = [
+    "Comparison",
+    "Replication",
+    "ScenarioRun",
+    "compare_runs",
+    "run_replication",
+    "run_scenario",
+    "summarise",
+]
 
 
 def _seed_label(seed: np.random.SeedSequence) -> str:
@@ -132,3 +140,34 @@ def summarise(replications: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
             low, high = (float(v) for v in stats.tconfint_mean(alpha=1 - confidence))
         rows.append({"kpi": kpi, "unit": unit, "mean": mean, "ci_low": low, "ci_high": high, "n": len(values)})
     return pd.DataFrame(rows)
+
+
+@dataclass
+class Comparison:
+    """Several scenarios run with the same seeds, as tidy tables with a ``scenario`` column."""
+
+    runs: dict[str, ScenarioRun]
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        return pd.concat([r.replications for r in self.runs.values()], ignore_index=True)
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        return pd.concat([r.daily.assign(scenario=name) for name, r in self.runs.items()], ignore_index=True)
+
+    @property
+    def leads(self) -> pd.DataFrame:
+        return pd.concat([r.leads.assign(scenario=name) for name, r in self.runs.items()], ignore_index=True)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        """KPI means and CIs, one column block per scenario."""
+        return pd.concat({name: r.summary(confidence).set_index("kpi") for name, r in self.runs.items()}, axis=1)
+
+
+def compare_runs(scenarios: list[Scenario], replications: int, seed: int) -> Comparison:
+    """Run every scenario with the same seeds (common random numbers)."""
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ to be compared: {names}")
+    return Comparison({s.name: run_scenario(s, replications, seed) for s in scenarios})

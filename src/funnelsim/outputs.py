@@ -19,7 +19,7 @@ import pandas as pd
 
 from funnelsim.experiment import ScenarioRun
 
-__all__ = ["write_run", "format_summary", "read_run"]
+__all__ = ["write_run", "format_summary", "read_run", "write_tables"]
 
 _TABLES = ("leads", "daily", "replications")
 
@@ -91,3 +91,17 @@ def format_summary(result: ScenarioRun) -> str:
         ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
         lines.append(f"{row.kpi:<28}{row.unit:<18}{_fmt(row.mean):>14}{ci:>28}")
     return "\n".join(lines)
+
+
+def write_tables(folder: str | Path, **tables: pd.DataFrame) -> list[Path]:
+    """Save each named table as ``folder/<name>.parquet`` (nothing when ``folder`` is empty)."""
+    if not folder:
+        return []
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        path = target / f"{name}.parquet"
+        _atomic_parquet(frame.reset_index(drop=True) if frame.index.name is None else frame.reset_index(), path)
+        written.append(path)
+    return written

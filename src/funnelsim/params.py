@@ -470,7 +470,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def _apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Set each ``key.path=value``: the value replaces what was there (no merging)."""
     for text in overrides:
         path, value = parse_override(text)
@@ -556,7 +556,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     """Read a scenario file, follow its ``extends`` chain, apply ``--set`` overrides, validate."""
     path = Path(path)
     data = resolve_file(path)
-    data = _apply_overrides(data, list(overrides))
+    data = apply_overrides(data, list(overrides))
     data.setdefault("name", path.stem)
     label = str(path) + (" (with --set " + ", ".join(overrides) + ")" if overrides else "")
     return scenario_from_dict(data, label)

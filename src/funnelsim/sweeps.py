@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from funnelsim.params import (
     ParameterError,
     Scenario,
+    apply_overrides,
     format_errors,
     read_yaml,
     resolve_file,
@@ -231,11 +232,17 @@ class _SpecError(Exception):
         self.key, self.value, self.message = key, value, message
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read, validate and expand a sweep file; raise ``ParameterError`` on any mistake."""
+def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), points: int | None = None) -> Sweep:
+    """Read, validate and expand a sweep file; raise ``ParameterError`` on any mistake.
+
+    ``overrides`` (``key.path=value``) apply to the base scenario, or to every listed
+    scenario, before the factors; ``points`` replaces a Latin hypercube's number of points.
+    """
     path = Path(path)
-    label = str(path)
-    raw = read_yaml(path, label)
+    label = str(path) + (" (with --set " + ", ".join(overrides) + ")" if overrides else "")
+    raw = read_yaml(path, str(path))
+    if points is not None and isinstance(raw, dict):
+        raw["points"] = points
     try:
         spec = SweepFile.model_validate(raw)
     except ValidationError as exc:
@@ -249,7 +256,7 @@ def load_sweep(path: str | Path) -> Sweep:
                 problems.append(f"{label}: scenarios[{i}]: {file!r}: no such file ({target})")
                 continue
             try:
-                data = resolve_file(target)
+                data = apply_overrides(resolve_file(target), list(overrides))
                 data.setdefault("name", target.stem)
                 scenario = scenario_from_dict(data, str(target))
             except ParameterError as exc:
@@ -261,7 +268,7 @@ def load_sweep(path: str | Path) -> Sweep:
         base_path = (path.parent / spec.base).resolve()  # type: ignore[operator]
         if not base_path.is_file():
             raise ParameterError([f"{label}: base: {spec.base!r}: no such file ({base_path})"])
-        base = resolve_file(base_path)
+        base = apply_overrides(resolve_file(base_path), list(overrides))
         try:
             rows = _design_matrix(spec)
         except _SpecError as exc:

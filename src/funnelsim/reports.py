@@ -1,0 +1,209 @@
+"""Reports: a parameterised notebook, executed with papermill and exported as HTML.
+
+``render_report`` runs one notebook from ``notebooks/`` with the given parameters on a kernel
+of *this* Python environment (so a virtual environment never hits a missing-kernel error),
+and writes into its report folder:
+
+* ``report.html``: the narrative, tables and embedded figures, without code;
+* ``report.ipynb``: the executed notebook (kept, partly executed, when a cell fails);
+* ``parameters.yaml``: the parameters used;
+* ``data/``: the tables the notebook computed, as parquet.
+
+``render_batch`` renders many parameter files in one go on one kernel, resetting it between
+reports, so kernel start-up is paid once. ``reports/index.html`` lists every report made.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+import yaml
+from jupyter_client.manager import KernelManager
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+from tqdm.auto import tqdm
+
+from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR
+
+__all__ = ["ReportFailed", "render_report", "render_batch", "notebook_path", "parameters_from_file", "write_index"]
+
+KERNEL_NAME = "funnelsim-this-python"
+
+
+class ReportFailed(Exception):
+    """A notebook cell failed; the message names the cell and where the notebook was kept."""
+
+
+def notebook_path(name: str) -> Path:
+    """A notebook by path, or by name in ``notebooks/`` (``alignment_impact`` will do)."""
+    candidates = [Path(name), NOTEBOOKS_DIR / name, NOTEBOOKS_DIR / f"{name}.ipynb"]
+    for path in candidates:
+        if path.is_file() and path.suffix == ".ipynb":
+            return path.resolve()
+    available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
+    raise FileNotFoundError(f"{name}: no such notebook; available: {available}")
+
+
+def notebook_parameters(notebook: Path) -> dict[str, Any]:
+    """The notebook's declared parameters and their defaults (from its ``parameters`` cell)."""
+    return {name: spec["default"] for name, spec in pm.inspect_notebook(str(notebook)).items()}
+
+
+def parameters_from_file(notebook: Path, path: Path) -> dict[str, Any]:
+    """Parameters from a YAML file: notebook parameters, or a scenario file for the notebook.
+
+    A file whose keys are all parameters of the notebook is used as it is (as plain papermill
+    would). A scenario file is passed to the notebook's ``scenario_file`` parameter, or
+    appended to its ``scenario_files`` list.
+    """
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    declared = notebook_parameters(notebook)
+    if isinstance(data, dict) and data and set(data) <= set(declared):
+        return data
+    if "scenario_file" in declared:
+        return {"scenario_file": str(path.resolve())}
+    if "scenario_files" in declared:
+        return {"scenario_files": [str(path.resolve())]}
+    raise ValueError(f"{path}: neither parameters of {notebook.name} nor a scenario file it can take")
+
+
+@contextmanager
+def _this_python_kernel() -> Iterator[None]:
+    """A kernelspec pointing at this interpreter, found first on JUPYTER_PATH."""
+    with tempfile.TemporaryDirectory(prefix="funnelsim-kernel-") as folder:
+        spec = Path(folder) / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "funnelsim (this environment)",
+                    "language": "python",
+                    "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+                }
+            )
+        )
+        before = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, before) if p)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = before
+
+
+def _export_html(executed: Path, target: Path) -> None:
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def default_report_dir(notebook: Path, label: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return REPORTS_DIR / notebook.stem / f"{label}-{stamp}"
+
+
+def _label(parameters: dict[str, Any]) -> str:
+    for key in ("scenario_file", "sweep_file"):
+        if parameters.get(key):
+            return Path(str(parameters[key])).stem
+    files = parameters.get("scenario_files")
+    if files:
+        return "-vs-".join(Path(str(f)).stem for f in files)[:60]
+    return "defaults"
+
+
+def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager | None) -> Path:
+    out_dir = out_dir or default_report_dir(notebook, _label({**notebook_parameters(notebook), **parameters}))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {**parameters, "output_dir": str((out_dir / "data").resolve())}
+    executed = out_dir / "report.ipynb"
+    (out_dir / "parameters.yaml").write_text(yaml.safe_dump({"notebook": notebook.name, **parameters}, sort_keys=False))
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(PROJECT_ROOT),
+            progress_bar=False,
+            km=km,
+        )
+    except PapermillExecutionError as exc:
+        raise ReportFailed(
+            f"{notebook.name}: cell {exc.cell_index} (execution count {exc.exec_count}) failed: "
+            f"{exc.ename}: {exc.evalue}\nThe partly executed notebook is kept at {executed}"
+        ) from None
+    _export_html(executed, out_dir / "report.html")
+    write_index()
+    return out_dir / "report.html"
+
+
+def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Path | None = None) -> Path:
+    """Execute one report and export it; return the path of its HTML."""
+    path = notebook_path(str(notebook))
+    with _this_python_kernel():
+        return _render(path, parameters, out_dir, km=None)
+
+
+def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], progress: bool = True) -> list[Path]:
+    """Render one report per parameter set on a single kernel (reset between reports)."""
+    path = notebook_path(str(notebook))
+    pages = []
+    with _this_python_kernel():
+        km = KernelManager(kernel_name=KERNEL_NAME)
+        km.start_kernel(cwd=str(PROJECT_ROOT))
+        try:
+            for parameters in tqdm(parameter_sets, unit="report", desc=path.stem, disable=not progress):
+                client = km.client()
+                client.start_channels()
+                client.wait_for_ready(timeout=60)
+                client.execute_interactive("%reset -f\nimport matplotlib.pyplot as plt\nplt.close('all')", timeout=60)
+                client.stop_channels()
+                pages.append(_render(path, parameters, None, km=km))
+        finally:
+            km.shutdown_kernel(now=True)
+    return pages
+
+
+def write_index() -> Path:
+    """``reports/index.html``: every report made, newest first."""
+    rows = []
+    for page in sorted(REPORTS_DIR.glob("*/*/report.html"), key=lambda p: p.stat().st_mtime, reverse=True):
+        params_file = page.parent / "parameters.yaml"
+        params = yaml.safe_load(params_file.read_text()) if params_file.exists() else {}
+        made = datetime.fromtimestamp(page.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
+        rows.append(
+            f"<tr><td>{made}</td><td>{html.escape(page.parent.parent.name)}</td>"
+            f"<td><a href='{html.escape(str(page.relative_to(REPORTS_DIR)))}'>{html.escape(page.parent.name)}</a></td>"
+            f"<td>{html.escape(shown)}</td></tr>"
+        )
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    index = REPORTS_DIR / "index.html"
+    index.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>funnelsim reports</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
+        "tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>funnelsim reports</h1>"
+        "<table><tr><th>made</th><th>notebook</th><th>report</th><th>parameters</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>",
+        encoding="utf-8",
+    )
+    return index
