@@ -7,9 +7,9 @@ for a handoff latency in hours. Each distribution here:
 * checks its own parameters when it is built (a negative mean or a sigma of zero is refused
   with a message saying what is allowed);
 * knows its exact ``mean`` and ``variance``, so tests can compare simulated figures with theory;
-* draws many values at once with ``sample(rng, size)`` from a numpy ``Generator``, always
-  through a standard variate of fixed cost, so two scenarios that differ only in a parameter
-  draw from the random stream in lock-step (common random numbers);
+* draws many values at once with ``sample(rng, size)`` from a numpy ``Generator``, always by
+  transforming the same standard variates, so two scenarios that differ only in a parameter
+  get the same underlying draws (common random numbers);
 * can be rescaled with ``scaled(factor)``: scenario files say hours where people think in
   hours, and the model converts them to its one time unit, days.
 """
@@ -77,7 +77,6 @@ class Constant(_Base):
         return 0.0
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        rng.random(size)  # keep the stream in step with the other distributions
         return np.full(size, self.value)
 
     def scaled(self, factor: float) -> "Constant":

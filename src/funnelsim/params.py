@@ -528,7 +528,7 @@ def format_errors(label: str, exc: ValidationError, schema: type[BaseModel] | No
             lines.append(f"{label}: {key}: missing: this key is required")
         elif kind == "union_tag_invalid":
             lines.append(
-                f"{label}: {key}: dist {_describe(err['input'].get('dist'))}: "
+                f"{label}: {key}.dist: {_describe(err['input'].get('dist'))}: "
                 f"allowed distributions: {', '.join(sorted(_DIST_TAGS))}"
             )
         elif kind == "union_tag_not_found":
