@@ -41,6 +41,13 @@ def work_deal(funnel: Funnel, lead: int, draws: PassDraws) -> Generator:
                 return
         rec.closed_at[lead] = env.now
         rec.status_code[lead] = STATUS["won"]
-        lifetime = -math.log(draws.churn) / funnel.churn_hazard_per_day if draws.churn > 0 else math.inf
+        lifetime = _lifetime(draws.churn, funnel.churn_hazard_per_day)
         if funnel.scenario.customers.revenue_model == "recurring" and env.now + lifetime <= funnel.horizon:
             rec.churned_at[lead] = env.now + lifetime
+
+
+def _lifetime(u: float, hazard_per_day: float) -> float:
+    """Days a customer stays, from a uniform draw, at a constant churn hazard."""
+    if hazard_per_day <= 0 or u <= 0:
+        return math.inf
+    return -math.log(u) / hazard_per_day

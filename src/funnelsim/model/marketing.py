@@ -56,7 +56,7 @@ class ChannelArrivals:
     def _more(self) -> None:
         with np.errstate(over="ignore"):  # a vanishing rate pushes arrivals to infinity
             gaps = self._rng.standard_exponential(_BLOCK) / self.peak_rate
-        times = self._last + np.cumsum(gaps)
+            times = self._last + np.cumsum(gaps)
         self._last = float(times[-1])
         self._times = np.concatenate([self._times, times])
         self._keep = np.concatenate([self._keep, self._rng.random(_BLOCK)])
