@@ -20,39 +20,13 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import simpy
+from simpy_baseline import seconds_per_customer
 
 from funnelsim import load_scenario
 from funnelsim.kpis import replication_kpis
 from funnelsim.model import simulate
 
 BASELINE = Path(__file__).resolve().parents[1] / "params" / "baseline.yaml"
-
-
-def bare_simpy_seconds_per_customer(customers: int, repeats: int) -> float:
-    """Median wall time per customer of a bare SimPy M/M/5 queue at 80% load."""
-
-    def once(seed: int) -> float:
-        rng = np.random.default_rng(seed)
-        env = simpy.Environment()
-        servers = simpy.Resource(env, capacity=5)
-
-        def customer(service: float):
-            with servers.request() as req:
-                yield req
-                yield env.timeout(service)
-
-        def arrivals():
-            for _ in range(customers):
-                yield env.timeout(rng.exponential(1 / 4.0))
-                env.process(customer(rng.exponential(1.0)))
-
-        started = time.perf_counter()
-        env.process(arrivals())
-        env.run()
-        return (time.perf_counter() - started) / customers
-
-    return statistics.median(once(seed) for seed in range(repeats))
 
 
 def funnel_timing(overrides: list[str], seeds: int) -> dict[str, float]:
@@ -89,7 +63,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about 30 seconds)")
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
-    per_customer = bare_simpy_seconds_per_customer(50_000, repeats)
+    per_customer = seconds_per_customer(50_000, repeats)
     print(f"bare SimPy M/M/5 (rho 0.8): {1 / per_customer:,.0f} customers/s = the unit below\n")
     print(f"{'variant':<34}{'leads':>8}{'s/rep':>8}{'leads/s':>10}{'cost/lead':>11}{'model %':>9}")
     variants = {

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import simpy
+from simpy_baseline import seconds_per_customer
 
 from funnelsim import load_scenario
 from funnelsim.execution import run_sweep
@@ -30,28 +30,6 @@ from funnelsim.results import ResultStore, load_results
 from funnelsim.sweeps import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def bare_simpy_seconds(customers: int = 50_000, seed: int = 1) -> float:
-    """Wall time of a bare SimPy M/M/5 queue at 80% load."""
-    rng = np.random.default_rng(seed)
-    env = simpy.Environment()
-    servers = simpy.Resource(env, capacity=5)
-
-    def customer(service: float):
-        with servers.request() as req:
-            yield req
-            yield env.timeout(service)
-
-    def arrivals():
-        for _ in range(customers):
-            yield env.timeout(rng.exponential(1 / 4.0))
-            env.process(customer(rng.exponential(1.0)))
-
-    started = time.perf_counter()
-    env.process(arrivals())
-    env.run()
-    return time.perf_counter() - started
 
 
 def write_sweep(folder: Path, runs: int, horizon: int) -> Path:
@@ -96,7 +74,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs (about a minute)")
     args = parser.parse_args()
     horizon = 120 if args.quick else 270
-    baseline = bare_simpy_seconds()
+    baseline = seconds_per_customer(50_000) * 50_000
     print(f"bare SimPy M/M/5, 50,000 customers: {baseline:.3f} s  (the unit of the ratios below)")
 
     folder = Path(tempfile.mkdtemp(prefix="funnelsim-bench-"))

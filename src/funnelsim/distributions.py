@@ -58,6 +58,14 @@ class _Base(BaseModel):
         raise NotImplementedError
 
 
+def _one_pair(dist: _Base, first: tuple[str, str], second: tuple[str, str]) -> None:
+    """Exactly one of two parametrisations must be given, completely."""
+    given = {k for k in (*first, *second) if getattr(dist, k) is not None}
+    if given != set(first) and given != set(second):
+        names = [[k.removesuffix("_value") for k in pair] for pair in (first, second)]
+        raise ValueError(f"give either '{names[0][0]}' and '{names[0][1]}', or '{names[1][0]}' and '{names[1][1]}'")
+
+
 class Constant(_Base):
     """Always the same value: useful to switch randomness off in a what-if."""
 
@@ -123,11 +131,7 @@ class Lognormal(_Base):
 
     @model_validator(mode="after")
     def _one_parametrisation(self) -> "Lognormal":
-        by_median = self.median is not None and self.sigma is not None
-        by_mean = self.mean_value is not None and self.cv is not None
-        given = [k for k in ("median", "sigma", "mean_value", "cv") if getattr(self, k) is not None]
-        if by_median == by_mean or len(given) != 2:
-            raise ValueError("give either 'median' and 'sigma', or 'mean' and 'cv'")
+        _one_pair(self, ("median", "sigma"), ("mean_value", "cv"))
         return self
 
     @property
@@ -175,11 +179,7 @@ class Gamma(_Base):
 
     @model_validator(mode="after")
     def _one_parametrisation(self) -> "Gamma":
-        by_shape = self.shape is not None and self.scale is not None
-        by_mean = self.mean_value is not None and self.cv is not None
-        given = [k for k in ("shape", "scale", "mean_value", "cv") if getattr(self, k) is not None]
-        if by_shape == by_mean or len(given) != 2:
-            raise ValueError("give either 'shape' and 'scale', or 'mean' and 'cv'")
+        _one_pair(self, ("shape", "scale"), ("mean_value", "cv"))
         return self
 
     @property

@@ -494,10 +494,10 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys a section accepts, found by walking the schema along ``loc``."""
+def schema_at(model: type[BaseModel], path: tuple[Any, ...] | list[str]) -> Any:
+    """The type a schema expects at a key path (None where the path leads nowhere)."""
     current: Any = model
-    for part in loc:
+    for part in path:
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             if field is None:
@@ -507,8 +507,14 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | N
             current = current.__args__[1]
         else:
             return None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
+    return current
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys a section accepts."""
+    section = schema_at(model, loc)
+    if isinstance(section, type) and issubclass(section, BaseModel):
+        return [f.alias or name for name, f in section.model_fields.items()]
     return None
 
 

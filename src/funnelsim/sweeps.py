@@ -37,6 +37,7 @@ from funnelsim.params import (
     read_yaml,
     resolve_file,
     scenario_from_dict,
+    schema_at,
     set_path,
 )
 
@@ -72,18 +73,7 @@ def _cast(value: float, integer: bool) -> Scalar:
 
 def _expects_integer(key: str) -> bool:
     """True where the scenario schema wants a whole number at ``key`` (e.g. ``sdr_team.reps``)."""
-    current: Any = Scenario
-    for part in key.split("."):
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(part)
-            if field is None:
-                return False
-            current = field.annotation
-        elif getattr(current, "__origin__", None) is dict:
-            current = current.__args__[1]
-        else:
-            return False
-    return current is int
+    return schema_at(Scenario, key.split(".")) is int
 
 
 class SweepFile(BaseModel):
