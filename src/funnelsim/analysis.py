@@ -130,17 +130,17 @@ def compare_scenarios(
     table = pd.DataFrame(rows)
     if table.empty:
         return Estimate(table, f"Only the baseline '{baseline}' is present: nothing to compare.")
-    best = table.loc[table["estimate"].idxmax()]
     level = f"{confidence:.0%}"
-    rel = (
-        f" ({best.relative:+.1%}, {level} CI {best.relative_ci_low:+.1%} to {best.relative_ci_high:+.1%})"
-        if np.isfinite(best.relative)
-        else ""
-    )
+    parts = []
+    for r in table.itertuples():
+        if np.isfinite(r.relative):
+            parts.append(f"'{r.scenario}' {r.relative:+.1%} ({level} CI {r.relative_ci_low:+.1%} to {r.relative_ci_high:+.1%})")
+        else:
+            parts.append(f"'{r.scenario}' {_money(r.estimate, unit)} ({level} CI {_money(r.ci_low, unit)} to {_money(r.ci_high, unit)})")
     sentence = (
-        f"Against '{baseline}', '{best.scenario}' changes {kpi} by {_money(best.estimate, unit)}"
-        f"{rel}; {level} CI {_money(best.ci_low, unit)} to {_money(best.ci_high, unit)}, "
-        f"{'paired by replication' if paired else 'independent runs'}, n = {int(best.n)} per scenario."
+        f"{kpi.replace('_', ' ').capitalize()} against '{baseline}' ({_money(base_mean, unit).lstrip('+')}): "
+        + "; ".join(parts)
+        + f"; {'paired by replication' if paired else 'independent runs'}, n = {int(table.n.iloc[0])} per scenario."
     )
     return Estimate(table, sentence)
 
@@ -270,7 +270,7 @@ def lever_effects(model: Metamodel, confidence: float = 0.95) -> Estimate:
     unit = _unit(model.kpi)
     sentence = (
         f"Across the sweep, '{top.lever}' moves {model.kpi} the most: {_money(top.swing, unit)} from "
-        f"{top.low:g} to {top.high:g} ({confidence:.0%} CI {_money(top.swing_ci_low, unit)} to "
+        f"{top.low:.3g} to {top.high:.3g} ({confidence:.0%} CI {_money(top.swing_ci_low, unit)} to "
         f"{_money(top.swing_ci_high, unit)}), i.e. {_money(top.per_unit, unit)} per unit."
     )
     return Estimate(table, sentence)

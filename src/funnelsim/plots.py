@@ -141,7 +141,7 @@ def tornado_chart(table: pd.DataFrame, kpi: str = "revenue", unit: str = "curren
         colors = [palette[2] if swing >= 0 else palette[3] for swing in data["swing"]]
         ax.barh(y, data["swing"], color=colors)
         ax.errorbar(data["swing"], y, xerr=[data["swing"] - data["swing_ci_low"], data["swing_ci_high"] - data["swing"]], fmt="none", ecolor="0.2", capsize=3)
-        labels = [f"{lever}  ({low:g} to {high:g})" for lever, low, high in zip(data["lever"], data["low"], data["high"])]
+        labels = [f"{lever}  ({low:.3g} to {high:.3g})" for lever, low, high in zip(data["lever"], data["low"], data["high"])]
         ax.set_yticks(y, labels)
         ax.axvline(0, color="0.4", lw=1)
         if unit == "currency":

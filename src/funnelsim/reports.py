@@ -107,8 +107,13 @@ def _this_python_kernel() -> Iterator[None]:
 
 
 def _export_html(executed: Path, target: Path) -> None:
+    """HTML for readers: no code, no prompts, no warnings (those stay in report.ipynb)."""
+    book = nbformat.read(executed, as_version=4)
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    body, _ = exporter.from_notebook_node(book)
     tmp = target.with_suffix(".html.tmp")
     tmp.write_text(body, encoding="utf-8")
     os.replace(tmp, target)
@@ -120,12 +125,13 @@ def default_report_dir(notebook: Path, label: str) -> Path:
 
 
 def _label(parameters: dict[str, Any]) -> str:
-    for key in ("scenario_file", "sweep_file"):
-        if parameters.get(key):
-            return Path(str(parameters[key])).stem
-    files = parameters.get("scenario_files")
-    if files:
-        return "-vs-".join(Path(str(f)).stem for f in files)[:60]
+    """What a report is about, for its folder name: its scenario(s), else its sweep."""
+    if parameters.get("scenario_file"):
+        return Path(str(parameters["scenario_file"])).stem
+    if parameters.get("scenario_files"):
+        return "-vs-".join(Path(str(f)).stem for f in parameters["scenario_files"])[:60]
+    if parameters.get("sweep_file"):
+        return Path(str(parameters["sweep_file"])).stem
     return "defaults"
 
 
