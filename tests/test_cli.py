@@ -19,7 +19,7 @@ FUNNELSIM = Path(sys.executable).parent / "funnelsim"
 SHORT = ["--set", "simulation.horizon_days=60", "--set", "simulation.warmup_days=10"]
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sweep"], ["report"], ["dictionary"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sweep"], ["report"], ["dictionary"], ["assess"]])
 def test_every_command_has_help(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output

@@ -25,7 +25,7 @@ NOTEBOOKS = {
     "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "revenue", "sdr_utilisation"]),
     "alignment_impact": (
         {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL},
-        ["The answer in brief", "paired by replication", "realtime-routing", "per unit"],
+        ["The answer in brief", "paired by replication", "fully-aligned", "per unit"],
     ),
     "sensitivity": (
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},

@@ -16,7 +16,9 @@ import click
 import yaml
 
 from funnelsim import __version__
-from funnelsim.config import default_run_dir, default_sweep_dir
+from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
+from funnelsim.assessment import assess as assess_answers
+from funnelsim.config import PARAMS_DIR, default_run_dir, default_sweep_dir
 from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
 from funnelsim.experiment import run_scenario
 from funnelsim.outputs import format_summary, write_run
@@ -202,3 +204,39 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
     except ReportFailed as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+
+
+
+@main.command()
+@click.argument("answers", required=False, type=click.Path(dir_okay=False))
+@click.option("--company", help="Company name (asked for when answering interactively).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Scenario file to write [default: params/<company>.yaml].")
+@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True), help="Scenario the company's file extends.")
+def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str) -> None:
+    """Alignment assessment: a maturity level and a scenario file for a company.
+
+    Answer the eleven questions interactively, or give a YAML file ANSWERS with
+    `company:` and `answers:` (question: yes, partly or no); see params/assessments/.
+    """
+    try:
+        if answers:
+            result = load_answers(answers)
+        else:
+            company = company or click.prompt("Company")
+            given = {}
+            for number, (item, question) in enumerate(QUESTIONS.items(), 1):
+                given[item] = click.prompt(
+                    f"{number:>2}. {question.text}", type=click.Choice(list(ANSWERS)), default="partly"
+                )
+            result = assess_answers(company, given)
+        slug = "-".join(result.company.lower().split()) or "company"
+        target = Path(out_file) if out_file else PARAMS_DIR / f"{slug}.yaml"
+        write_scenario(result, target, Path(baseline))
+    except ParameterError as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    click.echo(f"{result.company}: {result.level} ({result.score:.0%} of the signs of alignment)")
+    for item, value in result.answers.items():
+        click.echo(f"  {item:<24}{value:>5.1f}")
+    click.echo(f"Scenario written to {target}; simulate it with: funnelsim run {target}")

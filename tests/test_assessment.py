@@ -1,0 +1,85 @@
+"""The alignment assessment: levels, the scenario it writes, and the four maturity-level files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from funnelsim import load_scenario
+from funnelsim.assessment import QUESTIONS, assess, load_answers, scenario_text
+from funnelsim.cli import main
+from funnelsim.params import ParameterError
+
+from conftest import ROOT
+
+LEVEL_FILES = ["fully-aligned", "somewhat-aligned", "somewhat-misaligned", "fully-misaligned"]
+
+
+@pytest.mark.parametrize("name", LEVEL_FILES)
+def test_maturity_level_files_are_what_their_assessment_writes(name):
+    assessment = load_answers(ROOT / "params" / "assessments" / f"{name}.yaml")
+    assert assessment.level == name.replace("-", " ")
+    committed = (ROOT / "params" / "scenarios" / f"{name}.yaml").read_text()
+    assert committed == scenario_text(assessment, "../baseline.yaml", name)
+    scenario = load_scenario(ROOT / "params" / "scenarios" / f"{name}.yaml")
+    for key, value in assessment.lever_settings().items():
+        current = scenario
+        for part in key.split("."):
+            current = getattr(current, part)
+        assert current == pytest.approx(value) if isinstance(value, float) else current == value, key
+
+
+def test_levels_follow_the_share_of_signs():
+    def level(yes: int, partly: int = 0) -> str:
+        items = list(QUESTIONS)
+        answers = {q: "yes" if i < yes else "partly" if i < yes + partly else "no" for i, q in enumerate(items)}
+        return assess("x", answers).level
+
+    assert level(11) == "fully aligned" and level(10) == "fully aligned"
+    assert level(7) == "somewhat aligned" and level(6) == "somewhat misaligned"
+    assert level(3) == "somewhat misaligned" and level(2) == "fully misaligned" and level(0) == "fully misaligned"
+    assert level(0, partly=11) == "somewhat misaligned"  # half of every sign: 50%
+
+
+def test_more_alignment_means_more_aligned_levers():
+    none = assess("x", {q: "no" for q in QUESTIONS}).lever_settings()
+    every = assess("x", {q: "yes" for q in QUESTIONS}).lever_settings()
+    assert every["follow_up.follow_up_rate"] > none["follow_up.follow_up_rate"]
+    assert every["handoff.latency_hours.median"] < none["handoff.latency_hours.median"]
+    assert every["handoff.mode"] == "continuous" and none["handoff.mode"] == "batch"
+    assert every["sales_acceptance.threshold"] <= load_scenario(ROOT / "params/baseline.yaml").scoring.mql_threshold
+    assert every["closed_loop.enabled"] and not none["closed_loop.enabled"]
+
+
+def test_bad_answers_are_named(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("company: X\nanswers:\n  shared_revenue_goal: maybe\n  meeting_cadense: yes\n")
+    with pytest.raises(ParameterError) as caught:
+        load_answers(path)
+    text = "\n".join(caught.value.lines)
+    assert "answers.meeting_cadense: unknown question" in text and "answers.meeting_cadence: missing" in text
+    path.write_text("company: X\nanswers:\n" + "".join(f"  {q}: maybe\n" for q in QUESTIONS))
+    with pytest.raises(ParameterError, match="allowed: yes, partly, no"):
+        load_answers(path)
+
+
+def test_interactive_assessment_writes_a_valid_scenario(tmp_path):
+    out = tmp_path / "acme.yaml"
+    answers = "\n".join(["Acme"] + ["yes", "partly", "no"] * 3 + ["yes", "yes"]) + "\n"
+    result = CliRunner().invoke(main, ["assess", "--out", str(out)], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "Acme: somewhat aligned" in result.output
+    scenario = load_scenario(out)
+    assert scenario.name == "acme" and scenario.follow_up.follow_up_rate == pytest.approx(0.75)  # SLA: partly
+
+
+def test_assess_from_a_file_and_bad_file_exit_2(tmp_path):
+    out = tmp_path / "x.yaml"
+    good = CliRunner().invoke(main, ["assess", str(ROOT / "params/assessments/fully-misaligned.yaml"), "--out", str(out)])
+    assert good.exit_code == 0 and "fully misaligned" in good.output and out.exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("answers: {}\n")
+    result = CliRunner().invoke(main, ["assess", str(bad), "--out", str(tmp_path / "y.yaml")])
+    assert result.exit_code == 2 and "missing" in result.output and "Traceback" not in result.output
