@@ -1,92 +1,243 @@
-"""Benchmark of the funnel engine against a bare SimPy queue run in the same process.
+"""Benchmark of the funnel engine, in units of a bare SimPy queue timed in the same process.
 
-Run: ``python benchmarks/bench_engine.py [--quick]`` (``make bench`` runs it). It prints, and
-asserts nothing. The unit is the cost of one customer in a bare SimPy M/M/5 queue at 80% load
-(about 8 events per customer): "cost per lead = 3.0 x" means simulating one lead of the funnel
-takes three times as long as one customer of that queue. Figures:
+Run from anywhere: ``python benchmarks/bench_engine.py [--quick]`` (``make bench`` runs it).
+It prints figures and asserts nothing about timings. ``--quick`` takes about 30 seconds, the
+default about a minute (well under 3 minutes on a 2-core machine).
 
-* funnelsim leads per second on the baseline, on the baseline with the closed loop, and with
-  overloaded SDRs (3 reps), each as cost per lead in bare-SimPy units;
-* the share of a replication spent in the SimPy model versus computing the KPIs;
-* peak memory of one replication (tracemalloc) and bytes per lead.
+The unit
+    A bare SimPy M/M/5 queue (Poisson arrivals at rate 4, exponential service at rate 1, a
+    ``simpy.Resource`` of capacity 5: utilisation 0.8, about 8 SimPy events per customer),
+    from ``simpy_baseline.py``, the unit shared with ``bench_sweeps.py``. Its wall time per
+    customer is the median of several repeats (``time.perf_counter``), measured once before and
+    once after the funnel runs; the unit is the mean of the two, and their difference ("drift")
+    says how steady the machine was.
+
+What is measured
+    * ``funnelsim.run_replication(load_scenario('params/baseline.yaml'), seed)`` over a few
+      seeds: leads per second (``len(result.leads) / seconds``, median over seeds);
+    * the same with the closed loop on (``closed_loop.enabled=true``: more leads, as budget
+      moves toward the channels that make SQLs) and under high load (``sdr_team.reps=3``:
+      SDRs are saturated, attempts queue for days);
+    * the time split of a replication: ``simulate()`` (the SimPy model plus building its
+      tables) against ``funnelsim.kpis.replication_kpis``, as shares of their sum;
+    * the peak memory of one baseline replication (``tracemalloc``, which also sees numpy
+      buffers) in MB and bytes per lead. Tracing slows Python down several times, so this run
+      is not timed.
+
+How to read the ratios
+    "x bare" = (seconds per funnelsim lead) / (seconds per bare-SimPy customer). A ratio of
+    3.0 means one simulated lead (its whole life: arrival, scoring, nurture, handoff, contact
+    attempts, deal, churn, plus the tables and KPIs at the end) costs as much wall time as three
+    customers of the bare queue. The ratio cancels most of the machine's speed, so it can be
+    compared across machines and Python versions; leads/s cannot. A lead is a row of the leads
+    table; only a little over half of the leads ever reach SimPy (the rest are booked in bulk
+    with numpy and stay in nurture), so "x bare" is cost per lead, not per SimPy process.
+    The variants' "x the baseline's cost per lead" lines compare funnelsim with itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import platform
 import statistics
+import sys
 import time
 import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import simpy
 from simpy_baseline import seconds_per_customer
 
-from funnelsim import load_scenario
+import funnelsim
+from funnelsim import Scenario, load_scenario
 from funnelsim.kpis import replication_kpis
 from funnelsim.model import simulate
 
-BASELINE = Path(__file__).resolve().parents[1] / "params" / "baseline.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "params" / "baseline.yaml"
+
+VARIANTS: dict[str, list[str]] = {
+    "funnelsim baseline": [],
+    "baseline + closed loop": ["closed_loop.enabled=true"],
+    "high load (3 SDRs)": ["sdr_team.reps=3"],
+}
 
 
-def funnel_timing(overrides: list[str], seeds: int) -> dict[str, float]:
-    scenario = load_scenario(BASELINE, overrides)
-    model, kpis, leads = [], [], []
-    for seed in range(seeds):
-        started = time.perf_counter()
-        out = simulate(scenario, np.random.SeedSequence(seed))
-        middle = time.perf_counter()
-        replication_kpis(out.leads, out.daily, scenario)
-        model.append(middle - started)
-        kpis.append(time.perf_counter() - middle)
-        leads.append(len(out.leads))
-    total = [m + k for m, k in zip(model, kpis)]
-    return {
-        "leads": statistics.median(leads),
-        "seconds": statistics.median(total),
-        "per_lead": statistics.median(t / n for t, n in zip(total, leads)),
-        "model_share": sum(model) / sum(total),
-    }
+@dataclass(frozen=True)
+class Settings:
+    """How much to measure: the bare queue's size and repeats, and seeds per figure."""
+
+    customers: int
+    bare_repeats: int
+    seeds: int
+    variant_seeds: int
+    split_seeds: int
 
 
-def peak_memory(overrides: list[str]) -> tuple[float, float]:
-    scenario = load_scenario(BASELINE, overrides)
+QUICK = Settings(customers=20_000, bare_repeats=3, seeds=2, variant_seeds=2, split_seeds=1)
+FULL = Settings(customers=50_000, bare_repeats=7, seeds=7, variant_seeds=5, split_seeds=3)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Medians over seeds of one funnelsim variant."""
+
+    name: str
+    runs: int
+    leads: float
+    seconds: float
+    leads_per_second: float
+
+    @property
+    def seconds_per_lead(self) -> float:
+        return 1.0 / self.leads_per_second
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where a replication's time goes, summed over seeds."""
+
+    simulate_seconds: float
+    kpi_seconds: float
+
+    @property
+    def simulate_share(self) -> float:
+        return self.simulate_seconds / (self.simulate_seconds + self.kpi_seconds)
+
+    @property
+    def kpi_share(self) -> float:
+        return self.kpi_seconds / (self.simulate_seconds + self.kpi_seconds)
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    """Wall seconds of one call, and what it returned."""
+    started = time.perf_counter()
+    value = call()
+    return time.perf_counter() - started, value
+
+
+def time_variant(name: str, scenario: Scenario, seeds: Sequence[int]) -> Timing:
+    """Time ``run_replication`` for each seed; medians of leads, seconds and leads/s."""
+    seconds, leads = [], []
+    for seed in seeds:
+        elapsed, result = timed(lambda: funnelsim.run_replication(scenario, seed))
+        seconds.append(elapsed)
+        leads.append(len(result.leads))
+    return Timing(
+        name=name,
+        runs=len(seeds),
+        leads=statistics.median(leads),
+        seconds=statistics.median(seconds),
+        leads_per_second=statistics.median(n / s for n, s in zip(leads, seconds)),
+    )
+
+
+def time_split(scenario: Scenario, seeds: Sequence[int]) -> Split:
+    """Seconds in ``simulate()`` and in ``replication_kpis``, summed over seeds."""
+    model = kpis = 0.0
+    for seed in seeds:
+        sim_s, output = timed(lambda: simulate(scenario, np.random.SeedSequence(seed)))
+        kpi_s, _ = timed(lambda: replication_kpis(output.leads, output.daily, scenario))
+        model += sim_s
+        kpis += kpi_s
+    return Split(model, kpis)
+
+
+def peak_memory(scenario: Scenario, seed: int) -> tuple[float, int]:
+    """Peak traced memory of one replication in bytes, and its number of leads."""
+    gc.collect()
     tracemalloc.start()
-    out = simulate(scenario, np.random.SeedSequence(0))
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 2**20, peak / len(out.leads)
+    try:
+        result = funnelsim.run_replication(scenario, seed)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return float(peak), len(result.leads)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (about 30 seconds)")
-    args = parser.parse_args()
-    repeats = 3 if args.quick else 7
-    per_customer = seconds_per_customer(50_000, repeats)
-    print(f"bare SimPy M/M/5 (rho 0.8): {1 / per_customer:,.0f} customers/s = the unit below\n")
-    print(f"{'variant':<34}{'leads':>8}{'s/rep':>8}{'leads/s':>10}{'cost/lead':>11}{'model %':>9}")
-    variants = {
-        "baseline": [],
-        "baseline + closed loop": ["closed_loop.enabled=true"],
-        "overloaded SDRs (3 reps)": ["sdr_team.reps=3"],
-    }
-    results = {}
-    for name, overrides in variants.items():
-        r = funnel_timing(overrides, seeds=repeats)
-        results[name] = r
-        print(
-            f"{name:<34}{r['leads']:>8,.0f}{r['seconds']:>8.2f}{1 / r['per_lead']:>10,.0f}"
-            f"{r['per_lead'] / per_customer:>10.2f}x{r['model_share']:>8.1%}"
-        )
-    megabytes, per_lead = peak_memory([])
-    print(f"\npeak memory of one baseline replication: {megabytes:.0f} MB ({per_lead:,.0f} bytes per lead)")
-    base = results["baseline"]
+def bare_row(per_customer: float, settings: Settings) -> str:
+    return row(
+        "bare SimPy M/M/5 (customers)",
+        settings.bare_repeats,
+        settings.customers,
+        per_customer * settings.customers,
+        1.0 / per_customer,
+        per_customer,
+        1.0,
+    )
+
+
+def row(name: str, runs: int, count: float, seconds: float, rate: float, per_item: float, ratio: float) -> str:
+    return (
+        f"{name:<30}{runs:>5}{count:>9,.0f}{seconds:>8.2f}{rate:>11,.0f}"
+        f"{per_item * 1e6:>9.2f}{ratio:>8.2f}"
+    )
+
+
+def header() -> str:
+    return f"{'measurement':<30}{'runs':>5}{'items':>9}{'s/run':>8}{'items/s':>11}{'us/item':>9}{'x bare':>8}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and seeds (about 30 s)")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    seeds = list(range(1, settings.seeds + 1))
+    variant_seeds = list(range(1, settings.variant_seeds + 1))
+    split_seeds = list(range(1, settings.split_seeds + 1))
+    wall_start = time.perf_counter()
+
     print(
-        f"funnelsim baseline: {1 / base['per_lead']:,.0f} leads/s = {base['per_lead'] / per_customer:.2f} x "
-        f"the cost per customer of a bare SimPy M/M/5"
+        f"bench_engine{' --quick' if args.quick else ''}: Python {platform.python_version()}, "
+        f"SimPy {simpy.__version__}, funnelsim {funnelsim.__version__}, {platform.machine()}"
+    )
+    scenarios = {name: load_scenario(BASELINE, overrides) for name, overrides in VARIANTS.items()}
+    funnelsim.run_replication(scenarios["funnelsim baseline"], 0)  # warm-up: lazy imports, caches
+
+    before = seconds_per_customer(settings.customers, settings.bare_repeats)
+    timings = [
+        time_variant(name, scenario, seeds if name == "funnelsim baseline" else variant_seeds)
+        for name, scenario in scenarios.items()
+    ]
+    split = time_split(scenarios["funnelsim baseline"], split_seeds)
+    after = seconds_per_customer(settings.customers, settings.bare_repeats)
+    per_customer = (before + after) / 2
+    peak, peak_leads = peak_memory(scenarios["funnelsim baseline"], 1)
+
+    print(
+        f"unit: bare SimPy M/M/5 at utilisation 0.8, {settings.customers:,} customers, median of "
+        f"{settings.bare_repeats}: {per_customer * 1e6:.2f} us/customer "
+        f"(before {before * 1e6:.2f}, after {after * 1e6:.2f}, drift {after / before - 1:+.1%})"
+    )
+    print("items = customers (bare SimPy) or leads (funnelsim); medians over seeds/repeats\n")
+    print(header())
+    print(bare_row(per_customer, settings))
+    for t in timings:
+        print(row(t.name, t.runs, t.leads, t.seconds, t.leads_per_second, t.seconds_per_lead, t.seconds_per_lead / per_customer))
+
+    base = timings[0]
+    print(
+        f"\ntime split (baseline, {len(split_seeds)} seed{'s' if len(split_seeds) > 1 else ''}): "
+        f"simulate() {split.simulate_share:.1%} ({split.simulate_seconds / len(split_seeds):.3f} s), "
+        f"replication_kpis {split.kpi_share:.1%} ({split.kpi_seconds / len(split_seeds):.3f} s)"
+    )
+    print(
+        f"peak memory (tracemalloc, one baseline replication, {peak_leads:,} leads): "
+        f"{peak / 2**20:.1f} MB = {peak / peak_leads:,.0f} bytes per lead"
+    )
+    for t in timings[1:]:
+        print(f"{t.name}: {t.seconds_per_lead / base.seconds_per_lead:.2f} x the baseline's cost per lead")
+    print(f"(benchmark wall time {time.perf_counter() - wall_start:.0f} s)\n")
+    print(
+        f"funnelsim baseline: {base.leads_per_second:,.0f} leads/s = "
+        f"{base.seconds_per_lead / per_customer:.2f} x the cost per customer of a bare SimPy M/M/5"
     )
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

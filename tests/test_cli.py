@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,73 +13,281 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsim.cli import main
+from funnelsim.params import load_scenario, scenario_from_dict
 
-from conftest import BASELINE
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "params" / "baseline.yaml"
 
-FUNNELSIM = Path(sys.executable).parent / "funnelsim"
-SHORT = ["--set", "simulation.horizon_days=60", "--set", "simulation.warmup_days=10"]
+_BESIDE_PYTHON = Path(sys.executable).parent / "funnelsim"
+FUNNELSIM = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else shutil.which("funnelsim")
 
-
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sweep"], ["report"], ["dictionary"], ["assess"]])
-def test_every_command_has_help(command):
-    result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")
 
 
-def test_validate_ok_and_bad(tmp_path):
-    runner = CliRunner()
-    ok = runner.invoke(main, ["validate", str(BASELINE)])
-    assert ok.exit_code == 0 and "ok" in ok.output
+def invoke(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    """A fast scenario: 60 days, 10 of warm-up, a fifth of the baseline's leads."""
+    base = load_scenario(BASELINE)
+    lines = [
+        f"extends: {BASELINE}",
+        "name: small",
+        "simulation: {horizon_days: 60, warmup_days: 10}",
+        "channels:",
+        *(f"  {c}: {{leads_per_week: {base.channels[c].leads_per_week / 5:g}}}" for c in CHANNELS),
+    ]
+    path = tmp_path_factory.mktemp("scenario") / "small.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# --- help -----------------------------------------------------------------------------------
+
+
+def test_group_help_lists_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    for name in main.commands:
+        assert name in result.output
+    assert {"validate", "run"} <= set(main.commands)
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_has_help(command, flag):
+    result = invoke(command, flag)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: main {command}") or f"{command} [OPTIONS]" in result.output
+    no_traceback(result)
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and "funnelsim" in result.output
+
+
+def test_run_help_documents_set():
+    result = invoke("run", "--help")
+    for option in ("--replications", "--seed", "--out", "--set", "KEY.PATH=VALUE"):
+        assert option in result.output
+
+
+# --- validate -------------------------------------------------------------------------------
+
+
+def test_validate_baseline_ok():
+    result = invoke("validate", BASELINE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{BASELINE}: ok\n"
+    assert result.stderr == ""
+
+
+def test_validate_bad_file_exits_2_with_the_error_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"extends: {BASELINE}\nfollow_up:\n  follow_up_rate: 1.5\n")
-    result = runner.invoke(main, ["validate", str(BASELINE), str(bad)])
+    result = invoke("validate", BASELINE, bad)
     assert result.exit_code == 2
-    assert f"{bad}: follow_up.follow_up_rate: 1.5: input should be less than or equal to 1" in result.output
-    assert "Traceback" not in result.output
+    assert f"{BASELINE}: ok" in result.stdout  # the good file is still checked and reported
+    assert result.stderr == f"{bad}: follow_up.follow_up_rate: 1.5: input should be less than or equal to 1\n"
+    no_traceback(result)
 
 
-def test_run_writes_tables_and_manifest_and_prints_kpis(tmp_path):
-    out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", str(BASELINE), "-r", "2", "--seed", "1", "--out", str(out), *SHORT])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sdr_team:\n  repz: 3\n", ": sdr_team.repz: unknown key; allowed here: reps"),
+        ("sdr_team:\n  reps: three\n", ": sdr_team.reps: 'three': input should be a valid integer"),
+        ("handoff:\n  latency_hours: {dist: lognorm, median: 1, sigma: 1}\n", ": handoff.latency_hours.dist: 'lognorm': allowed"),
+        ("simulation: {warmup_days: 900}\n", "simulation.warmup_days (900"),
+        ("sdr_team: [1, 2\n", ": line 5, column 1: malformed YAML"),
+    ],
+    ids=["unknown-key", "wrong-type", "unknown-dist", "warmup", "malformed"],
+)
+def test_validate_reports_each_kind_of_mistake_without_traceback(tmp_path, text, expected):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"# a comment\nextends: {BASELINE}\nname: bad\n{text}")
+    result = invoke("validate", bad)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{bad}")
+    assert expected in result.stderr
+    no_traceback(result)
+
+
+def test_validate_missing_file_and_missing_parent(tmp_path):
+    orphan = tmp_path / "orphan.yaml"
+    orphan.write_text("extends: nowhere.yaml\n")
+    result = invoke("validate", tmp_path / "missing.yaml", orphan)
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'missing.yaml'}: file not found" in result.stderr
+    assert f"{orphan}: extends: 'nowhere.yaml': no such file" in result.stderr
+    no_traceback(result)
+
+
+def test_validate_applies_set_to_every_file(tmp_path):
+    result = invoke("validate", BASELINE, "--set", "sdr_team.reps=8")
+    assert result.exit_code == 0 and "ok" in result.stdout
+    result = invoke("validate", BASELINE, "--set", "sdr_team.reps=0")
+    assert result.exit_code == 2
+    assert f"{BASELINE} (with --set sdr_team.reps=0): sdr_team.reps: 0: " in result.stderr
+    result = invoke("validate", BASELINE, "--set", "sdr_team.reps")
+    assert result.exit_code == 2
+    assert "--set sdr_team.reps: expected key.path=value" in result.stderr
+    no_traceback(result)
+
+
+def test_validate_needs_a_file():
+    result = invoke("validate")
+    assert result.exit_code == 2 and "Missing argument" in result.output
+
+
+# --- run ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_run(small, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "x"
+    result = invoke("run", small, "--replications", "2", "--seed", "1", "--out", out)
+    return result, out
+
+
+def test_run_writes_the_tables(small_run):
+    result, out = small_run
     assert result.exit_code == 0, result.output
-    assert "95% CI" in result.output and "revenue" in result.output
+    for name in ("leads.parquet", "daily.parquet", "replications.parquet", "manifest.json"):
+        assert (out / name).is_file(), name
+    assert not list(out.glob("*.tmp"))  # written atomically, no leftovers
     leads = pd.read_parquet(out / "leads.parquet")
     daily = pd.read_parquet(out / "daily.parquet")
     reps = pd.read_parquet(out / "replications.parquet")
-    assert set(leads.replication) == {0, 1} and len(daily) == 120 and len(reps) == 2
+    assert len(leads) > 0 and set(leads["replication"]) == {0, 1}
+    assert len(daily) == 2 * 60 and set(daily["replication"]) == {0, 1}
+    assert len(reps) == 2 and list(reps["replication"]) == [0, 1]
+    assert set(reps["scenario"]) == {"small"}
+
+
+def test_run_writes_a_manifest_that_reproduces_the_run(small_run, small):
+    result, out = small_run
+    assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["seed"] == 1 and manifest["parameters"]["simulation"]["horizon_days"] == 60
-    assert manifest["versions"]["funnelsim"] and len(manifest["timings_seconds"]["per_replication"]) == 2
-    assert manifest["overrides"] == ["simulation.horizon_days=60", "simulation.warmup_days=10"]
+    assert manifest["seed"] == 1
+    assert manifest["replications"] == 2
+    assert manifest["scenario"] == "small"
+    assert manifest["source_file"] == str(small)
+    assert manifest["overrides"] == []
+    assert len(manifest["spawn_keys"]) == 2
+    params = manifest["parameters"]
+    assert params["simulation"]["horizon_days"] == 60 and params["simulation"]["warmup_days"] == 10
+    # the parameters are fully resolved: validated again, they are the scenario that ran
+    assert scenario_from_dict(params) == load_scenario(small)
+    versions = manifest["versions"]
+    for lib in ("funnelsim", "python", "numpy", "pandas", "simpy"):
+        assert versions[lib], lib
+    timings = manifest["timings_seconds"]
+    assert len(timings["per_replication"]) == 2
+    assert all(t > 0 for t in timings["per_replication"])
+    assert timings["total"] == pytest.approx(sum(timings["per_replication"]), abs=1e-3)
+
+
+def test_run_prints_the_kpi_table(small_run):
+    result, out = small_run
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "95% CI" in line)
+    assert "KPI" in header and "mean" in header
+    assert "Scenario 'small': 2 replications, seed 1, KPIs over days 10-60" in result.stdout
+    assert f"written to {out}" in result.stdout
+    assert "Simulating 'small': 2 replications, seed 1" in result.stderr
+    no_traceback(result)
+
+
+def test_run_is_reproducible_and_set_is_recorded(small, small_run, tmp_path):
+    _, first = small_run
+    again = tmp_path / "again"
+    result = invoke("run", small, "-r", "2", "-s", "1", "--out", again, "--set", "name=small")
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(first / "replications.parquet"), pd.read_parquet(again / "replications.parquet")
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(first / "leads.parquet"), pd.read_parquet(again / "leads.parquet"))
+    assert json.loads((again / "manifest.json").read_text())["overrides"] == ["name=small"]
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("sdr_team.reps=0", "sdr_team.reps: 0: input should be greater than or equal to 1"),
+        ("sdr_team.reps", "--set sdr_team.reps: expected key.path=value"),
+        ("simulation.warmup_days=100", "simulation.warmup_days (100"),
+    ],
+)
+def test_run_with_a_bad_set_exits_2_without_traceback(small, tmp_path, override, expected):
+    out = tmp_path / "never"
+    result = invoke("run", small, "--set", override, "--out", out)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert result.stdout == ""
+    assert not out.exists()  # nothing simulated, nothing written
+    no_traceback(result)
+
+
+def test_run_missing_file(tmp_path):
+    result = invoke("run", tmp_path / "nope.yaml", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'nope.yaml'}: file not found" in result.stderr
+    no_traceback(result)
+
+
+@pytest.mark.parametrize("option", [["--replications", "0"], ["--seed", "-1"]])
+def test_run_refuses_bad_options(small, tmp_path, option):
+    result = invoke("run", small, *option, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "Invalid value" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_installed_command_fails_cleanly_on_a_bad_value(tmp_path):
+    assert FUNNELSIM, "the funnelsim console script is not installed"
     done = subprocess.run(
-        [str(FUNNELSIM), "run", str(BASELINE), "--set", "sdr_team.reps=0", "--out", str(tmp_path / "x")],
+        [FUNNELSIM, "run", str(BASELINE), "--set", "sdr_team.reps=0", "--out", str(tmp_path / "x")],
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=tmp_path,
     )
     assert done.returncode == 2
-    assert "sdr_team.reps: 0: input should be greater than or equal to 1" in done.stderr
+    assert f"{BASELINE} (with --set sdr_team.reps=0): sdr_team.reps: 0: input should be greater than or equal to 1" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not (tmp_path / "x").exists()
 
 
+# --- dictionary -----------------------------------------------------------------------------
+
+
 def test_dictionary_documents_every_column():
-    result = CliRunner().invoke(main, ["dictionary"])
+    result = invoke("dictionary")
     assert result.exit_code == 0
     for column in ("speed_to_lead_hours", "sdr_busy_hours", "lead_to_customer_rate", "clv"):
         assert column in result.output
+    only = invoke("dictionary", "--table", "daily")
+    assert only.exit_code == 0 and only.output.strip().startswith("daily")
+    assert "\nleads" not in only.output
 
 
-def test_data_dictionary_covers_every_output_column():
-    from funnelsim import data_dictionary, run_scenario
-    from conftest import scenario
+def test_data_dictionary_covers_every_output_column(small_run):
+    from funnelsim import data_dictionary
 
-    run = run_scenario(scenario("simulation.horizon_days=40", "simulation.warmup_days=5"), 1, 1)
+    _, out = small_run
     documented = data_dictionary()
-    for table, frame in (("leads", run.leads), ("daily", run.daily), ("replications", run.replications)):
+    for table in ("leads", "daily", "replications"):
+        frame = pd.read_parquet(out / f"{table}.parquet")
         names = set(documented.loc[documented.table == table, "column"])
         missing = {c for c in frame.columns if c not in names and not c.startswith("budget_weight_")}
         assert not missing, (table, missing)
