@@ -31,6 +31,14 @@ NOTEBOOKS = {
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},
         ["Lever effects, ranked", "handoff.latency_hours.median", "sum_sq"],
     ),
+    "claims_check": (
+        {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},
+        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "best_alone", "over 60x the odds"],
+    ),
+    "what_it_takes": (
+        {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL},
+        ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs"],
+    ),
     "speed_to_lead": ({"replications": 1, "overrides": SMALL}, ["Published against simulated", "over 60x", "odds_ratio"]),
 }
 

@@ -12,7 +12,8 @@ sentence a report can print as it is. All statistics come from statsmodels' form
 * ``speed_to_lead_odds``: a logit of qualifying (or winning) on the lead's age at first touch,
   its quality and channel, in odds ratios;
 * ``revenue_growth``: the monthly revenue trend per scenario as an annual growth rate, from
-  log-linear regressions (across replications, or with HAC errors for a single series);
+  log-linear regressions (across replications, or with HAC errors for a single series), and
+  ``growth_per_run``: that trend per run, as a column to compare or model like a KPI;
 * ``replications_needed``: how many replications a target CI half-width needs.
 """
 
@@ -40,6 +41,7 @@ __all__ = [
     "speed_to_lead_odds",
     "rates_by_age_group",
     "revenue_growth",
+    "growth_per_run",
     "replications_needed",
     "AGE_GROUPS",
 ]
@@ -361,9 +363,32 @@ def monthly_revenue(daily: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFra
     """Revenue per 30-day month, per scenario and replication, after warm-up."""
     data = daily[daily["day"] >= warmup_days].copy()
     data["month"] = ((data["day"] - warmup_days) // 30).astype(int)
-    keys = [k for k in ("scenario", "replication") if k in data] + ["month"]
+    keys = [k for k in ("scenario", "point", "replication") if k in data] + ["month"]
     monthly = data.groupby(keys, as_index=False).agg(revenue=("revenue", "sum"), days=("day", "size"))
     return monthly[monthly["days"] == 30].drop(columns="days")  # whole months only
+
+
+def _monthly_log_trend(monthly: pd.DataFrame) -> float:
+    """OLS slope of log(revenue) on the month number of one run."""
+    return float(smf.ols("np.log(revenue) ~ month", monthly).fit().params["month"])
+
+
+def growth_per_run(daily: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
+    """Each run's revenue trend as ``annual_log_growth`` (12 x the slope of log monthly revenue).
+
+    One row per run (per scenario or sweep point, and replication), ready to merge into the
+    runs table and be compared or modelled like any KPI; ``exp(annual_log_growth) - 1`` is the
+    annual growth rate, and a difference between two runs is the log of their growth factors' ratio.
+    """
+    monthly = monthly_revenue(daily, warmup_days)
+    monthly = monthly[monthly["revenue"] > 0]
+    keys = [k for k in ("scenario", "point", "replication") if k in monthly]
+    rows = [
+        {**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "annual_log_growth": 12 * _monthly_log_trend(g)}
+        for key, g in monthly.groupby(keys, sort=False)
+        if len(g) >= 3
+    ]
+    return pd.DataFrame(rows, columns=[*keys, "annual_log_growth"])
 
 
 def revenue_growth(daily: pd.DataFrame, warmup_days: float = 0.0, confidence: float = 0.95) -> Estimate:
@@ -386,7 +411,7 @@ def revenue_growth(daily: pd.DataFrame, warmup_days: float = 0.0, confidence: fl
     for scenario, data in monthly.groupby("scenario", sort=False):
         series = [g.sort_values("month") for _, g in data.groupby("replication")]
         if len(series) > 1:
-            slopes = [smf.ols("np.log(revenue) ~ month", g).fit().params["month"] for g in series]
+            slopes = [_monthly_log_trend(g) for g in series]
             summary = DescrStatsW(np.asarray(slopes))
             slope = float(summary.mean)
             low, high = summary.tconfint_mean(alpha=alpha)

@@ -3,12 +3,14 @@
 Each function takes tidy tables (or an estimate's table) and returns a matplotlib ``Figure``;
 nothing is saved unless the caller asks (``fig.savefig``). Figures: the funnel by stage per
 scenario, the speed-to-lead curve beside its configured decay, revenue distributions per
-scenario, a forest plot of effects with CIs, a tornado chart of levers, and revenue over time
-with confidence bands.
+scenario, a forest plot of effects with CIs, a tornado chart of levers, revenue over time
+with confidence bands, published claims against the model, claims along the alignment path,
+and the cost and effect of every combination of levers on offer.
 """
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
@@ -29,6 +31,9 @@ __all__ = [
     "effect_forest",
     "tornado_chart",
     "revenue_over_time",
+    "claims_chart",
+    "path_chart",
+    "options_chart",
 ]
 
 STAGES = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opportunities"), ("wins", "Wins")]
@@ -163,3 +168,67 @@ def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
         ax.legend(title="Scenario", fontsize="small")
     return fig
 
+
+
+def _growth_axis(ax: plt.Axes) -> None:
+    """A symmetric-log percentage axis: +20% and +2,000% on one readable scale."""
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.axvline(0, color="0.4", lw=1, ls="--")
+
+
+def claims_chart(table: pd.DataFrame) -> Figure:
+    """Each published claim (cross) beside the model's effect with its 95% CI (from ``claims_against_model``)."""
+    data = table.iloc[::-1].reset_index(drop=True)
+    with _theme():
+        fig, ax = _figure(width=9, height=max(3.0, 0.5 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.errorbar(data["model"], y, xerr=[data["model"] - data["ci_low"], data["ci_high"] - data["model"]],
+                    fmt="o", capsize=4, label="model (95% CI)")
+        ax.scatter(data["claimed"], y, marker="X", s=90, color=sns.color_palette("colorblind")[3], zorder=3, label="published claim")
+        ax.set_yticks(y, [f"{c}: {s}" for c, s in zip(data["claim"], data["statement"])], fontsize="small")
+        _growth_axis(ax)
+        ax.set(xlabel="Relative change (growth claims: ratio of growth factors), symmetric log scale", ylabel="",
+               title="Published alignment claims against the model")
+        ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def path_chart(effects: pd.DataFrame, claimed: dict[str, float]) -> Figure:
+    """Each claim's KPI change along the misaligned-to-aligned path (with 95% bands) and the claimed value."""
+    names = list(dict.fromkeys(effects["claim"]))
+    cols = 3
+    rows = math.ceil(len(names) / cols)
+    with _theme():
+        fig, axes = plt.subplots(rows, cols, figsize=(12, 3.0 * rows), layout="constrained", sharex=True, squeeze=False)
+        for ax, name in zip(axes.ravel(), names):
+            data = effects[effects["claim"] == name].sort_values("t")
+            ax.plot(data["t"], data["change"], marker="o")
+            ax.fill_between(data["t"], data["ci_low"], data["ci_high"], alpha=0.25)
+            if np.isfinite(claimed.get(name, np.nan)):
+                ax.axhline(claimed[name], color=sns.color_palette("colorblind")[3], ls="--", lw=1.5)
+            ax.axvline(1.0, color="0.5", lw=1, ls=":")
+            ax.set_yscale("symlog", linthresh=1.0)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.set_title(name, fontsize="small")
+        for ax in axes.ravel()[len(names):]:
+            ax.set_visible(False)
+        fig.supxlabel("Share of the way from fully misaligned (0) to fully aligned (1) and beyond")
+        fig.supylabel("Change against the claim's reference (dashed: the claim)")
+    return fig
+
+
+def options_chart(options: pd.DataFrame, target: float, kpi: str = "revenue") -> Figure:
+    """Every combination of levers on offer: annual cost against the predicted change, target dashed."""
+    data = options.assign(reaches=np.where(options["reaches_target"], "reaches the target", "falls short"))
+    with _theme():
+        fig, ax = _figure()
+        sns.scatterplot(data=data, x="annual_cost", y="predicted_change", hue="reaches", hue_order=["falls short", "reaches the target"],
+                        alpha=0.5, s=18, ax=ax)
+        ax.axhline(target, color="0.3", ls="--", lw=1.5)
+        ax.xaxis.set_major_formatter(_MONEY)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="Annual cost of the levers (currency)", ylabel=f"Predicted change in {kpi} (%)",
+               title="What each combination of levers costs and buys")
+        ax.legend(title="", fontsize="small")
+    return fig

@@ -41,7 +41,7 @@ from funnelsim.params import (
     set_path,
 )
 
-__all__ = ["Sweep", "SweepPoint", "load_sweep"]
+__all__ = ["Sweep", "SweepPoint", "expects_integer", "load_sweep", "sweep_from_dict"]
 
 Scalar = bool | int | float | str
 
@@ -71,7 +71,7 @@ def _cast(value: float, integer: bool) -> Scalar:
     return int(round(value)) if integer else float(value)
 
 
-def _expects_integer(key: str) -> bool:
+def expects_integer(key: str) -> bool:
     """True where the scenario schema wants a whole number at ``key`` (e.g. ``sdr_team.reps``)."""
     return schema_at(Scenario, key.split(".")) is int
 
@@ -179,7 +179,7 @@ class Sweep:
 def _design_matrix(spec: SweepFile) -> list[dict[str, Scalar]]:
     names = list(spec.factors)
     factors = [spec.factors[n] for n in names]
-    integer = [_expects_integer(n) for n in names]
+    integer = [expects_integer(n) for n in names]
     if spec.design == "full_factorial":
         levels = [f.grid(i) if isinstance(f, Range) else list(f) for f, i in zip(factors, integer)]
         return [dict(zip(names, combo)) for combo in itertools.product(*levels)]
@@ -233,6 +233,13 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), po
     raw = read_yaml(path, str(path))
     if points is not None and isinstance(raw, dict):
         raw["points"] = points
+    return sweep_from_dict(raw, path, label, overrides)
+
+
+def sweep_from_dict(
+    raw: Any, path: Path, label: str, overrides: list[str] | tuple[str, ...] = ()
+) -> Sweep:
+    """Validate and expand a sweep definition; ``path`` is the file its relative paths start from."""
     try:
         spec = SweepFile.model_validate(raw)
     except ValidationError as exc:

@@ -1,0 +1,283 @@
+"""What it takes: the cheapest mix of levers that reaches a revenue target.
+
+A plan file names the company as it is today (a scenario file), a target ("+20% revenue"),
+and the levers management could pull, each with the values on offer and what each costs a
+year: another SDR's salary, routing software that cuts the handoff to minutes, a content
+budget that covers more deal stages, the time closed-loop reporting takes. ``what_it_takes``
+
+1. simulates a Latin hypercube over those levers (the sweep machinery, any executor);
+2. fits a response surface of the KPI on the levers (``response.ResponseSurface``);
+3. predicts every combination of the offered values, with a confidence interval, and ranks
+   the combinations that reach the target by their cost;
+4. simulates the cheapest few directly, paired with today's company, to confirm them.
+
+The plan file is validated like a scenario file: a mistake names the file, the key, the value
+and what is allowed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from funnelsim.analysis import compare_scenarios
+from funnelsim.claims import as_overrides
+from funnelsim.experiment import compare_runs
+from funnelsim.params import ParameterError, Scenario, apply_overrides, format_errors, read_yaml, resolve_file, scenario_from_dict
+from funnelsim.response import Lever, ResponseSurface
+from funnelsim.sweeps import Sweep, sweep_from_dict
+
+__all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes"]
+
+Scalar = bool | int | float | str
+
+
+class PlanLever(BaseModel):
+    """One lever on offer: its values (today's first) and the annual cost of each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    values: Annotated[list[Scalar], Field(min_length=2)]
+    costs: list[Annotated[float, Field(ge=0)]] | None = None
+    cost_per_unit: Annotated[float, Field(ge=0)] | None = None
+    scale: Literal["linear", "log", "switch"] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one_cost(self) -> "PlanLever":
+        if (self.costs is None) == (self.cost_per_unit is None):
+            raise ValueError("give either 'costs' (one per value) or 'cost_per_unit', not both or neither")
+        if self.costs is not None and len(self.costs) != len(self.values):
+            raise ValueError(f"'costs' needs one cost per value: {len(self.values)} values, {len(self.costs)} costs")
+        kinds = {type(v) for v in self.values}
+        if len(kinds - {int, float}) > 0 and len(kinds) > 1:
+            raise ValueError("values must all be numbers, all true/false, or all words")
+        numeric = kinds <= {int, float}
+        if self.cost_per_unit is not None and not numeric:
+            raise ValueError("'cost_per_unit' needs numeric values; give 'costs' for a switch")
+        if self.scale in ("linear", "log") and not numeric:
+            raise ValueError(f"scale '{self.scale}' needs numeric values")
+        if self.scale == "log" and min(float(v) for v in self.values) <= 0:
+            raise ValueError("scale 'log' needs values above 0")
+        if not numeric and len(self.values) != 2:
+            raise ValueError("a switch (true/false or words) takes exactly two values: today's, then the other")
+        return self
+
+    def annual_costs(self) -> list[float]:
+        if self.costs is not None:
+            return list(self.costs)
+        today = float(self.values[0])  # type: ignore[arg-type]
+        return [abs(float(v) - today) * (self.cost_per_unit or 0.0) for v in self.values]  # type: ignore[arg-type]
+
+    def lever(self, key: str) -> Lever:
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values)
+        scale = self.scale or ("linear" if numeric else "switch")
+        return Lever(key, scale, on=self.values[-1]) if scale == "switch" else Lever(key, scale)
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kpi: str = "revenue"
+    change: float = Field(description="relative change over today, e.g. 0.2 for +20% (negative to cut, e.g. CAC)")
+
+
+class PlanFile(BaseModel):
+    """The schema of a plan file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: str = ""
+    description: str = ""
+    scenario: str
+    target: Target
+    levers: Annotated[dict[str, PlanLever], Field(min_length=1)]
+    points: Annotated[int, Field(ge=4)] = 40
+    replications: Annotated[int, Field(ge=1)] = 2
+    confirm: Annotated[int, Field(ge=0)] = 3
+    seed: Annotated[int, Field(ge=0)] = 20261122
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan: today's company, the target, and the levers on offer."""
+
+    name: str
+    source: Path
+    spec: PlanFile
+    today: Scenario
+
+    @property
+    def levers(self) -> list[Lever]:
+        return [lever.lever(key) for key, lever in self.spec.levers.items()]
+
+    def with_target(self, change: float) -> "Plan":
+        """The same plan with another target change of the same KPI."""
+        target = Target(kpi=self.spec.target.kpi, change=change)
+        return Plan(self.name, self.source, self.spec.model_copy(update={"target": target}), self.today)
+
+    def today_settings(self) -> dict[str, Any]:
+        return {key: lever.values[0] for key, lever in self.spec.levers.items()}
+
+
+def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Plan:
+    """Read and validate a plan file; ``overrides`` (``key.path=value``) apply to its scenario."""
+    path = Path(path)
+    label = str(path)
+    raw = read_yaml(path, label)
+    try:
+        spec = PlanFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ParameterError(format_errors(label, exc, schema=PlanFile)) from None
+    scenario_path = (path.parent / spec.scenario).resolve()
+    if not scenario_path.is_file():
+        raise ParameterError([f"{label}: scenario: {spec.scenario!r}: no such file ({scenario_path})"])
+    data = apply_overrides(resolve_file(scenario_path), list(overrides))
+    data.setdefault("name", scenario_path.stem)
+    problems = []
+    for key, lever in spec.levers.items():
+        for i, value in enumerate(lever.values):
+            try:
+                scenario_from_dict(apply_overrides(data, as_overrides({key: value})), str(scenario_path))
+            except ParameterError as exc:
+                problems.extend(f"{label}: levers.{key}.values[{i}]: {line.split(': ', 2)[-1]}" for line in exc.lines)
+    if problems:
+        raise ParameterError(problems)
+    today = scenario_from_dict(apply_overrides(data, as_overrides({k: v.values[0] for k, v in spec.levers.items()})), str(scenario_path))
+    return Plan(spec.name or path.stem, path, spec, today)
+
+
+def plan_sweep(plan: Plan, points: int | None = None, replications: int | None = None) -> Sweep:
+    """A Latin hypercube over the levers on offer, from today's company."""
+    factors: dict[str, Any] = {}
+    for key, lever in plan.spec.levers.items():
+        if lever.lever(key).scale == "switch":
+            factors[key] = list(lever.values)
+        else:
+            numbers = [float(v) for v in lever.values]  # type: ignore[arg-type]
+            factors[key] = {"low": min(numbers), "high": max(numbers)}
+    definition = {
+        "name": f"{plan.name}-levers",
+        "design": "latin_hypercube",
+        "points": points or plan.spec.points,
+        "base": plan.spec.scenario,
+        "factors": factors,
+        "replications": replications or plan.spec.replications,
+        "seed": plan.spec.seed,
+    }
+    return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)")
+
+
+def rank_options(plan: Plan, surface: ResponseSurface, confidence: float = 0.95) -> pd.DataFrame:
+    """Every combination of the values on offer: annual cost, predicted change with its CI,
+    and whether it reaches the target; cheapest first among those that do."""
+    keys = list(plan.spec.levers)
+    grids = [list(zip(plan.spec.levers[k].values, plan.spec.levers[k].annual_costs())) for k in keys]
+    combos = list(itertools.product(*grids))
+    settings = pd.DataFrame([{k: value for k, (value, _) in zip(keys, combo)} for combo in combos])
+    cost = np.array([sum(c for _, c in combo) for combo in combos])
+    change = surface.change(settings, plan.today_settings(), confidence)
+    target = plan.spec.target.change
+    direction = 1 if target >= 0 else -1
+    table = settings.assign(
+        annual_cost=cost,
+        predicted_change=change["estimate"].to_numpy(),
+        ci_low=change["ci_low"].to_numpy(),
+        ci_high=change["ci_high"].to_numpy(),
+    )
+    table["reaches_target"] = table["predicted_change"] * direction >= target * direction
+    sure_end = table["ci_low"] if direction > 0 else table["ci_high"]
+    table["reaches_with_confidence"] = sure_end * direction >= target * direction
+    table["levers_changed"] = [
+        ", ".join(f"{k} {plan.spec.levers[k].values[0]}→{row[k]}" for k in keys if row[k] != plan.spec.levers[k].values[0]) or "(none)"
+        for row in settings.to_dict("records")
+    ]
+    return table.sort_values(
+        ["reaches_target", "annual_cost", "predicted_change"], ascending=[False, True, direction < 0]
+    ).reset_index(drop=True)
+
+
+def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: int, confidence: float = 0.95) -> pd.DataFrame:
+    """Simulate today's company and each option directly, paired by replication, and report the
+    simulated change beside the predicted one."""
+    keys = list(plan.spec.levers)
+    scenarios = [plan.today]
+    today = plan.today.model_dump(mode="json", by_alias=True)
+    for i, row in enumerate(options.to_dict("records")):
+        data = apply_overrides(today, as_overrides({k: row[k] for k in keys}))
+        data["name"] = f"option {i + 1}"
+        scenarios.append(scenario_from_dict(data, f"{plan.source}: option {i + 1}"))
+    comparison = compare_runs(scenarios, replications, seed)
+    kpi = plan.spec.target.kpi
+    effects = compare_scenarios(comparison.replications, kpi, plan.today.name, paired=True, confidence=confidence).table
+    target = plan.spec.target.change
+    direction = 1 if target >= 0 else -1
+    out = options.reset_index(drop=True).copy()
+    out.insert(0, "option", [f"option {i + 1}" for i in range(len(out))])
+    simulated = effects.set_index("scenario").loc[out["option"]]
+    out["simulated_change"] = simulated["relative"].to_numpy()
+    out["simulated_ci_low"] = simulated["relative_ci_low"].to_numpy()
+    out["simulated_ci_high"] = simulated["relative_ci_high"].to_numpy()
+    out["confirmed"] = out["simulated_change"] * direction >= target * direction
+    return out
+
+
+@dataclass
+class PlanResult:
+    """Everything a plan produced: the surface, every option ranked, and the confirmed few."""
+
+    plan: Plan
+    surface: ResponseSurface
+    options: pd.DataFrame
+    confirmed: pd.DataFrame
+
+    @property
+    def sentence(self) -> str:
+        target = self.plan.spec.target
+        kpi = target.kpi
+        reaching = self.options[self.options["reaches_target"]]
+        if reaching.empty:
+            best = self.options.iloc[(self.options["predicted_change"] * np.sign(target.change or 1)).argmax()]
+            return (
+                f"No combination on offer is predicted to reach {target.change:+.0%} {kpi}; the most any gives is "
+                f"{best.predicted_change:+.1%} ({best.levers_changed}, {best.annual_cost:,.0f} a year)."
+            )
+        ok = self.confirmed[self.confirmed["confirmed"]]
+        first = ok.iloc[0] if len(ok) else None
+        text = (
+            f"{len(reaching)} of {len(self.options)} combinations are predicted to reach {target.change:+.0%} {kpi}. "
+        )
+        if first is not None:
+            text += (
+                f"The cheapest confirmed by direct simulation costs {first.annual_cost:,.0f} a year: "
+                f"{first.levers_changed}; simulated {first.simulated_change:+.1%} "
+                f"(95% CI {first.simulated_ci_low:+.1%} to {first.simulated_ci_high:+.1%})."
+            )
+        else:
+            text += "None of the cheapest was confirmed by direct simulation: treat the ranking as a shortlist only."
+        return text
+
+
+def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = False, confirm_replications: int | None = None) -> PlanResult:
+    """Fit the surface on the lever sweep's runs, rank every option, and confirm the cheapest.
+
+    The options confirmed are the cheapest whose whole confidence interval reaches the target
+    (or, if none does, the cheapest whose prediction does): the surface is an approximation,
+    and direct simulation has the last word.
+    """
+    spec = plan.spec
+    surface = ResponseSurface.fit(sweep_runs, spec.target.kpi, plan.levers, "relative", interactions)
+    options = rank_options(plan, surface)
+    confident = options[options["reaches_with_confidence"]]
+    shortlist = (confident if len(confident) else options[options["reaches_target"]]).head(spec.confirm)
+    reps = confirm_replications or max(spec.replications, 3)
+    confirmed = confirm_options(plan, shortlist, reps, spec.seed) if len(shortlist) else pd.DataFrame(
+        columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed"]
+    )
+    return PlanResult(plan, surface, options, confirmed)
