@@ -356,6 +356,7 @@ def path_settings(
             values = np.exp(np.log(a) + t * (np.log(b) - np.log(a)))
         else:
             values = a + t * (b - a)
+        values = np.where(t == 0, a, np.where(t == 1, b, values))  # the two scenarios exactly, no rounding
         columns[lever.key] = np.clip(values, low, high)
     return pd.DataFrame(columns)
 

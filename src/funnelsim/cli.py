@@ -18,14 +18,15 @@ import yaml
 from funnelsim import __version__
 from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
 from funnelsim.assessment import assess as assess_answers
-from funnelsim.config import PARAMS_DIR, default_run_dir, default_sweep_dir
+from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
 from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
 from funnelsim.experiment import run_scenario
-from funnelsim.outputs import format_summary, write_run
+from funnelsim.outputs import format_summary, write_run, write_tables
 from funnelsim.params import ParameterError, load_scenario
+from funnelsim.planning import load_plan, plan_sweep, what_it_takes
 from funnelsim.records import data_dictionary
 from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
-from funnelsim.results import ResultStore
+from funnelsim.results import ResultStore, load_results
 from funnelsim.sweeps import estimated_seconds, load_sweep
 
 __all__ = ["main"]
@@ -240,3 +241,49 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
     for item, value in result.answers.items():
         click.echo(f"  {item:<24}{value:>5.1f}")
     click.echo(f"Scenario written to {target}; simulate it with: funnelsim run {target}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--target", "target_change", type=float, help="Relative change of the plan's KPI to reach, e.g. 0.2 [default: the plan file's].")
+@click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where the lever sweep runs.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Results folder [default: reports/plans/<plan>].")
+@click.option("--resume", is_flag=True, help="Reuse the finished runs of an interrupted plan in --out.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Cheapest options printed.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
+def plan(file: str, target_change: float | None, executor: str, workers: int | None, out_dir: str | None,
+         resume: bool, top: int, overrides: tuple[str, ...]) -> None:
+    """What it takes: the cheapest levers on offer in plan FILE that reach its target.
+
+    Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
+    cost, and confirms the cheapest by direct simulation (see params/plans/).
+    """
+    try:
+        chosen = load_plan(file, overrides)
+        sweep = plan_sweep(chosen)
+    except ParameterError as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    if target_change is not None:
+        chosen = chosen.with_target(target_change)
+    folder = Path(out_dir) if out_dir else REPORTS_DIR / "plans" / chosen.name
+    click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
+    try:
+        run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume)
+    except ResumeMismatch as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except SweepInterrupted as exc:
+        click.echo(f"{exc} (finish with --resume)", err=True)
+        sys.exit(130 if "interrupted" in str(exc) else 1)
+    result = what_it_takes(chosen, load_results(folder / "sweep").runs)
+    write_tables(folder, options=result.options, confirmed=result.confirmed)
+    shown = result.options[result.options["reaches_target"]].head(top)
+    for row in shown.itertuples():
+        click.echo(f"{row.annual_cost:>12,.0f} a year  {row.predicted_change:+7.1%} "
+                   f"({row.ci_low:+.1%} to {row.ci_high:+.1%})  {row.levers_changed}")
+    click.echo(result.sentence)
+    click.echo(f"Every option: {folder}/options.parquet; confirmed: {folder}/confirmed.parquet")
+

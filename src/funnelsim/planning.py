@@ -154,7 +154,8 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
 
 
 def plan_sweep(plan: Plan, points: int | None = None, replications: int | None = None) -> Sweep:
-    """A Latin hypercube over the levers on offer, from today's company."""
+    """A Latin hypercube over the levers on offer, from today's company (enough runs to fit
+    the response surface, or a ``ParameterError``)."""
     factors: dict[str, Any] = {}
     for key, lever in plan.spec.levers.items():
         if lever.lever(key).scale == "switch":
@@ -162,13 +163,20 @@ def plan_sweep(plan: Plan, points: int | None = None, replications: int | None =
         else:
             numbers = [float(v) for v in lever.values]  # type: ignore[arg-type]
             factors[key] = {"low": min(numbers), "high": max(numbers)}
+    points, replications = points or plan.spec.points, replications or plan.spec.replications
+    coefficients = 1 + len(plan.spec.levers) + (replications - 1)  # intercept, levers, replication effects
+    if points * replications <= coefficients:
+        raise ParameterError([
+            f"{plan.source}: points: {points}: {points} points x {replications} replications give too few runs "
+            f"for a surface with {coefficients} coefficients; allowed: more than {coefficients} runs in all"
+        ])
     definition = {
         "name": f"{plan.name}-levers",
         "design": "latin_hypercube",
-        "points": points or plan.spec.points,
+        "points": points,
         "base": plan.spec.scenario,
         "factors": factors,
-        "replications": replications or plan.spec.replications,
+        "replications": replications,
         "seed": plan.spec.seed,
     }
     return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)")
