@@ -33,7 +33,7 @@ NOTEBOOKS = {
     ),
     "claims_check": (
         {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},
-        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "best_alone", "over 60x the odds"],
+        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "over 60x the odds"],
     ),
     "what_it_takes": (
         {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL},

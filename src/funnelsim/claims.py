@@ -54,6 +54,7 @@ __all__ = [
     "single_lever_needed",
     "as_overrides",
     "claims_summary",
+    "single_lever_summary",
 ]
 
 Role = Literal["aligned", "misaligned", "typical"]
@@ -146,29 +147,35 @@ class Benchmark:
     metric: str
     low: float
     high: float  # a point figure has low == high; "over 60x" has high = inf
+    measured: str  # how the model's value is measured
 
 
 _SECOND_HAND = "second-hand: a default, not a validation target"
+_FIRST_TOUCH = "logit of qualifying on the lead's age at its first touch, quality and channel (first touches after warm-up)"
+_CURVES = "read off the configured decay curves for one attempt (no simulation noise)"
+_REPS = "mean over replications, 95% t interval"
 BENCHMARKS: list[Benchmark] = [
     Benchmark("HBR 2011 (2,241 firms, 1.25M leads)", "original read", "~7x the odds of qualifying: first hour vs an hour later",
-              "qualify_odds_first_vs_second_hour", 6.0, 8.0),
+              "qualify_odds_first_vs_second_hour", 6.0, 8.0, _FIRST_TOUCH),
     Benchmark("HBR 2011 (2,241 firms, 1.25M leads)", "original read", "over 60x the odds: first hour vs 24 h or more",
-              "qualify_odds_first_hour_vs_day", 60.0, math.inf),
+              "qualify_odds_first_hour_vs_day", 60.0, math.inf,
+              _FIRST_TOUCH + "; later attempts still qualify some late first touches, which dilutes the ratio"),
     Benchmark("MIT / InsideSales 2007 (15,000+ leads)", "original read", "100x the odds of contact: 5 vs 30 minutes",
-              "contact_odds_5_vs_30_minutes", 100.0, 100.0),
+              "contact_odds_5_vs_30_minutes", 100.0, 100.0, _CURVES),
     Benchmark("MIT / InsideSales 2007 (15,000+ leads)", "original read", "21x the odds of qualifying: 5 vs 30 minutes",
-              "qualify_odds_5_vs_30_minutes", 21.0, 21.0),
+              "qualify_odds_5_vs_30_minutes", 21.0, 21.0, _CURVES + ": contact and qualification odds multiplied"),
     Benchmark("MIT / InsideSales 2007 (15,000+ leads)", "original read", "more than 30% of leads are never contacted",
-              "share_sal_never_contacted", 0.30, 1.0),
+              "share_sal_never_contacted", 0.30, 1.0, "sales-accepted leads never reached, " + _REPS),
     Benchmark("InsideSales audit, reported by HubSpot", "second-hand", "median first call 3 h 08 min",
-              "median_speed_to_lead_hours", 3 + 8 / 60, 3 + 8 / 60),
+              "median_speed_to_lead_hours", 3 + 8 / 60, 3 + 8 / 60, "median hours from handoff to first touch, " + _REPS),
     Benchmark("MarketingSherpa 2009 (1,000+ B2B marketers)", "survey", "about 5 customers per 100 leads",
-              "lead_to_customer_rate", 0.05, 0.05),
-    Benchmark("vendor blogs", _SECOND_HAND, "inquiry to MQL 10-25%", "mql_rate", 0.10, 0.25),
-    Benchmark("vendor blogs", _SECOND_HAND, "MQL to SAL 40-60%", "sal_rate", 0.40, 0.60),
-    Benchmark("vendor blogs", _SECOND_HAND, "SAL to SQL 50-70%", "sql_rate", 0.50, 0.70),
-    Benchmark("vendor blogs", _SECOND_HAND, "SQL to won 20-30%", "win_per_sql", 0.20, 0.30),
-    Benchmark("vendor blogs", _SECOND_HAND, "mid-market SaaS sales cycle 60-90 days", "sales_cycle_days", 60.0, 90.0),
+              "lead_to_customer_rate", 0.05, 0.05, "wins / leads, " + _REPS),
+    Benchmark("vendor blogs", _SECOND_HAND, "inquiry to MQL 10-25%", "mql_rate", 0.10, 0.25, "MQLs / leads, " + _REPS),
+    Benchmark("vendor blogs", _SECOND_HAND, "MQL to SAL 40-60%", "sal_rate", 0.40, 0.60, "SALs / MQLs, " + _REPS),
+    Benchmark("vendor blogs", _SECOND_HAND, "SAL to SQL 50-70%", "sql_rate", 0.50, 0.70, "SQLs / SALs, " + _REPS),
+    Benchmark("vendor blogs", _SECOND_HAND, "SQL to won 20-30%", "win_per_sql", 0.20, 0.30, "wins / SQLs, " + _REPS),
+    Benchmark("vendor blogs", _SECOND_HAND, "mid-market SaaS sales cycle 60-90 days", "sales_cycle_days", 60.0, 90.0,
+              "mean SQL-to-close days of won deals, " + _REPS),
 ]
 
 # The levers the assessment moves, on the scale their effect is modelled on.
@@ -302,7 +309,7 @@ def benchmarks_against_model(runs: pd.DataFrame, leads: pd.DataFrame, scenario: 
             {
                 "statement": b.statement, "source": b.source, "trust": b.trust, "metric": b.metric,
                 "published_low": b.low, "published_high": b.high,
-                "model": model, "ci_low": low, "ci_high": high, "verdict": verdict,
+                "model": model, "ci_low": low, "ci_high": high, "verdict": verdict, "measured": b.measured,
             }
         )
     return pd.DataFrame(rows)
@@ -569,3 +576,26 @@ def claims_summary(table: pd.DataFrame, needed: pd.DataFrame) -> list[str]:
             f"range ends: the most the path gives is {row.most_on_path:+.0%}."
         )
     return lines
+
+
+def single_lever_summary(single: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: the levers that reach it alone (with the value needed), else the strongest."""
+    rows = []
+    for claim, data in single.groupby("claim", sort=False):
+        able = [r for r in data.to_dict("records") if pd.notna(r["needed"])]
+        strongest = data.loc[data["best_alone"].abs().idxmax()]
+        rows.append(
+            {
+                "claim": claim,
+                "levers_that_reach_it_alone": "; ".join(
+                    f"{r['lever']} {_short(r['from'])}→{_short(r['needed'])}" for r in able
+                ) or "none",
+                "strongest_lever_alone": strongest["lever"],
+                "its_most": strongest["best_alone"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, (float, np.floating)) else str(value)

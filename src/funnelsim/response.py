@@ -16,7 +16,6 @@ a percentage, or as it is (``absolute``), e.g. for a growth rate that can be neg
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
@@ -136,7 +135,3 @@ class ResponseSurface:
         base = self._design(pd.DataFrame([{lever.key: reference[lever.key] for lever in self.levers}]))
         table = self._linear(rows - base, confidence)
         return np.expm1(table) if self.transform == "relative" else table
-
-    def to_log_change(self, change: float) -> float:
-        """A change on this surface's modelling scale (what ``change`` reports, before exp)."""
-        return math.log1p(change) if self.transform == "relative" else change
