@@ -275,15 +275,16 @@ class PlanResult:
 def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = False, confirm_replications: int | None = None) -> PlanResult:
     """Fit the surface on the lever sweep's runs, rank every option, and confirm the cheapest.
 
-    The options confirmed are the cheapest whose whole confidence interval reaches the target
-    (or, if none does, the cheapest whose prediction does): the surface is an approximation,
+    The options confirmed are the ``confirm`` cheapest whose prediction reaches the target,
+    plus the cheapest whose whole confidence interval does: the surface is an approximation,
     and direct simulation has the last word.
     """
     spec = plan.spec
     surface = ResponseSurface.fit(sweep_runs, spec.target.kpi, plan.levers, "relative", interactions)
     options = rank_options(plan, surface)
-    confident = options[options["reaches_with_confidence"]]
-    shortlist = (confident if len(confident) else options[options["reaches_target"]]).head(spec.confirm)
+    cheapest = options[options["reaches_target"]].head(spec.confirm)
+    confident = options[options["reaches_with_confidence"]].head(1)
+    shortlist = pd.concat([cheapest, confident.loc[confident.index.difference(cheapest.index)]]).sort_index()
     reps = confirm_replications or max(spec.replications, 3)
     confirmed = confirm_options(plan, shortlist, reps, spec.seed) if len(shortlist) else pd.DataFrame(
         columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed"]
