@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_sweeps.py
+	$(BIN)/python benchmarks/bench_planning.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
