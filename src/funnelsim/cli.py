@@ -13,11 +13,15 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 import yaml
 
 from funnelsim import __version__
+from funnelsim.calibration import calibrate as calibrate_export
+from funnelsim.calibration import display_value
 from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
 from funnelsim.assessment import assess as assess_answers
+from funnelsim.crm_export import load_mapping, read_export
 from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
 from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
 from funnelsim.experiment import run_scenario
@@ -286,4 +290,37 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
                    f"({row.ci_low:+.1%} to {row.ci_high:+.1%})  {row.levers_changed}")
     click.echo(result.sentence)
     click.echo(f"Every option: {folder}/options.parquet; confirmed: {folder}/confirmed.parquet")
+
+
+@main.command()
+@click.argument("export", type=click.Path(dir_okay=False))
+@click.option("--mapping", "-m", type=click.Path(dir_okay=False), help="YAML mapping of our fields to the export's columns (see examples/).")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Scenario file to write, e.g. params/mycompany.yaml.")
+@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True),
+              help="Scenario the calibrated file extends; what the data cannot inform keeps its values.")
+def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) -> None:
+    """Estimate a scenario from a CRM EXPORT (CSV or parquet, one row per lead).
+
+    Bad rows (unreadable dates, stages out of order, negative amounts, unknown outcomes) are
+    skipped, counted and listed in OUT.bad-rows.csv; every estimate is written with its CI.
+    """
+    try:
+        checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")
+        base = load_scenario(baseline)
+        result = calibrate_export(checked, base)
+        target = result.write(Path(out_file), Path(baseline), checked.rows_skipped, checked.total_rows)
+    except ParameterError as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    click.echo(checked.summary())
+    if checked.rows_skipped:
+        report = target.with_suffix(".bad-rows.csv")
+        checked.bad_rows.to_csv(report, index=False)
+        click.echo(f"Bad rows listed in {report}")
+    for row in result.estimates.itertuples():
+        if row.key in result.settings:
+            interval = f"  [{row.ci_low:.4g}, {row.ci_high:.4g}]" if np.isfinite(row.ci_low) else ""
+            click.echo(f"  {row.key:<52}{display_value(row.value)}{interval}  n={int(row.n):,}")
+    click.echo(f"Scenario written to {target}; simulate it with: funnelsim run {target}")
 

@@ -1,0 +1,486 @@
+"""Calibration: a company's own funnel, estimated from its CRM export, as a scenario file.
+
+From the checked export (``crm_export``) this module estimates what the data can tell:
+
+* how many leads each channel brings a week (Poisson CI), what a lead costs, and the
+  hour-of-day, weekday and (with a year of data) month profiles of inquiries;
+* the MQL and sales-acceptance bars, as the score thresholds that let through the observed
+  shares of leads (a binomial CI mapped through the baseline's quality and score-noise model);
+* how fast MQLs reach sales (handoff latency, a fitted distribution with a goodness-of-fit
+  test), how many accepted leads sales works at all, and how a lead's chance of being reached
+  and of qualifying falls with its age (logits on the model's own decay curve);
+* each deal stage's pass rate and duration, deal sizes per channel, and the churn rate.
+
+Every value comes with the number of leads it rests on, its confidence interval and the method.
+What the export cannot inform (team sizes, lead quality, score noise, messaging, content) keeps
+the baseline's value and is flagged as such in the scenario file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import yaml
+from scipy import optimize, stats
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.rates import confint_poisson
+from statsmodels.stats.weightstats import DescrStatsW
+
+from funnelsim.crm_export import CheckedExport
+from funnelsim.params import Scenario, resolve_file, scenario_from_dict
+
+__all__ = ["Calibration", "calibrate", "display_value", "funnel_counts", "NOT_IN_THE_DATA"]
+
+DAYS_PER_MONTH = 30.4375
+PASS_WINDOW_DAYS = 7.0  # a stage reached within this time of the previous one belongs to the same pass
+FOLLOW_UP_MARGIN_DAYS = 14.0  # accepted leads this close to the export's end may not be worked yet
+STAGE_MARGIN_DAYS = 90.0  # deal stages started this close to the end are left out of durations
+_STAGES = ["value_demonstration", "objection_handling", "negotiation_close"]
+_STAGE_STARTS = ["opportunity_at", "objection_handling_at", "negotiation_at"]
+
+NOT_IN_THE_DATA = [
+    "sdr_team", "opportunity.ae_team", "channels.*.quality", "scoring.noise_sd", "nurture",
+    "follow_up.max_attempts", "follow_up.attempt_spacing_hours", "follow_up.work_minutes",
+    "handoff.sla_first_touch_hours", "qualification.quality_odds_ratio_per_10_points",
+    "opportunity.message_consistency", "opportunity.content_coverage", "opportunity.*_odds_ratio",
+    "customers.gross_margin", "customers.initial_customers", "closed_loop", "simulation",
+]
+
+
+@dataclass
+class Calibration:
+    """The estimates, the observed funnel, and the scenario settings they give."""
+
+    source: str
+    estimates: pd.DataFrame  # key, value, ci_low, ci_high, n, method, fit
+    settings: dict[str, Any]  # key path: value (for the scenario file)
+    observed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    window_days: float = 0.0
+
+    def scenario_text(self, extends: str, name: str, bad_rows: int, total_rows: int) -> str:
+        """A commented scenario file that extends the baseline with every estimated value."""
+        lines = [
+            f"# {name}: calibrated by `funnelsim calibrate` from {self.source}",
+            f"# ({total_rows:,} rows, {bad_rows:,} skipped as invalid; {self.window_days:.0f} days of inquiries).",
+            "# Each value says what it was estimated from: n, the 95% CI, the method and, for fitted",
+            "# distributions, the goodness of fit. Not in the data, so kept at the baseline's values:",
+            *[f"#   {key}" for key in NOT_IN_THE_DATA],
+            f"extends: {extends}",
+            f"name: {name}",
+            f"description: Calibrated from the CRM export {Path(self.source).name}.",
+        ]
+        comments = {r.key: _comment(r) for r in self.estimates.itertuples() if r.key in self.settings}
+        nested: dict[str, Any] = {}
+        for key, value in self.settings.items():
+            node = nested
+            parts = key.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+        lines += _yaml_lines(nested, comments, "", 0)
+        return "\n".join(lines) + "\n"
+
+    def write(self, target: Path, baseline: Path, bad_rows: int, total_rows: int) -> Path:
+        """Write the scenario file and check that it loads."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
+        target.write_text(self.scenario_text(extends, target.stem, bad_rows, total_rows), encoding="utf-8")
+        scenario_from_dict(resolve_file(target), str(target))
+        return target
+
+
+def _comment(row: Any) -> str:
+    parts = [row.method]
+    if np.isfinite(row.ci_low) and np.isfinite(row.ci_high):
+        parts.append(f"95% CI {row.ci_low:.4g} to {row.ci_high:.4g}")
+    parts.append(f"n = {int(row.n):,}")
+    if isinstance(row.fit, str) and row.fit:
+        parts.append(row.fit)
+    return "; ".join(parts)
+
+
+def _yaml_lines(body: dict[str, Any], comments: dict[str, str], prefix: str, indent: int) -> list[str]:
+    out = []
+    for key, value in body.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and path not in comments:
+            out.append(" " * indent + f"{key}:")
+            out.extend(_yaml_lines(value, comments, path + ".", indent + 2))
+            continue
+        text = display_value(value)
+        note = f"  # {comments[path]}" if path in comments else ""
+        out.append(" " * indent + f"{key}: {text}{note}")
+    return out
+
+
+def display_value(value: Any) -> str:
+    """A value as it appears in the scenario file (4 significant digits, one line)."""
+    return yaml.safe_dump(_plain(value), default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(f"{float(value):.4g}")
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (later - earlier).dt.total_seconds() / 86400.0
+
+
+def _share(successes: int, trials: int) -> tuple[float, float, float]:
+    low, high = proportion_confint(successes, trials, alpha=0.05, method="wilson")
+    return successes / trials, float(low), float(high)
+
+
+class _Rows:
+    """Collects estimate rows and scenario settings."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.settings: dict[str, Any] = {}
+
+    def add(self, key: str, value: Any, low: float, high: float, n: int, method: str, fit: str = "",
+            setting: Any = None, set_it: bool = True) -> None:
+        self.rows.append({"key": key, "value": value, "ci_low": low, "ci_high": high, "n": n, "method": method, "fit": fit})
+        if set_it:
+            self.settings[key] = value if setting is None else setting
+
+
+def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
+    """The best of lognormal, gamma and exponential by AIC, with its KS test; the distribution
+    as scenario settings, a fit note, and the mean with its CI."""
+    values = values[np.isfinite(values) & (values > 0)]
+    candidates = {
+        "lognormal": stats.lognorm, "gamma": stats.gamma, "exponential": stats.expon,
+    }
+    best = None
+    for name, family in candidates.items():
+        params = family.fit(values, floc=0)
+        loglik = float(np.sum(family.logpdf(values, *params)))
+        aic = 2 * (len(params) - 1) - 2 * loglik  # the location is fixed at 0
+        if best is None or aic < best[2]:
+            best = (name, params, aic)
+    name, params, aic = best  # type: ignore[misc]
+    family = candidates[name]
+    ks = stats.kstest(values, family.cdf, args=params)
+    if name == "lognormal":
+        logs = DescrStatsW(np.log(values))
+        low, high = logs.tconfint_mean()
+        spec = {"dist": "lognormal", "median": float(np.exp(logs.mean)), "sigma": float(logs.std)}
+        centre = {"value": spec["median"], "ci_low": float(np.exp(low)), "ci_high": float(np.exp(high)), "what": "median"}
+    else:
+        data = DescrStatsW(values)
+        low, high = data.tconfint_mean()
+        mean = float(data.mean)
+        spec = (
+            {"dist": "gamma", "mean": mean, "cv": float(1 / math.sqrt(params[0]))}
+            if name == "gamma"
+            else {"dist": "exponential", "mean": mean}
+        )
+        centre = {"value": mean, "ci_low": float(low), "ci_high": float(high), "what": "mean"}
+    fit = f"{name} by AIC among lognormal, gamma, exponential; KS D = {ks.statistic:.3f}, p = {ks.pvalue:.2g}"
+    return spec, fit, centre
+
+
+def _segments(age_hours: np.ndarray, knots: list[float]) -> np.ndarray:
+    """The model's decay curve as a regression basis: log odds piecewise linear in age between
+    the knots, flat after the last."""
+    columns = [np.clip(age_hours - a, 0.0, b - a) for a, b in zip(knots[:-1], knots[1:])]
+    return np.column_stack(columns)
+
+
+def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float]) -> dict[str, Any]:
+    """Logit of an outcome on the lead's age: the rate at age 0 and the odds multiplier at each knot."""
+    basis = sm.add_constant(_segments(age_hours, knots), has_constant="add")
+    fit = sm.Logit(outcome.astype(float), basis).fit(disp=0)
+    multipliers, lows, highs = [1.0], [1.0], [1.0]
+    for j in range(1, len(knots)):
+        contrast = np.zeros(basis.shape[1])
+        for i in range(j):
+            contrast[1 + i] = knots[i + 1] - knots[i]
+        test = fit.t_test(contrast)
+        low, high = np.asarray(test.conf_int()).ravel()
+        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
+        lows.append(float(np.exp(low)))
+        highs.append(float(np.exp(high)))
+    ci = fit.conf_int()
+    return {
+        "intercept": float(fit.params[0]),
+        "intercept_ci": (float(ci[0][0]), float(ci[0][1])),
+        "multipliers": multipliers,
+        "lows": lows,
+        "highs": highs,
+        "n": int(fit.nobs),
+        "pseudo_r2": float(fit.prsquared),
+    }
+
+
+def _logistic(x: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x)))
+
+
+def _base_logit_for(rate: float, shifts: np.ndarray) -> float:
+    """The base log-odds whose average over the leads' quality shifts gives ``rate``."""
+    rate = min(max(rate, 1e-6), 1 - 1e-6)
+    return float(optimize.brentq(lambda b: float(np.mean(_logistic(b + shifts))) - rate, -30, 30))
+
+
+@dataclass
+class _LeadModel:
+    """Simulated qualities and scores of a large lead sample under the baseline's quality and
+    noise model, with the observed channel mix: what maps shares onto score thresholds."""
+
+    quality: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def draw(cls, baseline: Scenario, channel_share: dict[str, float], size: int = 200_000, seed: int = 20261122) -> "_LeadModel":
+        rng = np.random.default_rng(seed)
+        known = {c: s for c, s in channel_share.items() if c in baseline.channels}
+        weights = np.array(list(known.values()) or [1.0])
+        names = list(known) or list(baseline.channels)[:1]
+        counts = rng.multinomial(size, weights / weights.sum())
+        quality = np.concatenate([baseline.channels[c].quality.sample(rng, n) for c, n in zip(names, counts)])
+        score = quality + baseline.scoring.noise_sd * rng.standard_normal(len(quality))
+        return cls(quality, score)
+
+    def threshold_for_share(self, share: float, among: np.ndarray | None = None) -> float:
+        pool = self.score if among is None else self.score[among]
+        return float(np.quantile(pool, 1 - min(max(share, 1e-6), 1 - 1e-6)))
+
+
+# --- the estimates -----------------------------------------------------------------------------
+
+
+def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
+    """Estimate every parameter the export informs; the rest stays at the baseline's value."""
+    leads = export.leads
+    rows = _Rows()
+    observed: dict[str, pd.DataFrame] = {}
+    start, end = leads["created_at"].min(), leads["created_at"].max()
+    window = max((end - start).total_seconds() / 86400.0, 1.0)
+    weeks = window / 7.0
+
+    # Arrivals and costs per channel.
+    counts = leads["channel"].value_counts()
+    for channel, n in counts.items():
+        low, high = confint_poisson(int(n), weeks, method="exact-c")
+        rows.add(f"channels.{channel}.leads_per_week", float(n / weeks), float(low), float(high), int(n),
+                 f"{n:,} leads over {weeks:.1f} weeks (Poisson exact CI)")
+        if "cost" in leads and leads.loc[leads["channel"] == channel, "cost"].notna().any():
+            costs = DescrStatsW(leads.loc[leads["channel"] == channel, "cost"].dropna().to_numpy(float))
+            clow, chigh = costs.tconfint_mean() if costs.nobs > 1 else (costs.mean, costs.mean)
+            rows.add(f"channels.{channel}.cost_per_lead", float(costs.mean), float(clow), float(chigh), int(costs.nobs), "mean cost per lead")
+        if channel not in baseline.channels:
+            template = next(iter(baseline.channels.values()))
+            rows.settings[f"channels.{channel}.quality"] = template.quality.model_dump(mode="json")
+            rows.settings.setdefault(f"channels.{channel}.cost_per_lead", template.cost_per_lead)
+    for channel in baseline.channels:
+        if channel not in counts.index:
+            rows.add(f"channels.{channel}.leads_per_week", 0.0, 0.0, 0.0, 0, "no leads from this baseline channel in the export")
+    _seasonality(leads, start, end, window, rows)
+
+    # Shares that set the score thresholds.
+    share = (counts / counts.sum()).to_dict()
+    lead_model = _LeadModel.draw(baseline, share)
+    settled = leads[leads["created_at"] <= end - pd.Timedelta(days=PASS_WINDOW_DAYS)]
+    mql_fast = _days(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
+    p, low, high = _share(int(mql_fast.sum()), len(settled))
+    mql_threshold = lead_model.threshold_for_share(p)
+    rows.add("scoring.mql_threshold", mql_threshold, lead_model.threshold_for_share(high), lead_model.threshold_for_share(low),
+             len(settled), f"score bar letting through the observed {p:.1%} MQLs within {PASS_WINDOW_DAYS:g} days "
+             "(mapped through the baseline's quality and score noise)")
+    handed = settled[mql_fast & settled["handed_off_at"].notna()]
+    accepted = _days(handed["sal_at"], handed["handed_off_at"]) <= PASS_WINDOW_DAYS
+    above = lead_model.score >= mql_threshold
+    if len(handed):
+        p, low, high = _share(int(accepted.sum()), len(handed))
+        bar = max(mql_threshold, lead_model.threshold_for_share(p, above))
+        rows.add("sales_acceptance.threshold", bar, max(mql_threshold, lead_model.threshold_for_share(high, above)),
+                 max(mql_threshold, lead_model.threshold_for_share(low, above)), len(handed),
+                 f"sales' score bar accepting the observed {p:.1%} of MQLs handed over")
+
+    # Handoff latency.
+    latency = _days(leads["handed_off_at"], leads["mql_at"]) * 24.0
+    latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * 24)].to_numpy(float)
+    if (latency > 0).sum() >= 20:
+        spec, fit, centre = _fit_duration(latency)
+        rows.add("handoff.latency_hours", spec, centre["ci_low"], centre["ci_high"], len(latency),
+                 f"MQL to handoff, hours: {centre['what']} {centre['value']:.3g}", fit)
+        rows.settings["handoff.mode"] = "continuous"
+        observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
+
+    # Follow-up, contact and qualification.
+    first_pass = leads[(_days(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
+                       & (_days(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
+    workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
+    if len(workable):
+        p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
+        rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
+                 f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
+    touched = first_pass[first_pass["first_touch_at"].notna()].copy()
+    touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * 24.0
+    touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * 24)]
+    if "contacted_at" in touched and len(touched) >= 50:
+        reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
+        knots = list(baseline.follow_up.contact_decay.age_hours)
+        fit = _decay_logit(touched["age_hours"].to_numpy(float), reached, knots)
+        p0 = float(_logistic(fit["intercept"]))
+        rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])), float(_logistic(fit["intercept_ci"][1])),
+                 fit["n"], "first attempts that reached the lead, at age 0 (logit on age at first touch)")
+        rows.add("follow_up.contact_decay", {"age_hours": knots, "odds_multiplier": fit["multipliers"]},
+                 fit["lows"][-1], fit["highs"][-1], fit["n"],
+                 "odds multipliers of reaching a lead by its age (logit, piecewise linear in age between the knots); "
+                 "CI of the last: " + ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fit["multipliers"], fit["lows"], fit["highs"])),
+                 f"McFadden pseudo-R2 {fit['pseudo_r2']:.3f}")
+        observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
+        contacted = touched[reached]
+        if len(contacted) >= 50 and "sql_at" in contacted:
+            qualified = contacted["sql_at"].notna().to_numpy()
+            knots_q = list(baseline.follow_up.qualification_decay.age_hours)
+            fitq = _decay_logit(contacted["age_hours"].to_numpy(float), qualified, knots_q)
+            shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
+                lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
+            base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
+                    (fitq["intercept"], *fitq["intercept_ci"])]
+            rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
+                     f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
+                     "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
+            rows.add("follow_up.qualification_decay", {"age_hours": knots_q, "odds_multiplier": fitq["multipliers"]},
+                     fitq["lows"][-1], fitq["highs"][-1], fitq["n"],
+                     "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread "
+                     "of quality); CI: " + ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fitq["multipliers"], fitq["lows"], fitq["highs"])),
+                     f"McFadden pseudo-R2 {fitq['pseudo_r2']:.3f}")
+            observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+
+    _deals(leads, baseline, lead_model, rows, observed, end)
+    observed["funnel"] = funnel_counts(leads)
+    estimates = pd.DataFrame(rows.rows)
+    return Calibration(export.source, estimates, rows.settings, observed, window)
+
+
+def _monthly_share(hazard: float) -> float:
+    """A constant monthly hazard as the share of customers lost in a month."""
+    return float(-np.expm1(-hazard))
+
+
+def _by_age(age_hours: pd.Series, outcome: np.ndarray, knots: list[float]) -> pd.DataFrame:
+    edges = [*knots, np.inf]
+    labels = [f"{a:g}-{b:g} h" if np.isfinite(b) else f"{a:g} h or more" for a, b in zip(edges[:-1], edges[1:])]
+    groups = pd.cut(age_hours.to_numpy(float), edges, right=False, labels=labels)
+    rows = []
+    for label in labels:
+        mask = np.asarray(groups == label)
+        if mask.sum():
+            share, low, high = _share(int(outcome[mask].sum()), int(mask.sum()))
+            rows.append({"age_group": label, "leads": int(mask.sum()), "share": share, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def funnel_counts(leads: pd.DataFrame) -> pd.DataFrame:
+    """Leads reaching each stage of the export, and the conversion from the stage before."""
+    stages = [("leads", "created_at"), ("MQLs", "mql_at"), ("SALs", "sal_at"), ("touched", "first_touch_at"),
+              ("SQLs", "sql_at"), ("opportunities", "opportunity_at")]
+    rows = [{"stage": name, "count": int(leads[col].notna().sum())} for name, col in stages if col in leads]
+    if "outcome" in leads:
+        rows.append({"stage": "wins", "count": int((leads["outcome"] == "won").sum())})
+    table = pd.DataFrame(rows)
+    table["conversion"] = table["count"] / table["count"].shift(1)
+    return table
+
+
+def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window: float, rows: _Rows) -> None:
+    created = leads["created_at"]
+    days = pd.date_range(start.normalize(), end.normalize(), freq="D")
+    hours = created.dt.hour.value_counts().reindex(range(24), fill_value=0).to_numpy(float)
+    hour_profile = hours / hours.mean()
+    chi = stats.chisquare(hours)
+    rows.add("seasonality.hour", [round(float(v), 3) for v in hour_profile], np.nan, np.nan, len(created),
+             "inquiries per hour of day, relative to the mean", f"chi-square against a flat day: p = {chi.pvalue:.2g}")
+    per_weekday = created.dt.dayofweek.value_counts().reindex(range(7), fill_value=0).to_numpy(float)
+    exposure = pd.Series(days.dayofweek).value_counts().reindex(range(7), fill_value=0).to_numpy(float)
+    rate = per_weekday / np.maximum(exposure, 1)
+    chi = stats.chisquare(per_weekday, exposure / exposure.sum() * per_weekday.sum())
+    rows.add("seasonality.weekday", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
+             "inquiries per weekday (per calendar day of that weekday), relative to the mean",
+             f"chi-square against a flat week: p = {chi.pvalue:.2g}")
+    if window >= 365:
+        per_month = created.dt.month.value_counts().reindex(range(1, 13), fill_value=0).to_numpy(float)
+        exposure = pd.Series(days.month).value_counts().reindex(range(1, 13), fill_value=0).to_numpy(float)
+        rate = per_month / np.maximum(exposure, 1)
+        rows.add("seasonality.month", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
+                 "inquiries per month (per calendar day of that month), relative to the mean")
+    else:
+        rows.add("seasonality.month", None, np.nan, np.nan, len(created),
+                 f"not estimated: the export covers {window:.0f} days, under a year; the baseline's profile is kept", set_it=False)
+
+
+def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows: _Rows,
+           observed: dict[str, pd.DataFrame], end: pd.Timestamp) -> None:
+    if "opportunity_at" not in leads or leads["opportunity_at"].notna().sum() < 20:
+        return
+    opp = baseline.opportunity
+    alignment = (opp.message_consistency - 1.0) * math.log(opp.message_consistency_odds_ratio) + (
+        opp.content_coverage - 1.0) * math.log(opp.content_coverage_odds_ratio)
+    bar = rows.settings.get("sales_acceptance.threshold", baseline.sales_acceptance.threshold)
+    shifts = math.log(opp.quality_odds_ratio_per_10_points) * (lead_model.quality[lead_model.score >= bar] - 50.0) / 10.0
+    durations = []
+    for i, (stage, start_col) in enumerate(zip(_STAGES, _STAGE_STARTS)):
+        next_col = _STAGE_STARTS[i + 1] if i + 1 < len(_STAGE_STARTS) else None
+        entered = leads[leads[start_col].notna()] if start_col in leads else leads.iloc[0:0]
+        passed = entered[next_col].notna() if next_col else entered.get("outcome", pd.Series(dtype=object)).eq("won")
+        resolved = passed | entered["closed_at"].notna()
+        if resolved.sum() >= 10:
+            p, low, high = _share(int(passed[resolved].sum()), int(resolved.sum()))
+            to_param = [float(_logistic(_base_logit_for(x, shifts) - alignment)) for x in (p, low, high)]
+            rows.add(f"opportunity.stages.{stage}.pass_probability", to_param[0], to_param[1], to_param[2], int(resolved.sum()),
+                     f"deals passing the stage: {p:.1%} observed, mapped to a quality-50 lead with full messaging and content "
+                     "through the baseline's quality, messaging and content effects")
+        finished = entered[resolved & (entered[start_col] <= end - pd.Timedelta(days=STAGE_MARGIN_DAYS))]
+        stop = finished[next_col].where(finished[next_col].notna(), finished["closed_at"]) if next_col else finished["closed_at"]
+        days = _days(stop, finished[start_col]).to_numpy(float)
+        if (days > 0).sum() >= 20:
+            spec, fit, centre = _fit_duration(days)
+            rows.add(f"opportunity.stages.{stage}.duration_days", spec, centre["ci_low"], centre["ci_high"], int((days > 0).sum()),
+                     f"days in the stage ({centre['what']} {centre['value']:.3g}; stages started at least "
+                     f"{STAGE_MARGIN_DAYS:g} days before the export ends)", fit)
+            durations.append(pd.DataFrame({"stage": stage, "days": days[days > 0]}))
+    if durations:
+        observed["stage_days"] = pd.concat(durations, ignore_index=True)
+
+    if "amount" in leads:
+        deals = leads[leads["opportunity_at"].notna() & (leads["amount"] > 0)]
+        for channel, group in deals.groupby("channel", observed=True):
+            if len(group) >= 10:
+                logs = DescrStatsW(np.log(group["amount"].to_numpy(float)))
+                low, high = logs.tconfint_mean()
+                rows.add(f"channels.{channel}.deal_size", {"dist": "lognormal", "median": float(np.exp(logs.mean)), "sigma": float(logs.std)},
+                         float(np.exp(low)), float(np.exp(high)), len(group), f"deal amounts: median {np.exp(logs.mean):,.0f} (lognormal)")
+
+    if "outcome" in leads and "churned_at" in leads:
+        won = leads[leads["outcome"] == "won"]
+        if len(won) >= 20:
+            stop = won["churned_at"].where(won["churned_at"].notna(), end)
+            months = float(_days(stop, won["closed_at"]).clip(lower=0).sum() / DAYS_PER_MONTH)
+            events = int(won["churned_at"].notna().sum())
+            if months > 0:
+                low, high = confint_poisson(events, months, method="exact-c")
+                rows.add("customers.monthly_churn", _monthly_share(events / months), _monthly_share(low), _monthly_share(high), len(won),
+                         f"{events} customers lost over {months:,.0f} customer-months (Poisson exact CI)")

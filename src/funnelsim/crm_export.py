@@ -1,0 +1,274 @@
+"""Reading a CRM export: one row per lead, a timestamp per funnel stage, checked row by row.
+
+Analysts start from their own data: an export of leads from the CRM or marketing automation
+tool, with the channel, the moment the lead came in, the moment it became an MQL, was handed
+to sales, accepted, first called, reached, qualified, became an opportunity, moved through the
+deal stages and closed, the outcome and the amount. Column names differ from tool to tool, so a
+small YAML mapping says which export column holds which field (see ``examples/``).
+
+Every row is checked (with pandera): an unreadable date, stages out of order (an SQL before
+its MQL), a negative amount, an unknown outcome, a missing channel. Bad rows are never dropped
+silently: each problem is reported with its row number, column and value, and the row is left
+out of the estimates and counted. A missing required column or a bad mapping file is an error
+that names the file, the column and what is allowed.
+
+``to_crm_export`` goes the other way: it turns a simulated leads table into such an export,
+with real timestamps, which is how the example file and the round-trip tests are made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from funnelsim.params import ParameterError, format_errors
+
+__all__ = ["FIELDS", "STAGES", "ExportMapping", "CheckedExport", "load_mapping", "read_export", "to_crm_export"]
+
+# Our field: what it holds. The stage timestamps, in funnel order.
+STAGES = [
+    "created_at", "mql_at", "handed_off_at", "sal_at", "first_touch_at", "contacted_at", "sql_at",
+    "opportunity_at", "objection_handling_at", "negotiation_at", "closed_at", "churned_at",
+]
+FIELDS: dict[str, str] = {
+    "lead_id": "the lead's id in the CRM (optional; row numbers are used otherwise)",
+    "channel": "channel or lead source (required)",
+    "created_at": "first inquiry (required)",
+    "mql_at": "became a marketing-qualified lead",
+    "handed_off_at": "reached sales (routed or exported)",
+    "sal_at": "accepted by sales",
+    "first_touch_at": "first call or email by sales",
+    "contacted_at": "first real conversation",
+    "sql_at": "sales-qualified",
+    "opportunity_at": "deal opened (value demonstration starts)",
+    "objection_handling_at": "deal entered objection handling",
+    "negotiation_at": "deal entered negotiation and close",
+    "closed_at": "deal won or lost",
+    "outcome": "won or lost (empty while open)",
+    "amount": "deal amount (annual contract value), not negative",
+    "churned_at": "customer left",
+    "cost": "cost of acquiring the lead (optional; gives cost per lead per channel)",
+}
+REQUIRED = ["channel", "created_at"]
+
+
+class ExportMapping(BaseModel):
+    """Which export column holds which field, and how outcomes and dates are written."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    columns: dict[str, str] = Field(default_factory=dict)
+    outcomes: dict[str, list[str]] = Field(default_factory=lambda: {"won": ["won"], "lost": ["lost"]})
+    timestamp_format: str | None = None
+    dayfirst: bool = False
+    description: str = ""
+
+
+@dataclass
+class CheckedExport:
+    """An export after the row checks: the clean rows, and every problem found."""
+
+    source: str
+    leads: pd.DataFrame  # our field names; stage times as timestamps; outcome 'won'/'lost'/None
+    bad_rows: pd.DataFrame  # row (1 = first data row), lead_id, column, value, problem
+    total_rows: int
+
+    @property
+    def rows_skipped(self) -> int:
+        return int(self.bad_rows["row"].nunique()) if len(self.bad_rows) else 0
+
+    def summary(self) -> str:
+        if not self.rows_skipped:
+            return f"{self.source}: {self.total_rows:,} rows, all valid."
+        problems = self.bad_rows["problem"].value_counts()
+        listed = "; ".join(f"{count} x {problem}" for problem, count in problems.items())
+        return (
+            f"{self.source}: {self.total_rows:,} rows; {self.rows_skipped:,} skipped for {len(self.bad_rows):,} "
+            f"problems ({listed}); {len(self.leads):,} used."
+        )
+
+
+def load_mapping(path: str | Path | None) -> ExportMapping:
+    """Read a mapping file (or the identity mapping when ``path`` is None)."""
+    if path is None:
+        return ExportMapping()
+    label = str(path)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ParameterError([f"{label}: file not found"]) from None
+    except yaml.YAMLError as exc:
+        raise ParameterError([f"{label}: malformed YAML: {exc}"]) from None
+    try:
+        mapping = ExportMapping.model_validate(raw)
+    except ValidationError as exc:
+        raise ParameterError(format_errors(label, exc, schema=ExportMapping)) from None
+    problems = [
+        f"{label}: columns.{field}: unknown field; allowed: {', '.join(FIELDS)}" for field in mapping.columns if field not in FIELDS
+    ]
+    problems += [
+        f"{label}: outcomes.{key}: unknown outcome; allowed: won, lost" for key in mapping.outcomes if key not in ("won", "lost")
+    ]
+    if problems:
+        raise ParameterError(problems)
+    return mapping
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+    raise ParameterError([f"{path}: unsupported file type {path.suffix!r}; allowed: .csv, .parquet"])
+
+
+def _problems(failures: pd.DataFrame, column: str, problem: str, raw: pd.DataFrame, source_column: str) -> list[dict[str, Any]]:
+    return [
+        {"row": int(i) + 1, "column": source_column, "value": raw.at[i, source_column] if source_column in raw else "",
+         "problem": problem, "field": column}
+        for i in failures
+    ]
+
+
+def _order_check(stage: str, earlier: list[str]) -> pa.Check:
+    """A row fails if ``stage`` is stamped before any earlier stage it has."""
+
+    def in_order(frame: pd.DataFrame) -> pd.Series:
+        ok = pd.Series(True, index=frame.index)
+        for before in earlier:
+            ok &= ~(frame[stage] < frame[before])
+        return ok
+
+    return pa.Check(in_order, name=f"{stage} before an earlier stage ({', '.join(earlier)})")
+
+
+def _schema(data: pd.DataFrame) -> pa.DataFrameSchema:
+    """The row checks for the fields this export has."""
+    stages = [s for s in STAGES if s in data]
+    columns: dict[str, pa.Column] = {
+        "channel": pa.Column(nullable=False),
+        "created_at": pa.Column(nullable=False),
+    }
+    if "amount" in data:
+        columns["amount"] = pa.Column(float, nullable=True, checks=pa.Check.ge(0))
+    if "cost" in data:
+        columns["cost"] = pa.Column(float, nullable=True, checks=pa.Check.ge(0))
+    checks = [_order_check(stage, stages[:i]) for i, stage in enumerate(stages) if i and stage != "churned_at"]
+    if "churned_at" in data and "closed_at" in data:
+        checks.append(_order_check("churned_at", [s for s in stages if s != "churned_at"]))
+    if "outcome" in data and "closed_at" in data:
+        checks.append(pa.Check(lambda f: f["closed_at"].isna() | f["outcome"].notna(), name="outcome missing for a closed deal"))
+        checks.append(pa.Check(lambda f: f["closed_at"].notna() | f["outcome"].isna(), name="closed_at missing for a deal with an outcome"))
+    if "outcome" in data and "churned_at" in data:
+        checks.append(pa.Check(lambda f: f["churned_at"].isna() | (f["outcome"] == "won"), name="churned_at without a won deal"))
+    return pa.DataFrameSchema(columns, checks=checks, coerce=False, strict=False)
+
+
+def _row_checks(data: pd.DataFrame, raw: pd.DataFrame, source: dict[str, str]) -> list[dict[str, Any]]:
+    """Every row-level problem pandera finds, as report rows."""
+    try:
+        _schema(data).validate(data, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    problems = []
+    for case in cases.drop_duplicates(["index", "check"]).itertuples():
+        if pd.isna(case.index):
+            continue  # a column-level problem (e.g. a wrong dtype) is reported through its rows
+        check = str(case.check)
+        first_word = check.split(" ")[0]
+        field = first_word if first_word in source else str(case.column)
+        if check.startswith("not_nullable"):
+            check = f"missing {field}"
+        elif check.startswith("greater_than_or_equal_to"):
+            check = f"negative {field}"
+        row = int(case.index)
+        problems.append({"row": row + 1, "column": source[field], "value": raw.at[row, source[field]] if source[field] in raw else "",
+                         "problem": check, "field": field})
+    return problems
+
+
+def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_label: str = "the mapping") -> CheckedExport:
+    """Read and check an export: the clean rows with our field names, and a report of bad rows."""
+    path = Path(path)
+    mapping = mapping or ExportMapping()
+    if not path.is_file():
+        raise ParameterError([f"{path}: file not found"])
+    raw = _read_table(path).reset_index(drop=True)
+    source = {field: mapping.columns.get(field, field) for field in FIELDS}
+    missing = [f for f in REQUIRED if source[f] not in raw.columns]
+    if missing:
+        raise ParameterError([
+            f"{path}: column {source[f]!r} (field {f}: {FIELDS[f]}) is missing; the file has: {', '.join(map(str, raw.columns))}; "
+            f"map it in {mapping_label} under columns: {f}: <your column>"
+            for f in missing
+        ])
+    unmapped = [field for field, column in mapping.columns.items() if column not in raw.columns]
+    if unmapped:
+        raise ParameterError([
+            f"{mapping_label}: columns.{f}: {mapping.columns[f]!r}: no such column in {path}; the file has: {', '.join(map(str, raw.columns))}"
+            for f in unmapped
+        ])
+    present = [f for f in FIELDS if source[f] in raw.columns]
+    data = pd.DataFrame({f: raw[source[f]] for f in present})
+    problems: list[dict[str, Any]] = []
+
+    for field in [f for f in STAGES if f in data]:
+        text = data[field].astype("string").str.strip().replace("", pd.NA)
+        parsed = pd.to_datetime(text, errors="coerce", format=mapping.timestamp_format, dayfirst=mapping.dayfirst)
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        bad = text.notna() & parsed.isna()
+        problems += _problems(data.index[bad], field, "unparseable date", raw, source[field])
+        data[field] = parsed
+    if "amount" in data:
+        text = data["amount"].astype("string").str.strip().replace("", pd.NA)
+        number = pd.to_numeric(text, errors="coerce")
+        problems += _problems(data.index[text.notna() & number.isna()], "amount", "not a number", raw, source["amount"])
+        data["amount"] = number
+    if "cost" in data:
+        text = data["cost"].astype("string").str.strip().replace("", pd.NA)
+        number = pd.to_numeric(text, errors="coerce")
+        problems += _problems(data.index[text.notna() & number.isna()], "cost", "not a number", raw, source["cost"])
+        data["cost"] = number
+    if "outcome" in data:
+        lookup = {value.strip().lower(): key for key, values in mapping.outcomes.items() for value in values}
+        text = data["outcome"].astype("string").str.strip()
+        coded = text.str.lower().map(lookup)
+        unknown = text.notna() & (text != "") & coded.isna()
+        allowed = ", ".join(v for values in mapping.outcomes.values() for v in values)
+        problems += _problems(data.index[unknown], "outcome", f"unknown outcome (allowed: {allowed}, or empty)", raw, source["outcome"])
+        data["outcome"] = coded.astype(object).where(coded.notna(), None)
+    data["channel"] = data["channel"].astype("string").str.strip().replace("", pd.NA)
+
+    unreadable = {(p["row"], p["field"]) for p in problems}
+    problems += [p for p in _row_checks(data, raw, source) if (p["row"], p["field"]) not in unreadable]
+    bad_rows = pd.DataFrame(problems, columns=["row", "column", "value", "problem", "field"])
+    if "lead_id" in data:
+        bad_rows.insert(1, "lead_id", data["lead_id"].reindex(bad_rows["row"] - 1).to_numpy())
+    bad_rows = bad_rows.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+    skipped = set(bad_rows["row"] - 1)
+    clean = data.drop(index=sorted(skipped)).reset_index(drop=True)
+    return CheckedExport(str(path), clean, bad_rows, len(raw))
+
+
+def to_crm_export(leads: pd.DataFrame, start: str | pd.Timestamp = "2025-01-06") -> pd.DataFrame:
+    """A simulated leads table as a CRM export: day numbers become timestamps from ``start``
+    (a Monday, as day 0 is), the status becomes an outcome, and only what a CRM records is kept."""
+    origin = pd.Timestamp(start)
+    out = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy() if "replication" not in leads else
+                        leads["replication"].astype(str) + "-" + leads["lead_id"].astype(str),
+                        "channel": leads["channel"].astype(str).to_numpy()})
+    for stage in STAGES:
+        out[stage] = (origin + pd.to_timedelta(leads[stage].to_numpy(), unit="D")).round("s")
+    status = leads["status"].astype(str).to_numpy()
+    out["outcome"] = pd.Series(status).where(pd.Series(status).isin(["won", "lost"]), None).to_numpy()
+    out["amount"] = leads["amount"].round(2).to_numpy()
+    out["cost"] = leads["acquisition_cost"].to_numpy()
+    return out[["lead_id", "channel", *STAGES[:-1], "outcome", "amount", "churned_at", "cost"]]
