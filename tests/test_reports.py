@@ -31,6 +31,10 @@ NOTEBOOKS = {
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},
         ["Lever effects, ranked", "handoff.latency_hours.median", "sum_sq"],
     ),
+    "calibration": (
+        {"replications": 2},
+        ["The answer in brief", "5 skipped", "unparseable date", "KS D", "prediction interval", "Not in the data, so kept"],
+    ),
     "claims_check": (
         {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},
         ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "over 60x the odds"],

@@ -36,7 +36,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 from funnelsim.crm_export import CheckedExport
 from funnelsim.params import Scenario, resolve_file, scenario_from_dict
 
-__all__ = ["Calibration", "calibrate", "display_value", "funnel_counts", "NOT_IN_THE_DATA"]
+__all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 
 DAYS_PER_MONTH = 30.4375
 PASS_WINDOW_DAYS = 7.0  # a stage reached within this time of the previous one belongs to the same pass
@@ -351,6 +351,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                  "CI of the last: " + ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fit["multipliers"], fit["lows"], fit["highs"])),
                  f"McFadden pseudo-R2 {fit['pseudo_r2']:.3f}")
         observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
+        observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
         contacted = touched[reached]
         if len(contacted) >= 50 and "sql_at" in contacted:
             qualified = contacted["sql_at"].notna().to_numpy()
@@ -369,6 +370,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                      "of quality); CI: " + ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fitq["multipliers"], fitq["lows"], fitq["highs"])),
                      f"McFadden pseudo-R2 {fitq['pseudo_r2']:.3f}")
             observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+            observed["decay_fits"] = pd.concat([observed["decay_fits"], _decay_table("qualification_decay", knots_q, fitq)], ignore_index=True)
 
     _deals(leads, baseline, lead_model, rows, observed, end)
     observed["funnel"] = funnel_counts(leads)
@@ -379,6 +381,23 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
 def _monthly_share(hazard: float) -> float:
     """A constant monthly hazard as the share of customers lost in a month."""
     return float(-np.expm1(-hazard))
+
+
+def _decay_table(curve: str, knots: list[float], fit: dict[str, Any]) -> pd.DataFrame:
+    """A fitted decay curve: the odds multiplier at each age with its 95% CI."""
+    return pd.DataFrame({"curve": curve, "age_hours": knots, "odds_multiplier": fit["multipliers"],
+                         "ci_low": fit["lows"], "ci_high": fit["highs"], "n": fit["n"],
+                         "rate_at_age_0": float(_logistic(fit["intercept"]))})
+
+
+def fitted_distribution(spec: dict[str, Any]) -> Any:
+    """A fitted duration distribution (as written to the scenario) as a scipy distribution."""
+    if spec["dist"] == "lognormal":
+        return stats.lognorm(s=spec["sigma"], scale=spec["median"])
+    if spec["dist"] == "gamma":
+        shape = 1 / spec["cv"] ** 2
+        return stats.gamma(shape, scale=spec["mean"] / shape)
+    return stats.expon(scale=spec["mean"])
 
 
 def _by_age(age_hours: pd.Series, outcome: np.ndarray, knots: list[float]) -> pd.DataFrame:
@@ -414,8 +433,8 @@ def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, wi
     chi = stats.chisquare(hours)
     rows.add("seasonality.hour", [round(float(v), 3) for v in hour_profile], np.nan, np.nan, len(created),
              "inquiries per hour of day, relative to the mean", f"chi-square against a flat day: p = {chi.pvalue:.2g}")
-    per_weekday = created.dt.dayofweek.value_counts().reindex(range(7), fill_value=0).to_numpy(float)
-    exposure = pd.Series(days.dayofweek).value_counts().reindex(range(7), fill_value=0).to_numpy(float)
+    per_weekday = created.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).to_numpy(float)
+    exposure = pd.Series(days.day_of_week).value_counts().reindex(range(7), fill_value=0).to_numpy(float)
     rate = per_weekday / np.maximum(exposure, 1)
     chi = stats.chisquare(per_weekday, exposure / exposure.sum() * per_weekday.sum())
     rows.add("seasonality.weekday", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
@@ -484,3 +503,55 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
                 low, high = confint_poisson(events, months, method="exact-c")
                 rows.add("customers.monthly_churn", _monthly_share(events / months), _monthly_share(low), _monthly_share(high), len(won),
                          f"{events} customers lost over {months:,.0f} customer-months (Poisson exact CI)")
+
+
+# --- checking the calibrated scenario against the export -----------------------------------
+
+
+def export_kpis(leads: pd.DataFrame) -> dict[str, float]:
+    """The KPIs an export shows by itself, computed the same way for a simulated export."""
+    weeks = max((leads["created_at"].max() - leads["created_at"].min()).total_seconds() / 86400 / 7, 1e-9)
+
+    def count(column: str) -> float:
+        return float(leads[column].notna().sum())
+
+    won = float((leads["outcome"] == "won").sum())
+    lost = float((leads["outcome"] == "lost").sum())
+    speed = _days(leads["first_touch_at"], leads["handed_off_at"]) * 24
+    handoff = _days(leads["handed_off_at"], leads["mql_at"]) * 24
+    return {
+        "leads per week": count("created_at") / weeks,
+        "MQL share of leads": count("mql_at") / count("created_at"),
+        "SAL share of MQLs": count("sal_at") / max(count("mql_at"), 1),
+        "touched share of SALs": count("first_touch_at") / max(count("sal_at"), 1),
+        "SQL share of touched leads": count("sql_at") / max(count("first_touch_at"), 1),
+        "opportunity share of SQLs": count("opportunity_at") / max(count("sql_at"), 1),
+        "win rate": won / max(won + lost, 1),
+        "median handoff latency (hours)": float(handoff.median()),
+        "median speed to lead (hours)": float(speed.median()),
+        "bookings per week": float(leads.loc[leads["outcome"] == "won", "amount"].sum()) / weeks,
+    }
+
+
+def compare_with_export(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -> pd.DataFrame:
+    """The export's KPIs beside those of simulated exports of the calibrated scenario (one per
+    replication): their mean with a 95% CI, and a 95% prediction interval for one more run,
+    which is what the export should fall in if the scenario describes the company."""
+    own = export_kpis(observed)
+    runs = pd.DataFrame([export_kpis(s) for s in simulated])
+    rows = []
+    for kpi, value in own.items():
+        values = runs[kpi].dropna().to_numpy(float)
+        row = {"kpi": kpi, "export": value, "simulated": float(values.mean()) if len(values) else np.nan}
+        if len(values) > 1 and np.ptp(values) > 0:
+            fit = sm.OLS(values, np.ones((len(values), 1))).fit()
+            frame = fit.get_prediction(np.ones((1, 1))).summary_frame(alpha=0.05).iloc[0]
+            row |= {"ci_low": frame["mean_ci_lower"], "ci_high": frame["mean_ci_upper"],
+                    "prediction_low": frame["obs_ci_lower"], "prediction_high": frame["obs_ci_upper"]}
+        else:
+            row |= {"ci_low": row["simulated"], "ci_high": row["simulated"], "prediction_low": row["simulated"],
+                    "prediction_high": row["simulated"]}
+        row["relative_gap"] = value / row["simulated"] - 1 if row["simulated"] else np.nan
+        row["export_inside_prediction"] = bool(row["prediction_low"] <= value <= row["prediction_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -136,6 +136,17 @@ def _problems(failures: pd.DataFrame, column: str, problem: str, raw: pd.DataFra
     ]
 
 
+def _parse_times(text: pd.Series, mapping: ExportMapping) -> pd.Series:
+    """Timestamps in the mapping's format, or ISO 8601, or (for what is left) any format pandas reads."""
+    if mapping.timestamp_format:
+        return pd.to_datetime(text, errors="coerce", format=mapping.timestamp_format)
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    left = text.notna() & parsed.isna()
+    if left.any():
+        parsed[left] = pd.to_datetime(text[left], errors="coerce", format="mixed", dayfirst=mapping.dayfirst)
+    return parsed
+
+
 def _order_check(stage: str, earlier: list[str]) -> pa.Check:
     """A row fails if ``stage`` is stamped before any earlier stage it has."""
 
@@ -202,6 +213,12 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
         raise ParameterError([f"{path}: file not found"])
     raw = _read_table(path).reset_index(drop=True)
     source = {field: mapping.columns.get(field, field) for field in FIELDS}
+    unmapped = [field for field, column in mapping.columns.items() if column not in raw.columns]
+    if unmapped:
+        raise ParameterError([
+            f"{mapping_label}: columns.{f}: {mapping.columns[f]!r}: no such column in {path}; the file has: {', '.join(map(str, raw.columns))}"
+            for f in unmapped
+        ])
     missing = [f for f in REQUIRED if source[f] not in raw.columns]
     if missing:
         raise ParameterError([
@@ -209,19 +226,13 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
             f"map it in {mapping_label} under columns: {f}: <your column>"
             for f in missing
         ])
-    unmapped = [field for field, column in mapping.columns.items() if column not in raw.columns]
-    if unmapped:
-        raise ParameterError([
-            f"{mapping_label}: columns.{f}: {mapping.columns[f]!r}: no such column in {path}; the file has: {', '.join(map(str, raw.columns))}"
-            for f in unmapped
-        ])
     present = [f for f in FIELDS if source[f] in raw.columns]
     data = pd.DataFrame({f: raw[source[f]] for f in present})
     problems: list[dict[str, Any]] = []
 
     for field in [f for f in STAGES if f in data]:
         text = data[field].astype("string").str.strip().replace("", pd.NA)
-        parsed = pd.to_datetime(text, errors="coerce", format=mapping.timestamp_format, dayfirst=mapping.dayfirst)
+        parsed = _parse_times(text, mapping)
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         bad = text.notna() & parsed.isna()

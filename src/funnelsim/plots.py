@@ -5,7 +5,8 @@ nothing is saved unless the caller asks (``fig.savefig``). Figures: the funnel b
 scenario, the speed-to-lead curve beside its configured decay, revenue distributions per
 scenario, a forest plot of effects with CIs, a tornado chart of levers, revenue over time
 with confidence bands, published claims against the model, claims along the alignment path,
-and the cost and effect of every combination of levers on offer.
+the cost and effect of every combination of levers on offer, and a calibration's fits against
+the CRM export they came from.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ __all__ = [
     "claims_chart",
     "path_chart",
     "options_chart",
+    "fitted_durations",
+    "decay_fit_chart",
+    "export_comparison",
 ]
 
 STAGES = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opportunities"), ("wins", "Wins")]
@@ -231,4 +235,63 @@ def options_chart(options: pd.DataFrame, target: float, kpi: str = "revenue") ->
         ax.set(xlabel="Annual cost of the levers (currency)", ylabel=f"Predicted change in {kpi} (%)",
                title="What each combination of levers costs and buys")
         ax.legend(title="", fontsize="small")
+    return fig
+
+
+def fitted_durations(values: np.ndarray, distribution: object, what: str, unit: str) -> Figure:
+    """Observed durations (histogram, log scale) against the fitted distribution's density."""
+    values = np.asarray(values, float)
+    values = values[values > 0]
+    with _theme():
+        fig, ax = _figure(height=3.8)
+        bins = np.geomspace(values.min(), values.max(), 40)
+        ax.hist(values, bins=bins, density=True, alpha=0.5, label=f"export (n = {len(values):,})")
+        grid = np.geomspace(values.min(), values.max(), 300)
+        ax.plot(grid, distribution.pdf(grid), lw=2, label="fitted")  # type: ignore[attr-defined]
+        ax.set_xscale("log")
+        ax.set(xlabel=f"{what} ({unit}, log scale)", ylabel="Density", title=f"{what}: export against the fit")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def decay_fit_chart(by_age: pd.DataFrame, fit: pd.DataFrame, outcome: str) -> Figure:
+    """Share reaching an outcome by the lead's age (export, 95% CIs) against the fitted logit curve."""
+    knots = fit["age_hours"].to_numpy(float)
+    log_multiplier = np.log(fit["odds_multiplier"].to_numpy(float))
+    base = logit(float(fit["rate_at_age_0"].iloc[0]))
+    ages = np.linspace(0, knots[-1] * 1.5, 400)
+    curve = [logistic(base + float(np.interp(a, knots, log_multiplier))) for a in ages]
+    with _theme():
+        fig, ax = _figure(height=3.8)
+        ax.plot(ages, curve, lw=2, label="fitted logit (the scenario's decay curve)")
+        mids = [_age_mid(label, knots) for label in by_age["age_group"]]
+        ax.errorbar(mids, by_age["share"], yerr=[by_age["share"] - by_age["ci_low"], by_age["ci_high"] - by_age["share"]],
+                    fmt="o", capsize=4, label="export, by age group (95% CI)")
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="Lead's age at its first touch (hours, symmetric log scale)", ylabel=f"Share {outcome}",
+               title=f"Share {outcome} by the lead's age")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def _age_mid(label: str, knots: np.ndarray) -> float:
+    low = float(label.split("-")[0].split(" ")[0])
+    higher = knots[knots > low]
+    return (low + higher[0]) / 2 if len(higher) else low * 1.5
+
+
+def export_comparison(table: pd.DataFrame) -> Figure:
+    """Each KPI of the export against the calibrated scenario's simulations (ratio, 95% CI)."""
+    data = table.iloc[::-1].reset_index(drop=True)
+    ratio = data["export"] / data["simulated"]
+    low, high = data["export"] / data["ci_high"], data["export"] / data["ci_low"]
+    with _theme():
+        fig, ax = _figure(height=max(3.0, 0.45 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.errorbar(ratio, y, xerr=[(ratio - low).clip(lower=0), (high - ratio).clip(lower=0)], fmt="o", capsize=4)
+        ax.axvline(1.0, color="0.4", ls="--", lw=1)
+        ax.set_yticks(y, data["kpi"])
+        ax.set(xlabel="Export / calibrated simulation (1 = identical; 95% CI of the simulation)", ylabel="",
+               title="The calibrated scenario against the export")
     return fig
