@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_sweeps.py
 	$(BIN)/python benchmarks/bench_planning.py
+	$(BIN)/python benchmarks/bench_classroom.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -35,6 +35,14 @@ NOTEBOOKS = {
         {"replications": 2},
         ["The answer in brief", "5 skipped", "unparseable date", "KS D", "prediction interval", "Not in the data, so kept"],
     ),
+    "classroom": (
+        {"horizon_days": 120, "sdrs": 8},
+        ["The vocabulary", "customer acquisition cost", "Exercise 1", "Exercise 3", "New bookings"],
+    ),
+    "classroom_instructor": (
+        {"replications": 2, "horizon_days": 150},
+        ["Worked answer", "paired by replication", "Exercise 2", "utilisation goes from"],
+    ),
     "claims_check": (
         {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},
         ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "over 60x the odds"],

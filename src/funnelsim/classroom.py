@@ -1,0 +1,203 @@
+"""The classroom: move a lever, see the funnel and the revenue change within a couple of seconds.
+
+For teaching "smarketing": a handful of levers a class can argue about (how fast marketing
+hands leads to sales, how many leads sales works at all, how many SDRs there are, whether both
+teams use one lead definition, whether marketing learns from sales' outcomes, messaging,
+content, retention), each a slider. Moving one re-runs a small simulation (nine months of the
+baseline company, one replication, always the same seed, so the difference is the lever's and
+not luck's) beside the unchanged company, and redraws the funnel, monthly revenue and the KPI
+table. Without a live kernel (a report rendered by papermill) the same functions draw the
+picture for the notebook's parameter values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from funnelsim.analysis import monthly_revenue
+from funnelsim.config import PARAMS_DIR
+from funnelsim.experiment import Comparison, ScenarioRun, run_scenario
+from funnelsim.params import Scenario, load_scenario
+
+__all__ = ["Slider", "SLIDERS", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
+
+BASELINE = PARAMS_DIR / "baseline.yaml"
+TODAY = "today"
+YOURS = "your settings"
+
+
+@dataclass(frozen=True)
+class Slider:
+    """One lever the class can move: its scenario key, a label, its range and step."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    step: float
+    kind: str = "float"  # float, int, log (a latency), switch (on/off)
+
+
+SLIDERS: list[Slider] = [
+    Slider("handoff.latency_hours.median", "Handoff latency, median hours", 0.05, 48.0, 0.1, "log"),
+    Slider("follow_up.follow_up_rate", "Share of accepted leads sales works", 0.3, 1.0, 0.05),
+    Slider("sdr_team.reps", "SDRs", 1, 12, 1, "int"),
+    Slider("sales_acceptance.threshold", "Sales' lead bar (64 = marketing's MQL bar)", 64, 85, 1, "int"),
+    Slider("scoring.noise_sd", "Noise of the lead score, points", 5.0, 25.0, 1.0),
+    Slider("closed_loop.enabled", "Closed-loop reporting", 0, 1, 1, "switch"),
+    Slider("opportunity.message_consistency", "One message, website to sales deck (0-1)", 0.0, 1.0, 0.05),
+    Slider("opportunity.content_coverage", "Deal stages with sales content (0-1)", 0.0, 1.0, 0.05),
+    Slider("customers.monthly_churn", "Customers lost per month", 0.0, 0.05, 0.0025),
+]
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{float(value):.6g}"
+
+
+def classroom_scenario(values: dict[str, Any], horizon_days: int = 270, base: Path = BASELINE) -> Scenario:
+    """The baseline company, shortened to ``horizon_days`` (a fifth of it warm-up), with the
+    slider values set; a value out of range raises ``ParameterError`` naming the key."""
+    sim = [f"simulation.horizon_days={horizon_days}", f"simulation.warmup_days={horizon_days // 5}"]
+    return load_scenario(base, sim + [f"{key}={_value_text(value)}" for key, value in values.items()])
+
+
+@dataclass
+class ClassroomRun:
+    """Today's company and the class's settings, simulated with the same seed."""
+
+    values: dict[str, Any]
+    runs: pd.DataFrame  # one row per scenario: the replications table
+    daily: pd.DataFrame
+    warmup_days: float
+
+
+@lru_cache(maxsize=8)
+def _today(seed: int, horizon_days: int, base: Path) -> ScenarioRun:
+    """Today's company, simulated once per seed and horizon: a slider move re-runs only yours."""
+    return run_scenario(classroom_scenario({}, horizon_days, base).model_copy(update={"name": TODAY}), 1, seed)
+
+
+def play(values: dict[str, Any], seed: int = 1, horizon_days: int = 270, base: Path = BASELINE) -> ClassroomRun:
+    """Simulate the company with the slider values beside today's, with the same seed (so the
+    same leads and the same luck: common random numbers), one replication each."""
+    yours = classroom_scenario(values, horizon_days, base).model_copy(update={"name": YOURS})
+    comparison = Comparison({TODAY: _today(seed, horizon_days, Path(base)), YOURS: run_scenario(yours, 1, seed)})
+    return ClassroomRun(values, comparison.replications, comparison.daily, yours.simulation.warmup_days)
+
+
+# KPI, label, format
+_KPIS = [
+    ("leads", "Leads", "{:,.0f}"),
+    ("mqls", "MQLs", "{:,.0f}"),
+    ("sals", "SALs (accepted by sales)", "{:,.0f}"),
+    ("sqls", "SQLs (qualified by sales)", "{:,.0f}"),
+    ("wins", "New customers", "{:,.0f}"),
+    ("median_speed_to_lead_hours", "Speed to lead, median hours", "{:,.1f}"),
+    ("sla_breach_rate", "SLA breaches (first touch late)", "{:.0%}"),
+    ("win_rate", "Win rate", "{:.0%}"),
+    ("cpl", "CPL (cost per lead)", "{:,.0f}"),
+    ("cac", "CAC (cost per new customer)", "{:,.0f}"),
+    ("clv", "CLV (lifetime value of a customer)", "{:,.0f}"),
+    ("bookings", "New bookings (annual value of deals won)", "{:,.0f}"),
+    ("revenue", "Revenue after warm-up (existing customers included)", "{:,.0f}"),
+]
+
+
+def kpi_table(run: ClassroomRun) -> pd.DataFrame:
+    """The KPIs of today's company and of the class's settings, side by side, with the change."""
+    runs = run.runs.set_index("scenario")
+    rows = []
+    for kpi, label, fmt in _KPIS:
+        today, yours = float(runs.loc[TODAY, kpi]), float(runs.loc[YOURS, kpi])
+        change = yours / today - 1 if today and np.isfinite(today) and np.isfinite(yours) else np.nan
+        rows.append({"KPI": label, TODAY: _fmt(fmt, today), YOURS: _fmt(fmt, yours),
+                     "change": "" if not np.isfinite(change) else f"{change:+.0%}"})
+    return pd.DataFrame(rows).set_index("KPI")
+
+
+def _fmt(fmt: str, value: float) -> str:
+    return fmt.format(value) if np.isfinite(value) else "n/a"
+
+
+_MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k")
+
+
+def draw(run: ClassroomRun) -> Figure:
+    """The funnel stage by stage and revenue month by month, today against your settings."""
+    stages = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opps"), ("wins", "Wins")]
+    funnel = run.runs.melt(id_vars="scenario", value_vars=[k for k, _ in stages], var_name="stage", value_name="count")
+    funnel["stage"] = funnel["stage"].map(dict(stages))
+    monthly = monthly_revenue(run.daily, run.warmup_days)
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"), sns.color_palette("colorblind"):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+        sns.barplot(data=funnel, x="stage", y="count", hue="scenario", hue_order=[TODAY, YOURS], ax=left)
+        left.set_yscale("log")
+        left.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel")
+        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", hue_order=[TODAY, YOURS], marker="o", ax=right)
+        right.yaxis.set_major_formatter(_MONEY)
+        right.set(xlabel="Month after warm-up", ylabel="Revenue per month", title="Revenue")
+        for ax in (left, right):
+            ax.legend(title="", fontsize="small")
+    return fig
+
+
+def _defaults(base: Path) -> dict[str, Any]:
+    data = load_scenario(base).model_dump(mode="json", by_alias=True)
+    values = {}
+    for slider in SLIDERS:
+        node: Any = data
+        for part in slider.key.split("."):
+            node = node[part]
+        values[slider.key] = node
+    return values
+
+
+def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE) -> Any:
+    """The sliders and the picture they redraw (needs a live Jupyter kernel to move)."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    defaults = _defaults(base)
+    controls: dict[str, Any] = {}
+    style = {"description_width": "300px"}
+    layout = widgets.Layout(width="640px")
+    for s in SLIDERS:
+        value = defaults[s.key]
+        common = {"description": s.label, "continuous_update": False, "style": style, "layout": layout}
+        if s.kind == "switch":
+            controls[s.key] = widgets.Checkbox(value=bool(value), description=s.label, style=style, layout=layout)
+        elif s.kind == "int":
+            controls[s.key] = widgets.IntSlider(value=int(value), min=int(s.low), max=int(s.high), step=int(s.step), **common)
+        elif s.kind == "log":
+            controls[s.key] = widgets.FloatLogSlider(value=float(value), base=10, min=np.log10(s.low), max=np.log10(s.high),
+                                                     step=0.05, readout_format=".2f", **common)
+        else:
+            controls[s.key] = widgets.FloatSlider(value=float(value), min=s.low, max=s.high, step=s.step,
+                                                  readout_format=".3g", **common)
+    output = widgets.Output()
+
+    def redraw(**values: Any) -> None:
+        run = play(values, seed, horizon_days, base)
+        with output:
+            output.clear_output(wait=True)
+            display(draw(run))
+            plt.close("all")
+            display(kpi_table(run))
+
+    widgets.interactive_output(redraw, controls)
+    return widgets.VBox([widgets.HTML("<b>Move a lever; the simulation re-runs when you let go.</b>"), *controls.values(), output])
