@@ -345,11 +345,8 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
         p0 = float(_logistic(fit["intercept"]))
         rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])), float(_logistic(fit["intercept_ci"][1])),
                  fit["n"], "first attempts that reached the lead, at age 0 (logit on age at first touch)")
-        rows.add("follow_up.contact_decay", {"age_hours": knots, "odds_multiplier": fit["multipliers"]},
-                 fit["lows"][-1], fit["highs"][-1], fit["n"],
-                 "odds multipliers of reaching a lead by its age (logit, piecewise linear in age between the knots); "
-                 "CI of the last: " + ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fit["multipliers"], fit["lows"], fit["highs"])),
-                 f"McFadden pseudo-R2 {fit['pseudo_r2']:.3f}")
+        _add_decay(rows, "follow_up.contact_decay", knots, fit,
+                   "odds multipliers of reaching a lead by its age (logit, piecewise linear in age between the knots)")
         observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
         observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
         contacted = touched[reached]
@@ -364,11 +361,8 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
                      f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
                      "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
-            rows.add("follow_up.qualification_decay", {"age_hours": knots_q, "odds_multiplier": fitq["multipliers"]},
-                     fitq["lows"][-1], fitq["highs"][-1], fitq["n"],
-                     "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread "
-                     "of quality); CI: " + ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fitq["multipliers"], fitq["lows"], fitq["highs"])),
-                     f"McFadden pseudo-R2 {fitq['pseudo_r2']:.3f}")
+            _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
+                       "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality)")
             observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
             observed["decay_fits"] = pd.concat([observed["decay_fits"], _decay_table("qualification_decay", knots_q, fitq)], ignore_index=True)
 
@@ -381,6 +375,13 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
 def _monthly_share(hazard: float) -> float:
     """A constant monthly hazard as the share of customers lost in a month."""
     return float(-np.expm1(-hazard))
+
+
+def _add_decay(rows: _Rows, key: str, knots: list[float], fit: dict[str, Any], what: str) -> None:
+    """A fitted decay curve as a scenario setting; the CI columns are those of the last multiplier."""
+    each = ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fit["multipliers"], fit["lows"], fit["highs"]))
+    rows.add(key, {"age_hours": knots, "odds_multiplier": fit["multipliers"]}, fit["lows"][-1], fit["highs"][-1], fit["n"],
+             f"{what}; each multiplier with its CI: {each}", f"McFadden pseudo-R2 {fit['pseudo_r2']:.3f}")
 
 
 def _decay_table(curve: str, knots: list[float], fit: dict[str, Any]) -> pd.DataFrame:

@@ -25,9 +25,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from funnelsim.analysis import monthly_revenue
+from funnelsim.claims import lever_settings
 from funnelsim.config import PARAMS_DIR
 from funnelsim.experiment import Comparison, ScenarioRun, run_scenario
 from funnelsim.params import Scenario, load_scenario
+from funnelsim.response import Lever
 
 __all__ = ["Slider", "SLIDERS", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
 
@@ -157,14 +159,7 @@ def draw(run: ClassroomRun) -> Figure:
 
 
 def _defaults(base: Path) -> dict[str, Any]:
-    data = load_scenario(base).model_dump(mode="json", by_alias=True)
-    values = {}
-    for slider in SLIDERS:
-        node: Any = data
-        for part in slider.key.split("."):
-            node = node[part]
-        values[slider.key] = node
-    return values
+    return lever_settings(load_scenario(base), [Lever(slider.key) for slider in SLIDERS])
 
 
 def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE) -> Any:

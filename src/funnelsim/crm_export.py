@@ -24,10 +24,9 @@ from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from funnelsim.params import ParameterError, format_errors
+from funnelsim.params import ParameterError, format_errors, read_yaml
 
 __all__ = ["FIELDS", "STAGES", "ExportMapping", "CheckedExport", "load_mapping", "read_export", "to_crm_export"]
 
@@ -99,12 +98,7 @@ def load_mapping(path: str | Path | None) -> ExportMapping:
     if path is None:
         return ExportMapping()
     label = str(path)
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ParameterError([f"{label}: file not found"]) from None
-    except yaml.YAMLError as exc:
-        raise ParameterError([f"{label}: malformed YAML: {exc}"]) from None
+    raw = read_yaml(Path(path), label)
     try:
         mapping = ExportMapping.model_validate(raw)
     except ValidationError as exc:
