@@ -107,7 +107,7 @@ def test_validate_bad_file_exits_2_with_the_error_line(tmp_path):
         ("sdr_team:\n  repz: 3\n", ": sdr_team.repz: unknown key; allowed here: reps"),
         ("sdr_team:\n  reps: three\n", ": sdr_team.reps: 'three': input should be a valid integer"),
         ("handoff:\n  latency_hours: {dist: lognorm, median: 1, sigma: 1}\n", ": handoff.latency_hours.dist: 'lognorm': allowed"),
-        ("simulation: {warmup_days: 900}\n", "simulation.warmup_days (900"),
+        ("simulation: {warmup_days: 900}\n", "simulation.warmup_days: 900: must be shorter than simulation.horizon_days (540)"),
         ("sdr_team: [1, 2\n", ": line 5, column 1: malformed YAML"),
     ],
     ids=["unknown-key", "wrong-type", "unknown-dist", "warmup", "malformed"],
@@ -226,7 +226,7 @@ def test_run_is_reproducible_and_set_is_recorded(small, small_run, tmp_path):
     [
         ("sdr_team.reps=0", "sdr_team.reps: 0: input should be greater than or equal to 1"),
         ("sdr_team.reps", "--set sdr_team.reps: expected key.path=value"),
-        ("simulation.warmup_days=100", "simulation.warmup_days (100"),
+        ("simulation.warmup_days=100", "simulation.warmup_days: 100: must be shorter than simulation.horizon_days (60)"),
     ],
 )
 def test_run_with_a_bad_set_exits_2_without_traceback(small, tmp_path, override, expected):

@@ -313,15 +313,33 @@ ERRORS = [
     ("bad-weekday", "sdr_team:\n  business_hours: {working_days: [mon, funday]}\n",
      "sdr_team.business_hours.working_days.1", "'funday'", "'mon'"),
     ("hours-out-of-order", "sdr_team:\n  business_hours: {open_hour: 18, close_hour: 9}\n",
-     "sdr_team.business_hours", None, "'close_hour' (9.0) must be after 'open_hour' (18.0)"),
+     "sdr_team.business_hours.close_hour", "9", "must be after open_hour (18)"),
+    ("day-listed-twice", "sdr_team:\n  business_hours: {working_days: [mon, tue, mon]}\n",
+     "sdr_team.business_hours.working_days", "['mon', 'tue', 'mon']", "lists mon twice"),
     ("seasonality-length", "seasonality:\n  weekday: [1, 1, 1]\n", "seasonality.weekday", "[1, 1, 1]",
      "at least 7 items"),
     ("decay-order", "follow_up:\n  qualification_decay: {age_hours: [0, 2, 1], odds_multiplier: [1, 0.5, 0.2]}\n",
-     "follow_up.qualification_decay", None, "'age_hours' must be strictly increasing"),
-    ("continuous-without-latency", "handoff:\n  latency_hours: null\n", "handoff", None,
-     "mode 'continuous' needs 'latency_hours'"),
-    ("base-without-size", "customers:\n  initial_deal_size: null\n", "customers", None,
-     "'initial_customers' needs 'initial_deal_size'"),
+     "follow_up.qualification_decay.age_hours", "[0, 2, 1]", "must be strictly increasing"),
+    ("decay-not-from-0", "follow_up:\n  contact_decay: {age_hours: [1, 2], odds_multiplier: [1, 0.5]}\n",
+     "follow_up.contact_decay.age_hours", "[1, 2]", "must start at 0"),
+    ("decay-lengths", "follow_up:\n  contact_decay: {age_hours: [0, 2], odds_multiplier: [1]}\n",
+     "follow_up.contact_decay.odds_multiplier", "[1]", "has 1 entries but age_hours has 2"),
+    ("decay-non-finite", "follow_up:\n  contact_decay: {age_hours: [0, .inf], odds_multiplier: [1, 0.5]}\n",
+     "follow_up.contact_decay.age_hours.1", "inf", "must be a finite number"),
+    ("empirical-non-finite", "channels:\n  events:\n    deal_size: {dist: empirical, values: [5, .nan]}\n",
+     "channels.events.deal_size.values.1", "nan", "must be a finite number"),
+    ("seasonality-all-zero", "seasonality:\n  weekday: [0, 0, 0, 0, 0, 0, 0]\n", "seasonality.weekday",
+     "[0, 0, 0, 0, 0, 0, 0]", "multipliers cannot all be zero"),
+    ("budget-bounds", "closed_loop:\n  max_budget_weight: 0.5\n", "closed_loop.max_budget_weight", "0.5",
+     "greater than or equal to 1"),
+    ("continuous-without-latency", "handoff:\n  latency_hours: null\n", "handoff.latency_hours", "missing",
+     "needed when mode is 'continuous'"),
+    ("batch-without-hour", "handoff:\n  mode: batch\n  batch_at_hour: null\n", "handoff.batch_at_hour", "missing",
+     "needed when mode is 'batch'"),
+    ("base-without-size", "customers:\n  initial_deal_size: null\n", "customers.initial_deal_size", "missing",
+     "needed when initial_customers is above 0"),
+    ("base-one-off", "customers:\n  revenue_model: one_off\n", "customers.initial_customers", "450",
+     "only applies to revenue_model 'recurring' (here 'one_off')"),
     ("null-section", "opportunity:\n  ae_team: null\n",
      "opportunity.ae_team", "None", "valid dictionary"),
 ]
@@ -352,19 +370,13 @@ def test_missing_required_keys(tmp_path):
 def test_warmup_longer_than_horizon(tmp_path):
     path = child(tmp_path, "simulation:\n  horizon_days: 120\n  warmup_days: 900\n")
     (line,) = errors(path)
-    assert line.startswith(f"{path}: ")
-    assert "simulation.warmup_days (900" in line and "simulation.horizon_days (120" in line
-    assert "must be shorter than" in line
+    assert line == f"{path}: simulation.warmup_days: 900: must be shorter than simulation.horizon_days (120)"
     equal = child(tmp_path, "simulation:\n  horizon_days: 100\n  warmup_days: 100\n", "equal.yaml")
-    assert "must be shorter than" in errors(equal)[0]
+    assert errors(equal) == [
+        f"{equal}: simulation.warmup_days: 100: must be shorter than simulation.horizon_days (100)"
+    ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="params.py Scenario._consistent checks warm-up vs horizon at the top level, so the line "
-    "reads 'FILE: (top level): {'simulation': {...}, ...: simulation.warmup_days (900.0) must be "
-    "shorter ...' instead of naming the key path and value in the FILE: key: value: slots",
-)
 def test_warmup_error_is_reported_at_its_key(tmp_path):
     path = child(tmp_path, "simulation:\n  horizon_days: 120\n  warmup_days: 900\n")
     (line,) = errors(path)
@@ -387,12 +399,6 @@ def test_every_mistake_is_reported_at_once(tmp_path):
     assert {line.split(": ")[1] for line in lines} == {"sdr_team.reps", "follow_up.follow_up_rate", "bogus"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="params.py format_errors drops every loc part that equals a distribution name (_DIST_TAGS) "
-    "to hide pydantic's union tag, so a channel named 'normal' (or 'constant', 'uniform', ...) "
-    "vanishes from the key path: 'channels.leads_per_week' instead of 'channels.normal.leads_per_week'",
-)
 def test_a_channel_named_like_a_distribution_keeps_its_key_path(tmp_path):
     path = child(
         tmp_path,
@@ -403,32 +409,24 @@ def test_a_channel_named_like_a_distribution_keeps_its_key_path(tmp_path):
     assert line.startswith(f"{path}: channels.normal.leads_per_week: -1: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="params.py _allowed_keys/schema_at cannot see through the Distribution union, so a typo "
-    "inside a distribution (e.g. 'medain') is reported as bare 'unknown key' without the allowed keys",
-)
 def test_unknown_key_in_a_distribution_lists_the_allowed_keys(tmp_path):
     path = child(tmp_path, "handoff:\n  latency_hours: {dist: lognormal, medain: 3, sigma: 1}\n")
     line = line_for(errors(path), f"{path}: handoff.latency_hours.medain: unknown key")
     assert "allowed here: " in line and "median" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="params.py accepts non-finite numbers (YAML .inf/.nan, which its own loader resolves): "
-    "an infinite horizon, a NaN work time or a NaN threshold validate",
-)
 @pytest.mark.parametrize(
-    "override",
+    "override, key, value",
     [
-        "simulation.horizon_days=.inf",
-        "follow_up.work_minutes={dist: constant, value: .nan}",
-        "scoring.mql_threshold=.nan",
+        ("simulation.horizon_days=.inf", "simulation.horizon_days", "inf"),
+        ("follow_up.work_minutes={dist: constant, value: .nan}", "follow_up.work_minutes.value", "nan"),
+        ("scoring.mql_threshold=.nan", "scoring.mql_threshold", "nan"),
+        ("seasonality.month=[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -.inf]", "seasonality.month.11", "-inf"),
     ],
 )
-def test_non_finite_values_are_refused(override):
-    errors(BASELINE, [override])
+def test_non_finite_values_are_refused(override, key, value):
+    (line,) = errors(BASELINE, [override])
+    assert line == f"{BASELINE} (with --set {override}): {key}: {value}: must be a finite number (not .nan or .inf)"
 
 
 # --- file-level errors ----------------------------------------------------------------------

@@ -7,20 +7,26 @@ for a handoff latency in hours. Each distribution here:
 * checks its own parameters when it is built (a negative mean or a sigma of zero is refused
   with a message saying what is allowed);
 * knows its exact ``mean`` and ``variance``, so tests can compare simulated figures with theory;
+* refuses numbers that are not finite (``.nan``, ``.inf``), in lists too;
 * draws many values at once with ``sample(rng, size)`` from a numpy ``Generator``, always by
-  transforming the same standard variates, so two scenarios that differ only in a parameter
-  get the same underlying draws (common random numbers);
+  transforming the same standard variates, one per value (a uniform, turned into the value
+  by the inverse of the distribution function, or a standard normal or exponential; none
+  for a constant), so the stream advances by the same amount whatever the parameters, and
+  two scenarios that differ only in a parameter get the same underlying draws, in the same
+  order (common random numbers);
 * can be rescaled with ``scaled(factor)``: scenario files say hours where people think in
   hours, and the model converts them to its one time unit, days.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import gammaincinv, gammaln
 
 __all__ = [
     "Constant",
@@ -28,6 +34,7 @@ __all__ = [
     "Empirical",
     "Exponential",
     "Gamma",
+    "KINDS",
     "Lognormal",
     "Normal",
     "Triangular",
@@ -36,7 +43,9 @@ __all__ = [
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
+    )
 
     @property
     def lowest_value(self) -> float:
@@ -97,8 +106,6 @@ class Exponential(_Base):
     dist: Literal["exponential"]
     mean_value: float = Field(alias="mean", gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
     @property
     def lowest_value(self) -> float:
         return 0.0
@@ -126,8 +133,6 @@ class Lognormal(_Base):
     sigma: float | None = Field(default=None, gt=0)
     mean_value: float | None = Field(default=None, alias="mean", gt=0)
     cv: float | None = Field(default=None, gt=0)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one_parametrisation(self) -> "Lognormal":
@@ -175,8 +180,6 @@ class Gamma(_Base):
     mean_value: float | None = Field(default=None, alias="mean", gt=0)
     cv: float | None = Field(default=None, gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
     @model_validator(mode="after")
     def _one_parametrisation(self) -> "Gamma":
         _one_pair(self, ("shape", "scale"), ("mean_value", "cv"))
@@ -203,10 +206,66 @@ class Gamma(_Base):
         return self.k * self.theta**2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.standard_gamma(self.k, size) * self.theta
+        # Inverse CDF of one uniform per value: numpy's own gamma sampler rejects a number of
+        # candidates that depends on the shape, which would desynchronise the stream.
+        return _gamma_quantile(self.k, rng.random(size)) * self.theta
 
     def scaled(self, factor: float) -> "Gamma":
         return Gamma(dist="gamma", shape=self.k, scale=self.theta * factor)
+
+
+_QUANTILE_NODES = 4096  # intervals of the gamma quantile table
+_QUANTILE_TOLERANCE = 1e-10  # relative error allowed where the table interpolates
+
+
+@functools.lru_cache(maxsize=128)
+def _gamma_quantile_table(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact quantiles of the standard gamma with shape ``k`` at evenly spaced probabilities,
+    their slopes, and which intervals cubic interpolation between them reproduces to within
+    ``_QUANTILE_TOLERANCE`` (checked against the exact quantile inside every interval)."""
+    n = _QUANTILE_NODES
+    u = np.arange(n + 1) / n
+    x = gammaincinv(k, u)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        slope = np.exp(gammaln(k) - (k - 1) * np.log(x) + x)  # dx/du = 1 / density
+    usable = np.isfinite(x[:-1]) & np.isfinite(x[1:]) & np.isfinite(slope[:-1]) & np.isfinite(slope[1:])
+    usable &= x[:-1] > 0
+    for t in (0.25, 0.5, 0.75):
+        exact = gammaincinv(k, (np.arange(n) + t) / n)
+        with np.errstate(invalid="ignore"):
+            error = np.abs(_hermite(x, slope, np.arange(n), t) - exact)
+        usable &= error <= _QUANTILE_TOLERANCE * exact
+    return x, slope, usable
+
+
+def _hermite(x: np.ndarray, slope: np.ndarray, j: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Cubic Hermite interpolation of the quantile table inside interval ``j`` at fraction ``t``."""
+    h = 1.0 / _QUANTILE_NODES
+    t2, t3 = t * t, t * t * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * x[j]
+        + (t3 - 2 * t2 + t) * h * slope[j]
+        + (-2 * t3 + 3 * t2) * x[j + 1]
+        + (t3 - t2) * h * slope[j + 1]
+    )
+
+
+def _gamma_quantile(k: float, u: np.ndarray) -> np.ndarray:
+    """The standard gamma quantile at probabilities ``u``, vectorised and fast.
+
+    The exact quantile (``scipy.special.gammaincinv``) costs about 0.3 microseconds a value;
+    the model draws millions. A cached table of exact quantiles per shape, interpolated, gives
+    the same values to within 1e-10 (relative) about ten times faster; the exact quantile is
+    used in the tails, where the table cannot interpolate that closely.
+    """
+    x, slope, usable = _gamma_quantile_table(k)
+    scaled = u * _QUANTILE_NODES
+    j = np.minimum(scaled.astype(np.intp), _QUANTILE_NODES - 1)
+    with np.errstate(invalid="ignore"):
+        out = _hermite(x, slope, j, scaled - j)
+    exact = ~usable[j]
+    out[exact] = gammaincinv(k, u[exact])
+    return out
 
 
 class Uniform(_Base):
@@ -290,8 +349,6 @@ class Normal(_Base):
     mean_value: float = Field(alias="mean")
     sd: float = Field(gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
-
     @property
     def lowest_value(self) -> float:
         return -math.inf
@@ -363,3 +420,8 @@ Distribution = Annotated[
     Field(discriminator="dist"),
 ]
 """Any distribution, chosen in YAML by its ``dist`` name."""
+
+KINDS: dict[str, type[_Base]] = {
+    get_args(kind.model_fields["dist"].annotation)[0]: kind for kind in get_args(get_args(Distribution)[0])
+}
+"""Every distribution class by its ``dist`` name."""

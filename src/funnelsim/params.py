@@ -6,8 +6,10 @@ and how long customers stay. ``params/baseline.yaml`` is the complete, commented
 other files start with ``extends: ../baseline.yaml`` and change only what differs.
 
 Everything is checked once, strictly, before anything runs. A mistake is reported as
-``FILE: key.path: value: what is allowed`` and nothing is simulated. ``--set key.path=value``
-on the command line overrides any value and is checked the same way.
+``FILE: key.path: value: what is allowed`` and nothing is simulated; a rule that ties two keys
+together (a warm-up shorter than the horizon, closing after opening) is reported at the key
+that breaks it. Numbers must be finite: ``.nan`` and ``.inf`` are refused everywhere.
+``--set key.path=value`` on the command line overrides any value and is checked the same way.
 
 The model's one time unit is the day. Fields where people think in hours or minutes say so
 in their name (``latency_hours``, ``work_minutes``) and are converted by the properties
@@ -18,13 +20,14 @@ from __future__ import annotations
 
 import math
 import re
+import types
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from funnelsim.distributions import Distribution
+from funnelsim.distributions import KINDS, Distribution
 
 __all__ = [
     "Scenario",
@@ -52,8 +55,25 @@ class ParameterError(Exception):
         self.lines = lines
 
 
+class KeyRuleError(ValueError):
+    """Rules that tie several keys of a section together, each reported at the key breaking it.
+
+    ``problems`` holds ``(key, rule)`` pairs, ``key`` a dotted path inside the section. The
+    error report shows the key's value as written in the file (``missing`` when absent).
+    """
+
+    def __init__(self, *problems: tuple[str, str]):
+        super().__init__("; ".join(f"{key}: {rule}" for key, rule in problems))
+        self.problems = problems
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _number(value: float) -> str:
+    """A number as people write it: 120 rather than 120.0."""
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _non_negative(dist: Any, field: str) -> Any:
@@ -77,15 +97,19 @@ class ResponseDecay(_Section):
 
     @model_validator(mode="after")
     def _shape(self) -> "ResponseDecay":
-        if len(self.age_hours) != len(self.odds_multiplier):
-            raise ValueError(
-                f"'age_hours' has {len(self.age_hours)} entries but 'odds_multiplier' "
-                f"has {len(self.odds_multiplier)}: give one multiplier per age"
-            )
+        problems = []
         if self.age_hours[0] != 0:
-            raise ValueError("'age_hours' must start at 0")
+            problems.append(("age_hours", "must start at 0"))
         if any(b <= a for a, b in zip(self.age_hours, self.age_hours[1:])):
-            raise ValueError("'age_hours' must be strictly increasing")
+            problems.append(("age_hours", "must be strictly increasing"))
+        if len(self.age_hours) != len(self.odds_multiplier):
+            problems.append((
+                "odds_multiplier",
+                f"has {len(self.odds_multiplier)} entries but age_hours has {len(self.age_hours)}: "
+                "give one multiplier per age",
+            ))
+        if problems:
+            raise KeyRuleError(*problems)
         return self
 
     @property
@@ -134,8 +158,9 @@ class Seasonality(_Section):
 
     @model_validator(mode="after")
     def _some_positive(self) -> "Seasonality":
-        if sum(self.hour) <= 0 or sum(self.weekday) <= 0 or sum(self.month) <= 0:
-            raise ValueError("multipliers cannot all be zero")
+        zero = [key for key in ("hour", "weekday", "month") if sum(getattr(self, key)) <= 0]
+        if zero:
+            raise KeyRuleError(*((key, "multipliers cannot all be zero") for key in zero))
         return self
 
 
@@ -175,10 +200,10 @@ class Handoff(_Section):
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "Handoff":
-        if self.mode == "continuous" and self.latency_hours is None:
-            raise ValueError("mode 'continuous' needs 'latency_hours'")
-        if self.mode == "batch" and (self.batch_every_days is None or self.batch_at_hour is None):
-            raise ValueError("mode 'batch' needs 'batch_every_days' and 'batch_at_hour'")
+        needed = {"continuous": ("latency_hours",), "batch": ("batch_every_days", "batch_at_hour")}
+        missing = [key for key in needed[self.mode] if getattr(self, key) is None]
+        if missing:
+            raise KeyRuleError(*((key, f"needed when mode is {self.mode!r}") for key in missing))
         return self
 
     @property
@@ -207,12 +232,14 @@ class BusinessHours(_Section):
 
     @model_validator(mode="after")
     def _order(self) -> "BusinessHours":
+        problems = []
         if self.close_hour <= self.open_hour:
-            raise ValueError(
-                f"'close_hour' ({self.close_hour}) must be after 'open_hour' ({self.open_hour})"
-            )
-        if len(set(self.working_days)) != len(self.working_days):
-            raise ValueError("'working_days' lists a day twice")
+            problems.append(("close_hour", f"must be after open_hour ({_number(self.open_hour)})"))
+        twice = sorted({d for d in self.working_days if self.working_days.count(d) > 1}, key=WEEKDAYS.index)
+        if twice:
+            problems.append(("working_days", f"lists {', '.join(twice)} twice"))
+        if problems:
+            raise KeyRuleError(*problems)
         return self
 
     @property
@@ -324,10 +351,19 @@ class Customers(_Section):
 
     @model_validator(mode="after")
     def _base_needs_size(self) -> "Customers":
+        problems = []
         if self.initial_customers and self.initial_deal_size is None:
-            raise ValueError("'initial_customers' needs 'initial_deal_size' (their annual contract value)")
+            problems.append((
+                "initial_deal_size",
+                "needed when initial_customers is above 0 (their annual contract value)",
+            ))
         if self.initial_customers and self.revenue_model != "recurring":
-            raise ValueError("'initial_customers' only applies to revenue_model 'recurring'")
+            problems.append((
+                "initial_customers",
+                f"only applies to revenue_model 'recurring' (here {self.revenue_model!r}): use 0",
+            ))
+        if problems:
+            raise KeyRuleError(*problems)
         return self
 
 
@@ -340,14 +376,8 @@ class ClosedLoop(_Section):
     noise_reduction_per_meeting: Probability
     noise_floor: NonNegative
     budget_shift_strength: NonNegative
-    min_budget_weight: Positive
-    max_budget_weight: Positive
-
-    @model_validator(mode="after")
-    def _bounds(self) -> "ClosedLoop":
-        if not self.min_budget_weight <= 1 <= self.max_budget_weight:
-            raise ValueError("need min_budget_weight <= 1 <= max_budget_weight")
-        return self
+    min_budget_weight: Annotated[float, Field(gt=0, le=1)]  # 1 = the planned budget
+    max_budget_weight: Annotated[float, Field(ge=1)]
 
 
 class Scenario(_Section):
@@ -371,13 +401,16 @@ class Scenario(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
+        problems = []
         if self.simulation.warmup_days >= self.simulation.horizon_days:
-            raise ValueError(
-                f"simulation.warmup_days ({self.simulation.warmup_days}) must be shorter than "
-                f"simulation.horizon_days ({self.simulation.horizon_days})"
-            )
+            problems.append((
+                "simulation.warmup_days",
+                f"must be shorter than simulation.horizon_days ({_number(self.simulation.horizon_days)})",
+            ))
         if sum(c.leads_per_week for c in self.channels.values()) <= 0:
-            raise ValueError("at least one channel needs leads_per_week above 0")
+            problems.append(("channels", "at least one channel needs leads_per_week above 0"))
+        if problems:
+            raise KeyRuleError(*problems)
         return self
 
 
@@ -494,60 +527,114 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def schema_at(model: type[BaseModel], path: tuple[Any, ...] | list[str]) -> Any:
-    """The type a schema expects at a key path (None where the path leads nowhere)."""
+def _unwrap(annotation: Any) -> Any:
+    """The type inside ``Annotated[...]`` and ``X | None``."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation):
+            rest = [a for a in get_args(annotation) if a is not type(None)]
+            if len(rest) != 1:
+                return annotation
+            annotation = rest[0]
+        else:
+            return annotation
+
+
+_DISTRIBUTION = _unwrap(Distribution)
+
+
+def _walk(model: type[BaseModel], loc: tuple[Any, ...] | list[Any]) -> tuple[tuple[Any, ...], Any]:
+    """Follow a pydantic error location through the schema.
+
+    Returns the key path as written in the file and the type found there (None where the path
+    leads nowhere). Inside a distribution pydantic adds the chosen ``dist`` name as an extra
+    location part (``quality.normal.sd``); it is dropped here, and only there, so a channel
+    called ``normal`` keeps its name.
+    """
+    keys: list[Any] = []
     current: Any = model
-    for part in path:
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        current = _unwrap(current)
+        if current == _DISTRIBUTION:
+            current = KINDS.get(str(part))  # the union's tag, not a key in the file
+            continue
+        keys.append(part)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
-            if field is None:
-                return None
-            current = field.annotation
-        elif getattr(current, "__origin__", None) is dict:
-            current = current.__args__[1]
+            current = field.annotation if field is not None else None
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list and isinstance(part, int):
+            current = get_args(current)[0]
         else:
-            return None
-    return current
+            current = None
+    return tuple(keys), _unwrap(current)
+
+
+def schema_at(model: type[BaseModel], path: tuple[Any, ...] | list[str]) -> Any:
+    """The type a schema expects at a key path (None where the path leads nowhere)."""
+    return _walk(model, path)[1]
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys a section accepts."""
-    section = schema_at(model, loc)
+    """The keys the section (or distribution) at a pydantic error location accepts."""
+    section = _walk(model, loc)[1]
     if isinstance(section, type) and issubclass(section, BaseModel):
         return [f.alias or name for name, f in section.model_fields.items()]
     return None
 
 
+_ABSENT = object()
+
+
+def _value_at(data: Any, key: str) -> Any:
+    """The value at a dotted key path of the input as written (``_ABSENT`` if it is not there)."""
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return _ABSENT
+        data = data[part]
+    return data
+
+
 def format_errors(label: str, exc: ValidationError, schema: type[BaseModel] | None = None) -> list[str]:
     """One ``FILE: key.path: value: what is allowed`` line per validation error."""
+    schema = schema or Scenario
+    tags = ", ".join(sorted(KINDS))
     lines = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _DIST_TAGS))
+        loc, _ = _walk(schema, err["loc"])
         key = ".".join(str(p) for p in loc) or "(top level)"
         kind = err["type"]
         msg = err["msg"].removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(schema or Scenario, loc[:-1])
+        problem = err.get("ctx", {}).get("error")
+        if isinstance(problem, KeyRuleError):
+            for inner, rule in problem.problems:
+                value = _value_at(err["input"], inner)
+                where = ".".join([*map(str, loc), inner])
+                shown = "missing" if value is _ABSENT or value is None else _describe(value)
+                lines.append(f"{label}: {where}: {shown}: {rule}")
+        elif kind == "extra_forbidden":
+            allowed = _allowed_keys(schema, err["loc"][:-1])
             what = f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
             lines.append(f"{label}: {key}: {what}")
         elif kind == "missing":
             lines.append(f"{label}: {key}: missing: this key is required")
         elif kind == "union_tag_invalid":
             lines.append(
-                f"{label}: {key}.dist: {_describe(err['input'].get('dist'))}: "
-                f"allowed distributions: {', '.join(sorted(_DIST_TAGS))}"
+                f"{label}: {key}.dist: {_describe(err['input'].get('dist'))}: allowed distributions: {tags}"
             )
         elif kind == "union_tag_not_found":
             lines.append(
-                f"{label}: {key}: {_describe(err['input'])}: a distribution needs a 'dist' key, "
-                f"one of {', '.join(sorted(_DIST_TAGS))}"
+                f"{label}: {key}: {_describe(err['input'])}: a distribution needs a 'dist' key, one of {tags}"
             )
+        elif kind == "finite_number":
+            lines.append(f"{label}: {key}: {_describe(err['input'])}: must be a finite number (not .nan or .inf)")
         else:
             lines.append(f"{label}: {key}: {_describe(err['input'])}: {msg[0].lower() + msg[1:]}")
     return lines
-
-
-_DIST_TAGS = {"constant", "exponential", "lognormal", "gamma", "uniform", "triangular", "normal", "empirical"}
 
 
 def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
