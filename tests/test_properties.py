@@ -78,6 +78,8 @@ def test_every_lead_is_accounted_for_and_in_order(sc, seed):
     assert leads.status.notna().all() and set(leads.status.unique()) <= set(STATUSES)
     assert int(daily.leads.sum()) == len(leads)
     assert (daily.customers >= 0).all()
+    # SDR hours worked are a share of the hours available, day by day.
+    assert (daily.sdr_busy_hours <= daily.sdr_available_hours + 1e-9).all()
     assert int(daily.customers.iloc[-1]) == int((leads.status == "won").sum() - leads.churned_at.notna().sum()) + (
         sc.customers.initial_customers - int(daily.churned.sum()) + int(leads.churned_at.notna().sum())
     )

@@ -37,26 +37,29 @@ def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> flo
     return top / bottom / (servers * service_rate - arrival_rate)
 
 
+# Poisson arrivals (100/day), every lead an accepted MQL handed off at once, one attempt of
+# exponential work (mean 36 min), 3 SDRs working around the clock: an M/M/3 queue, rho 0.83.
+M_M_3 = (
+    ONE_CHANNEL,
+    *FLAT_SEASONS,
+    "simulation.horizon_days=150",
+    "simulation.warmup_days=20",
+    "scoring.noise_sd=0",
+    "scoring.mql_threshold=0",
+    "sales_acceptance.threshold=0",
+    "nurture.reengage_probability=0",
+    "handoff.latency_hours={dist: constant, value: 0}",
+    "follow_up.follow_up_rate=1",
+    "follow_up.max_attempts=1",
+    "follow_up.contact_probability=0",
+    "follow_up.work_minutes={dist: exponential, mean: 36}",
+    "sdr_team.reps=3",
+    "sdr_team.business_hours=null",
+)
+
+
 def test_sdr_wait_matches_erlang_c():
-    # Poisson arrivals (100/day), every lead an accepted MQL handed off at once, one attempt of
-    # exponential work (mean 36 min), 3 SDRs working around the clock: an M/M/3 queue, rho 0.83.
-    sc = scenario(
-        ONE_CHANNEL,
-        *FLAT_SEASONS,
-        "simulation.horizon_days=150",
-        "simulation.warmup_days=20",
-        "scoring.noise_sd=0",
-        "scoring.mql_threshold=0",
-        "sales_acceptance.threshold=0",
-        "nurture.reengage_probability=0",
-        "handoff.latency_hours={dist: constant, value: 0}",
-        "follow_up.follow_up_rate=1",
-        "follow_up.max_attempts=1",
-        "follow_up.contact_probability=0",
-        "follow_up.work_minutes={dist: exponential, mean: 36}",
-        "sdr_team.reps=3",
-        "sdr_team.business_hours=null",
-    )
+    sc = scenario(*M_M_3)
     waits = []
     for i, child in enumerate(replication_seeds(11, 6)):
         leads = run_replication(sc, child, i).leads
@@ -67,6 +70,34 @@ def test_sdr_wait_matches_erlang_c():
     low, high = DescrStatsW(np.array(waits)).tconfint_mean(alpha=0.01)
     assert low <= theory <= high, f"Erlang C {theory:.3f} h outside 99% CI [{low:.3f}, {high:.3f}]"
     assert high - low < 0.5 * theory  # the interval is tight enough to mean something
+
+
+def test_sdr_utilisation_matches_offered_load():
+    # In the M/M/3 queue the share of rep time spent on calls is lambda * E[S] / c.
+    sc = scenario(*M_M_3)
+    shares = [run_replication(sc, child, i).kpis["sdr_utilisation"] for i, child in enumerate(replication_seeds(13, 6))]
+    theory = 100.0 * (36 / (24 * 60)) / 3
+    low, high = DescrStatsW(np.array(shares)).tconfint_mean(alpha=0.01)
+    assert low <= theory <= high, f"utilisation {theory:.4f} outside 99% CI [{low:.4f}, {high:.4f}]"
+    assert high - low < 0.05
+
+
+def test_sdr_utilisation_is_a_share_when_reps_are_overloaded():
+    # One SDR in office hours facing the whole baseline volume, with calls long enough that
+    # many run past closing: the queue never empties, so the rep works every open hour, and
+    # the overtime after closing is not counted as a share of the working day.
+    sc = scenario(
+        "simulation.horizon_days=60",
+        "simulation.warmup_days=10",
+        "sdr_team.reps=1",
+        "follow_up.work_minutes={dist: gamma, mean: 90, cv: 0.8}",
+    )
+    rep = run_replication(sc, 17)
+    daily = rep.daily
+    assert (daily.sdr_busy_hours <= daily.sdr_available_hours + 1e-9).all()
+    assert (daily.loc[daily.sdr_available_hours == 0, "sdr_busy_hours"] == 0).all()  # nobody works weekends
+    assert 0.97 <= rep.kpis["sdr_utilisation"] <= 1.0
+    assert daily.sdr_queue.iloc[-1] > 100  # overloaded indeed
 
 
 def test_littles_law_holds_for_the_opportunity_pipeline():

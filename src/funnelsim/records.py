@@ -84,8 +84,8 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
     "open_opportunities": ("int64", "count", "deals open at the end of the day"),
     "awaiting_ae": ("int64", "count", "SQLs waiting for an account executive at the end of the day"),
     "sdr_queue": ("int64", "count", "contact attempts waiting for a free SDR at the end of the day"),
-    "sdr_busy_hours": ("float64", "hour", "SDR work started that day"),
-    "sdr_available_hours": ("float64", "hour", "SDR hours available that day (reps x open hours)"),
+    "sdr_busy_hours": ("float64", "hour", "SDR call hours worked that day within office hours (a call running past closing counts only up to closing)"),
+    "sdr_available_hours": ("float64", "hour", "SDR hours available that day (reps x open hours, up to the horizon)"),
     "score_noise_sd": ("float64", "points", "noise of marketing's score that day (falls with closed-loop learning)"),
     "customers": ("int64", "count", "paying customers at the end of the day (day-0 customers included)"),
     "budget_weight_<channel>": ("float64", "share", "one column per channel: its budget multiplier that day (1 = as planned; moved by the closed loop)"),
@@ -115,7 +115,7 @@ REPLICATION_COLUMNS: dict[str, tuple[str, str, str]] = {
     "cac": ("float64", "currency/customer", "(marketing spend + SDR and AE cost) / wins, after warm-up"),
     "monthly_churn": ("float64", "share/month", "customers lost / customer-months, after warm-up"),
     "clv": ("float64", "currency", "customer lifetime value: monthly gross margin per customer / monthly churn (one-off: margin per deal)"),
-    "sdr_utilisation": ("float64", "share", "SDR work hours / SDR available hours, after warm-up"),
+    "sdr_utilisation": ("float64", "share", "SDR call hours within office hours / SDR available hours, after warm-up: a share from 0 to 1 (overtime past closing not counted)"),
     "ae_utilisation": ("float64", "share", "deal slots in use / deal slots, after warm-up"),
 }
 

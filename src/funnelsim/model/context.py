@@ -115,10 +115,30 @@ class Funnel:
         scale = math.sqrt((self.quality_variance + initial**2) / (self.quality_variance + current**2))
         return self.quality_mean + (quality - self.quality_mean + current * noise) * scale
 
+    def record_sdr_work(self, start: float, end: float) -> None:
+        """Book an SDR's call from ``start`` to ``end`` on the days it happens.
+
+        Only the time inside office hours and before the horizon counts, the same hours the
+        available hours count, so SDR utilisation is a true share: a call that runs past closing
+        is overtime, not a share of the working day.
+        """
+        office, busy = self.office, self.sdr_busy_days
+        end = min(end, self.horizon)
+        t = start
+        while t < end:
+            opening = office.next_opening(t)
+            day = int(opening)
+            if opening >= end or day >= len(busy):
+                return
+            closing = office.closing_of(opening)
+            busy[day] += min(end, closing) - opening
+            t = closing
+
     def _sdr_available_per_day(self, days: int) -> np.ndarray:
-        reps = self.scenario.sdr_team.reps
+        """Rep-days of office hours on each day, up to the horizon."""
         office = self.office
-        if office.open_days is None:
-            return np.full(days, float(reps))
-        is_open = np.isin(np.arange(days) % 7, list(office.open_days))
-        return np.where(is_open, reps * (office.close_at - office.open_at), 0.0)
+        day = np.arange(days)
+        open_days = range(7) if office.open_days is None else list(office.open_days)
+        is_open = np.isin(day % 7, open_days)
+        hours = np.clip(np.minimum(day + office.close_at, self.horizon) - (day + office.open_at), 0.0, None)
+        return np.where(is_open, self.scenario.sdr_team.reps * hours, 0.0)

@@ -113,8 +113,9 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
             block = later.select(rows)
             for j, i in enumerate(may_return):
                 funnel.reentry_draws[int(ids[i])] = (block, j * cycles)
-        for i in may_return:
-            scheduled.append((float(times[i]), int(ids[i]), pass_draws.row(int(i))))
+        scheduled.extend(
+            zip(times[may_return].tolist(), ids[may_return].tolist(), pass_draws.rows(may_return))
+        )
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled
 

@@ -56,7 +56,12 @@ class PassDraws:
 
     def row(self, i: int) -> "PassDraws":
         """Row ``i`` as plain Python values (faster than numpy scalars in the hot path)."""
-        return PassDraws(**{k: v[i].tolist() for k, v in vars(self).items()})
+        return PassDraws(*(v[i].tolist() for v in vars(self).values()))
+
+    def rows(self, index: np.ndarray) -> list["PassDraws"]:
+        """The given rows as plain Python values, each column converted in one step."""
+        columns = [v[index].tolist() for v in vars(self).values()]
+        return [PassDraws(*values) for values in zip(*columns)]
 
 
 class PassDrawSupply:

@@ -45,9 +45,7 @@ def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator:
     with funnel.sdrs.request(priority=priority) as rep:
         yield rep
         start = env.now
-        day = int(start)
-        if day < len(funnel.sdr_busy_days):
-            funnel.sdr_busy_days[day] += work
+        funnel.record_sdr_work(start, start + work)
         yield env.timeout(work)
         return start
 
