@@ -184,3 +184,17 @@ def test_the_example_export_calibrates_through_its_mapping(tmp_path):
     rates = result.estimates.set_index("key")["value"]
     assert math.isclose(rates["channels.paid_search.leads_per_week"], 62.5, rel_tol=0.1)
     assert np.isfinite(rates["follow_up.follow_up_rate"])
+
+
+def test_a_parquet_export_reads_like_its_csv(export_file, tmp_path):
+    frame = pd.read_csv(export_file, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        if column.endswith("_at"):
+            frame[column] = pd.to_datetime(frame[column].replace("", None))
+    frame["amount"] = pd.to_numeric(frame["amount"].replace("", None))
+    path = tmp_path / "export.parquet"
+    frame.to_parquet(path)
+    from_parquet, from_csv = read_export(path), read_export(export_file)
+    assert from_parquet.rows_skipped == 0
+    pd.testing.assert_series_equal(from_parquet.leads["sql_at"], from_csv.leads["sql_at"])
+    pd.testing.assert_series_equal(from_parquet.leads["amount"], from_csv.leads["amount"])
