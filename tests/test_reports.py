@@ -184,3 +184,12 @@ def test_report_figures_load_in_headless_chromium(tmp_path):
         browser.kill()
         shutil.rmtree(profile, ignore_errors=True)
     assert len(loaded) >= 3 and all(loaded), loaded
+
+
+def test_a_report_folder_is_named_after_its_default_scenarios():
+    """The defaults papermill reads are Python source; the folder name uses their values."""
+    parameters = reports.notebook_parameters(reports.notebook_path("alignment_impact"))
+    assert isinstance(parameters["scenario_files"], list)
+    label = reports._label(parameters)
+    assert label.startswith("fully-misaligned-vs-somewhat-misaligned") and '"' not in label and "[" not in label
+    assert reports._label(reports.notebook_parameters(reports.notebook_path("what_it_takes"))) == "grow-revenue"

@@ -15,6 +15,7 @@ reports, so kernel start-up is paid once. ``reports/index.html`` lists every rep
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import os
@@ -57,7 +58,15 @@ def notebook_path(name: str) -> Path:
 
 def notebook_parameters(notebook: Path) -> dict[str, Any]:
     """The notebook's declared parameters and their defaults (from its ``parameters`` cell)."""
-    return {name: spec["default"] for name, spec in pm.inspect_notebook(str(notebook)).items()}
+    return {name: _literal(spec["default"]) for name, spec in pm.inspect_notebook(str(notebook)).items()}
+
+
+def _literal(source: str) -> Any:
+    """A default as papermill reads it (Python source text) turned into its value."""
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return source
 
 
 def parameters_from_file(notebook: Path, path: Path) -> dict[str, Any]:
@@ -130,8 +139,9 @@ def _label(parameters: dict[str, Any]) -> str:
         return Path(str(parameters["scenario_file"])).stem
     if parameters.get("scenario_files"):
         return "-vs-".join(Path(str(f)).stem for f in parameters["scenario_files"])[:60]
-    if parameters.get("sweep_file"):
-        return Path(str(parameters["sweep_file"])).stem
+    for name in ("sweep_file", "plan_file", "export"):
+        if parameters.get(name):
+            return Path(str(parameters[name])).stem
     return "defaults"
 
 
