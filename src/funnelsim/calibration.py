@@ -157,10 +157,10 @@ class _Rows:
         self.settings: dict[str, Any] = {}
 
     def add(self, key: str, value: Any, low: float, high: float, n: int, method: str, fit: str = "",
-            setting: Any = None, set_it: bool = True) -> None:
+            set_it: bool = True) -> None:
         self.rows.append({"key": key, "value": value, "ci_low": low, "ci_high": high, "n": n, "method": method, "fit": fit})
         if set_it:
-            self.settings[key] = value if setting is None else setting
+            self.settings[key] = value
 
 
 def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
