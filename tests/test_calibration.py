@@ -67,6 +67,7 @@ def test_the_round_trip_recovers_the_parameters_within_their_confidence_interval
     misses must stay within the 99% quantile of Binomial(K, 0.05)."""
     values = true_values(truth)
     assert set(values) <= set(estimates.index), set(values) - set(estimates.index)
+    assert (estimates.loc[list(values), "source"] == "export").all()
     misses = [key for key, value in values.items() if not estimates.loc[key, "ci_low"] <= value <= estimates.loc[key, "ci_high"]]
     allowed = int(stats.binom.ppf(0.99, len(values), 0.05))
     assert len(misses) <= allowed, f"{len(misses)} of {len(values)} CIs miss (allowed {allowed}): {misses}"
@@ -156,7 +157,8 @@ def test_the_cli_writes_the_bad_row_report(export_file, tmp_path):
         ("columns:\n  chanel: Lead Source\n", "columns.chanel: unknown field; allowed: lead_id, channel"),
         ("columns:\n  channel: Source of Lead\n", "columns.channel: 'Source of Lead': no such column in"),
         ("outcomes:\n  maybe: [x]\n", "outcomes.maybe: unknown outcome; allowed: won, lost"),
-        ("colums: {}\n", "colums: unknown key; allowed here: columns, outcomes, timestamp_format, dayfirst, description"),
+        ("colums: {}\n", "colums: unknown key; allowed here: columns, outcomes, timestamp_format, dayfirst, timezone, description"),
+        ("timezone: Europe/Berln\n", "timezone: 'Europe/Berln': unknown time zone; allowed: an IANA name"),
         ("columns: [1, 2\n", "malformed YAML"),
     ],
 )
@@ -184,6 +186,7 @@ def test_the_example_export_calibrates_through_its_mapping(tmp_path):
     rates = result.estimates.set_index("key")["value"]
     assert math.isclose(rates["channels.paid_search.leads_per_week"], 62.5, rel_tol=0.1)
     assert np.isfinite(rates["follow_up.follow_up_rate"])
+    assert "seasonality.month" in result.settings and result.kept.empty  # a year of inquiries informs every estimable value
 
 
 def test_a_parquet_export_reads_like_its_csv(export_file, tmp_path):
@@ -198,3 +201,59 @@ def test_a_parquet_export_reads_like_its_csv(export_file, tmp_path):
     assert from_parquet.rows_skipped == 0
     pd.testing.assert_series_equal(from_parquet.leads["sql_at"], from_csv.leads["sql_at"])
     pd.testing.assert_series_equal(from_parquet.leads["amount"], from_csv.leads["amount"])
+
+
+def test_utc_offsets_are_read_as_the_company_s_local_time(tmp_path):
+    """Summer and winter time in one column (two UTC offsets) are converted to the mapping's time
+    zone, so the hour-of-day profile is the company's; without a time zone they are read as UTC."""
+    path = tmp_path / "export.csv"
+    pd.DataFrame({
+        "channel": ["web", "web", "web"],
+        "created_at": ["2025-01-15T09:30:00+01:00", "2025-07-15T09:30:00+02:00", "2025-07-16T14:00:00Z"],
+    }).to_csv(path, index=False)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("timezone: Europe/Berlin\n")
+    local = read_export(path, load_mapping(mapping)).leads["created_at"]
+    assert list(local.dt.hour) == [9, 9, 16] and local.dt.tz is None
+    assert list(read_export(path).leads["created_at"].dt.hour) == [8, 7, 14]
+
+
+def test_a_hash_inside_a_value_is_kept(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("channel,created_at\nCampaign #3,2025-01-06 10:00\n")
+    assert list(read_export(path).leads["channel"]) == ["Campaign #3"]
+
+
+def test_an_export_with_only_the_required_columns_keeps_and_flags_the_rest(tmp_path):
+    """Channel and inquiry time only, over three months: arrivals and the hour and weekday
+    profiles are estimated; everything else (the month profile too) keeps the baseline's value
+    and is listed as such in the file's header. A channel new to the baseline is given a
+    baseline channel's quality, cost and deal size, flagged."""
+    rng = np.random.default_rng(3)
+    created = pd.Timestamp("2025-02-03") + pd.to_timedelta(np.sort(rng.uniform(0, 90, 400)), unit="D")
+    path = tmp_path / "export.csv"
+    pd.DataFrame({"channel": rng.choice(["paid_search", "webinars"], 400), "created_at": created.round("s")}).to_csv(path, index=False)
+    target = tmp_path / "company.yaml"
+    result = CliRunner().invoke(main, ["calibrate", str(path), "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text()
+    header = text.split("extends:")[0]
+    for key in ["seasonality.month: not estimated: the inquiries cover", "follow_up.follow_up_rate: not estimated: needs",
+                "customers.monthly_churn: not estimated", "channels.webinars.deal_size: not estimated"]:
+        assert f"#   {key}" in header, key
+    scenario = load_scenario(target)
+    base = load_scenario(BASELINE)
+    assert scenario.follow_up.follow_up_rate == base.follow_up.follow_up_rate
+    assert scenario.seasonality.month == base.seasonality.month
+    assert scenario.channels["webinars"].deal_size == base.channels["paid_search"].deal_size
+    assert scenario.channels["outbound"].leads_per_week == 0
+    assert "Kept at the baseline" in result.output
+
+
+def test_an_export_without_valid_rows_exits_2_after_writing_the_report(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("channel,created_at\n,2025-01-06 10:00\nweb,someday\n")
+    target = tmp_path / "x.yaml"
+    result = CliRunner().invoke(main, ["calibrate", str(path), "--out", str(target)])
+    assert result.exit_code == 2 and "no valid rows left" in result.output and "Traceback" not in result.output
+    assert len(pd.read_csv(target.with_suffix(".bad-rows.csv"))) == 2 and not target.exists()

@@ -52,6 +52,23 @@ NOT_IN_THE_DATA = [
     "opportunity.message_consistency", "opportunity.content_coverage", "opportunity.*_odds_ratio",
     "customers.gross_margin", "customers.initial_customers", "closed_loop", "simulation",
 ]
+# What each estimable value needs from the export; a value it cannot give keeps the baseline's
+# and is listed as such at the top of the scenario file.
+NEEDS = {
+    "scoring.mql_threshold": "mql_at, with inquiries over more than a week",
+    "sales_acceptance.threshold": "mql_at, handed_off_at and sal_at, with inquiries over more than a week",
+    "handoff.latency_hours": "mql_at and handed_off_at, with 20 or more handoffs within a week",
+    "follow_up.follow_up_rate": "mql_at, handed_off_at, sal_at and first_touch_at",
+    "follow_up.contact_probability": "first_touch_at and contacted_at, with 50 or more touched leads",
+    "follow_up.contact_decay": "first_touch_at and contacted_at, with 50 or more touched leads",
+    "qualification.probability_at_quality_50": "contacted_at and sql_at, with 50 or more leads reached at the first attempt",
+    "follow_up.qualification_decay": "contacted_at and sql_at, with 50 or more leads reached at the first attempt",
+    **{f"opportunity.stages.{stage}.pass_probability": "the deal stage timestamps, closed_at and outcome, with 10 or more "
+       "deals through the stage" for stage in _STAGES},
+    **{f"opportunity.stages.{stage}.duration_days": f"the deal stage timestamps and closed_at, with 20 or more stages "
+       f"finished and started {STAGE_MARGIN_DAYS:g} days before the export ends" for stage in _STAGES},
+    "customers.monthly_churn": "outcome, closed_at and churned_at, with 20 or more won deals",
+}
 
 
 @dataclass
@@ -59,7 +76,7 @@ class Calibration:
     """The estimates, the observed funnel, and the scenario settings they give."""
 
     source: str
-    estimates: pd.DataFrame  # key, value, ci_low, ci_high, n, method, fit
+    estimates: pd.DataFrame  # key, value, ci_low, ci_high, n, method, fit, source ("export" or "baseline")
     settings: dict[str, Any]  # key path: value (for the scenario file)
     observed: dict[str, pd.DataFrame] = field(default_factory=dict)
     window_days: float = 0.0
@@ -72,6 +89,7 @@ class Calibration:
             "# Each value says what it was estimated from: n, the 95% CI, the method and, for fitted",
             "# distributions, the goodness of fit. Not in the data, so kept at the baseline's values:",
             *[f"#   {key}" for key in NOT_IN_THE_DATA],
+            *self._not_estimated(),
             f"extends: {extends}",
             f"name: {name}",
             f"description: Calibrated from the CRM export {Path(self.source).name}.",
@@ -86,6 +104,18 @@ class Calibration:
             node[parts[-1]] = value
         lines += _yaml_lines(nested, comments, "", 0)
         return "\n".join(lines) + "\n"
+
+    @property
+    def kept(self) -> pd.DataFrame:
+        """The estimable values this export could not inform (they keep the baseline's), with why."""
+        return self.estimates[self.estimates["source"] == "baseline"]
+
+    def _not_estimated(self) -> list[str]:
+        """Header lines for the values this export could not inform."""
+        if not len(self.kept):
+            return []
+        return ["# Estimable, but not from this export, so also kept at the baseline's values:",
+                *[f"#   {row.key}: {row.method}" for row in self.kept.itertuples()]]
 
     def write(self, target: Path, baseline: Path, bad_rows: int, total_rows: int) -> Path:
         """Write the scenario file and check that it loads."""
@@ -140,6 +170,10 @@ def _plain(value: Any) -> Any:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def _has(leads: pd.DataFrame, *fields: str) -> bool:
+    return all(f in leads for f in fields)
+
+
 def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.total_seconds() / 86400.0
 
@@ -158,9 +192,24 @@ class _Rows:
 
     def add(self, key: str, value: Any, low: float, high: float, n: int, method: str, fit: str = "",
             set_it: bool = True) -> None:
-        self.rows.append({"key": key, "value": value, "ci_low": low, "ci_high": high, "n": n, "method": method, "fit": fit})
+        self.rows.append({"key": key, "value": value, "ci_low": low, "ci_high": high, "n": n, "method": method, "fit": fit,
+                          "source": "export"})
         if set_it:
             self.settings[key] = value
+
+    def keep_baseline(self, key: str, value: Any, why: str, set_it: bool = False) -> None:
+        """A value the export cannot inform: the baseline's, flagged with the reason."""
+        self.rows.append({"key": key, "value": value, "ci_low": np.nan, "ci_high": np.nan, "n": 0, "method": why, "fit": "",
+                          "source": "baseline"})
+        if set_it:
+            self.settings[key] = value
+
+    def flag_missing(self, needs: dict[str, str]) -> None:
+        """Flag every estimable value that got no estimate, with what it needs."""
+        done = {row["key"] for row in self.rows}
+        for key, what in needs.items():
+            if key not in done:
+                self.keep_baseline(key, None, f"not estimated: needs {what}")
 
 
 def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
@@ -289,28 +338,34 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             clow, chigh = costs.tconfint_mean() if costs.nobs > 1 else (costs.mean, costs.mean)
             rows.add(f"channels.{channel}.cost_per_lead", float(costs.mean), float(clow), float(chigh), int(costs.nobs), "mean cost per lead")
         if channel not in baseline.channels:
-            template = next(iter(baseline.channels.values()))
-            rows.settings[f"channels.{channel}.quality"] = template.quality.model_dump(mode="json")
-            rows.settings.setdefault(f"channels.{channel}.cost_per_lead", template.cost_per_lead)
+            name, template = next(iter(baseline.channels.items()))
+            why = f"not in the data: a channel new to the baseline, given the baseline's {name} value"
+            rows.keep_baseline(f"channels.{channel}.quality", template.quality.model_dump(mode="json"), why, set_it=True)
+            if f"channels.{channel}.cost_per_lead" not in rows.settings:
+                rows.keep_baseline(f"channels.{channel}.cost_per_lead", template.cost_per_lead, why, set_it=True)
     for channel in baseline.channels:
         if channel not in counts.index:
             rows.add(f"channels.{channel}.leads_per_week", 0.0, 0.0, 0.0, 0, "no leads from this baseline channel in the export")
-    _seasonality(leads, start, end, window, rows)
+    _seasonality(leads, start, end, rows)
 
     # Shares that set the score thresholds.
     share = (counts / counts.sum()).to_dict()
     lead_model = _LeadModel.draw(baseline, share)
     settled = leads[leads["created_at"] <= end - pd.Timedelta(days=PASS_WINDOW_DAYS)]
-    mql_fast = _days(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
-    p, low, high = _share(int(mql_fast.sum()), len(settled))
-    mql_threshold = lead_model.threshold_for_share(p)
-    rows.add("scoring.mql_threshold", mql_threshold, lead_model.threshold_for_share(high), lead_model.threshold_for_share(low),
-             len(settled), f"score bar letting through the observed {p:.1%} MQLs within {PASS_WINDOW_DAYS:g} days "
-             "(mapped through the baseline's quality and score noise)")
-    handed = settled[mql_fast & settled["handed_off_at"].notna()]
-    accepted = _days(handed["sal_at"], handed["handed_off_at"]) <= PASS_WINDOW_DAYS
+    mql_threshold = baseline.scoring.mql_threshold
+    if _has(leads, "mql_at") and len(settled):
+        mql_fast = _days(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
+        p, low, high = _share(int(mql_fast.sum()), len(settled))
+        mql_threshold = lead_model.threshold_for_share(p)
+        rows.add("scoring.mql_threshold", mql_threshold, lead_model.threshold_for_share(high), lead_model.threshold_for_share(low),
+                 len(settled), f"score bar letting through the observed {p:.1%} MQLs within {PASS_WINDOW_DAYS:g} days "
+                 "(mapped through the baseline's quality and score noise)")
+    handed = settled.iloc[0:0]
+    if _has(leads, "mql_at", "handed_off_at", "sal_at") and len(settled):
+        handed = settled[mql_fast & settled["handed_off_at"].notna()]
     above = lead_model.score >= mql_threshold
     if len(handed):
+        accepted = _days(handed["sal_at"], handed["handed_off_at"]) <= PASS_WINDOW_DAYS
         p, low, high = _share(int(accepted.sum()), len(handed))
         bar = max(mql_threshold, lead_model.threshold_for_share(p, above))
         rows.add("sales_acceptance.threshold", bar, max(mql_threshold, lead_model.threshold_for_share(high, above)),
@@ -318,7 +373,9 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                  f"sales' score bar accepting the observed {p:.1%} of MQLs handed over")
 
     # Handoff latency.
-    latency = _days(leads["handed_off_at"], leads["mql_at"]) * 24.0
+    latency = pd.Series(dtype=float)
+    if _has(leads, "mql_at", "handed_off_at"):
+        latency = _days(leads["handed_off_at"], leads["mql_at"]) * 24.0
     latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * 24)].to_numpy(float)
     if (latency > 0).sum() >= 20:
         spec, fit, centre = _fit_duration(latency)
@@ -328,45 +385,57 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
         observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
 
     # Follow-up, contact and qualification.
-    first_pass = leads[(_days(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
-                       & (_days(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
-    workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
-    if len(workable):
-        p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
-        rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
-                 f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
-    touched = first_pass[first_pass["first_touch_at"].notna()].copy()
-    touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * 24.0
-    touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * 24)]
-    if "contacted_at" in touched and len(touched) >= 50:
-        reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
-        knots = list(baseline.follow_up.contact_decay.age_hours)
-        fit = _decay_logit(touched["age_hours"].to_numpy(float), reached, knots)
-        p0 = float(_logistic(fit["intercept"]))
-        rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])), float(_logistic(fit["intercept_ci"][1])),
-                 fit["n"], "first attempts that reached the lead, at age 0 (logit on age at first touch)")
-        _add_decay(rows, "follow_up.contact_decay", knots, fit,
-                   "odds multipliers of reaching a lead by its age (logit, piecewise linear in age between the knots)")
-        observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
-        observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
-        contacted = touched[reached]
-        if len(contacted) >= 50 and "sql_at" in contacted:
-            qualified = contacted["sql_at"].notna().to_numpy()
-            knots_q = list(baseline.follow_up.qualification_decay.age_hours)
-            fitq = _decay_logit(contacted["age_hours"].to_numpy(float), qualified, knots_q)
-            shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
-                lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
-            base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
-                    (fitq["intercept"], *fitq["intercept_ci"])]
-            rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
-                     f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
-                     "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
-            _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
-                       "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality)")
-            observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
-            observed["decay_fits"] = pd.concat([observed["decay_fits"], _decay_table("qualification_decay", knots_q, fitq)], ignore_index=True)
+    if _has(leads, "mql_at", "handed_off_at", "sal_at", "first_touch_at"):
+        first_pass = leads[(_days(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
+                           & (_days(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
+        workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
+        if len(workable):
+            p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
+            rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
+                     f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
+        touched = first_pass[first_pass["first_touch_at"].notna()].copy()
+        touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * 24.0
+        touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * 24)]
+        if "contacted_at" in touched and len(touched) >= 50:
+            reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
+            knots = list(baseline.follow_up.contact_decay.age_hours)
+            fit = _decay_logit(touched["age_hours"].to_numpy(float), reached, knots)
+            p0 = float(_logistic(fit["intercept"]))
+            rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])), float(_logistic(fit["intercept_ci"][1])),
+                     fit["n"], "first attempts that reached the lead, at age 0 (logit on age at first touch)")
+            _add_decay(rows, "follow_up.contact_decay", knots, fit,
+                       "odds multipliers of reaching a lead by its age (logit, piecewise linear in age between the knots)")
+            observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
+            observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
+            contacted = touched[reached]
+            if len(contacted) >= 50 and "sql_at" in contacted:
+                qualified = contacted["sql_at"].notna().to_numpy()
+                knots_q = list(baseline.follow_up.qualification_decay.age_hours)
+                fitq = _decay_logit(contacted["age_hours"].to_numpy(float), qualified, knots_q)
+                shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
+                    lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
+                base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
+                        (fitq["intercept"], *fitq["intercept_ci"])]
+                rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
+                         f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
+                         "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
+                _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
+                           "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality)")
+                observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+                observed["decay_fits"] = pd.concat([observed["decay_fits"], _decay_table("qualification_decay", knots_q, fitq)], ignore_index=True)
 
     _deals(leads, baseline, lead_model, rows, observed, end)
+    for channel in counts.index:
+        if f"channels.{channel}.deal_size" not in rows.settings:
+            if channel in baseline.channels:
+                rows.keep_baseline(f"channels.{channel}.deal_size", None, "not estimated: needs opportunity_at and amount, "
+                                   "with 10 or more deals of the channel")
+            else:
+                name, template = next(iter(baseline.channels.items()))
+                rows.keep_baseline(f"channels.{channel}.deal_size", template.deal_size.model_dump(mode="json"),
+                                   f"not estimated (needs 10 or more deals): a channel new to the baseline, given the "
+                                   f"baseline's {name} value", set_it=True)
+    rows.flag_missing(NEEDS)
     observed["funnel"] = funnel_counts(leads)
     estimates = pd.DataFrame(rows.rows)
     return Calibration(export.source, estimates, rows.settings, observed, window)
@@ -426,7 +495,7 @@ def funnel_counts(leads: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, window: float, rows: _Rows) -> None:
+def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, rows: _Rows) -> None:
     created = leads["created_at"]
     days = pd.date_range(start.normalize(), end.normalize(), freq="D")
     hours = created.dt.hour.value_counts().reindex(range(24), fill_value=0).to_numpy(float)
@@ -434,27 +503,33 @@ def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, wi
     chi = stats.chisquare(hours)
     rows.add("seasonality.hour", [round(float(v), 3) for v in hour_profile], np.nan, np.nan, len(created),
              "inquiries per hour of day, relative to the mean", f"chi-square against a flat day: p = {chi.pvalue:.2g}")
-    per_weekday = created.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).to_numpy(float)
-    exposure = pd.Series(days.day_of_week).value_counts().reindex(range(7), fill_value=0).to_numpy(float)
-    rate = per_weekday / np.maximum(exposure, 1)
-    chi = stats.chisquare(per_weekday, exposure / exposure.sum() * per_weekday.sum())
-    rows.add("seasonality.weekday", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
-             "inquiries per weekday (per calendar day of that weekday), relative to the mean",
-             f"chi-square against a flat week: p = {chi.pvalue:.2g}")
-    if window >= 365:
+    if len(days) >= 7:
+        per_weekday = created.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).to_numpy(float)
+        exposure = pd.Series(days.day_of_week).value_counts().reindex(range(7), fill_value=0).to_numpy(float)
+        rate = per_weekday / exposure
+        chi = stats.chisquare(per_weekday, exposure / exposure.sum() * per_weekday.sum())
+        rows.add("seasonality.weekday", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
+                 "inquiries per weekday (per calendar day of that weekday), relative to the mean",
+                 f"chi-square against a flat week: p = {chi.pvalue:.2g}")
+    else:
+        rows.keep_baseline("seasonality.weekday", None, f"not estimated: the inquiries cover {len(days)} calendar days, "
+                           "under a week")
+    if len(days) >= 365:
         per_month = created.dt.month.value_counts().reindex(range(1, 13), fill_value=0).to_numpy(float)
         exposure = pd.Series(days.month).value_counts().reindex(range(1, 13), fill_value=0).to_numpy(float)
-        rate = per_month / np.maximum(exposure, 1)
+        rate = per_month / exposure
+        chi = stats.chisquare(per_month, exposure / exposure.sum() * per_month.sum())
         rows.add("seasonality.month", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
-                 "inquiries per month (per calendar day of that month), relative to the mean")
+                 "inquiries per month (per calendar day of that month), relative to the mean",
+                 f"chi-square against a flat year: p = {chi.pvalue:.2g}")
     else:
-        rows.add("seasonality.month", None, np.nan, np.nan, len(created),
-                 f"not estimated: the export covers {window:.0f} days, under a year; the baseline's profile is kept", set_it=False)
+        rows.keep_baseline("seasonality.month", None, f"not estimated: the inquiries cover {len(days)} calendar days, "
+                           "under a year")
 
 
 def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows: _Rows,
            observed: dict[str, pd.DataFrame], end: pd.Timestamp) -> None:
-    if "opportunity_at" not in leads or leads["opportunity_at"].notna().sum() < 20:
+    if not _has(leads, "opportunity_at", "closed_at") or leads["opportunity_at"].notna().sum() < 20:
         return
     opp = baseline.opportunity
     alignment = (opp.message_consistency - 1.0) * math.log(opp.message_consistency_odds_ratio) + (
@@ -464,8 +539,10 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
     durations = []
     for i, (stage, start_col) in enumerate(zip(_STAGES, _STAGE_STARTS)):
         next_col = _STAGE_STARTS[i + 1] if i + 1 < len(_STAGE_STARTS) else None
-        entered = leads[leads[start_col].notna()] if start_col in leads else leads.iloc[0:0]
-        passed = entered[next_col].notna() if next_col else entered.get("outcome", pd.Series(dtype=object)).eq("won")
+        if not _has(leads, start_col, next_col or "outcome"):
+            continue
+        entered = leads[leads[start_col].notna()]
+        passed = entered[next_col].notna() if next_col else entered["outcome"].eq("won")
         resolved = passed | entered["closed_at"].notna()
         if resolved.sum() >= 10:
             p, low, high = _share(int(passed[resolved].sum()), int(resolved.sum()))

@@ -304,23 +304,30 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) ->
     Bad rows (unreadable dates, stages out of order, negative amounts, unknown outcomes) are
     skipped, counted and listed in OUT.bad-rows.csv; every estimate is written with its CI.
     """
+    target = Path(out_file)
     try:
         checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")
-        base = load_scenario(baseline)
-        result = calibrate_export(checked, base)
-        target = result.write(Path(out_file), Path(baseline), checked.rows_skipped, checked.total_rows)
+        click.echo(checked.summary())
+        if checked.rows_skipped:
+            report = target.with_suffix(".bad-rows.csv")
+            report.parent.mkdir(parents=True, exist_ok=True)
+            checked.bad_rows.to_csv(report, index=False)
+            click.echo(f"Bad rows listed in {report}")
+        if checked.leads.empty:
+            raise ParameterError([f"{export}: no valid rows left to estimate from"])
+        result = calibrate_export(checked, load_scenario(baseline))
+        result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows)
     except ParameterError as exc:
         for line in exc.lines:
             click.echo(line, err=True)
         sys.exit(2)
-    click.echo(checked.summary())
-    if checked.rows_skipped:
-        report = target.with_suffix(".bad-rows.csv")
-        checked.bad_rows.to_csv(report, index=False)
-        click.echo(f"Bad rows listed in {report}")
-    for row in result.estimates.itertuples():
+    estimated = result.estimates[result.estimates["source"] == "export"]
+    width = max(map(len, estimated["key"]), default=0) + 2
+    for row in estimated.itertuples():
         if row.key in result.settings:
             interval = f"  [{row.ci_low:.4g}, {row.ci_high:.4g}]" if np.isfinite(row.ci_low) else ""
-            click.echo(f"  {row.key:<52}{display_value(row.value)}{interval}  n={int(row.n):,}")
+            click.echo(f"  {row.key:<{width}}{display_value(row.value)}{interval}  n={int(row.n):,}")
+    if len(result.kept):
+        click.echo(f"Kept at the baseline (not estimable from this export, see the file's header): {', '.join(result.kept['key'])}")
     click.echo(f"Scenario written to {target}; simulate it with: funnelsim run {target}")
 

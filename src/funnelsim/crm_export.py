@@ -4,7 +4,9 @@ Analysts start from their own data: an export of leads from the CRM or marketing
 tool, with the channel, the moment the lead came in, the moment it became an MQL, was handed
 to sales, accepted, first called, reached, qualified, became an opportunity, moved through the
 deal stages and closed, the outcome and the amount. Column names differ from tool to tool, so a
-small YAML mapping says which export column holds which field (see ``examples/``).
+small YAML mapping says which export column holds which field, the export's words for a won
+and a lost deal, how its dates are written and, for times with a UTC offset, the company's time
+zone, so that hours and weekdays are the company's own (see ``examples/``).
 
 Every row is checked (with pandera): an unreadable date, stages out of order (an SQL before
 its MQL), a negative amount, an unknown outcome, a missing channel. Bad rows are never dropped
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import pandera.pandas as pa
@@ -66,6 +69,7 @@ class ExportMapping(BaseModel):
     outcomes: dict[str, list[str]] = Field(default_factory=lambda: {"won": ["won"], "lost": ["lost"]})
     timestamp_format: str | None = None
     dayfirst: bool = False
+    timezone: str | None = None  # the company's local time zone; times with a UTC offset are converted to it
     description: str = ""
 
 
@@ -109,6 +113,9 @@ def load_mapping(path: str | Path | None) -> ExportMapping:
     problems += [
         f"{label}: outcomes.{key}: unknown outcome; allowed: won, lost" for key in mapping.outcomes if key not in ("won", "lost")
     ]
+    if mapping.timezone is not None and not _known_zone(mapping.timezone):
+        problems.append(f"{label}: timezone: {mapping.timezone!r}: unknown time zone; allowed: an IANA name such as "
+                        "Europe/Berlin, America/New_York or UTC")
     if problems:
         raise ParameterError(problems)
     return mapping
@@ -118,7 +125,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
     if path.suffix.lower() in (".csv", ".txt"):
-        return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
     raise ParameterError([f"{path}: unsupported file type {path.suffix!r}; allowed: .csv, .parquet"])
 
 
@@ -130,14 +137,36 @@ def _problems(failures: pd.DataFrame, column: str, problem: str, raw: pd.DataFra
     ]
 
 
-def _parse_times(text: pd.Series, mapping: ExportMapping) -> pd.Series:
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _to_datetime(text: pd.Series, mapping: ExportMapping, utc: bool) -> pd.Series:
     """Timestamps in the mapping's format, or ISO 8601, or (for what is left) any format pandas reads."""
     if mapping.timestamp_format:
-        return pd.to_datetime(text, errors="coerce", format=mapping.timestamp_format)
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        return pd.to_datetime(text, errors="coerce", format=mapping.timestamp_format, utc=utc)
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=utc)
     left = text.notna() & parsed.isna()
     if left.any():
-        parsed[left] = pd.to_datetime(text[left], errors="coerce", format="mixed", dayfirst=mapping.dayfirst)
+        parsed[left] = pd.to_datetime(text[left], errors="coerce", format="mixed", dayfirst=mapping.dayfirst, utc=utc)
+    return parsed
+
+
+def _parse_times(text: pd.Series, mapping: ExportMapping) -> pd.Series:
+    """Local wall-clock times, as the hour and weekday profiles need them. Times with a UTC
+    offset (e.g. summer and winter time in one column) are converted to the mapping's time zone
+    (UTC if it names none); times without one are taken as local already. A column that mixes
+    both is read with the offset-free times as UTC."""
+    try:
+        parsed = _to_datetime(text, mapping, utc=False)
+    except (ValueError, TypeError):  # several UTC offsets, or offsets beside times without one
+        parsed = _to_datetime(text, mapping, utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(mapping.timezone or "UTC").dt.tz_localize(None)
     return parsed
 
 
@@ -227,8 +256,6 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
     for field in [f for f in STAGES if f in data]:
         text = data[field].astype("string").str.strip().replace("", pd.NA)
         parsed = _parse_times(text, mapping)
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         bad = text.notna() & parsed.isna()
         problems += _problems(data.index[bad], field, "unparseable date", raw, source[field])
         data[field] = parsed
