@@ -3,14 +3,19 @@ moves the way the lever must move it."""
 
 from __future__ import annotations
 
+import ast
+
 import matplotlib.pyplot as plt
+import nbformat
 import pandas as pd
 import pytest
 
+from funnelsim import classroom
 from funnelsim.classroom import SLIDERS, classroom_panel, classroom_scenario, draw, kpi_table, play
 from funnelsim.params import ParameterError
+from funnelsim.reports import notebook_parameters
 
-from conftest import BASELINE, scenario
+from conftest import BASELINE, ROOT, scenario
 
 
 def test_slider_values_set_exactly_their_keys():
@@ -72,4 +77,50 @@ def test_the_panel_has_one_control_per_lever():
     assert [c.description for c in controls] == [s.label for s in SLIDERS]
     sdrs = controls[[s.key for s in SLIDERS].index("sdr_team.reps")]
     assert sdrs.value == 6 and not sdrs.continuous_update
+    started = classroom_panel(seed=1, horizon_days=60, base=BASELINE, start={"sdr_team.reps": 8, "closed_loop.enabled": True})
+    values = {s.key: c.value for s, c in zip(SLIDERS, started.children[1:-1])}
+    assert values["sdr_team.reps"] == 8 and values["closed_loop.enabled"] is True
+    assert values["follow_up.follow_up_rate"] == pytest.approx(0.8)  # levers not named start at the baseline
     plt.close("all")
+
+
+def test_letting_go_of_a_slider_redraws_the_picture_for_the_new_value(monkeypatch):
+    """What a slider move does in JupyterLab: the control's value changes, the panel re-runs the
+    simulation and redraws. A day of handoff latency leaves leads and MQLs alone (they come
+    before the handoff) and costs SQLs, with the same seed: the redrawn funnel shows it."""
+    runs, figures = [], []
+    monkeypatch.setattr(classroom, "play", lambda *a, **k: runs.append(play(*a, **k)) or runs[-1])
+    monkeypatch.setattr(classroom, "draw", lambda run: figures.append(draw(run)) or figures[-1])
+    panel = classroom_panel(seed=4, horizon_days=150, base=BASELINE)
+    latency = panel.children[1 + [s.key for s in SLIDERS].index("handoff.latency_hours.median")]
+    assert len(figures) == 1  # the panel draws today's settings once when it is built
+    latency.value = 24.0
+    assert len(figures) == 2 and runs[-1].values["handoff.latency_hours.median"] == pytest.approx(24.0)
+
+    def bars(fig):
+        axis = fig.axes[0]
+        labels = [t.get_text() for t in axis.get_xticklabels()]
+        yours = [p.get_height() for p in axis.containers[1]]  # hue order: today, your settings
+        return dict(zip(labels, yours))
+
+    before, after = bars(figures[0]), bars(figures[1])
+    assert after["Leads"] == before["Leads"] and after["MQLs"] == before["MQLs"]
+    assert after["SQLs"] < 0.5 * before["SQLs"]
+    plt.close("all")
+
+
+def test_the_notebook_starts_from_the_baseline_company():
+    """The classroom notebook's parameters are the slider defaults, i.e. params/baseline.yaml."""
+    book = nbformat.read(ROOT / "notebooks" / "classroom.ipynb", as_version=4)
+    cell = next(c.source for c in book.cells if c.cell_type == "code" and "values = {" in c.source)
+    values = next(n.value for n in ast.walk(ast.parse(cell.replace("%matplotlib inline", ""))) if isinstance(n, ast.Assign)
+                  and getattr(n.targets[0], "id", "") == "values")
+    names = {key.value: name.id for key, name in zip(values.keys, values.values)}
+    assert sorted(names) == sorted(s.key for s in SLIDERS)
+    defaults = notebook_parameters(ROOT / "notebooks" / "classroom.ipynb")
+    data = scenario().model_dump(mode="json")
+    for key, name in names.items():
+        node = data
+        for part in key.split("."):
+            node = node[part]
+        assert defaults[name] == node, (name, key)

@@ -41,7 +41,7 @@ NOTEBOOKS = {
     ),
     "classroom_instructor": (
         {"replications": 2, "horizon_days": 150},
-        ["Worked answer", "paired by replication", "Exercise 2", "utilisation goes from"],
+        ["Worked answer", "paired by replication", "Exercise 2", "Head to head, two more SDRs against", "utilisation goes from"],
     ),
     "claims_check": (
         {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},

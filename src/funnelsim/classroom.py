@@ -162,12 +162,13 @@ def _defaults(base: Path) -> dict[str, Any]:
     return lever_settings(load_scenario(base), [Lever(slider.key) for slider in SLIDERS])
 
 
-def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE) -> Any:
-    """The sliders and the picture they redraw (needs a live Jupyter kernel to move)."""
+def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None) -> Any:
+    """The sliders and the picture they redraw (needs a live Jupyter kernel to move). The sliders
+    start at the baseline's values, or at ``start``'s for the levers it names."""
     import ipywidgets as widgets
     from IPython.display import display
 
-    defaults = _defaults(base)
+    defaults = {**_defaults(base), **(start or {})}
     controls: dict[str, Any] = {}
     style = {"description_width": "300px"}
     layout = widgets.Layout(width="640px")
