@@ -66,11 +66,29 @@ def _unit(kpi: str) -> str:
 
 
 def _money(value: float, unit: str) -> str:
+    """A signed difference in the KPI's unit."""
     if unit.startswith("currency"):
         return f"{value:+,.0f}"
     if unit.startswith("share"):
         return f"{value * 100:+.2f} points"
+    if unit == "count" or abs(value) >= 1000:
+        return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+,.1f}"
     return f"{value:+,.3g}"
+
+
+def _level(value: float, unit: str) -> str:
+    """A KPI's level in its unit (a share as a percentage)."""
+    return f"{value:.1%}" if unit.startswith("share") else _money(value, unit).lstrip("+")
+
+
+_ACRONYMS = {"mqls": "MQLs", "sals": "SALs", "sqls": "SQLs", "sdr": "SDR", "ae": "AE", "cac": "CAC", "cpl": "CPL",
+             "clv": "CLV", "sla": "SLA"}
+
+
+def _label(kpi: str) -> str:
+    """A KPI name as a sentence starts it: 'SQLs', 'CAC', 'Median speed to lead hours'."""
+    words = [_ACRONYMS.get(w, w) for w in kpi.split("_")]
+    return " ".join(words)[0].upper() + " ".join(words)[1:]
 
 
 def compare_scenarios(
@@ -140,7 +158,7 @@ def compare_scenarios(
         else:
             parts.append(f"'{r.scenario}' {_money(r.estimate, unit)} ({level} CI {_money(r.ci_low, unit)} to {_money(r.ci_high, unit)})")
     sentence = (
-        f"{kpi.replace('_', ' ').capitalize()} against '{baseline}' ({_money(base_mean, unit).lstrip('+')}): "
+        f"{_label(kpi)} against '{baseline}' ({_level(base_mean, unit)}): "
         + "; ".join(parts)
         + f"; {'paired by replication' if paired else 'independent runs'}, n = {int(table.n.iloc[0])} per scenario."
     )
