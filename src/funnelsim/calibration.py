@@ -503,28 +503,25 @@ def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, ro
     chi = stats.chisquare(hours)
     rows.add("seasonality.hour", [round(float(v), 3) for v in hour_profile], np.nan, np.nan, len(created),
              "inquiries per hour of day, relative to the mean", f"chi-square against a flat day: p = {chi.pvalue:.2g}")
-    if len(days) >= 7:
-        per_weekday = created.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).to_numpy(float)
-        exposure = pd.Series(days.day_of_week).value_counts().reindex(range(7), fill_value=0).to_numpy(float)
-        rate = per_weekday / exposure
-        chi = stats.chisquare(per_weekday, exposure / exposure.sum() * per_weekday.sum())
-        rows.add("seasonality.weekday", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
-                 "inquiries per weekday (per calendar day of that weekday), relative to the mean",
-                 f"chi-square against a flat week: p = {chi.pvalue:.2g}")
-    else:
-        rows.keep_baseline("seasonality.weekday", None, f"not estimated: the inquiries cover {len(days)} calendar days, "
-                           "under a week")
-    if len(days) >= 365:
-        per_month = created.dt.month.value_counts().reindex(range(1, 13), fill_value=0).to_numpy(float)
-        exposure = pd.Series(days.month).value_counts().reindex(range(1, 13), fill_value=0).to_numpy(float)
-        rate = per_month / exposure
-        chi = stats.chisquare(per_month, exposure / exposure.sum() * per_month.sum())
-        rows.add("seasonality.month", [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(created),
-                 "inquiries per month (per calendar day of that month), relative to the mean",
-                 f"chi-square against a flat year: p = {chi.pvalue:.2g}")
-    else:
-        rows.keep_baseline("seasonality.month", None, f"not estimated: the inquiries cover {len(days)} calendar days, "
-                           "under a year")
+    _calendar_profile(rows, "seasonality.weekday", created.dt.day_of_week, days.day_of_week, range(7), len(days), 7,
+                      "weekday (per calendar day of that weekday)", "week")
+    _calendar_profile(rows, "seasonality.month", created.dt.month, days.month, range(1, 13), len(days), 365,
+                      "month (per calendar day of that month)", "year")
+
+
+def _calendar_profile(rows: _Rows, key: str, inquiries: pd.Series, calendar: Any, periods: range, covered: int,
+                      needed: int, per: str, cycle: str) -> None:
+    """Inquiries per weekday or month, per calendar day of it, relative to the mean, with a
+    chi-square test against a flat cycle; kept at the baseline when the export is shorter than a cycle."""
+    if covered < needed:
+        rows.keep_baseline(key, None, f"not estimated: the inquiries cover {covered} calendar days, under a {cycle}")
+        return
+    counts = inquiries.value_counts().reindex(periods, fill_value=0).to_numpy(float)
+    exposure = pd.Series(calendar).value_counts().reindex(periods, fill_value=0).to_numpy(float)
+    rate = counts / exposure
+    chi = stats.chisquare(counts, exposure / exposure.sum() * counts.sum())
+    rows.add(key, [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(inquiries),
+             f"inquiries per {per}, relative to the mean", f"chi-square against a flat {cycle}: p = {chi.pvalue:.2g}")
 
 
 def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows: _Rows,
