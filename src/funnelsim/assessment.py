@@ -50,7 +50,7 @@ QUESTIONS: dict[str, Question] = {
         "Are marketing automation and CRM integrated, so MQLs are routed to sales at once?",
         # no: a daily export between separate systems; partly: routed, with manual checks
         # ("log": "partly" is the geometric middle, about an hour, as latencies span decades)
-        {"handoff.mode": ("batch", "continuous"), "handoff.latency_hours.median": (8.0, 0.1, "log")},
+        {"handoff.mode": ("batch", "continuous"), "handoff.batch_every_days": (7.0, 1.0), "handoff.latency_hours.median": (8.0, 0.1, "log")},
     ),
     "feedback_both_ways": Question(
         "Is feedback between the teams welcomed and acted on?",

@@ -8,6 +8,7 @@ with status 2, without a traceback.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ from funnelsim.records import data_dictionary
 from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
 from funnelsim.results import ResultStore, load_results
 from funnelsim.sweeps import estimated_seconds, load_sweep
+from funnelsim.targets import DEFAULT_TARGETS, load_targets
 
 __all__ = ["main"]
 
@@ -86,6 +88,80 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
     write_run(result, target, source=file, overrides=list(overrides))
     click.echo(format_summary(result))
     click.echo(f"\nTables and manifest written to {target}/")
+
+
+def _measured(row) -> str:
+    if not math.isfinite(row.model):
+        return "-"
+    text = _short_number(row.model)
+    if math.isfinite(row.ci_low) and (row.ci_low != row.model or row.ci_high != row.model):
+        text += f" [{_short_number(row.ci_low)}, {_short_number(row.ci_high)}]"
+    return text
+
+
+def _short_number(value: float) -> str:
+    if abs(value) < 1:
+        return f"{value:.1%}"
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--targets", "targets_file", default=str(DEFAULT_TARGETS), show_default=True, type=click.Path(dir_okay=False),
+              help="Published figures to check against (see params/targets/).")
+@click.option("--replications", "-r", default=3, show_default=True, type=click.IntRange(min=2, max=1000), help="Replications per scenario.")
+@click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=2**63 - 1), help="Root seed.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel processes [default: CPU count].")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
+def check(files: tuple[str, ...], targets_file: str, replications: int, seed: int, workers: int | None, overrides: tuple[str, ...]) -> None:
+    """Check scenario FILES against the published evidence and for plausibility.
+
+    Each published figure that applies to a scenario is set beside the model's value, measured
+    the way the study measured it (95% CI), with a verdict; then every scenario must pass the
+    plausibility checks (no queue growing without bound, a CAC the company survives, teams not
+    overloaded), and maturity levels must keep their order. Exits 1 when a high-trust figure or
+    a plausibility check fails.
+    """
+    from funnelsim.check import check_scenarios
+
+    try:
+        targets = load_targets(targets_file)
+        scenarios = [load_scenario(f, overrides) for f in files]
+    except ParameterError as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        click.echo(f"scenario names must differ to be checked together: {', '.join(names)}", err=True)
+        sys.exit(2)
+    click.echo(f"Checking {len(scenarios)} scenario(s): {replications} replications each, seed {seed} ...", err=True)
+    result = check_scenarios(scenarios, targets, replications, seed, workers or os.cpu_count() or 1)
+    for name in names:
+        rows = result.targets[result.targets["scenario"] == name]
+        role = rows["role"].iloc[0] if len(rows) else "typical"
+        click.echo(f"\n== {name} ({role}) ==")
+        click.echo(f"{'target':<34}{'trust':<10}{'published':<22}{'this company':<22}{'model [95% CI]':<34}verdict")
+        for r in rows.itertuples():
+            click.echo(f"{r.target:<34}{r.trust:<10}{r.published:<22}{r.for_this_company:<22}{_measured(r):<34}{r.verdict}")
+        for r in result.plausibility[result.plausibility["scenario"] == name].itertuples():
+            click.echo(f"  {'pass' if r.passes else 'FAIL'}  {r.check}: {r.measured} ({r.limit})")
+    if len(result.order):
+        click.echo("\n== maturity levels in order ==")
+        for r in result.order.itertuples():
+            click.echo(f"  {'pass' if r.in_order else 'FAIL'}  {r.kpi}: {r.values}")
+    if len(result.claims):
+        click.echo("\n== alignment claims ==")
+        for r in result.claims.itertuples():
+            claimed = "-" if not math.isfinite(r.claimed) else f"{r.claimed:+.0%}"
+            click.echo(f"  {r.claim:<32}{r.trust:<10}claimed {claimed:<8}model {_measured(r):<30}{r.verdict}")
+    if result.passed:
+        click.echo("\nCheck passed: every high-trust figure inside its range, every plausibility check passed.")
+        return
+    click.echo("\nCheck FAILED:", err=True)
+    for line in result.failures:
+        click.echo(f"  {line}", err=True)
+    sys.exit(1)
 
 
 @main.command()

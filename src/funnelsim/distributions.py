@@ -26,7 +26,7 @@ from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import gammaincinv, gammaln
+from scipy.special import gammaincinv, gammaln, ndtri
 
 __all__ = [
     "Constant",
@@ -63,6 +63,13 @@ class _Base(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         raise NotImplementedError
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The values at probabilities ``u`` (0 < u < 1): the inverse distribution function.
+
+        The model turns one uniform per lead into each of its random quantities this way, so a
+        lead keeps the same luck when a parameter of the distribution changes."""
+        raise NotImplementedError
+
     def scaled(self, factor: float) -> "Distribution":
         raise NotImplementedError
 
@@ -96,6 +103,9 @@ class Constant(_Base):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value)
+
     def scaled(self, factor: float) -> "Constant":
         return Constant(dist="constant", value=self.value * factor)
 
@@ -120,6 +130,9 @@ class Exponential(_Base):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.standard_exponential(size) * self.mean_value
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return -np.log1p(-np.asarray(u)) * self.mean_value
 
     def scaled(self, factor: float) -> "Exponential":
         return Exponential(dist="exponential", mean=self.mean_value * factor)
@@ -167,6 +180,9 @@ class Lognormal(_Base):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.exp(self.mu + self.log_sigma * rng.standard_normal(size))
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.exp(self.mu + self.log_sigma * ndtri(u))
+
     def scaled(self, factor: float) -> "Lognormal":
         return Lognormal(dist="lognormal", median=math.exp(self.mu) * factor, sigma=self.log_sigma)
 
@@ -209,6 +225,9 @@ class Gamma(_Base):
         # Inverse CDF of one uniform per value: numpy's own gamma sampler rejects a number of
         # candidates that depends on the shape, which would desynchronise the stream.
         return _gamma_quantile(self.k, rng.random(size)) * self.theta
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return _gamma_quantile(self.k, np.asarray(u, float)) * self.theta
 
     def scaled(self, factor: float) -> "Gamma":
         return Gamma(dist="gamma", shape=self.k, scale=self.theta * factor)
@@ -294,7 +313,10 @@ class Uniform(_Base):
         return (self.high - self.low) ** 2 / 12
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return self.low + (self.high - self.low) * rng.random(size)
+        return self.quantile(rng.random(size))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * np.asarray(u)
 
     def scaled(self, factor: float) -> "Uniform":
         return Uniform(dist="uniform", low=self.low * factor, high=self.high * factor)
@@ -329,8 +351,11 @@ class Triangular(_Base):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         # Inverse CDF of one uniform per value, so the stream advances by exactly `size`.
+        return self.quantile(rng.random(size))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
         a, c, b = self.low, self.mode, self.high
-        u = rng.random(size)
+        u = np.asarray(u)
         split = (c - a) / (b - a)
         left = a + np.sqrt(u * (b - a) * (c - a))
         right = b - np.sqrt((1 - u) * (b - a) * (b - c))
@@ -363,6 +388,9 @@ class Normal(_Base):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return self.mean_value + self.sd * rng.standard_normal(size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return self.mean_value + self.sd * ndtri(u)
 
     def scaled(self, factor: float) -> "Normal":
         return Normal(dist="normal", mean=self.mean_value * factor, sd=self.sd * abs(factor))
@@ -405,8 +433,11 @@ class Empirical(_Base):
         return float(np.dot(self._probabilities, (v - self.mean) ** 2))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.quantile(rng.random(size))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
         cumulative = np.cumsum(self._probabilities)
-        index = np.searchsorted(cumulative, rng.random(size) * cumulative[-1], side="right")
+        index = np.searchsorted(cumulative, np.asarray(u) * cumulative[-1], side="right")
         return np.asarray(self.values, float)[np.minimum(index, len(self.values) - 1)]
 
     def scaled(self, factor: float) -> "Empirical":

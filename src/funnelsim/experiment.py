@@ -13,6 +13,7 @@ any executor: the same scenario and seed give identical tables wherever they run
 from __future__ import annotations
 
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "compare_runs",
     "run_replication",
     "run_scenario",
+    "run_scenarios",
     "summarise",
 ]
 
@@ -94,14 +96,11 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def run_scenario(scenario: Scenario, replications: int, seed: int) -> ScenarioRun:
-    """Run ``replications`` replications of ``scenario`` serially with seeds spawned from ``seed``."""
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
-    runs = [
-        run_replication(scenario, child, i)
-        for i, child in enumerate(replication_seeds(seed, replications))
-    ]
+def _replication_job(job: tuple[Scenario, np.random.SeedSequence, int]) -> Replication:
+    return run_replication(*job)
+
+
+def _collect(scenario: Scenario, seed: int, runs: list[Replication]) -> ScenarioRun:
     rows = [
         {
             "scenario": scenario.name,
@@ -120,6 +119,28 @@ def run_scenario(scenario: Scenario, replications: int, seed: int) -> ScenarioRu
         replications=pd.DataFrame(rows),
         seconds=[r.seconds for r in runs],
     )
+
+
+def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int = 1) -> ScenarioRun:
+    """Run ``replications`` replications of ``scenario`` with seeds spawned from ``seed``
+    (on ``workers`` local processes; the tables are the same whatever the number)."""
+    return run_scenarios([scenario], replications, seed, workers)[scenario.name]
+
+
+def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1) -> dict[str, ScenarioRun]:
+    """Every scenario with the same spawned seeds (common random numbers), by name."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    seeds = replication_seeds(seed, replications)
+    jobs = [(s, child, i) for s in scenarios for i, child in enumerate(seeds)]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            done = list(pool.map(_replication_job, jobs))
+    else:
+        done = [_replication_job(job) for job in jobs]
+    return {
+        s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)
+    }
 
 
 def summarise(replications: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -165,9 +186,9 @@ class Comparison:
         return pd.concat({name: r.summary(confidence).set_index("kpi") for name, r in self.runs.items()}, axis=1)
 
 
-def compare_runs(scenarios: list[Scenario], replications: int, seed: int) -> Comparison:
+def compare_runs(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1) -> Comparison:
     """Run every scenario with the same seeds (common random numbers)."""
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared: {names}")
-    return Comparison({s.name: run_scenario(s, replications, seed) for s in scenarios})
+    return Comparison(run_scenarios(scenarios, replications, seed, workers))

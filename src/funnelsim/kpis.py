@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnelsim.model.context import DAYS_PER_MONTH
+from funnelsim.model.installed_base import DAYS_PER_MONTH
 from funnelsim.params import Scenario
 
 __all__ = ["replication_kpis"]
@@ -63,6 +63,10 @@ def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenari
 
     ae_slots = scenario.opportunity.ae_team.reps * scenario.opportunity.ae_team.deals_per_rep
     touched = after_warmup("first_touch_at")
+    handed = after_warmup("handed_off_at")
+    worked = accepted & (leads["attempts"].to_numpy() > 0)
+    sql_now = after_warmup("sql_at")
+    lapsed = after_warmup("lapsed_at")
     return {
         "leads": int(np.count_nonzero(new_leads)),
         "mqls": int(np.count_nonzero(after_warmup("mql_at"))),
@@ -75,6 +79,11 @@ def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenari
         "median_speed_to_lead_hours": float(np.median(leads.loc[touched, "speed_to_lead_hours"]))
         if touched.any()
         else float("nan"),
+        "median_handoff_hours": float(np.median(leads.loc[handed, "handoff_hours"])) if handed.any() else float("nan"),
+        "share_never_contacted": _ratio(
+            np.count_nonzero(worked & leads["contacted_at"].isna().to_numpy()), np.count_nonzero(worked)
+        ),
+        "share_sqls_lapsed": _ratio(np.count_nonzero(lapsed), np.count_nonzero(sql_now)),
         "share_never_followed_up": _ratio(
             np.count_nonzero(accepted & (leads["status"] == "never_followed_up").to_numpy()),
             np.count_nonzero(accepted),

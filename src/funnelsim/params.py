@@ -35,6 +35,7 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "parse_override",
+    "with_settings",
 ]
 
 HOURS = 1 / 24
@@ -45,6 +46,12 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=1)]
+
+# Upper bounds that keep every lead's random draws indexable (``model.randomness``).
+MAX_ATTEMPTS = 20  # contact attempts per pass: more is harassment, not follow-up
+MAX_CYCLES = 10  # returns from nurture per lead
+MAX_BUDGET_WEIGHT = 4.0  # a channel's budget multiplier under the closed loop
+MATURITY_LEVELS = ("fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned")
 
 
 class ParameterError(Exception):
@@ -176,7 +183,7 @@ class Nurture(_Section):
 
     reengage_probability: Probability
     reengage_delay_days: Distribution
-    max_cycles: Annotated[int, Field(ge=0)]
+    max_cycles: Annotated[int, Field(ge=0, le=MAX_CYCLES)]
 
     @field_validator("reengage_delay_days")
     @classmethod
@@ -256,21 +263,38 @@ class SdrTeam(_Section):
 
 
 class FollowUp(_Section):
-    """Whether and how sales works an accepted lead: share worked, attempts, spacing, work."""
+    """Whether and how sales works an accepted lead: share worked, attempts, spacing, work.
+
+    Reaching a lead (a *contact*) is decided on every attempt. A new inquirer is still at their
+    desk for a short while (``presence_minutes``): an attempt in that window reaches them with
+    ``contact_probability_present``. After it, an attempt is a cold call: it reaches them with
+    ``contact_probability``, whose odds fall slowly as the lead ages (``contact_decay``). The
+    first conversation decides qualification once: its odds fall with the lead's age at that
+    conversation (``qualification_decay``), because interest cools while nobody calls.
+    """
 
     follow_up_rate: Probability
-    max_attempts: Count
+    max_attempts: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS)]
     attempt_spacing_hours: Distribution
     work_minutes: Distribution
     priority_routing: bool = False
     contact_probability: Probability
     contact_decay: ResponseDecay = NO_DECAY
+    presence_minutes: Distribution | None = None
+    contact_probability_present: Probability | None = None
     qualification_decay: ResponseDecay = NO_DECAY
 
-    @field_validator("attempt_spacing_hours", "work_minutes")
+    @field_validator("attempt_spacing_hours", "work_minutes", "presence_minutes")
     @classmethod
     def _durations(cls, v: Any) -> Any:
-        return _non_negative(v, "duration")
+        return v if v is None else _non_negative(v, "duration")
+
+    @model_validator(mode="after")
+    def _presence_pair(self) -> "FollowUp":
+        if (self.presence_minutes is None) != (self.contact_probability_present is None):
+            missing = "contact_probability_present" if self.contact_probability_present is None else "presence_minutes"
+            raise KeyRuleError((missing, "give presence_minutes and contact_probability_present together (or neither)"))
+        return self
 
     @property
     def attempt_spacing_days(self) -> Any:
@@ -279,6 +303,10 @@ class FollowUp(_Section):
     @property
     def work_days(self) -> Any:
         return self.work_minutes.scaled(MINUTES)
+
+    @property
+    def presence_days(self) -> Any:
+        return None if self.presence_minutes is None else self.presence_minutes.scaled(MINUTES)
 
 
 class Qualification(_Section):
@@ -315,11 +343,21 @@ STAGE_NAMES = ("value_demonstration", "objection_handling", "negotiation_close")
 
 
 class AeTeam(_Section):
-    """Account executives: each carries a limited number of open deals at once."""
+    """Account executives: each carries a limited number of open deals at once.
+
+    An SQL waiting for an AE with room does not wait for ever: after its patience
+    (``sql_patience_days``, drawn per lead) it buys elsewhere. Without it, SQLs wait forever.
+    """
 
     reps: Count
     deals_per_rep: Count
     cost_per_rep_month: NonNegative = 0.0
+    sql_patience_days: Distribution | None = None
+
+    @field_validator("sql_patience_days")
+    @classmethod
+    def _patience(cls, v: Any) -> Any:
+        return v if v is None else _non_negative(v, "patience")
 
 
 class Opportunity(_Section):
@@ -336,12 +374,19 @@ class Opportunity(_Section):
 
 class Customers(_Section):
     """After the sale: recurring or one-off revenue, how often customers leave, and the
-    customers the company already has on day 0 (recurring revenue only)."""
+    customers the company already has on day 0 (recurring revenue only).
+
+    ``installed_base: steady_state`` (the default) gives the company the customers its own
+    acquisition and churn would have built up over the years: at the end of warm-up it has as
+    many customers as it wins a day divided by the daily churn hazard, so its revenue neither
+    grows nor shrinks because of an arbitrary starting number. A whole number instead gives
+    that many customers on day 0, each paying ``initial_deal_size`` a year.
+    """
 
     revenue_model: Literal["recurring", "one_off"]
     monthly_churn: Probability
     gross_margin: Probability
-    initial_customers: Annotated[int, Field(ge=0)] = 0
+    installed_base: Literal["steady_state"] | Annotated[int, Field(ge=0)] = "steady_state"
     initial_deal_size: Distribution | None = None
 
     @field_validator("initial_deal_size")
@@ -352,15 +397,21 @@ class Customers(_Section):
     @model_validator(mode="after")
     def _base_needs_size(self) -> "Customers":
         problems = []
-        if self.initial_customers and self.initial_deal_size is None:
+        counted = not isinstance(self.installed_base, str)
+        if counted and self.installed_base and self.initial_deal_size is None:
             problems.append((
                 "initial_deal_size",
-                "needed when initial_customers is above 0 (their annual contract value)",
+                "needed when installed_base is a number above 0 (their annual contract value)",
             ))
-        if self.initial_customers and self.revenue_model != "recurring":
+        if counted and self.installed_base and self.revenue_model != "recurring":
             problems.append((
-                "initial_customers",
+                "installed_base",
                 f"only applies to revenue_model 'recurring' (here {self.revenue_model!r}): use 0",
+            ))
+        if self.installed_base == "steady_state" and self.revenue_model == "recurring" and self.monthly_churn == 0:
+            problems.append((
+                "installed_base",
+                "a company that never loses a customer has no steady state: give the number of customers",
             ))
         if problems:
             raise KeyRuleError(*problems)
@@ -377,7 +428,10 @@ class ClosedLoop(_Section):
     noise_floor: NonNegative
     budget_shift_strength: NonNegative
     min_budget_weight: Annotated[float, Field(gt=0, le=1)]  # 1 = the planned budget
-    max_budget_weight: Annotated[float, Field(ge=1)]
+    # A channel given more than 4x its planned budget in one planning period is a different
+    # marketing plan, not learning; the bound also fixes the rate at which possible inquiries
+    # are drawn, so every lead keeps its identity whatever the budget does.
+    max_budget_weight: Annotated[float, Field(ge=1, le=MAX_BUDGET_WEIGHT)]
 
 
 class Scenario(_Section):
@@ -385,6 +439,9 @@ class Scenario(_Section):
 
     name: str = Field(min_length=1)
     description: str = ""
+    # The seeds' maturity level this company stands for, if any: the evidence check holds a
+    # company at a level to the published ranges shifted by what alignment is known to do.
+    maturity: Literal["fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned"] | None = None
     simulation: Simulation
     channels: dict[str, Channel] = Field(min_length=1)
     seasonality: Seasonality = Seasonality()
@@ -643,6 +700,16 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<scenario>") -> Scena
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ParameterError(format_errors(label, exc)) from None
+
+
+def with_settings(scenario: Scenario, settings: dict[str, Any], name: str | None = None) -> Scenario:
+    """A copy of ``scenario`` with each ``key.path: value`` set (values replace, as ``--set`` does)."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key, value in settings.items():
+        data = set_path(data, key.split("."), value)
+    if name is not None:
+        data["name"] = name
+    return scenario_from_dict(data, data["name"])
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:

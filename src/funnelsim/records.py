@@ -31,6 +31,7 @@ STATUSES = (
     "follow_up",  # accepted by sales, waiting for or between contact attempts
     "never_followed_up",  # accepted by sales but never worked
     "awaiting_ae",  # sales-qualified, waiting for an account executive with room
+    "lapsed",  # sales-qualified, but bought elsewhere while waiting for an account executive
     "opportunity",  # an open deal in one of the opportunity stages
     "won",  # a customer (see churned_at)
     "lost",  # the deal was lost
@@ -40,22 +41,24 @@ STATUSES = (
 LEAD_COLUMNS: dict[str, tuple[str, str, str]] = {
     "lead_id": ("int64", "-", "lead number within the replication, in order of first inquiry"),
     "channel": ("category", "-", "channel the lead came from"),
+    "arrival_number": ("int64", "-", "position of the inquiry in its channel's stream of possible inquiries: with the channel, the lead's identity in every scenario run with the same seed"),
     "created_at": ("float64", "day", "time of the first inquiry"),
     "quality": ("float64", "points", "true fit/intent of the lead (50 = reference), unknown to marketing"),
     "score": ("float64", "points", "marketing's lead score at the latest pass: quality + noise"),
     "mql_at": ("float64", "day", "first time the lead became an MQL"),
     "handed_off_at": ("float64", "day", "first time an MQL reached sales"),
+    "handoff_hours": ("float64", "hour", "handoff latency: MQL moment to reaching sales, first handoff"),
     "sal_at": ("float64", "day", "first time sales accepted the lead"),
     "sla_deadline_at": ("float64", "day", "first-touch deadline of the first accepted pass (MQL time + SLA)"),
     "first_touch_at": ("float64", "day", "start of the first contact attempt"),
-    "speed_to_lead_hours": ("float64", "hour", "first touch minus handoff, for the pass first touched"),
-    "first_touch_age_hours": ("float64", "hour", "age of the lead's latest inquiry at its first touch"),
+    "speed_to_lead_hours": ("float64", "hour", "speed to lead: first touch minus the inquiry that started that pass (the lead's age at its first touch)"),
     "attempts": ("int64", "count", "contact attempts made, all passes"),
     "contacted_at": ("float64", "day", "first time a rep reached the lead"),
     "sql_at": ("float64", "day", "time the lead became sales-qualified"),
     "opportunity_at": ("float64", "day", "time an account executive opened the deal (value demonstration starts)"),
     "objection_handling_at": ("float64", "day", "time the deal entered objection handling"),
     "negotiation_at": ("float64", "day", "time the deal entered negotiation and close"),
+    "lapsed_at": ("float64", "day", "time an SQL gave up waiting for an account executive and bought elsewhere"),
     "closed_at": ("float64", "day", "time the deal was won or lost"),
     "amount": ("float64", "currency", "deal amount: annual contract value (recurring) or one-off price"),
     "churned_at": ("float64", "day", "time a won customer left"),
@@ -77,9 +80,11 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
     "opportunities": ("int64", "count", "deals opened"),
     "wins": ("int64", "count", "deals won"),
     "losses": ("int64", "count", "deals lost"),
-    "churned": ("int64", "count", "customers lost (day-0 customers included)"),
+    "lapsed": ("int64", "count", "SQLs that bought elsewhere while waiting for an account executive"),
+    "churned": ("int64", "count", "customers lost (the installed base included)"),
     "bookings": ("float64", "currency", "amount of deals won"),
-    "revenue": ("float64", "currency", "revenue recognised that day (day-0 customers included)"),
+    "revenue": ("float64", "currency", "revenue recognised that day (the installed base included)"),
+    "installed_base_revenue": ("float64", "currency", "the part of that day's revenue paid by the installed base (customers the simulation did not win itself)"),
     "marketing_spend": ("float64", "currency", "cost of the leads created that day"),
     "open_opportunities": ("int64", "count", "deals open at the end of the day"),
     "awaiting_ae": ("int64", "count", "SQLs waiting for an account executive at the end of the day"),
@@ -87,7 +92,7 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
     "sdr_busy_hours": ("float64", "hour", "SDR call hours worked that day within office hours (a call running past closing counts only up to closing)"),
     "sdr_available_hours": ("float64", "hour", "SDR hours available that day (reps x open hours, up to the horizon)"),
     "score_noise_sd": ("float64", "points", "noise of marketing's score that day (falls with closed-loop learning)"),
-    "customers": ("int64", "count", "paying customers at the end of the day (day-0 customers included)"),
+    "customers": ("int64", "count", "paying customers at the end of the day (the installed base included)"),
     "budget_weight_<channel>": ("float64", "share", "one column per channel: its budget multiplier that day (1 = as planned; moved by the closed loop)"),
 }
 
@@ -104,7 +109,10 @@ REPLICATION_COLUMNS: dict[str, tuple[str, str, str]] = {
     "wins": ("int64", "count", "deals won after warm-up"),
     "win_rate": ("float64", "share", "won / (won + lost), deals closed after warm-up"),
     "lead_to_customer_rate": ("float64", "share", "wins / leads, both after warm-up"),
-    "median_speed_to_lead_hours": ("float64", "hour", "median first touch minus handoff, first touches after warm-up"),
+    "median_speed_to_lead_hours": ("float64", "hour", "median speed to lead: first touch minus the inquiry, first touches after warm-up"),
+    "median_handoff_hours": ("float64", "hour", "median handoff latency: MQL to reaching sales, handoffs after warm-up"),
+    "share_never_contacted": ("float64", "share", "accepted leads worked (at least one attempt) but never reached / accepted leads worked, accepted after warm-up"),
+    "share_sqls_lapsed": ("float64", "share", "SQLs that bought elsewhere while waiting for an account executive / SQLs, after warm-up"),
     "share_never_followed_up": ("float64", "share", "accepted leads never worked / accepted leads, after warm-up"),
     "sla_breach_rate": ("float64", "share", "accepted leads not touched by their deadline / deadlines falling after warm-up"),
     "sales_cycle_days": ("float64", "day", "mean SQL-to-close time of deals won after warm-up"),
@@ -139,7 +147,7 @@ def data_dictionary() -> pd.DataFrame:
 
 
 _FLOAT_LEAD_COLUMNS = [n for n, (t, _, _) in LEAD_COLUMNS.items() if t == "float64"]
-_INT_LEAD_COLUMNS = ["attempts", "nurture_cycles", "rejections", "channel_code", "status_code"]
+_INT_LEAD_COLUMNS = ["arrival_number", "attempts", "nurture_cycles", "rejections", "channel_code", "status_code"]
 _INTERNAL_FLOAT_COLUMNS = ["deal_size"]  # drawn at arrival, shown as `amount` once a deal opens
 
 

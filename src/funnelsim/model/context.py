@@ -14,16 +14,16 @@ import math
 import numpy as np
 import simpy
 
+from funnelsim.model.installed_base import DAYS_PER_MONTH, churn_hazard_per_day
 from funnelsim.model.odds import DecayCurve, logit
-from funnelsim.model.randomness import PassDraws
+from funnelsim.model.randomness import LeadPass
 from funnelsim.model.teams import OfficeHours, RepPool
 from funnelsim.params import HOURS, Scenario
 from funnelsim.records import STATUSES, LeadRecords
 
-__all__ = ["Funnel", "STATUS"]
+__all__ = ["Funnel", "STATUS", "DAYS_PER_MONTH"]
 
 STATUS = {name: code for code, name in enumerate(STATUSES)}
-DAYS_PER_MONTH = 365.25 / 12
 
 
 class Funnel:
@@ -42,8 +42,8 @@ class Funnel:
         ae = scenario.opportunity.ae_team
         self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
 
-        # Draws for the passes a lead may make after re-engaging: (block, first row) by lead.
-        self.reentry_draws: dict[int, tuple[PassDraws, int]] = {}
+        # Draws for the passes a lead may make after re-engaging, by lead: pass k is item k - 1.
+        self.reentry_draws: dict[int, list[LeadPass]] = {}
 
         # What the closed loop can change.
         self.score_noise_sd = scenario.scoring.noise_sd
@@ -69,6 +69,7 @@ class Funnel:
         self.priority_routing = fu.priority_routing
         self.contact_logit = logit(fu.contact_probability)
         self.contact_decay = DecayCurve(fu.contact_decay)
+        self.present_contact_probability = fu.contact_probability_present
         self.qualification_decay = DecayCurve(fu.qualification_decay)
         q = scenario.qualification
         self.qualify_logit = logit(q.probability_at_quality_50)
@@ -81,10 +82,7 @@ class Funnel:
             logit(stage.pass_probability) + alignment for _, stage in opp.stages.in_order()
         ]
         self.stage_quality_log_or = math.log(opp.quality_odds_ratio_per_10_points)
-        monthly_churn = scenario.customers.monthly_churn
-        self.churn_hazard_per_day = (
-            math.inf if monthly_churn >= 1 else -math.log1p(-monthly_churn) / DAYS_PER_MONTH
-        )
+        self.churn_hazard_per_day = churn_hazard_per_day(scenario.customers.monthly_churn)
 
         # Business hours in days, or always open.
         bh = scenario.sdr_team.business_hours
@@ -103,17 +101,15 @@ class Funnel:
     def score(self, quality, noise):
         """Marketing's score of leads with this quality and standard-normal noise draw.
 
-        The score is quality plus noise at the scenario's noise level. When the closed loop
-        has reduced the noise, the score is re-expressed on the scale the teams agreed on
-        (same mean and spread across the planned lead mix), so thresholds keep selecting the
-        same share of leads and only the ranking gets better.
+        The score is the quality plus noise at the current noise level, expressed on the
+        quality scale of the planned lead mix (same mean and spread as the true quality): a
+        lead scoring 64 ranks where a lead of true quality 64 would rank if nobody erred. So a
+        threshold passes about the same share of leads whatever the noise; less noise only
+        ranks them better. The closed loop lowers the noise inside a run the same way.
         """
-        initial = self.scenario.scoring.noise_sd
-        current = self.score_noise_sd
-        if current == initial:
-            return quality + current * noise
-        scale = math.sqrt((self.quality_variance + initial**2) / (self.quality_variance + current**2))
-        return self.quality_mean + (quality - self.quality_mean + current * noise) * scale
+        sd, variance = self.score_noise_sd, self.quality_variance
+        scale = math.sqrt(variance / (variance + sd * sd)) if variance > 0 else 1.0  # no spread: no scale to keep
+        return self.quality_mean + (quality - self.quality_mean + sd * noise) * scale
 
     def record_sdr_work(self, start: float, end: float) -> None:
         """Book an SDR's call from ``start`` to ``end`` on the days it happens.

@@ -1,7 +1,7 @@
 """Account executives turn sales-qualified leads into won or lost deals, and customers.
 
 An SQL waits for an account executive with room (each AE carries a limited number of open
-deals). The deal then moves through value demonstration, objection handling and negotiation
+deals), but not for ever: a qualified buyer who hears nothing for weeks buys elsewhere. The deal then moves through value demonstration, objection handling and negotiation
 and close; each stage takes time and may be lost. The chance of passing a stage rises with the
 lead's quality and with two alignment levers: how consistent the message is between marketing
 and sales, and how much of the sales stages are covered by usable content. A won deal becomes a
@@ -15,18 +15,27 @@ from collections.abc import Generator
 
 from funnelsim.model.context import STATUS, Funnel
 from funnelsim.model.odds import logistic
-from funnelsim.model.randomness import PassDraws
+from funnelsim.model.randomness import LeadPass
 
 __all__ = ["work_deal"]
 
 
-def work_deal(funnel: Funnel, lead: int, draws: PassDraws) -> Generator:
-    """From SQL to a closed deal, holding one AE deal slot while the deal is open."""
+def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator:
+    """From SQL to a closed deal, holding one AE deal slot while the deal is open.
+
+    An SQL that waits for an AE longer than its patience buys elsewhere (status ``lapsed``)."""
     env, rec = funnel.env, funnel.records
     rec.status_code[lead] = STATUS["awaiting_ae"]
     quality_shift = funnel.stage_quality_log_or * (rec.quality[lead] - 50.0) / 10.0
     with funnel.deal_slots.request() as slot:
-        yield slot
+        if draws.patience == math.inf:
+            yield slot
+        else:
+            outcome = yield slot | env.timeout(draws.patience)
+            if slot not in outcome:
+                rec.lapsed_at[lead] = env.now
+                rec.status_code[lead] = STATUS["lapsed"]
+                return
         rec.opportunity_at[lead] = env.now
         rec.amount[lead] = rec.deal_size[lead]
         rec.status_code[lead] = STATUS["opportunity"]

@@ -1,9 +1,19 @@
-"""The customers a company already has on day 0, and what they pay until they leave.
+"""The customers a company already has, and what they pay until they leave.
 
-A growing SaaS company does not start from zero: its existing customers pay their annual
-contract value month by month and churn at the same monthly hazard as new ones. They are not
-leads, so they appear in the daily revenue, churn and customer counts but not in the leads
-table. Their contract values and lifetimes come from their own random streams.
+A SaaS company does not start from zero: its existing customers pay their annual contract
+value month by month and churn at the same monthly hazard as new ones. They are not leads, so
+they appear in the daily revenue, churn and customer counts but not in the leads table.
+
+By default the company is in its own *steady state*: at the end of the warm-up it has as many
+customers as its own funnel wins a day divided by the daily churn hazard (a Poisson number with
+that mean), the customers the simulation itself won by then included. This is what years of
+running the same funnel with the same retention leave behind, so a company's revenue neither
+grows nor shrinks merely because of the size it happened to start with, and two companies
+compared with each other each carry the installed base their own way of working built. Their
+contract values are drawn from the deals the company wins, and their remaining lifetimes from
+the churn hazard (which has no memory, so how long they have been customers does not matter).
+
+A scenario may instead give the number of customers on day 0 and their contract values.
 """
 
 from __future__ import annotations
@@ -11,11 +21,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+from scipy.stats import poisson
 
-from funnelsim.model.randomness import stream
+from funnelsim.model.randomness import element_key, uniforms
 from funnelsim.params import Scenario
 
-__all__ = ["InstalledBase", "installed_base", "recurring_revenue_per_day"]
+__all__ = ["InstalledBase", "installed_base", "recurring_revenue_per_day", "DAYS_PER_YEAR", "DAYS_PER_MONTH"]
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -35,31 +47,68 @@ def recurring_revenue_per_day(
 
 
 class InstalledBase:
-    """Day-by-day revenue, churn and head count of the day-0 customers."""
+    """Day-by-day revenue, churn and head count of the customers the company already had."""
 
     def __init__(self, revenue: np.ndarray, churned: np.ndarray, customers: np.ndarray):
         self.revenue = revenue
         self.churned = churned
         self.customers = customers
 
+    @classmethod
+    def empty(cls, days: int) -> "InstalledBase":
+        return cls(np.zeros(days), np.zeros(days, dtype=np.int64), np.zeros(days, dtype=np.int64))
 
-def installed_base(scenario: Scenario, seed: np.random.SeedSequence, days: int) -> InstalledBase:
-    customers = scenario.customers
-    n = customers.initial_customers
+
+def churn_hazard_per_day(monthly_churn: float) -> float:
+    """The constant daily hazard at which ``monthly_churn`` of customers leave in a month."""
+    return math.inf if monthly_churn >= 1 else -math.log1p(-monthly_churn) / DAYS_PER_MONTH
+
+
+def _draws(seed: np.random.SeedSequence, element: str, n: int) -> np.ndarray:
+    return uniforms(element_key(seed, f"installed_base/{element}"), np.arange(n))
+
+
+def _steady_state_size(scenario: Scenario, leads: pd.DataFrame, hazard: float, seed: np.random.SeedSequence) -> tuple[int, np.ndarray]:
+    """How many customers the company has besides those the simulation won, and the won amounts."""
+    start = scenario.simulation.warmup_days
     horizon = scenario.simulation.horizon_days
-    if n == 0:
-        return InstalledBase(np.zeros(days), np.zeros(days, dtype=np.int64), np.zeros(days, dtype=np.int64))
-    amount = customers.initial_deal_size.sample(stream(seed, "installed_base/deal_size"), n)
-    u = stream(seed, "installed_base/lifetime").random(n)
-    monthly = customers.monthly_churn
-    if monthly <= 0:
-        lifetime = np.full(n, math.inf)
-    elif monthly >= 1:
-        lifetime = np.zeros(n)
+    won = (leads["status"] == "won").to_numpy()
+    closed = leads["closed_at"].to_numpy()
+    amounts = leads["amount"].to_numpy()[won]
+    wins_per_day = np.count_nonzero(won & (closed >= start) & (closed < horizon)) / (horizon - start)
+    churned = leads["churned_at"].to_numpy()
+    alive_at_start = np.count_nonzero(won & (closed < start) & ~(churned < start))
+    expected = wins_per_day / hazard if hazard > 0 else 0.0
+    total = int(poisson.ppf(_draws(seed, "count", 1)[0], expected)) if expected > 0 else 0
+    return max(0, total - alive_at_start), amounts
+
+
+def installed_base(
+    scenario: Scenario, seed: np.random.SeedSequence, days: int, leads: pd.DataFrame
+) -> InstalledBase:
+    """The installed base of one replication, given its leads table (for the steady state)."""
+    customers = scenario.customers
+    horizon = scenario.simulation.horizon_days
+    if customers.revenue_model != "recurring":
+        return InstalledBase.empty(days)
+    hazard = churn_hazard_per_day(customers.monthly_churn)
+    if customers.installed_base == "steady_state":
+        n, pool = _steady_state_size(scenario, leads, hazard, seed)
+        if n == 0 or len(pool) == 0:
+            return InstalledBase.empty(days)
+        amount = pool[np.minimum((_draws(seed, "deal", n) * len(pool)).astype(np.int64), len(pool) - 1)]
+        since = scenario.simulation.warmup_days  # remaining lifetimes count from the end of warm-up
     else:
-        lifetime = -np.log(u) / (-math.log1p(-monthly) / DAYS_PER_MONTH)
-    end = np.minimum(lifetime, horizon)
-    churn_day = np.floor(lifetime[lifetime < horizon]).astype(np.int64)
+        n = int(customers.installed_base)
+        if n == 0:
+            return InstalledBase.empty(days)
+        amount = customers.initial_deal_size.quantile(_draws(seed, "deal", n))
+        since = 0.0
+    u = _draws(seed, "lifetime", n)
+    lifetime = np.full(n, math.inf) if hazard <= 0 else -np.log(u) / hazard
+    leaves = since + lifetime
+    end = np.minimum(leaves, horizon)
+    churn_day = np.floor(leaves[leaves < horizon]).astype(np.int64)
     churned = np.bincount(churn_day, minlength=days)[:days]
     revenue = recurring_revenue_per_day(np.zeros(n), end, amount, days, horizon)
     return InstalledBase(revenue, churned, n - np.cumsum(churned))

@@ -15,13 +15,13 @@ from collections.abc import Generator
 
 from funnelsim.model.context import STATUS, Funnel
 from funnelsim.model.deals import work_deal
-from funnelsim.model.randomness import PassDraws
+from funnelsim.model.randomness import LeadPass
 from funnelsim.model.sales import hand_off, work_lead
 
 __all__ = ["begin_pass", "send_to_nurture"]
 
 
-def begin_pass(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> Generator:
+def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> Generator:
     """An MQL's pass, started at the moment it became an MQL."""
     env, rec = funnel.env, funnel.records
     mql_time = env.now
@@ -33,6 +33,7 @@ def begin_pass(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> Gener
     handed = env.now
     if math.isnan(rec.handed_off_at[lead]):
         rec.handed_off_at[lead] = handed
+        rec.handoff_hours[lead] = (handed - mql_time) * 24.0
 
     if rec.score[lead] < funnel.sales_threshold:
         rec.rejections[lead] += 1
@@ -47,25 +48,26 @@ def begin_pass(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> Gener
         return
 
     # The lead's age counts from its latest inquiry, which is when this pass made it an MQL.
-    qualified = yield from work_lead(funnel, lead, draws, mql_time, handed)
+    qualified = yield from work_lead(funnel, lead, draws, mql_time)
     if qualified:
         yield from work_deal(funnel, lead, draws)
     else:
         send_to_nurture(funnel, lead, draws, cycle)
 
 
-def send_to_nurture(funnel: Funnel, lead: int, draws: PassDraws, cycle: int) -> None:
-    """Park a lead in nurture; it may re-engage after a delay and start a new pass."""
+def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
+    """Park a lead in nurture (now, or at time ``at``); it may re-engage after a delay."""
     funnel.records.status_code[lead] = STATUS["nurture"]
     if cycle < funnel.max_cycles and draws.reengage < funnel.reengage_probability:
-        funnel.env.process(_reengage(funnel, lead, draws.reengage_delay, cycle + 1))
+        start = funnel.env.now if at is None else at
+        delay = start + draws.reengage_delay - funnel.env.now
+        funnel.env.process(_reengage(funnel, lead, delay, cycle + 1))
 
 
 def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator:
     env, rec = funnel.env, funnel.records
     yield env.timeout(delay)
-    block, first_row = funnel.reentry_draws[lead]
-    draws = block.row(first_row + cycle - 1)
+    draws = funnel.reentry_draws[lead][cycle - 1]
     rec.nurture_cycles[lead] = cycle
     rec.score[lead] = funnel.score(rec.quality[lead], draws.score_noise)
     if rec.score[lead] >= funnel.mql_threshold:

@@ -22,8 +22,8 @@ import numpy as np
 from funnelsim.model.closed_loop import hold_meeting
 from funnelsim.model.context import DAYS_PER_MONTH, Funnel
 from funnelsim.model.journey import begin_pass, send_to_nurture
-from funnelsim.model.randomness import PassDrawSupply, stream
-from funnelsim.params import Channel
+from funnelsim.model.randomness import LeadLuck, LeadPass, stream
+from funnelsim.params import MAX_BUDGET_WEIGHT, Channel
 
 __all__ = ["ChannelArrivals", "run_marketing"]
 
@@ -31,10 +31,13 @@ _BLOCK = 1024
 
 
 class ChannelArrivals:
-    """One channel's arrival times: candidates at the peak rate, thinned to the current rate.
+    """One channel's inquiries: possible inquiries at a fixed peak rate, kept at the current rate.
 
-    Candidate times and their thinning draws come in fixed blocks from the channel's own
-    stream, so the same seed gives the same candidates however the periods are cut.
+    Possible inquiries and their keep-or-not draws come in fixed blocks from the channel's own
+    stream, at a peak rate that depends only on the channel's planned volume and seasonality
+    (and the largest budget multiplier any scenario may reach), never on the levers. A lead's
+    *arrival number* is its position in that stream: it is the lead's identity, the same in
+    every scenario run with the same seed, and the key of all its other random draws.
     """
 
     def __init__(self, funnel: Funnel, name: str, channel: Channel, seed: np.random.SeedSequence):
@@ -44,13 +47,11 @@ class ChannelArrivals:
         self.month = np.asarray(season.month, float) / np.mean(season.month)
         self.start_month = funnel.scenario.simulation.start_month - 1
         self.per_day = channel.leads_per_week / 7.0
-        peak_weight = funnel.scenario.closed_loop.max_budget_weight
-        self.peak_rate = (
-            self.per_day * self.hour.max() * self.weekday.max() * self.month.max() * peak_weight
-        )
+        self.peak_rate = self.per_day * self.hour.max() * self.weekday.max() * self.month.max() * MAX_BUDGET_WEIGHT
         self._rng = stream(seed, f"arrivals/{name}")
         self._times = np.empty(0)
         self._keep = np.empty(0)
+        self._first = 0  # arrival number of self._times[0]
         self._last = 0.0
 
     def _more(self) -> None:
@@ -69,71 +70,71 @@ class ChannelArrivals:
         weekday = day.astype(int) % 7
         return self.per_day * self.hour[hour] * self.weekday[weekday] * self.month[month] * weight
 
-    def between(self, start: float, end: float, weight: float) -> np.ndarray:
-        """Arrival times in ``[start, end)`` at the given budget weight."""
+    def between(self, start: float, end: float, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """Arrival times in ``[start, end)`` at the given budget weight, and their arrival numbers."""
         if self.peak_rate <= 0:
-            return np.empty(0)
+            return np.empty(0), np.empty(0, dtype=np.int64)
         while self._last < end:
             self._more()
         n = int(np.searchsorted(self._times, end))
         times, keep = self._times[:n], self._keep[:n]
+        numbers = self._first + np.arange(n, dtype=np.int64)
         self._times, self._keep = self._times[n:], self._keep[n:]
-        times, keep = times[times >= start], keep[times >= start]
-        return times[keep * self.peak_rate < self.rate(times, weight)]
+        self._first += n
+        inside = times >= start
+        times, keep, numbers = times[inside], keep[inside], numbers[inside]
+        kept = keep * self.peak_rate < self.rate(times, weight)
+        return times[kept], numbers[kept]
 
 
-def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> list[tuple[float, int, object]]:
-    """Create the leads arriving in ``[start, end)``; return the MQLs and re-engagers to schedule."""
+def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> list[tuple[float, int, LeadPass]]:
+    """Create the leads arriving in ``[start, end)``; return the MQLs to start, in time order.
+
+    Leads below the MQL bar go to nurture at once (they may re-engage later)."""
     rec = funnel.records
-    scheduled: list[tuple[float, int, object]] = []
+    scheduled: list[tuple[float, int, LeadPass]] = []
     cycles = funnel.max_cycles
-    for code, (name, channel, arrivals, quality_rng, deal_rng, draws, reentry) in enumerate(sources):
-        times = arrivals.between(start, end, funnel.budget_weight[name])
+    for code, (name, channel, arrivals, luck) in enumerate(sources):
+        times, numbers = arrivals.between(start, end, funnel.budget_weight[name])
         n = len(times)
         if n == 0:
             continue
         ids = rec.add(n)
-        quality = channel.quality.sample(quality_rng, n)
-        pass_draws = draws.take(n)
-        score = funnel.score(quality, pass_draws.score_noise)
+        quality = channel.quality.quantile(luck.uniform("quality", numbers))
+        first = luck.passes(numbers, np.zeros(n, dtype=np.int64))
+        score = funnel.score(quality, first.score_noise)
         rec.created_at[ids] = times
+        rec.arrival_number[ids] = numbers
         rec.quality[ids] = quality
         rec.score[ids] = score
         rec.channel_code[ids] = code
         rec.acquisition_cost[ids] = channel.cost_per_lead
-        rec.deal_size[ids] = channel.deal_size.sample(deal_rng, n)
+        rec.deal_size[ids] = channel.deal_size.quantile(luck.uniform("deal_size", numbers))
         is_mql = score >= funnel.mql_threshold
-        reengages = ~is_mql & (pass_draws.reengage < funnel.reengage_probability) & (cycles > 0)
+        reengages = ~is_mql & (first.reengage < funnel.reengage_probability) & (cycles > 0)
         may_return = np.flatnonzero(is_mql | reengages)
-        if cycles:
-            # Rows for later passes: lead j's pass k+1 is row j * cycles + k; keep only leads
-            # that can ever come back (MQLs may be recycled; the rest re-engage or never do).
-            later = reentry.take(n * cycles)
-            rows = (may_return[:, None] * cycles + np.arange(cycles)).ravel()
-            block = later.select(rows)
+        if cycles and len(may_return):
+            # Rows for later passes of the leads that can ever come back (MQLs may be
+            # recycled; the rest re-engage or never do): lead j's pass k is row j * cycles + k - 1.
+            lead = np.repeat(numbers[may_return], cycles)
+            passes = np.tile(np.arange(1, cycles + 1), len(may_return))
+            later = luck.passes(lead, passes).rows()
             for j, i in enumerate(may_return):
-                funnel.reentry_draws[int(ids[i])] = (block, j * cycles)
-        scheduled.extend(
-            zip(times[may_return].tolist(), ids[may_return].tolist(), pass_draws.rows(may_return))
-        )
+                funnel.reentry_draws[int(ids[i])] = later[j * cycles : (j + 1) * cycles]
+        rows = first.rows()
+        for i in np.flatnonzero(~is_mql).tolist():
+            send_to_nurture(funnel, int(ids[i]), rows[i], cycle=0, at=float(times[i]))
+        scheduled.extend((float(times[i]), int(ids[i]), rows[i]) for i in np.flatnonzero(is_mql).tolist())
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled
 
 
 def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:
-    """The marketing process: period by period, book leads and release them at their times."""
+    """The marketing process: period by period, book leads and release the MQLs at their times."""
     env = funnel.env
     scenario = funnel.scenario
     sources = [
-        (
-            name,
-            channel,
-            ChannelArrivals(funnel, name, channel, seed),
-            stream(seed, f"quality/{name}"),
-            stream(seed, f"deal_size/{name}"),
-            PassDrawSupply(scenario, seed, f"first_pass/{name}"),
-            PassDrawSupply(scenario, seed, f"later_passes/{name}"),
-        )
+        (name, channel, ChannelArrivals(funnel, name, channel, seed), LeadLuck(scenario, seed, name))
         for name, channel in scenario.channels.items()
     ]
     period = scenario.closed_loop.meeting_every_days
@@ -145,9 +146,6 @@ def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:
         for t, lead, draws in _book_period(funnel, sources, start, end):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            if funnel.records.score[lead] >= funnel.mql_threshold:
-                env.process(begin_pass(funnel, lead, draws, cycle=0))
-            else:
-                send_to_nurture(funnel, lead, draws, cycle=0)
+            env.process(begin_pass(funnel, lead, draws, cycle=0))
         if end > env.now:
             yield env.timeout(end - env.now)

@@ -1,124 +1,196 @@
-"""Where every random number comes from: one stream per random element of the funnel.
+"""Where every random number comes from: the same lead meets the same luck in every scenario.
 
-Comparing two scenarios is only fair if chance treats them alike. So each random element
-(the paid-search arrivals, the quality of event leads, whether an SDR reaches a lead on an
-attempt, how long a negotiation takes, ...) has its own random stream, derived from the
-replication's seed and the element's *name*, never from its position in a list. Two scenarios
-run with the same seed therefore see the same leads arrive with the same quality, and the same
-luck on every call, wherever their levers let them: this is common random numbers, and it
-makes the difference between two scenarios far less noisy than either scenario alone.
+Comparing two scenarios is only fair if chance treats them alike. So each random quantity in
+the funnel (the quality of an event lead, whether an SDR reaches a lead on its third attempt,
+how long its negotiation takes, ...) is a pure function of four things and nothing else:
 
-Each lead takes, on arrival and in its channel's arrival order, one row of draws for every
-decision it might face on its first pass, used or not, and one such row for each later pass it
-might make after re-engaging from nurture. Lead number *i* of a channel therefore meets the
-same luck on its *k*-th pass in every scenario.
+* the replication's seed,
+* the *name* of the random element (``"events/contact"``), never its position in a list,
+* the lead's identity: its channel and its *arrival number*, the position of its inquiry in
+  the channel's stream of possible inquiries (see ``marketing.ChannelArrivals``), and
+* where in the lead's story the draw is used: which pass through the funnel (a lead that
+  re-engages from nurture makes another pass) and which attempt or deal stage.
+
+The draws are counter-based: a uniform is a hash of the element's key and the position, so
+it does not matter which other draws a scenario made before it, how many attempts it allows,
+how many leads a budget shift brought in, or in what order the simulation asked. Two
+scenarios run with the same seed therefore see the same leads arrive with the same quality,
+and the same luck on every call, wherever their levers let them: common random numbers for
+every lever, which makes the difference between two scenarios far less noisy than either.
+
+Each uniform is turned into its quantity by the inverse distribution function (a lognormal
+handoff latency, a gamma stage duration): a lead keeps its luck when a distribution's
+parameters change.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.special import ndtri
 
-from funnelsim.params import Scenario
+from funnelsim.params import STAGE_NAMES, Scenario
 
-__all__ = ["stream", "PassDraws", "PassDrawSupply"]
+__all__ = ["stream", "element_key", "uniforms", "LeadLuck", "PassDraws", "MAX_PASSES", "MAX_SLOTS"]
+
+MAX_PASSES = 64  # passes through the funnel a lead's luck is indexed for (nurture.max_cycles + 1)
+MAX_SLOTS = 64  # attempts (follow_up.max_attempts) or deal stages indexed within one pass
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(k) for k in (30, 27, 31, 11))
 
 
 def stream(seed: np.random.SeedSequence, element: str) -> np.random.Generator:
-    """The random stream of one named element within a replication."""
+    """A sequential random stream of one named element within a replication.
+
+    Used where draws come in a natural order of their own (a channel's inquiry times); per-lead
+    draws use ``uniforms`` instead."""
     key = zlib.crc32(element.encode("utf-8"))
     child = np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (key,))
     return np.random.Generator(np.random.PCG64(child))
 
 
+def element_key(seed: np.random.SeedSequence, element: str) -> np.uint64:
+    """The 64-bit key of one named element within a replication."""
+    key = zlib.crc32(element.encode("utf-8"))
+    child = np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (key,))
+    return child.generate_state(1, np.uint64)[0]
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijection of 64-bit words that scrambles every bit."""
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+def uniforms(key: np.uint64, position: np.ndarray) -> np.ndarray:
+    """Uniforms strictly inside (0, 1), one per position, for the element with ``key``."""
+    with np.errstate(over="ignore"):
+        z = _mix(_mix(np.asarray(position, dtype=np.uint64) * _GOLDEN) ^ key)
+    return ((z >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def _position(lead: np.ndarray, passes: np.ndarray, slot: np.ndarray | int = 0) -> np.ndarray:
+    lead = np.asarray(lead, dtype=np.uint64)
+    return (lead * np.uint64(MAX_PASSES) + np.asarray(passes, dtype=np.uint64)) * np.uint64(MAX_SLOTS) + np.asarray(
+        slot, dtype=np.uint64
+    )
+
+
 @dataclass
 class PassDraws:
-    """Every random draw a lead may need on one pass, one row per pass (numpy columns)."""
+    """Every random draw a lead may need on one pass: numpy columns, one row per (lead, pass).
 
-    score_noise: np.ndarray  # standard normal: score = quality + noise_sd * this
+    Per-attempt and per-stage draws are 2-D (row, attempt) and (row, stage)."""
+
+    score_noise: np.ndarray  # standard normal: marketing's score error on this pass
     reengage: np.ndarray  # uniform: re-engages from nurture if below the probability
-    reengage_delay: np.ndarray  # days
-    handoff_latency: np.ndarray  # days
+    reengage_delay: np.ndarray  # days in nurture before re-engaging
+    handoff_latency: np.ndarray  # days from MQL to sales (continuous handoff)
     follow_up: np.ndarray  # uniform: worked at all if below the follow-up rate
-    contact: np.ndarray  # uniform per attempt
+    presence: np.ndarray  # days the inquirer stays at their desk, reachable at once
+    contact: np.ndarray  # uniform per attempt: reached if below the chance of contact
     work: np.ndarray  # days of SDR work per attempt
     spacing: np.ndarray  # days between attempts
-    qualify: np.ndarray  # uniform
+    qualify: np.ndarray  # uniform: qualifies at the first conversation if below the chance
+    patience: np.ndarray  # days an SQL waits for an account executive before buying elsewhere
     stage_pass: np.ndarray  # uniform per opportunity stage
     stage_duration: np.ndarray  # days per opportunity stage
     churn: np.ndarray  # uniform, turned into a customer lifetime
 
-    def select(self, rows: np.ndarray) -> "PassDraws":
-        """A compact copy holding only the given rows."""
-        return PassDraws(**{k: v[rows] for k, v in vars(self).items()})
-
-    def row(self, i: int) -> "PassDraws":
-        """Row ``i`` as plain Python values (faster than numpy scalars in the hot path)."""
-        return PassDraws(*(v[i].tolist() for v in vars(self).values()))
-
-    def rows(self, index: np.ndarray) -> list["PassDraws"]:
-        """The given rows as plain Python values, each column converted in one step."""
-        columns = [v[index].tolist() for v in vars(self).values()]
-        return [PassDraws(*values) for values in zip(*columns)]
+    def rows(self) -> list["LeadPass"]:
+        """The rows as plain Python values (faster than numpy scalars in the hot path)."""
+        columns = [getattr(self, f.name).tolist() for f in fields(self)]
+        return [LeadPass(*values) for values in zip(*columns)]
 
 
-class PassDrawSupply:
-    """Hands out rows of ``PassDraws`` in order, drawing from per-element streams in blocks."""
+@dataclass
+class LeadPass:
+    """One lead's draws for one pass, as plain Python numbers and lists."""
 
-    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, label: str, block: int = 512):
+    score_noise: float
+    reengage: float
+    reengage_delay: float
+    handoff_latency: float
+    follow_up: float
+    presence: float
+    contact: list[float]
+    work: list[float]
+    spacing: list[float]
+    qualify: float
+    patience: float
+    stage_pass: list[float]
+    stage_duration: list[float]
+    churn: float
+
+
+class LeadLuck:
+    """The draws of one channel's leads in one replication, indexed by arrival number and pass."""
+
+    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, channel: str):
         fu = scenario.follow_up
-        stages = [stage for _, stage in scenario.opportunity.stages.in_order()]
+        self._attempts = fu.max_attempts
+        self._keys: dict[str, np.uint64] = {}
+        self._seed = seed
+        self._channel = channel
+        stages = scenario.opportunity.stages
         handoff = scenario.handoff.latency_days
-        attempts = fu.max_attempts
-        spacing = fu.attempt_spacing_days
-        work = fu.work_days
-        delay = scenario.nurture.reengage_delay_days
-
-        def rng(element: str) -> np.random.Generator:
-            return stream(seed, f"{label}/{element}")
-
-        r = {name: rng(name) for name in PassDraws.__dataclass_fields__}
-        stage_rngs = [rng(f"stage_duration/{name}") for name, _ in scenario.opportunity.stages.in_order()]
-        self._makers = {
-            "score_noise": lambda n: r["score_noise"].standard_normal(n),
-            "reengage": lambda n: r["reengage"].random(n),
-            "reengage_delay": lambda n: delay.sample(r["reengage_delay"], n),
-            "handoff_latency": (
-                (lambda n: handoff.sample(r["handoff_latency"], n))
-                if handoff is not None
-                else (lambda n: np.zeros(n))
-            ),
-            "follow_up": lambda n: r["follow_up"].random(n),
-            "contact": lambda n: r["contact"].random((n, attempts)),
-            "work": lambda n: work.sample(r["work"], n * attempts).reshape(n, attempts),
-            "spacing": lambda n: spacing.sample(r["spacing"], n * attempts).reshape(n, attempts),
-            "qualify": lambda n: r["qualify"].random(n),
-            "stage_pass": lambda n: r["stage_pass"].random((n, len(stages))),
-            "stage_duration": lambda n: np.column_stack(
-                [s.duration_days.sample(g, n) for s, g in zip(stages, stage_rngs)]
-            ),
-            "churn": lambda n: r["churn"].random(n),
+        patience = scenario.opportunity.ae_team.sql_patience_days
+        presence = fu.presence_days
+        self._quantity = {
+            "reengage_delay": scenario.nurture.reengage_delay_days.quantile,
+            "handoff_latency": handoff.quantile if handoff is not None else None,
+            "presence": presence.quantile if presence is not None else None,
+            "work": fu.work_days.quantile,
+            "spacing": fu.attempt_spacing_days.quantile,
+            "patience": patience.quantile if patience is not None else None,
         }
-        self._block = block
-        self._buffer = self._make(block)
-        self._size = block
-        self._next = 0
+        self._stage_durations = [getattr(stages, name).duration_days.quantile for name in STAGE_NAMES]
 
-    def _make(self, n: int) -> PassDraws:
-        return PassDraws(**{name: make(n) for name, make in self._makers.items()})
+    def uniform(self, element: str, lead: np.ndarray, passes: np.ndarray | int = 0, slot: np.ndarray | int = 0) -> np.ndarray:
+        """Uniforms of ``element`` for the leads with these arrival numbers, passes and slots."""
+        key = self._keys.get(element)
+        if key is None:
+            key = self._keys[element] = element_key(self._seed, f"{self._channel}/{element}")
+        return uniforms(key, _position(lead, passes, slot))
 
-    def take(self, n: int) -> PassDraws:
-        """The next ``n`` rows."""
-        if self._next + n > self._size:
-            fresh = self._make(max(n, self._block))
-            rest = {k: v[self._next :] for k, v in vars(self._buffer).items()}
-            self._buffer = PassDraws(
-                **{k: np.concatenate([rest[k], getattr(fresh, k)]) for k in rest}
-            )
-            self._next = 0
-            self._size = len(self._buffer.follow_up)
-        out = PassDraws(**{k: v[self._next : self._next + n] for k, v in vars(self._buffer).items()})
-        self._next += n
-        return out
+    def passes(self, lead: np.ndarray, passes: np.ndarray) -> PassDraws:
+        """All draws of the given (lead, pass) rows."""
+        lead = np.asarray(lead, dtype=np.int64)
+        passes = np.asarray(passes, dtype=np.int64)
+        n = len(lead)
+        attempt = np.arange(self._attempts)
+        per_attempt = (lead[:, None], passes[:, None], attempt[None, :])
+        stage = np.arange(len(STAGE_NAMES))
+        per_stage = (lead[:, None], passes[:, None], stage[None, :])
+
+        def quantity(element: str, *where: np.ndarray) -> np.ndarray:
+            turn = self._quantity[element]
+            if turn is None:
+                return np.zeros(np.broadcast(*where).shape) if where else np.zeros(n)
+            return turn(self.uniform(element, *(where or (lead, passes))))
+
+        durations = self.uniform("stage_duration", *per_stage)
+        return PassDraws(
+            score_noise=ndtri(self.uniform("score_noise", lead, passes)),
+            reengage=self.uniform("reengage", lead, passes),
+            reengage_delay=quantity("reengage_delay"),
+            handoff_latency=quantity("handoff_latency"),
+            follow_up=self.uniform("follow_up", lead, passes),
+            presence=quantity("presence"),
+            contact=self.uniform("contact", *per_attempt),
+            work=quantity("work", *per_attempt),
+            spacing=quantity("spacing", *per_attempt),
+            qualify=self.uniform("qualify", lead, passes),
+            patience=np.full(n, np.inf) if self._quantity["patience"] is None else quantity("patience"),
+            stage_pass=self.uniform("stage_pass", *per_stage),
+            stage_duration=np.column_stack([turn(durations[:, j]) for j, turn in enumerate(self._stage_durations)])
+            if n
+            else np.zeros((0, len(STAGE_NAMES))),
+            churn=self.uniform("churn", lead, passes),
+        )

@@ -5,8 +5,11 @@ routing) or batched (an export every day or week at a fixed hour, so an MQL wait
 export). Sales then makes up to N contact attempts, spaced out in time. Each attempt needs a
 free SDR: the team is limited, so when reps are overloaded leads queue and speed to lead
 suffers; with priority routing the best-scored leads are called first; reps only start calls
-within business hours. A lead is harder to reach and to qualify the older it is: the decay
-curves turn its age at the attempt into odds multipliers (the lead-response studies).
+within business hours. Speed matters twice, and differently. A new inquirer is at their desk
+for a few minutes: a call then usually gets through, a call half an hour later is a cold call
+(the minutes-scale effect the MIT/InsideSales study measured on first dials). And interest
+cools over hours and days: the later the first conversation, the lower its odds of turning
+the lead into an SQL, decided once, at that conversation (not again on every attempt).
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from collections.abc import Generator
 
 from funnelsim.model.context import Funnel
 from funnelsim.model.odds import logistic
-from funnelsim.model.randomness import PassDraws
+from funnelsim.model.randomness import LeadPass
 
 __all__ = ["hand_off", "work_lead", "sdr_attempt"]
 
 
-def hand_off(funnel: Funnel, draws: PassDraws) -> Generator:
+def hand_off(funnel: Funnel, draws: LeadPass) -> Generator:
     """Wait until the MQL reaches sales."""
     env = funnel.env
     handoff = funnel.scenario.handoff
@@ -50,10 +53,15 @@ def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator:
         return start
 
 
-def work_lead(
-    funnel: Funnel, lead: int, draws: PassDraws, pass_start: float, handed: float
-) -> Generator:
-    """Up to N attempts to reach and qualify an accepted lead; True if it became an SQL."""
+def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Generator:
+    """Up to N attempts to reach and qualify an accepted lead; True if it became an SQL.
+
+    ``inquiry`` is when the lead last raised its hand (its first inquiry, or its return from
+    nurture): its age at each attempt counts from there. An attempt while the lead is still at
+    their desk reaches them with the chance of contact when present; later attempts are cold
+    calls whose odds fall slowly with age. The first conversation decides qualification once,
+    on the lead's quality and on how long its interest has had to cool.
+    """
     env, rec = funnel.env, funnel.records
     quality = rec.quality[lead]
     priority = -rec.score[lead] if funnel.priority_routing else 0.0
@@ -63,12 +71,15 @@ def work_lead(
             yield env.timeout(draws.spacing[k - 1])
         start = yield from sdr_attempt(funnel, priority, draws.work[k])
         rec.attempts[lead] += 1
-        age = start - pass_start
+        age = start - inquiry
         if math.isnan(rec.first_touch_at[lead]):
             rec.first_touch_at[lead] = start
-            rec.speed_to_lead_hours[lead] = (start - handed) * 24.0
-            rec.first_touch_age_hours[lead] = age * 24.0
-        if draws.contact[k] < logistic(funnel.contact_logit + funnel.contact_decay(age)):
+            rec.speed_to_lead_hours[lead] = age * 24.0
+        if age < draws.presence:
+            reached = draws.contact[k] < funnel.present_contact_probability
+        else:
+            reached = draws.contact[k] < logistic(funnel.contact_logit + funnel.contact_decay(age))
+        if reached:
             if math.isnan(rec.contacted_at[lead]):
                 rec.contacted_at[lead] = start
             funnel.new_outcomes += 1

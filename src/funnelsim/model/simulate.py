@@ -3,8 +3,8 @@
 This wires the parts together: marketing books leads period by period, each MQL's journey runs
 as its own SimPy process over the shared SDR and AE teams, and a monitor notes the state of the
 teams at the end of every day. When the clock reaches the horizon, revenue is recognised for
-every customer up to that moment (the day-0 customers included) and the records become
-tables. Every lead is then in exactly
+every customer up to that moment (the installed base included, see ``installed_base``) and the
+records become tables. Every lead is then in exactly
 one state (``records.STATUSES``): nothing is lost.
 """
 
@@ -116,9 +116,11 @@ def _daily_table(
         "opportunities": _per_day(col["opportunity_at"], days),
         "wins": wins,
         "losses": _per_day(np.where(lost, col["closed_at"], np.nan), days),
+        "lapsed": _per_day(col["lapsed_at"], days),
         "churned": churned + base.churned,
         "bookings": _per_day(closed_won, days, col["amount"]),
         "revenue": _daily_revenue(leads, days, horizon, recurring) + base.revenue,
+        "installed_base_revenue": base.revenue,
         "marketing_spend": _per_day(col["created_at"], days, col["acquisition_cost"]),
         "open_opportunities": monitor.open_opportunities,
         "awaiting_ae": monitor.awaiting_ae,
@@ -152,5 +154,5 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutp
     leads["revenue"] = _recognise_revenue(
         leads, funnel.horizon, scenario.customers.revenue_model == "recurring"
     )
-    base = installed_base(scenario, seed, len(monitor.open_opportunities))
+    base = installed_base(scenario, seed, len(monitor.open_opportunities), leads)
     return SimulationOutput(leads=leads, daily=_daily_table(funnel, monitor, leads, base))
