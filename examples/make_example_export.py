@@ -24,8 +24,7 @@ COMPANY = [
     "simulation.horizon_days=365",
     "simulation.warmup_days=0",
     "sdr_team.reps=2",
-    "opportunity.ae_team.reps=2",
-    "customers.initial_customers=100",
+    "opportunity.ae_team.reps=4",
     *[f"channels.{c}.leads_per_week={v}" for c, v in
       {"paid_search": 62.5, "inbound_content": 50, "events": 20, "outbound": 30, "partners": 12.5}.items()],
 ]

@@ -125,7 +125,7 @@ def synthetic_leads(rng: np.random.Generator, n: int, odds_ratio_late: float) ->
     return pd.DataFrame(
         {
             "first_touch_at": 1.0,
-            "first_touch_age_hours": age,
+            "speed_to_lead_hours": age,
             "quality": quality,
             "channel": rng.choice(["a", "b"], n),
             "sql_at": np.where(qualified, 2.0, np.nan),

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
+from scipy import stats
 from scipy.special import gammaincinv
 
 from funnelsim.distributions import (
@@ -388,3 +389,31 @@ def test_gamma_draws_are_the_exact_quantiles_of_their_uniforms(shape):
     x = build({"dist": "gamma", "shape": shape, "scale": 2.0}).sample(np.random.default_rng(11), 50_000)
     exact = gammaincinv(shape, np.random.default_rng(11).random(50_000)) * 2.0
     np.testing.assert_allclose(x, exact, rtol=1e-9, atol=0)
+
+
+# --- inverse and forward distribution functions ---------------------------------------------------
+
+_SCIPY = [
+    ({"dist": "lognormal", "median": 10, "sigma": 0.5}, lambda: stats.lognorm(s=0.5, scale=10)),
+    ({"dist": "gamma", "mean": 14, "cv": 0.6}, lambda: stats.gamma(1 / 0.36, scale=14 * 0.36)),
+    ({"dist": "exponential", "mean": 3}, lambda: stats.expon(scale=3)),
+    ({"dist": "uniform", "low": 1, "high": 4}, lambda: stats.uniform(1, 3)),
+    ({"dist": "triangular", "low": 1, "mode": 2, "high": 5}, lambda: stats.triang(0.25, loc=1, scale=4)),
+    ({"dist": "normal", "mean": 5, "sd": 2}, lambda: stats.norm(5, 2)),
+]
+
+
+@pytest.mark.parametrize("spec, reference", _SCIPY, ids=[s["dist"] for s, _ in _SCIPY])
+def test_quantile_and_cdf_match_scipy(spec, reference):
+    dist = TypeAdapter(Distribution).validate_python(spec)
+    ref = reference()
+    u = np.linspace(0.001, 0.999, 101)
+    assert np.allclose(dist.quantile(u), ref.ppf(u), rtol=1e-9, atol=1e-9)
+    x = ref.ppf(u)
+    assert np.allclose(dist.cdf(x), u, atol=1e-9)
+
+
+def test_the_empirical_cdf_steps_at_its_values():
+    e = Empirical(dist="empirical", values=[3, 1, 2], weights=[1, 1, 2])
+    assert list(e.cdf(np.array([0, 1, 1.5, 2, 3, 4]))) == [0, 0.25, 0.25, 0.75, 1, 1]
+    assert list(e.quantile(np.array([0.1, 0.3, 0.9]))) == [3, 1, 2]  # weights in the order given

@@ -240,7 +240,8 @@ def test_hours_and_minutes_become_days():
     assert math.exp(fu.attempt_spacing_days.mu) == pytest.approx(1.0)
     # SLA: 24 hours = 1 day
     assert handoff.sla_days == pytest.approx(1.0)
-    assert fu.contact_decay.age_days == pytest.approx([0, 1 / 24, 2 / 24, 1.0])
+    assert fu.contact_decay.age_days == pytest.approx([0, 7.0])
+    assert fu.presence_days.mean == pytest.approx(fu.presence_minutes.mean / 1440)
 
 
 def test_unit_conversion_follows_overrides():
@@ -269,7 +270,7 @@ ERRORS = [
     ("unknown-key", "sdr_team:\n  repz: 3\n", "sdr_team.repz", None,
      "unknown key; allowed here: reps, cost_per_rep_month, business_hours"),
     ("unknown-top-level-key", "simulaton:\n  horizon_days: 60\n", "simulaton", None,
-     "unknown key; allowed here: name, description, simulation, channels"),
+     "unknown key; allowed here: name, description, maturity, simulation, channels"),
     ("unknown-key-in-channel", "channels:\n  events: {leadz_per_week: 3}\n", "channels.events.leadz_per_week", None,
      "unknown key; allowed here: leads_per_week, cost_per_lead, quality, deal_size"),
     ("string-for-integer", "sdr_team:\n  reps: three\n", "sdr_team.reps", "'three'", "valid integer"),
@@ -336,10 +337,16 @@ ERRORS = [
      "needed when mode is 'continuous'"),
     ("batch-without-hour", "handoff:\n  mode: batch\n  batch_at_hour: null\n", "handoff.batch_at_hour", "missing",
      "needed when mode is 'batch'"),
-    ("base-without-size", "customers:\n  initial_deal_size: null\n", "customers.initial_deal_size", "missing",
-     "needed when initial_customers is above 0"),
-    ("base-one-off", "customers:\n  revenue_model: one_off\n", "customers.initial_customers", "450",
-     "only applies to revenue_model 'recurring' (here 'one_off')"),
+    ("base-without-size", "customers:\n  installed_base: 450\n", "customers.initial_deal_size", "missing",
+     "needed when installed_base is a number above 0"),
+    ("base-one-off", "customers:\n  revenue_model: one_off\n  installed_base: 450\n  initial_deal_size: {dist: constant, value: 1}\n",
+     "customers.installed_base", "450", "only applies to revenue_model 'recurring' (here 'one_off')"),
+    ("steady-state-without-churn", "customers:\n  monthly_churn: 0\n", "customers.installed_base", "'steady_state'",
+     "a company that never loses a customer has no steady state"),
+    ("presence-alone", "follow_up:\n  contact_probability_present: null\n", "follow_up.contact_probability_present",
+     "missing", "give presence_minutes and contact_probability_present together"),
+    ("too-many-attempts", "follow_up:\n  max_attempts: 21\n", "follow_up.max_attempts", "21",
+     "less than or equal to 20"),
     ("null-section", "opportunity:\n  ae_team: null\n",
      "opportunity.ae_team", "None", "valid dictionary"),
 ]

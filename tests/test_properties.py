@@ -20,6 +20,7 @@ STAGE_ORDER = [
     "first_touch_at",
     "contacted_at",
     "sql_at",
+    "lapsed_at",
     "opportunity_at",
     "objection_handling_at",
     "negotiation_at",
@@ -50,8 +51,12 @@ def scenarios(draw):
         f"opportunity.ae_team.deals_per_rep={draw(st.integers(1, 5))}",
         f"opportunity.message_consistency={draw(probability)}",
         f"customers.revenue_model={(model := draw(st.sampled_from(['recurring', 'one_off'])))}",
-        f"customers.initial_customers={draw(st.integers(0, 50)) if model == 'recurring' else 0}",
-        f"customers.monthly_churn={draw(probability)}",
+        f"customers.installed_base={draw(st.sampled_from(['steady_state', 0, 20])) if model == 'recurring' else 0}",
+        "customers.initial_deal_size={dist: constant, value: 1000}",
+        f"customers.monthly_churn={draw(st.floats(0.001, 1))}",
+        f"follow_up.presence_minutes={{dist: lognormal, median: {draw(st.floats(1, 60))}, sigma: 0.5}}",
+        f"follow_up.contact_probability_present={draw(probability)}",
+        f"opportunity.ae_team.sql_patience_days={draw(st.sampled_from(['null', '{dist: exponential, mean: 5}']))}",
         f"closed_loop.enabled={str(draw(st.booleans())).lower()}",
         f"closed_loop.meeting_every_days={draw(st.floats(3, 50))}",
         f"closed_loop.min_outcomes={draw(st.integers(0, 20))}",
@@ -80,9 +85,10 @@ def test_every_lead_is_accounted_for_and_in_order(sc, seed):
     assert (daily.customers >= 0).all()
     # SDR hours worked are a share of the hours available, day by day.
     assert (daily.sdr_busy_hours <= daily.sdr_available_hours + 1e-9).all()
-    assert int(daily.customers.iloc[-1]) == int((leads.status == "won").sum() - leads.churned_at.notna().sum()) + (
-        sc.customers.initial_customers - int(daily.churned.sum()) + int(leads.churned_at.notna().sum())
-    )
+    won_alive = int((leads.status == "won").sum() - leads.churned_at.notna().sum())
+    assert int(daily.customers.iloc[-1]) == won_alive + int(daily.installed_base_customers.iloc[-1])
+    base_churned = int(daily.churned.sum()) - int(leads.churned_at.notna().sum())
+    assert base_churned >= 0 and (daily.installed_base_customers >= 0).all()
 
     # Stage timestamps never run backwards and never pass the horizon.
     times = leads[STAGE_ORDER].to_numpy()
@@ -91,7 +97,8 @@ def test_every_lead_is_accounted_for_and_in_order(sc, seed):
     assert (times[reached] >= running[reached] - 1e-9).all()
     assert (times[reached] <= horizon + 1e-9).all()
     # A stage is only reached through the ones before it (churn only for customers).
-    for earlier, later in zip(STAGE_ORDER[:-2], STAGE_ORDER[1:-1]):
+    chain = [c for c in STAGE_ORDER if c != "lapsed_at"]  # a lapse ends the chain, it is not a step of it
+    for earlier, later in zip(chain[:-2], chain[1:-1]):
         if later in ("objection_handling_at", "negotiation_at", "closed_at", "contacted_at"):
             continue  # deals can be lost early, leads can be touched but never reached
         assert not (leads[later].notna() & leads[earlier].isna()).any(), (earlier, later)
@@ -103,6 +110,11 @@ def test_every_lead_is_accounted_for_and_in_order(sc, seed):
     assert (leads.loc[status == "opportunity", "closed_at"].isna()).all()
     assert (leads.loc[status.isin(["handoff", "follow_up", "never_followed_up"]), "mql_at"].notna()).all()
     assert (leads.loc[status == "awaiting_ae", "opportunity_at"].isna()).all()
+    lapsed = status == "lapsed"
+    assert (leads.loc[lapsed, "lapsed_at"].notna() & leads.loc[lapsed, "sql_at"].notna() & leads.loc[lapsed, "opportunity_at"].isna()).all()
+    assert (leads.loc[leads.lapsed_at.notna(), "status"] == "lapsed").all()
+    if sc.opportunity.ae_team.sql_patience_days is None:
+        assert not lapsed.any()
     assert int((status == "opportunity").sum()) == int(daily.open_opportunities.iloc[-1])
     assert int((status == "awaiting_ae").sum()) == int(daily.awaiting_ae.iloc[-1])
     assert leads.loc[leads.churned_at.notna(), "status"].eq("won").all()

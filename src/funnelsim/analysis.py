@@ -339,9 +339,10 @@ def speed_to_lead_odds(leads: pd.DataFrame, outcome: str = "qualified", confiden
             parts.append(f"{1 / r.odds_ratio:.1f}x the odds of one first touched {group} after inquiry "
                          f"({confidence:.0%} CI {1 / r.ci_high:.1f} to {1 / r.ci_low:.1f})")
     sentence = (
-        f"A lead first touched {present[0]} after its inquiry has " + "; ".join(parts)
-        + f" of being {outcome}, holding quality and channel equal (logit, n = {int(fit.nobs):,}; "
-        f"HBR 2011 reports about 7x against an hour later and over 60x against 24 hours or more)."
+        f"Within this company, a lead first touched {present[0]} after its inquiry has " + "; ".join(parts)
+        + f" of being {outcome}, holding quality and channel equal (logit, n = {int(fit.nobs):,}). "
+        "This compares leads of one company; HBR 2011 compared firms, so its figures are checked "
+        "across simulated firms instead (funnelsim check)."
         if parts
         else f"All touched leads fall in one age group ({present[0]}): no odds ratio to estimate."
     )
@@ -357,7 +358,7 @@ def _touched_leads(leads: pd.DataFrame, outcome: str) -> pd.DataFrame:
     else:
         raise ValueError("outcome must be 'qualified' or 'won'")
     touched["age_group"] = pd.cut(
-        touched["first_touch_age_hours"], _AGE_EDGES, right=False, labels=AGE_GROUPS
+        touched["speed_to_lead_hours"], _AGE_EDGES, right=False, labels=AGE_GROUPS
     ).astype(str)
     return touched
 

@@ -36,7 +36,8 @@ class Question:
 QUESTIONS: dict[str, Question] = {
     "shared_revenue_goal": Question(
         "Do marketing and sales work to one shared revenue goal, retention included?",
-        {"customers.monthly_churn": (0.02, 0.01)},  # MathMarketing: aligned firms lose 36% fewer customers
+        # MathMarketing: aligned firms lose 36% fewer customers (0.0125 = 0.64 x 0.0195)
+        {"customers.monthly_churn": (0.0195, 0.0125)},
     ),
     "meeting_cadence": Question(
         "Do the teams meet formally at least every six weeks?",
@@ -44,11 +45,13 @@ QUESTIONS: dict[str, Question] = {
     ),
     "clear_sql_definition": Question(
         "Is there one written definition of a qualified lead that both teams use?",
-        {"sales_acceptance.threshold": (78, 64)},  # 64 = marketing's MQL threshold: no gap
+        # yes: sales' bar at marketing's MQL bar (60), rejecting only bad records; no: a bar of
+        # its own far above it, as with two definitions of a qualified lead
+        {"sales_acceptance.threshold": (70.0, 60.5)},
     ),
     "integrated_systems": Question(
         "Are marketing automation and CRM integrated, so MQLs are routed to sales at once?",
-        # no: a daily export between separate systems; partly: routed, with manual checks
+        # no: a weekly export between separate systems; partly: routed, with manual checks
         # ("log": "partly" is the geometric middle, about an hour, as latencies span decades)
         {"handoff.mode": ("batch", "continuous"), "handoff.batch_every_days": (7.0, 1.0), "handoff.latency_hours.median": (8.0, 0.1, "log")},
     ),

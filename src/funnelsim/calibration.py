@@ -31,6 +31,7 @@ import yaml
 from scipy import optimize, stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
+from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.crm_export import CheckedExport
@@ -50,7 +51,7 @@ NOT_IN_THE_DATA = [
     "follow_up.max_attempts", "follow_up.attempt_spacing_hours", "follow_up.work_minutes",
     "handoff.sla_first_touch_hours", "qualification.quality_odds_ratio_per_10_points",
     "opportunity.message_consistency", "opportunity.content_coverage", "opportunity.*_odds_ratio",
-    "customers.gross_margin", "customers.initial_customers", "closed_loop", "simulation",
+    "customers.gross_margin", "customers.installed_base", "closed_loop", "simulation",
 ]
 # What each estimable value needs from the export; a value it cannot give keeps the baseline's
 # and is listed as such at the top of the scenario file.
@@ -61,6 +62,8 @@ NEEDS = {
     "follow_up.follow_up_rate": "mql_at, handed_off_at, sal_at and first_touch_at",
     "follow_up.contact_probability": "first_touch_at and contacted_at, with 50 or more touched leads",
     "follow_up.contact_decay": "first_touch_at and contacted_at, with 50 or more touched leads",
+    "follow_up.contact_probability_present": "first_touch_at and contacted_at, with 30 or more first dials within 10 minutes of the inquiry",
+    "follow_up.presence_minutes": "first_touch_at and contacted_at, with 30 or more first dials within 10 minutes of the inquiry",
     "qualification.probability_at_quality_50": "contacted_at and sql_at, with 50 or more leads reached at the first attempt",
     "follow_up.qualification_decay": "contacted_at and sql_at, with 50 or more leads reached at the first attempt",
     **{f"opportunity.stages.{stage}.pass_probability": "the deal stage timestamps, closed_at and outcome, with 10 or more "
@@ -281,6 +284,73 @@ def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float])
     }
 
 
+class _PresenceCurve(GenericLikelihoodModel):
+    """The chance a first dial at age ``a`` reaches the lead, as the model has it: the inquirer
+    is still at the desk with the presence window's survival S(a) and is then reached with
+    ``p_present``; otherwise the dial is a cold call, reached with log odds falling linearly in
+    age up to the last knot (flat after). Parameters: logit p_present, log median minutes,
+    logit p_cold at age 0, log of the cold odds multiplier at the last knot."""
+
+    def __init__(self, endog: np.ndarray, exog: np.ndarray, sigma: float, last_knot: float, **kwargs: Any):
+        super().__init__(endog, exog, **kwargs)
+        self.sigma, self.last_knot = sigma, last_knot
+
+    def chance(self, params: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        present_p, log_median, cold_logit, log_multiplier = params
+        minutes = np.maximum(hours * 60.0, 1e-9)
+        staying = stats.norm.sf((np.log(minutes) - log_median) / self.sigma)
+        cold = _logistic(cold_logit + log_multiplier * np.minimum(hours, self.last_knot) / self.last_knot)
+        return np.clip(_logistic(present_p) * staying + cold * (1.0 - staying), 1e-12, 1 - 1e-12)
+
+    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        p = self.chance(params, self.exog[:, 0])
+        return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
+
+
+def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario) -> dict[str, Any] | None:
+    """Maximum likelihood of the presence window and the cold-call curve on first dials.
+
+    Returns the estimates with 95% CIs (None when the fit does not converge), and the cold part
+    in the shape of ``_decay_logit`` so it is written like any decay curve."""
+    fu = baseline.follow_up
+    knots = list(fu.contact_decay.age_hours)
+    if fu.presence_minutes is None or len(knots) != 2:
+        return None
+    start = np.array([_safe_logit(fu.contact_probability_present), math.log(fu.presence_minutes.median or 10.0),
+                      _safe_logit(fu.contact_probability), math.log(fu.contact_decay.odds_multiplier[-1])])
+    model = _PresenceCurve(reached.astype(float), age_hours[:, None], fu.presence_minutes.log_sigma, knots[-1])
+    try:
+        fit = model.fit(start_params=start, method="bfgs", maxiter=500, disp=0)
+        ci = np.asarray(fit.conf_int())
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if not fit.mle_retvals.get("converged", False) or not np.isfinite(ci).all():
+        return None
+    n = int(len(reached))
+    multiplier = [1.0, float(np.exp(fit.params[3]))]
+    return {
+        "n": n,
+        "contact_probability_present": (float(_logistic(fit.params[0])), float(_logistic(ci[0, 0])), float(_logistic(ci[0, 1]))),
+        "presence_median": (float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
+        "cold": {
+            "intercept": float(fit.params[2]), "intercept_ci": (float(ci[2, 0]), float(ci[2, 1])),
+            "multipliers": multiplier, "lows": [1.0, float(np.exp(ci[3, 0]))], "highs": [1.0, float(np.exp(ci[3, 1]))],
+            "n": n, "pseudo_r2": float(1 - fit.llf / _null_loglike(reached)),
+        },
+    }
+
+
+def _safe_logit(p: float | None) -> float:
+    p = min(max(p if p is not None else 0.5, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _null_loglike(outcome: np.ndarray) -> float:
+    rate = min(max(float(outcome.mean()), 1e-12), 1 - 1e-12)
+    k = float(outcome.sum())
+    return k * math.log(rate) + (len(outcome) - k) * math.log1p(-rate)
+
+
 def _logistic(x: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-np.asarray(x)))
 
@@ -398,13 +468,29 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
         touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * 24)]
         if "contacted_at" in touched and len(touched) >= 50:
             reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
+            ages = touched["age_hours"].to_numpy(float)
             knots = list(baseline.follow_up.contact_decay.age_hours)
-            fit = _decay_logit(touched["age_hours"].to_numpy(float), reached, knots)
+            presence = _presence_fit(ages, reached, baseline) if (ages * 60 < 10).sum() >= 30 else None
+            if presence is not None:
+                fit = presence["cold"]
+                for key, label in (("contact_probability_present", "first dials while the inquirer is still at the desk that reached them"),
+                                   ("presence_median", "minutes an inquirer stays at the desk (median of the presence window)")):
+                    value, low, high = presence[key]
+                    target = ("follow_up.presence_minutes" if key == "presence_median" else f"follow_up.{key}")
+                    spec = ({"dist": "lognormal", "median": round(value, 3), "sigma": baseline.follow_up.presence_minutes.log_sigma}
+                            if key == "presence_median" else value)
+                    rows.add(target, spec, low, high, presence["n"], f"{label}: maximum likelihood of the model's own "
+                             "presence-window curve on first dials by age (the window's spread kept at the baseline's)")
+                method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
+            else:
+                cold = ages >= 1.0  # past any presence window: cold calls only
+                fit = _decay_logit(ages[cold], reached[cold], knots)
+                method = "first dials an hour or more after the inquiry that reached the lead, extrapolated to age 0 (logit on age)"
             p0 = float(_logistic(fit["intercept"]))
             rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])), float(_logistic(fit["intercept_ci"][1])),
-                     fit["n"], "first attempts that reached the lead, at age 0 (logit on age at first touch)")
+                     fit["n"], method)
             _add_decay(rows, "follow_up.contact_decay", knots, fit,
-                       "odds multipliers of reaching a lead by its age (logit, piecewise linear in age between the knots)")
+                       "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
             observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
             observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
             contacted = touched[reached]

@@ -173,7 +173,7 @@ def _claim_rows(runs: dict[str, ScenarioRun], targets: Targets) -> list[dict]:
         if not claim.comparable:
             measure, verdict = Measure.missing(), "not comparable"
         elif claim.metric == "transition_growth":
-            measure = transition_growth(a.replications, b.replications, a.scenario)
+            measure = transition_growth(a.replications, b.replications)
             verdict = _claim_verdict(claim.figure, measure)
         else:
             data = add_rates(pd.concat([a.replications, b.replications], ignore_index=True))

@@ -22,23 +22,25 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
-from funnelsim.analysis import compare_scenarios, growth_per_run, speed_to_lead_odds
-from funnelsim.model.odds import DecayCurve
-from funnelsim.params import Scenario
+from funnelsim.analysis import compare_scenarios
+from funnelsim.evidence import add_rates, growth_after_change, mean_ci
+from funnelsim.model.installed_base import churn_hazard_per_day
+from funnelsim.params import Scenario, parse_override, scenario_from_dict, set_path
 from funnelsim.response import Lever, ResponseSurface
-from funnelsim.params import parse_override, scenario_from_dict, set_path
 from funnelsim.sweeps import Sweep, SweepPoint, expects_integer
+from funnelsim.targets import DEFAULT_TARGETS, Target, load_targets
 
 __all__ = [
     "Claim",
     "CLAIMS",
-    "BENCHMARKS",
+    "load_claims",
     "ALIGNMENT_LEVERS",
     "Role",
     "add_claim_kpis",
@@ -46,7 +48,6 @@ __all__ = [
     "lever_settings",
     "path_settings",
     "claims_against_model",
-    "benchmarks_against_model",
     "fit_surfaces",
     "path_sweep",
     "path_effects",
@@ -77,110 +78,25 @@ class Claim:
     def direction(self) -> int:
         return 1 if (self.change or 0) >= 0 else -1
 
-
-_SELF_REPORTED = "survey, self-reported; observational"
-CLAIMS: list[Claim] = [
-    Claim(
-        "aberdeen_growth", "Aberdeen Group 2010 (453 firms)", "survey; observational (original not read)",
-        "Aligned firms grow revenue 20% a year; laggards shrink 4%.", "annual_log_growth",
-        1.20 / 0.96 - 1, "misaligned",
-        "As the ratio of annual growth factors, 1.20 / 0.96 = +25%, fully aligned against fully misaligned.",
-    ),
-    Claim(
-        "sirius_growth", "SiriusDecisions", "analyst firm; observational (original not read)",
-        "24% faster three-year revenue growth.", "annual_log_growth",
-        1.24 ** (1 / 3) - 1, "misaligned",
-        "Read as three-year revenue 24% higher, i.e. a growth factor 1.24^(1/3) = +7.4% a year higher.",
-    ),
-    Claim(
-        "mathmarketing_wins", "MathMarketing survey (1,400 respondents; often credited to MarketingProfs)",
-        _SELF_REPORTED, "38% more proposals won.", "wins", 0.38, "misaligned",
-        "Deals won after warm-up, fully aligned against fully misaligned.",
-    ),
-    Claim(
-        "mathmarketing_churn", "MathMarketing survey (1,400 respondents; often credited to MarketingProfs)",
-        _SELF_REPORTED, "36% fewer customers lost.", "monthly_churn", -0.36, "misaligned",
-        "Monthly churn. The model sets churn directly (the shared-revenue-goal lever), so it repeats its input here.",
-    ),
-    Claim(
-        "miller_heiman_conversion", "Miller Heiman / Northern Illinois University 2010", _SELF_REPORTED,
-        "Lead conversion 29% against 24%.", "lead_to_opportunity_rate", 0.29 / 0.24 - 1, "misaligned",
-        "'Lead conversion' is not defined in our sources; read as leads becoming opportunities, +21% relative. "
-        "The model's absolute rates are far lower (a few percent), as every inquiry counts as a lead.",
-    ),
-    Claim(
-        "infographic_closing", "Infographic; no original study found", "folklore: shown and labelled, not evidence",
-        "67% better at closing deals.", "win_rate", 0.67, "misaligned",
-        "Win rate (won / closed), fully aligned against fully misaligned.",
-    ),
-    Claim(
-        "infographic_marketing_revenue", "Infographic; no original study found", "folklore: shown and labelled, not evidence",
-        "208% more revenue from marketing.", "bookings", 2.08, "misaligned",
-        "Bookings (new deals won): every lead in the model comes from marketing's channels.",
-    ),
-    Claim(
-        "survey2025_cac", "2025 survey quoted by seed 002; no source given", "unsourced",
-        "Customer acquisition cost 32% lower.", "cac", -0.32, "typical",
-        "CAC, fully aligned against the typical company (the baseline).",
-    ),
-    Claim(
-        "survey2025_conversion", "2025 survey quoted by seed 002; no source given", "unsourced",
-        "Lead conversion 41% higher.", "lead_to_customer_rate", 0.41, "typical",
-        "Leads becoming customers, fully aligned against the typical company (the baseline).",
-    ),
-    Claim(
-        "survey2025_growth", "2025 survey quoted by seed 002; no source given", "unsourced",
-        "Growth 57% above the industry average.", "annual_log_growth", None, "typical",
-        "Not comparable: a ratio of growth rates needs the industry's growth rate, which is not given, "
-        "and is meaningless when that rate is near zero or negative. The model's growth gap is shown.",
-    ),
-]
+    @classmethod
+    def from_target(cls, target: Target) -> "Claim":
+        reference: Role = "typical" if target.compare and target.compare[1] == "typical" else "misaligned"
+        trust = target.trust + (f": {target.trust_note}" if target.trust_note else "")
+        change = target.figure if target.comparable else None
+        return cls(target.id, target.source, trust, target.statement, target.metric, change, reference, target.measured)
 
 
-@dataclass(frozen=True)
-class Benchmark:
-    """A published funnel or speed-to-lead figure the model can be set beside."""
-
-    source: str
-    trust: str
-    statement: str
-    metric: str
-    low: float
-    high: float  # a point figure has low == high; "over 60x" has high = inf
-    measured: str  # how the model's value is measured
+def load_claims(path: str | Path = DEFAULT_TARGETS) -> list[Claim]:
+    """The alignment claims of a targets file (``params/targets/published.yaml`` by default)."""
+    return [Claim.from_target(t) for t in load_targets(path).claims]
 
 
-_SECOND_HAND = "second-hand: a default, not a validation target"
-_FIRST_TOUCH = "logit of qualifying on the lead's age at its first touch, quality and channel (first touches after warm-up)"
-_CURVES = "read off the configured decay curves for one attempt (no simulation noise)"
-_REPS = "mean over replications, 95% t interval"
-BENCHMARKS: list[Benchmark] = [
-    Benchmark("HBR 2011 (2,241 firms, 1.25M leads)", "original read", "~7x the odds of qualifying: first hour vs an hour later",
-              "qualify_odds_first_vs_second_hour", 6.0, 8.0, _FIRST_TOUCH),
-    Benchmark("HBR 2011 (2,241 firms, 1.25M leads)", "original read", "over 60x the odds: first hour vs 24 h or more",
-              "qualify_odds_first_hour_vs_day", 60.0, math.inf,
-              _FIRST_TOUCH + "; later attempts still qualify some late first touches, which dilutes the ratio"),
-    Benchmark("MIT / InsideSales 2007 (15,000+ leads)", "original read", "100x the odds of contact: 5 vs 30 minutes",
-              "contact_odds_5_vs_30_minutes", 100.0, 100.0, _CURVES),
-    Benchmark("MIT / InsideSales 2007 (15,000+ leads)", "original read", "21x the odds of qualifying: 5 vs 30 minutes",
-              "qualify_odds_5_vs_30_minutes", 21.0, 21.0, _CURVES + ": contact and qualification odds multiplied"),
-    Benchmark("MIT / InsideSales 2007 (15,000+ leads)", "original read", "more than 30% of leads are never contacted",
-              "share_sal_never_contacted", 0.30, 1.0, "sales-accepted leads never reached, " + _REPS),
-    Benchmark("InsideSales audit, reported by HubSpot", "second-hand", "median first call 3 h 08 min",
-              "median_speed_to_lead_hours", 3 + 8 / 60, 3 + 8 / 60, "median hours from handoff to first touch, " + _REPS),
-    Benchmark("MarketingSherpa 2009 (1,000+ B2B marketers)", "survey", "about 5 customers per 100 leads",
-              "lead_to_customer_rate", 0.05, 0.05, "wins / leads, " + _REPS),
-    Benchmark("vendor blogs", _SECOND_HAND, "inquiry to MQL 10-25%", "mql_rate", 0.10, 0.25, "MQLs / leads, " + _REPS),
-    Benchmark("vendor blogs", _SECOND_HAND, "MQL to SAL 40-60%", "sal_rate", 0.40, 0.60, "SALs / MQLs, " + _REPS),
-    Benchmark("vendor blogs", _SECOND_HAND, "SAL to SQL 50-70%", "sql_rate", 0.50, 0.70, "SQLs / SALs, " + _REPS),
-    Benchmark("vendor blogs", _SECOND_HAND, "SQL to won 20-30%", "win_per_sql", 0.20, 0.30, "wins / SQLs, " + _REPS),
-    Benchmark("vendor blogs", _SECOND_HAND, "mid-market SaaS sales cycle 60-90 days", "sales_cycle_days", 60.0, 90.0,
-              "mean SQL-to-close days of won deals, " + _REPS),
-]
+CLAIMS: list[Claim] = load_claims()
 
 # The levers the assessment moves, on the scale their effect is modelled on.
 ALIGNMENT_LEVERS: list[Lever] = [
     Lever("handoff.mode", "switch", on="continuous"),
+    Lever("handoff.batch_every_days"),
     Lever("handoff.latency_hours.median", "log"),
     Lever("follow_up.follow_up_rate"),
     Lever("follow_up.max_attempts"),
@@ -193,16 +109,20 @@ ALIGNMENT_LEVERS: list[Lever] = [
     Lever("opportunity.message_consistency"),
     Lever("opportunity.content_coverage"),
     Lever("customers.monthly_churn"),
+    # each maturity level is staffed for its own lead flow (``staffing``): capacity, not alignment
+    Lever("sdr_team.reps"),
+    Lever("opportunity.ae_team.reps"),
 ]
 
 
-def add_claim_kpis(runs: pd.DataFrame, daily: pd.DataFrame, warmup_days: float) -> pd.DataFrame:
-    """The runs table plus the KPIs the claims need: lead-to-opportunity rate and revenue growth."""
-    keys = [k for k in ("scenario", "point", "replication") if k in runs and k in daily]
-    out = runs.copy()
-    out["lead_to_opportunity_rate"] = out["opportunities"] / out["leads"].where(out["leads"] > 0)
-    growth = growth_per_run(daily, warmup_days)
-    return out.merge(growth, on=keys, how="left")
+def add_claim_kpis(runs: pd.DataFrame, stayed: str) -> pd.DataFrame:
+    """The runs table plus the KPIs the claims need: the stage rates, and ``transition_growth``,
+    each run's first-year revenue growth had the ``stayed`` company (same replication) changed
+    to it (``evidence.growth_after_change``)."""
+    out = add_rates(runs)
+    old = out.loc[out["scenario"] == stayed].set_index("replication")["revenue"]
+    out["transition_growth"] = growth_after_change(out["revenue"], out["replication"].map(old), out["monthly_churn"])
+    return out
 
 
 _INSIDE = "claim inside the model's CI"
@@ -222,15 +142,13 @@ def claims_against_model(effects: pd.DataFrame, runs: pd.DataFrame, typical: str
     The model's effect is the path's point ``t = 1`` (the fully aligned settings) against the
     claim's reference (``path_effects``); growth claims also show both growth rates.
     """
-    growth = runs.groupby("scenario")["annual_log_growth"].mean().map(math.expm1)
-    aligned = runs.loc[np.isclose(runs["t"], 1.0), "scenario"].iloc[0]
     rows = []
     for claim in CLAIMS:
         model = effects[(effects["claim"] == claim.id) & np.isclose(effects["t"], 1.0)].iloc[0]
         reference = typical if claim.reference == "typical" else misaligned
         comparison = f"fully aligned vs {'the typical company' if claim.reference == 'typical' else 'fully misaligned'}"
-        if claim.kpi == "annual_log_growth":
-            comparison += f" (revenue growth {growth[aligned]:+.0%} vs {growth[reference]:+.0%} a year)"
+        if claim.kpi == "transition_growth":
+            comparison = "a fully misaligned company that becomes fully aligned, its first year"
         rows.append(
             {
                 "claim": claim.id,
@@ -245,71 +163,6 @@ def claims_against_model(effects: pd.DataFrame, runs: pd.DataFrame, typical: str
                 "comparison": comparison,
                 "verdict": "not comparable" if claim.change is None else _status(claim.change, model.ci_low, model.ci_high),
                 "reading": claim.reading,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _decay_ratio(scenario: Scenario, young_hours: float, old_hours: float, curves: tuple[str, ...]) -> float:
-    """Odds ratio the configured decay curves give a single attempt at two lead ages."""
-    total = 0.0
-    for name in curves:
-        curve = DecayCurve(getattr(scenario.follow_up, name))
-        total += curve(young_hours / 24) - curve(old_hours / 24)
-    return math.exp(total)
-
-
-def benchmarks_against_model(runs: pd.DataFrame, leads: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Each funnel and speed-to-lead figure beside the typical company's simulated value.
-
-    Rates are means over replications with a 95% t interval; the HBR odds ratios come from
-    the logit of qualifying on the lead's age at first touch (``speed_to_lead_odds``); the MIT
-    5-versus-30-minute figures are read off the configured decay curves (a single attempt).
-    """
-    own = runs[runs["scenario"] == scenario.name]
-    warm = leads[leads["created_at"] >= scenario.simulation.warmup_days]
-    values: dict[str, tuple[float, float, float]] = {}
-
-    def mean_ci(series: pd.Series) -> tuple[float, float, float]:
-        data = DescrStatsW(series.dropna().to_numpy(float))
-        low, high = data.tconfint_mean() if data.nobs > 1 else (data.mean, data.mean)
-        return float(data.mean), float(low), float(high)
-
-    values["mql_rate"] = mean_ci(own["mqls"] / own["leads"])
-    values["sal_rate"] = mean_ci(own["sals"] / own["mqls"])
-    values["sql_rate"] = mean_ci(own["sqls"] / own["sals"])
-    values["win_per_sql"] = mean_ci(own["wins"] / own["sqls"])
-    for kpi in ("lead_to_customer_rate", "sales_cycle_days", "median_speed_to_lead_hours"):
-        values[kpi] = mean_ci(own[kpi])
-    accepted = warm[warm["sal_at"].notna()]
-    never = accepted.groupby("replication")["contacted_at"].apply(lambda s: s.isna().mean())
-    values["share_sal_never_contacted"] = mean_ci(never)
-    odds = speed_to_lead_odds(warm).table.set_index("term")
-    for metric, group in (("qualify_odds_first_vs_second_hour", "1-2 h"), ("qualify_odds_first_hour_vs_day", "24 h or more")):
-        term = f"age_group = {group}"
-        if term in odds.index:
-            r = odds.loc[term]
-            values[metric] = (1 / r.odds_ratio, 1 / r.ci_high, 1 / r.ci_low)
-    contact = _decay_ratio(scenario, 5 / 60, 0.5, ("contact_decay",))
-    values["contact_odds_5_vs_30_minutes"] = (contact, contact, contact)
-    qualify = _decay_ratio(scenario, 5 / 60, 0.5, ("contact_decay", "qualification_decay"))
-    values["qualify_odds_5_vs_30_minutes"] = (qualify, qualify, qualify)
-    rows = []
-    for b in BENCHMARKS:
-        model, low, high = values.get(b.metric, (np.nan, np.nan, np.nan))
-        if not np.isfinite(model):
-            verdict = "not measured (too few leads in that group)"
-        elif high < b.low:
-            verdict = "model below the published figure"
-        elif low > b.high:
-            verdict = "model above the published figure"
-        else:
-            verdict = "published figure inside the model's CI" if b.low == b.high else "model inside the published range"
-        rows.append(
-            {
-                "statement": b.statement, "source": b.source, "trust": b.trust, "metric": b.metric,
-                "published_low": b.low, "published_high": b.high,
-                "model": model, "ci_low": low, "ci_high": high, "verdict": verdict, "measured": b.measured,
             }
         )
     return pd.DataFrame(rows)
@@ -369,18 +222,23 @@ def path_settings(
 
 
 def fit_surfaces(sweep_runs: pd.DataFrame, levers: list[Lever], interactions: bool = False) -> dict[str, ResponseSurface]:
-    """One response surface per KPI the claims use (relative KPIs on the log scale)."""
+    """One response surface per KPI the claims use, on the log scale. Growth after a change is
+    read off the revenue surface (``growth_after_change`` is a multiple of the revenue ratio)."""
     surfaces = {}
     for kpi in sorted({c.kpi for c in CLAIMS}):
-        transform = "absolute" if kpi == "annual_log_growth" else "relative"
-        surfaces[kpi] = ResponseSurface.fit(sweep_runs, kpi, levers, transform, interactions)
+        surfaces[kpi] = ResponseSurface.fit(sweep_runs, "revenue" if kpi == "transition_growth" else kpi, levers, "relative", interactions)
     return surfaces
 
 
-def _target(claim: Claim, surface: ResponseSurface) -> float:
-    """The claimed change on the surface's scale."""
+def first_year_share(monthly_churn: float) -> float:
+    """The share of the way to a new steady state a company's revenue moves in a year."""
+    return -math.expm1(-churn_hazard_per_day(monthly_churn) * 365.25)
+
+
+def _target(claim: Claim, surface: ResponseSurface, growth_share: float) -> float:
+    """The claimed change on the surface's scale (growth: the revenue change it takes)."""
     assert claim.change is not None
-    return math.log1p(claim.change) if surface.transform == "absolute" else claim.change
+    return claim.change / growth_share if claim.kpi == "transition_growth" else claim.change
 
 
 def _reached(change: np.ndarray, target: float) -> np.ndarray:
@@ -434,18 +292,21 @@ def path_effects(runs: pd.DataFrame, typical: str, misaligned: str, confidence: 
     """
     rows = []
     path = runs[runs["t"].notna()]
+    t_of = path.drop_duplicates("scenario").set_index("scenario")["t"]
     for claim in CLAIMS:
         reference = typical if claim.reference == "typical" else misaligned
+        if claim.kpi == "transition_growth":  # already a change from the misaligned company
+            for name, group in path[path["scenario"] != misaligned].groupby("scenario", sort=False):
+                m = mean_ci(group["transition_growth"], confidence)
+                rows.append({"claim": claim.id, "kpi": claim.kpi, "t": float(t_of[name]), "change": m.value,
+                             "ci_low": m.low, "ci_high": m.high})
+            rows.append({"claim": claim.id, "kpi": claim.kpi, "t": 0.0, "change": 0.0, "ci_low": 0.0, "ci_high": 0.0})
+            continue
         data = pd.concat([runs[runs["scenario"] == reference], path[path["scenario"] != reference]])
         table = compare_scenarios(data, claim.kpi, reference, paired=True, confidence=confidence).table
-        t_of = path.drop_duplicates("scenario").set_index("scenario")["t"]
         for r in table.itertuples():
-            if claim.kpi == "annual_log_growth":
-                estimate, low, high = (math.expm1(v) for v in (r.estimate, r.ci_low, r.ci_high))
-            else:
-                estimate, low, high = r.relative, r.relative_ci_low, r.relative_ci_high
-            rows.append({"claim": claim.id, "kpi": claim.kpi, "t": float(t_of[r.scenario]), "change": estimate,
-                         "ci_low": low, "ci_high": high})
+            rows.append({"claim": claim.id, "kpi": claim.kpi, "t": float(t_of[r.scenario]), "change": r.relative,
+                         "ci_low": r.relative_ci_low, "ci_high": r.relative_ci_high})
         if reference == misaligned:
             rows.append({"claim": claim.id, "kpi": claim.kpi, "t": 0.0, "change": 0.0, "ci_low": 0.0, "ci_high": 0.0})
     return pd.DataFrame(rows).sort_values(["claim", "t"]).reset_index(drop=True)
@@ -488,9 +349,9 @@ def path_needed(effects: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _as_change(value: float, surface: ResponseSurface) -> float:
-    """A surface change as the claim's relative change (growth: the growth factors' ratio)."""
-    return math.expm1(value) if surface.transform == "absolute" else float(value)
+def _as_change(value: float, claim: Claim, growth_share: float) -> float:
+    """A surface change as the claim's change (growth after a change: from the revenue change)."""
+    return float(value) * growth_share if claim.kpi == "transition_growth" else float(value)
 
 
 def single_lever_needed(
@@ -503,7 +364,8 @@ def single_lever_needed(
 ) -> pd.DataFrame:
     """For each lever moved alone from ``start`` toward ``end`` and on to the end of its range:
     the value at which the claim's effect is reached (NaN if never), and the most it gives."""
-    target = _target(claim, surface)
+    growth_share = first_year_share(start.get("customers.monthly_churn", 0.0)) if claim.kpi == "transition_growth" else 1.0
+    target = _target(claim, surface, growth_share)
     rows = []
     for lever in surface.levers:
         a, b = start[lever.key], end[lever.key]
@@ -526,7 +388,7 @@ def single_lever_needed(
                 "lever": lever.key,
                 "from": a,
                 "needed": values[hit[0]] if len(hit) else None,
-                "best_alone": _as_change(best, surface),
+                "best_alone": _as_change(best, claim, growth_share),
                 "range_end": values[-1],
             }
         )

@@ -54,12 +54,13 @@ SLIDERS: list[Slider] = [
     Slider("handoff.latency_hours.median", "Handoff latency, median hours", 0.05, 48.0, 0.1, "log"),
     Slider("follow_up.follow_up_rate", "Share of accepted leads sales works", 0.3, 1.0, 0.05),
     Slider("sdr_team.reps", "SDRs", 1, 12, 1, "int"),
-    Slider("sales_acceptance.threshold", "Sales' lead bar (64 = marketing's MQL bar)", 64, 85, 1, "int"),
+    Slider("sales_acceptance.threshold", "Sales' lead bar (60 = marketing's MQL bar)", 60, 75, 0.5),
+    Slider("opportunity.ae_team.reps", "Account executives", 2, 30, 1, "int"),
     Slider("scoring.noise_sd", "Noise of the lead score, points", 5.0, 25.0, 1.0),
     Slider("closed_loop.enabled", "Closed-loop reporting", 0, 1, 1, "switch"),
     Slider("opportunity.message_consistency", "One message, website to sales deck (0-1)", 0.0, 1.0, 0.05),
     Slider("opportunity.content_coverage", "Deal stages with sales content (0-1)", 0.0, 1.0, 0.05),
-    Slider("customers.monthly_churn", "Customers lost per month", 0.0, 0.05, 0.0025),
+    Slider("customers.monthly_churn", "Customers lost per month", 0.0025, 0.05, 0.0025),
 ]
 
 

@@ -34,6 +34,7 @@ from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file,
 from funnelsim.results import ResultStore, load_results
 from funnelsim.sweeps import estimated_seconds, load_sweep
 from funnelsim.targets import DEFAULT_TARGETS, load_targets
+from funnelsim.ensemble import DEFAULT_ENSEMBLE, DEFAULT_UNCERTAIN
 
 __all__ = ["main"]
 
@@ -162,6 +163,79 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
     for line in result.failures:
         click.echo(f"  {line}", err=True)
     sys.exit(1)
+
+
+@main.command()
+@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False),
+              help="The typical company whose uncertain parameters are fitted.")
+@click.option("--targets", "targets_file", default=str(DEFAULT_TARGETS), show_default=True, type=click.Path(dir_okay=False),
+              help="Published figures to fit to.")
+@click.option("--uncertain", "uncertain_file", default=str(DEFAULT_UNCERTAIN), show_default=True, type=click.Path(dir_okay=False),
+              help="The uncertain parameters and their ranges.")
+@click.option("--waves", default="160,120", show_default=True, help="Points simulated in each history-matching wave.")
+@click.option("--confirm", "confirm_size", default=90, show_default=True, type=click.IntRange(min=1), help="Points simulated in full to confirm the ensemble.")
+@click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=2**32 - 1), help="Root seed.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel processes [default: CPU count].")
+@click.option("--work", "work_dir", default=str(REPORTS_DIR / "ensemble-fit"), show_default=True, type=click.Path(file_okay=False),
+              help="Folder for each wave's runs (a rerun reuses the waves already there).")
+@click.option("--out", "out_file", default=str(DEFAULT_ENSEMBLE), show_default=True, type=click.Path(dir_okay=False),
+              help="The ensemble: one row per parameter set consistent with the evidence.")
+def ensemble(baseline: str, targets_file: str, uncertain_file: str, waves: str, confirm_size: int, seed: int,
+             workers: int | None, work_dir: str, out_file: str) -> None:
+    """Fit the uncertain parameters to the published figures (history matching).
+
+    Simulates waves of points over the parameters' ranges, fits an emulator per published
+    figure, rules out the points that cannot reproduce it, and confirms the rest by direct
+    simulation. Writes every confirmed point, marking the members of the ensemble and the
+    baseline's point. Takes an hour or more; an interrupted fit resumes from --work.
+    """
+    from funnelsim.ensemble import (
+        NothingLeft,
+        calibration_targets,
+        confirm,
+        history_match,
+        implausibility,
+        load_uncertain,
+        prior_sample,
+    )
+
+    try:
+        base = load_scenario(baseline)
+        targets = calibration_targets(load_targets(targets_file))
+        parameters = load_uncertain(uncertain_file)
+        sizes = [int(w) for w in waves.split(",")]
+    except ParameterError as exc:
+        for line in exc.lines:
+            click.echo(line, err=True)
+        sys.exit(2)
+    except ValueError:
+        click.echo(f"--waves {waves}: a comma-separated list of whole numbers, e.g. 160,120", err=True)
+        sys.exit(2)
+    workers = workers or os.cpu_count() or 1
+    folder = Path(work_dir)
+    click.echo(f"Fitting {len(parameters)} parameters to {len(targets)} published figures: waves of {waves} points, "
+               f"then {confirm_size} confirmed, on {workers} processes -> {folder}", err=True)
+    match = history_match(base, parameters, targets, sizes, seed, workers, folder=folder)
+    for k, share in enumerate(match.remaining[1:], 1):
+        click.echo(f"wave {k}: {len(match.runs[k - 1])} points simulated; {share:.2%} of the parameter space not ruled out")
+    click.echo(match.emulator.quality().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    try:
+        confirmed = confirm(match, base, parameters, targets, confirm_size, seed, workers, folder=folder)
+    except NothingLeft as exc:
+        worst = implausibility(match.emulator, prior_sample(parameters, 5000, seed)).drop(columns="max").median()
+        click.echo(f"{exc}. Median implausibility by figure over the prior: "
+                   + ", ".join(f"{k} {v:.1f}" for k, v in worst.sort_values(ascending=False).items()), err=True)
+        sys.exit(1)
+    target = Path(out_file)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    confirmed.to_csv(target, index=False)
+    members = int(confirmed["member"].sum())
+    click.echo(f"{members} of {len(confirmed)} confirmed points are consistent with every published figure; written to {target}")
+    chosen = confirmed[confirmed["baseline"]]
+    if len(chosen):
+        click.echo("The baseline's point:")
+        for p in parameters:
+            click.echo(f"  {p.key}: {chosen.iloc[0][p.key]:.4g}")
 
 
 @main.command()

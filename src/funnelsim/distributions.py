@@ -26,7 +26,7 @@ from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import gammaincinv, gammaln, ndtri
+from scipy.special import gammainc, gammaincinv, gammaln, ndtr, ndtri
 
 __all__ = [
     "Constant",
@@ -61,6 +61,10 @@ class _Base(BaseModel):
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """The share of values at or below ``x``: the distribution function."""
         raise NotImplementedError
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
@@ -106,6 +110,9 @@ class Constant(_Base):
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, float) >= self.value).astype(float)
+
     def scaled(self, factor: float) -> "Constant":
         return Constant(dist="constant", value=self.value * factor)
 
@@ -133,6 +140,9 @@ class Exponential(_Base):
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return -np.log1p(-np.asarray(u)) * self.mean_value
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return -np.expm1(-np.maximum(np.asarray(x, float), 0.0) / self.mean_value)
 
     def scaled(self, factor: float) -> "Exponential":
         return Exponential(dist="exponential", mean=self.mean_value * factor)
@@ -183,6 +193,11 @@ class Lognormal(_Base):
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return np.exp(self.mu + self.log_sigma * ndtri(u))
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore"):
+            return np.where(x > 0, ndtr((np.log(np.maximum(x, 1e-300)) - self.mu) / self.log_sigma), 0.0)
+
     def scaled(self, factor: float) -> "Lognormal":
         return Lognormal(dist="lognormal", median=math.exp(self.mu) * factor, sigma=self.log_sigma)
 
@@ -228,6 +243,9 @@ class Gamma(_Base):
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return _gamma_quantile(self.k, np.asarray(u, float)) * self.theta
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return gammainc(self.k, np.maximum(np.asarray(x, float), 0.0) / self.theta)
 
     def scaled(self, factor: float) -> "Gamma":
         return Gamma(dist="gamma", shape=self.k, scale=self.theta * factor)
@@ -318,6 +336,9 @@ class Uniform(_Base):
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return self.low + (self.high - self.low) * np.asarray(u)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((np.asarray(x, float) - self.low) / (self.high - self.low), 0.0, 1.0)
+
     def scaled(self, factor: float) -> "Uniform":
         return Uniform(dist="uniform", low=self.low * factor, high=self.high * factor)
 
@@ -361,6 +382,14 @@ class Triangular(_Base):
         right = b - np.sqrt((1 - u) * (b - a) * (b - c))
         return np.where(u < split, left, right)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        a, c, b = self.low, self.mode, self.high
+        x = np.clip(np.asarray(x, float), a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = np.where(c > a, (x - a) ** 2 / ((b - a) * (c - a)), 1.0)
+            right = np.where(b > c, 1 - (b - x) ** 2 / ((b - a) * (b - c)), 1.0)
+        return np.where(x <= c, np.where(x <= a, 0.0, left), right)
+
     def scaled(self, factor: float) -> "Triangular":
         return Triangular(
             dist="triangular", low=self.low * factor, mode=self.mode * factor, high=self.high * factor
@@ -391,6 +420,9 @@ class Normal(_Base):
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         return self.mean_value + self.sd * ndtri(u)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return ndtr((np.asarray(x, float) - self.mean_value) / self.sd)
 
     def scaled(self, factor: float) -> "Normal":
         return Normal(dist="normal", mean=self.mean_value * factor, sd=self.sd * abs(factor))
@@ -439,6 +471,13 @@ class Empirical(_Base):
         cumulative = np.cumsum(self._probabilities)
         index = np.searchsorted(cumulative, np.asarray(u) * cumulative[-1], side="right")
         return np.asarray(self.values, float)[np.minimum(index, len(self.values) - 1)]
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        values = np.asarray(self.values, float)
+        order = np.argsort(values)
+        cumulative = np.cumsum(self._probabilities[order])
+        index = np.searchsorted(values[order], np.asarray(x, float), side="right")
+        return np.where(index > 0, cumulative[np.maximum(index - 1, 0)], 0.0)
 
     def scaled(self, factor: float) -> "Empirical":
         return Empirical(

@@ -36,7 +36,6 @@ from statsmodels.tools.sm_exceptions import DomainWarning
 
 from funnelsim.assessment import QUESTIONS, Assessment
 from funnelsim.experiment import run_replication
-from funnelsim.model.installed_base import churn_hazard_per_day
 from funnelsim.params import Scenario, with_settings
 from funnelsim.staffing import staff
 
@@ -50,6 +49,7 @@ __all__ = [
     "run_firms",
     "hbr_ratios",
     "transition_growth",
+    "growth_after_change",
     "HBR_GROUPS",
 ]
 
@@ -212,17 +212,23 @@ def hbr_ratios(firms: pd.DataFrame) -> dict[str, Measure]:
     }
 
 
-def transition_growth(changed: pd.DataFrame, stayed: pd.DataFrame, changed_scenario: Scenario) -> Measure:
-    """Revenue growth in the year after a company in ``stayed``'s steady state takes on
-    ``changed``'s funnel and retention, paired by replication.
+def growth_after_change(revenue_new: np.ndarray, revenue_old: np.ndarray, monthly_churn: np.ndarray) -> np.ndarray:
+    """Revenue growth in the year after a company in one steady state (revenue ``revenue_old``)
+    takes on another company's funnel and retention (steady-state revenue ``revenue_new``,
+    monthly churn ``monthly_churn``).
 
     From the change on, the old customers leave at the new churn hazard ``h`` while the new
-    funnel adds customers; revenue moves from the old steady state ``R0`` toward the new one
-    ``R1`` along ``R(t) = R1 + (R0 - R1) exp(-h t)``. The first year's growth is therefore
-    ``(1 - exp(-h * 1 year)) * (R1 / R0 - 1)``, with ``R1 / R0`` the ratio of the two companies'
-    simulated steady-state revenue in each replication (common random numbers)."""
-    pairs = changed[["replication", "revenue"]].merge(stayed[["replication", "revenue"]], on="replication", suffixes=("_new", "_old"))
-    hazard = churn_hazard_per_day(changed_scenario.customers.monthly_churn) * 365.25
-    kept = 1.0 - math.exp(-hazard)
-    growth = kept * (pairs["revenue_new"] / pairs["revenue_old"] - 1.0)
-    return mean_ci(growth)
+    funnel adds customers, so revenue moves from the old steady state ``R0`` toward the new one
+    ``R1`` along ``R(t) = R1 + (R0 - R1) exp(-h t)``: the first year's growth is
+    ``(1 - exp(-h * 1 year)) * (R1 / R0 - 1)``."""
+    hazard = -np.log1p(-np.clip(np.asarray(monthly_churn, float), 0, 1 - 1e-12)) * 12
+    return -np.expm1(-hazard) * (np.asarray(revenue_new, float) / np.asarray(revenue_old, float) - 1.0)
+
+
+def transition_growth(changed: pd.DataFrame, stayed: pd.DataFrame) -> Measure:
+    """``growth_after_change`` from the steady state of ``stayed`` to that of ``changed``, paired
+    by replication (common random numbers), with the changed company's measured churn."""
+    pairs = changed[["replication", "revenue", "monthly_churn"]].merge(
+        stayed[["replication", "revenue"]], on="replication", suffixes=("_new", "_old")
+    )
+    return mean_ci(growth_after_change(pairs["revenue_new"], pairs["revenue_old"], pairs["monthly_churn"]))

@@ -569,12 +569,19 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def set_path(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    """A copy of ``data`` with ``value`` at ``path`` (a list item by its position: ``knots.1``)."""
     out = dict(data)
     head, rest = path[0], path[1:]
     if not rest:
         out[head] = value
+        return out
+    inner = out.get(head)
+    if isinstance(inner, list) and rest[0].isdigit() and int(rest[0]) < len(inner):
+        items = list(inner)
+        index = int(rest[0])
+        items[index] = value if len(rest) == 1 else set_path(items[index], rest[1:], value)
+        out[head] = items
     else:
-        inner = out.get(head)
         out[head] = set_path(inner if isinstance(inner, dict) else {}, rest, value)
     return out
 

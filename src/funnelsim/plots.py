@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from funnelsim.analysis import monthly_revenue
-from funnelsim.model.odds import DecayCurve, logistic, logit
+from funnelsim.model.odds import DecayCurve, contact_chance, logistic, logit
 from funnelsim.params import Scenario
 
 __all__ = [
@@ -71,12 +71,13 @@ def funnel_chart(runs: pd.DataFrame) -> Figure:
 def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -> Figure:
     """Share of touched leads that qualified, by hours from inquiry to first touch.
 
-    With ``scenario``, the configured single-attempt chance for a quality-50 lead is drawn
-    beside it (contact x qualification, both with their decay).
+    With ``scenario``, the configured chance that a single attempt at that age reaches a
+    quality-50 lead and qualifies it is drawn beside it (presence window and cold calls for
+    the contact, the cooling of interest for the qualification).
     """
     touched = leads[leads["first_touch_at"].notna()].copy()
     edges = np.array([0, 0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96, np.inf])
-    touched["bin"] = pd.cut(touched["first_touch_age_hours"], edges, right=False)
+    touched["bin"] = pd.cut(touched["speed_to_lead_hours"], edges, right=False)
     touched["qualified"] = touched["sql_at"].notna().astype(float)
     grouped = touched.groupby("bin", observed=True)["qualified"].agg(["mean", "size", "std"])
     mids = np.array([min(iv.left * 1.5 if iv.left else 0.125, 200) if np.isfinite(iv.right) else 150 for iv in grouped.index])
@@ -87,9 +88,9 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
         if scenario is not None:
             hours = np.geomspace(0.05, 150, 200)
             fu = scenario.follow_up
-            contact, qualify = DecayCurve(fu.contact_decay), DecayCurve(fu.qualification_decay)
+            qualify = DecayCurve(fu.qualification_decay)
             p = [
-                logistic(logit(fu.contact_probability) + contact(h / 24))
+                contact_chance(fu, h / 24)
                 * logistic(logit(scenario.qualification.probability_at_quality_50) + qualify(h / 24))
                 for h in hours
             ]

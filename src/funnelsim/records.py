@@ -85,6 +85,7 @@ DAILY_COLUMNS: dict[str, tuple[str, str, str]] = {
     "bookings": ("float64", "currency", "amount of deals won"),
     "revenue": ("float64", "currency", "revenue recognised that day (the installed base included)"),
     "installed_base_revenue": ("float64", "currency", "the part of that day's revenue paid by the installed base (customers the simulation did not win itself)"),
+    "installed_base_customers": ("int64", "count", "customers of the installed base at the end of the day"),
     "marketing_spend": ("float64", "currency", "cost of the leads created that day"),
     "open_opportunities": ("int64", "count", "deals open at the end of the day"),
     "awaiting_ae": ("int64", "count", "SQLs waiting for an account executive at the end of the day"),

@@ -69,6 +69,7 @@ class Target(_Strict):
     levels: LevelAllowance | None = None
     compare: tuple[Role, Role] | None = None
     comparable: bool = True
+    calibrate: bool = True  # fitted to by `funnelsim ensemble` (false: shown, not fitted; say why in range_reason)
     trust_note: str = ""
 
     @model_validator(mode="after")

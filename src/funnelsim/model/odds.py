@@ -11,9 +11,11 @@ from __future__ import annotations
 import bisect
 import math
 
-from funnelsim.params import ResponseDecay
+import numpy as np
 
-__all__ = ["logit", "logistic", "DecayCurve", "quality_shift"]
+from funnelsim.params import FollowUp, ResponseDecay
+
+__all__ = ["logit", "logistic", "DecayCurve", "quality_shift", "contact_chance"]
 
 
 def logit(p: float) -> float:
@@ -55,3 +57,15 @@ class DecayCurve:
         a0, a1 = ages[j - 1], ages[j]
         w = (age_days - a0) / (a1 - a0)
         return logs[j - 1] + w * (logs[j] - logs[j - 1])
+
+
+def contact_chance(follow_up: FollowUp, age_days: float) -> float:
+    """The chance an attempt at a lead of age ``age_days`` reaches it, before knowing whether
+    the inquirer is still at the desk: present with the presence window's survival (then the
+    chance of contact when present), else a cold call at the lead's age."""
+    cold = logistic(logit(follow_up.contact_probability) + DecayCurve(follow_up.contact_decay)(age_days))
+    presence = follow_up.presence_days
+    if presence is None or age_days <= 0:
+        return cold if presence is None else float(follow_up.contact_probability_present)
+    staying = 1.0 - float(presence.cdf(np.array([age_days]))[0])
+    return float(follow_up.contact_probability_present) * staying + cold * (1.0 - staying)

@@ -121,6 +121,7 @@ def _daily_table(
         "bookings": _per_day(closed_won, days, col["amount"]),
         "revenue": _daily_revenue(leads, days, horizon, recurring) + base.revenue,
         "installed_base_revenue": base.revenue,
+        "installed_base_customers": base.customers,
         "marketing_spend": _per_day(col["created_at"], days, col["acquisition_cost"]),
         "open_opportunities": monitor.open_opportunities,
         "awaiting_ae": monitor.awaiting_ae,

@@ -1,0 +1,359 @@
+"""The evidence ensemble: every set of uncertain parameters the published figures leave standing.
+
+The model has parameters nobody has measured directly: how long a web inquirer stays at the
+desk, how fast interest cools, how much quality and one consistent message move a deal's odds
+(``params/targets/uncertain.yaml``, each with the range it may take before any evidence). The
+published figures (``params/targets/published.yaml``) constrain them only together: no single
+study pins one down. So they are fitted together, by **history matching** (Craig et al. 1997;
+Vernon, Goldstein & Bower 2010), the method of choice when each simulation is costly:
+
+1. **Wave 1**: simulate the typical company at points spread over the parameters' ranges (a
+   Latin hypercube), each point with its own staffing, a short run and HBR's population of firms,
+   and measure every target the way its study measured it.
+2. **Emulate**: for every target, a statsmodels OLS response surface (linear and squared terms
+   of the parameters, on the scale each is searched on) predicts the measurement at any point,
+   with a variance: the surface's own uncertainty plus the residual (simulation noise and what
+   the surface misses).
+3. **Rule out**: a point is *implausible* when some target's predicted value lies more than 3
+   emulator standard deviations outside the range the published figure implies. Tens of
+   thousands of candidate points are screened in seconds; the rest is "not ruled out yet".
+4. **Further waves** simulate points drawn from what is left and refit the surfaces there, where
+   they can be more accurate, and rule out more.
+5. **Confirm**: points drawn from the final region are simulated in full; those whose every
+   measurement is consistent with its range (the range reached within the measurement's 95% CI)
+   form the ensemble. The member nearest the centre, with every measurement inside its range,
+   is the baseline's.
+
+The ensemble (``params/ensemble/evidence.csv``) is what "the range across plausible models"
+means in the uncertainty analysis; the baseline is one point inside it.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy.special import logit
+from scipy.stats import qmc
+
+from funnelsim.config import PARAMS_DIR
+from funnelsim.evidence import first_dial_odds, firm_population, hbr_ratios, replication_measures, run_firms
+from funnelsim.experiment import run_scenarios
+from funnelsim.params import ParameterError, Scenario, format_errors, read_yaml, with_settings
+from funnelsim.staffing import staff
+from funnelsim.targets import Target, Targets
+
+__all__ = [
+    "Parameter",
+    "load_uncertain",
+    "calibration_targets",
+    "measure_point",
+    "Emulator",
+    "implausibility",
+    "prior_sample",
+    "HistoryMatch",
+    "history_match",
+    "confirm",
+    "consistent",
+    "NothingLeft",
+    "DEFAULT_UNCERTAIN",
+    "DEFAULT_ENSEMBLE",
+]
+
+DEFAULT_UNCERTAIN = PARAMS_DIR / "targets" / "uncertain.yaml"
+DEFAULT_ENSEMBLE = PARAMS_DIR / "ensemble" / "evidence.csv"
+CUTOFF = 3.0  # emulator standard deviations outside a range that rule a point out
+
+
+class Parameter(BaseModel):
+    """One uncertain parameter: its key path, the range it may take, and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    low: float
+    high: float
+    scale: Literal["linear", "log"] = "linear"
+    why: str
+    at_most: str | None = None  # another parameter's key this one may not exceed
+
+    def to_unit(self, value: np.ndarray) -> np.ndarray:
+        """Values as positions 0..1 in the range, on the scale the parameter is searched on."""
+        if self.scale == "log":
+            return (np.log(value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (np.asarray(value) - self.low) / (self.high - self.low)
+
+    def from_unit(self, unit: np.ndarray) -> np.ndarray:
+        if self.scale == "log":
+            return np.exp(math.log(self.low) + np.asarray(unit) * (math.log(self.high) - math.log(self.low)))
+        return self.low + np.asarray(unit) * (self.high - self.low)
+
+
+class _UncertainFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    parameters: Annotated[list[Parameter], Field(min_length=1)]
+
+
+def load_uncertain(path: str | Path = DEFAULT_UNCERTAIN) -> list[Parameter]:
+    path = Path(path)
+    try:
+        return _UncertainFile.model_validate(read_yaml(path, str(path))).parameters
+    except ValidationError as exc:
+        raise ParameterError(format_errors(str(path), exc, _UncertainFile)) from None
+
+
+def calibration_targets(targets: Targets) -> list[Target]:
+    """The benchmarks the typical company is fitted to: comparable ones with a range, except
+    those the targets file marks as not used for fitting (with its reason)."""
+    return [
+        t for t in targets.benchmarks if t.comparable and t.range is not None and "typical" in t.applies_to and t.calibrate
+    ]
+
+
+def _transform(metric_values: np.ndarray, target: Target) -> np.ndarray:
+    """Measurements on the scale they are emulated on: log-odds for shares, log otherwise."""
+    v = np.asarray(metric_values, float)
+    if target.high <= 1 and target.low >= 0:
+        return logit(np.clip(v, 1e-6, 1 - 1e-6))
+    return np.log(np.clip(v, 1e-9, None))
+
+
+def _transform_bound(value: float, target: Target) -> float:
+    if math.isinf(value):
+        return value
+    return float(_transform(np.array([value]), target)[0])
+
+
+@dataclass(frozen=True)
+class PointJob:
+    """One point of parameter space to simulate (picklable for a process pool)."""
+
+    values: dict[str, float]
+    base: Scenario
+    seed: int
+    replications: int
+    horizon_days: float
+    firms: int
+
+
+def measure_point(job: PointJob) -> dict[str, float]:
+    """Simulate the typical company at one point and measure every calibration metric.
+
+    Each metric comes with its 95% CI as ``metric:low`` and ``metric:high``."""
+    company = staff(with_settings(job.base, job.values), job.seed)
+    short = with_settings(company, {"simulation.horizon_days": job.horizon_days})
+    run = run_scenarios([short], job.replications, job.seed)[short.name]
+    measures = replication_measures(run.replications)
+    dials = first_dial_odds(run.leads, short.simulation.warmup_days)
+    measures["mit_contact_odds_5_vs_30_minutes"] = dials["contact"]
+    measures["mit_qualify_odds_5_vs_30_minutes"] = dials["qualify"]
+    ratios = hbr_ratios(run_firms(firm_population(company, points=job.firms), job.seed))
+    measures["hbr_qualify_ratio_first_vs_second_hour"] = ratios["first_vs_second_hour"]
+    measures["hbr_qualify_ratio_first_hour_vs_day"] = ratios["first_hour_vs_day"]
+    values: dict[str, float] = {}
+    for metric, m in measures.items():
+        values[metric], values[f"{metric}:low"], values[f"{metric}:high"] = m.value, m.low, m.high
+    values["sdr_team.reps"] = float(company.sdr_team.reps)
+    values["opportunity.ae_team.reps"] = float(company.opportunity.ae_team.reps)
+    return values
+
+
+def measure_points(points: pd.DataFrame, base: Scenario, seed: int, replications: int, horizon_days: float,
+                   firms: int, workers: int) -> pd.DataFrame:
+    """Measure every row of ``points`` (columns: parameter keys); one row of metrics each."""
+    jobs = [PointJob(row, base, seed, replications, horizon_days, firms) for row in points.to_dict("records")]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            measured = list(pool.map(measure_point, jobs))
+    else:
+        measured = [measure_point(job) for job in jobs]
+    return pd.concat([points.reset_index(drop=True), pd.DataFrame(measured)], axis=1)
+
+
+def prior_sample(parameters: list[Parameter], n: int, seed: int) -> pd.DataFrame:
+    """``n`` points spread over the parameters' ranges (Latin hypercube), respecting ``at_most``."""
+    unit = qmc.LatinHypercube(d=len(parameters), seed=seed).random(n)
+    table = pd.DataFrame({p.key: p.from_unit(unit[:, j]) for j, p in enumerate(parameters)})
+    for p in parameters:
+        if p.at_most:
+            table[p.key] = np.minimum(table[p.key], table[p.at_most])
+    return table
+
+
+def _design(parameters: list[Parameter], points: pd.DataFrame, squares: bool = True) -> np.ndarray:
+    unit = np.column_stack([p.to_unit(points[p.key].to_numpy(float)) for p in parameters]) - 0.5
+    return sm.add_constant(np.hstack([unit, unit**2]) if squares else unit, has_constant="add")
+
+
+class Emulator:
+    """One response surface per target: linear and squared terms of the parameters (OLS)."""
+
+    def __init__(self, parameters: list[Parameter], targets: list[Target]):
+        self.parameters = parameters
+        self.targets = targets
+        self.fits: dict[str, sm.regression.linear_model.RegressionResultsWrapper] = {}
+        self.squares = True
+
+    def fit(self, runs: pd.DataFrame) -> "Emulator":
+        # squared terms only with enough points to estimate them and the noise (two per term)
+        self.squares = len(runs) >= 2 * (2 * len(self.parameters) + 1)
+        x = _design(self.parameters, runs, self.squares)
+        for t in self.targets:
+            y = _transform(runs[t.metric].to_numpy(float), t)
+            ok = np.isfinite(y)
+            self.fits[t.id] = sm.OLS(y[ok], x[ok]).fit()
+        return self
+
+    def predict(self, points: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per target: predicted value (on the emulation scale) and its variance."""
+        x = _design(self.parameters, points, self.squares)
+        out = {}
+        for t in self.targets:
+            fit = self.fits[t.id]
+            mean = x @ fit.params
+            mean_var = np.einsum("ij,jk,ik->i", x, fit.cov_params(), x)
+            out[t.id] = (mean, mean_var + fit.scale)
+        return out
+
+    def quality(self) -> pd.DataFrame:
+        """How well each surface explains its measurements (R squared, residual sd)."""
+        return pd.DataFrame(
+            [{"target": k, "r_squared": f.rsquared, "residual_sd": math.sqrt(f.scale), "n": int(f.nobs)} for k, f in self.fits.items()]
+        )
+
+
+def implausibility(emulator: Emulator, points: pd.DataFrame) -> pd.DataFrame:
+    """For each point and target: how many emulator standard deviations the prediction lies
+    outside the range (0 inside it); ``max`` over targets rules points out."""
+    predicted = emulator.predict(points)
+    table = pd.DataFrame(index=points.index)
+    for t in emulator.targets:
+        mean, var = predicted[t.id]
+        low, high = _transform_bound(t.low, t), _transform_bound(t.high, t)
+        gap = np.maximum(low - mean, 0) + np.maximum(mean - high, 0)
+        table[t.id] = gap / np.sqrt(var)
+    table["max"] = table.max(axis=1)
+    return table
+
+
+class NothingLeft(Exception):
+    """History matching ruled out every point: the model cannot reproduce the evidence together."""
+
+
+def consistent(measured: pd.DataFrame, targets: list[Target], within_ci: bool = True) -> pd.Series:
+    """Points whose every measurement is consistent with its range: inside it, or (``within_ci``)
+    with a 95% CI that reaches it."""
+    ok = pd.Series(True, index=measured.index)
+    for t in targets:
+        low = measured[f"{t.metric}:low"] if within_ci else measured[t.metric]
+        high = measured[f"{t.metric}:high"] if within_ci else measured[t.metric]
+        ok &= (high >= t.low) & (low <= t.high)
+    return ok
+
+
+def confirm(
+    match: "HistoryMatch", base: Scenario, parameters: list[Parameter], targets: list[Target], size: int, seed: int,
+    workers: int = 1, replications: int = 3, firms: int = 21, folder: Path | None = None,
+) -> pd.DataFrame:
+    """Simulate ``size`` points of the region left standing, in full, and mark the members of the
+    ensemble (``member``: consistent with every target) and the baseline's point (``baseline``:
+    every measurement inside its range, nearest the members' centre)."""
+    saved = folder / "confirm.parquet" if folder else None
+    if saved is not None and saved.exists():
+        measured = pd.read_parquet(saved)
+    else:
+        rng = np.random.default_rng(seed)
+        pool = match.candidates
+        if pool.empty:
+            raise NothingLeft("no point of the parameter space is consistent with every published figure")
+        chosen = pool.iloc[rng.choice(len(pool), size=min(size, len(pool)), replace=False)].reset_index(drop=True)
+        keys = [p.key for p in parameters]
+        measured = measure_points(chosen[keys], base, seed, replications, base.simulation.horizon_days, firms, workers)
+        if saved is not None:
+            measured.to_parquet(saved)
+    measured["member"] = consistent(measured, targets, within_ci=True)
+    inside = measured["member"] & consistent(measured, targets, within_ci=False)
+    unit = np.column_stack([p.to_unit(measured[p.key].to_numpy(float)) for p in parameters])
+    centre = unit[measured["member"].to_numpy()].mean(axis=0) if measured["member"].any() else unit.mean(axis=0)
+    distance = np.where(inside, np.sqrt(((unit - centre) ** 2).sum(axis=1)), np.inf)
+    measured["baseline"] = False
+    if np.isfinite(distance).any():
+        measured.loc[int(np.argmin(distance)), "baseline"] = True
+    return measured
+
+
+@dataclass
+class HistoryMatch:
+    """The waves' runs, the final emulator and the share of the prior left at each wave."""
+
+    runs: list[pd.DataFrame]
+    emulator: Emulator
+    remaining: list[float]
+    candidates: pd.DataFrame  # the points not ruled out by the last wave
+
+
+def history_match(
+    base: Scenario,
+    parameters: list[Parameter],
+    targets: list[Target],
+    waves: list[int],
+    seed: int,
+    workers: int = 1,
+    replications: int = 2,
+    horizon_days: float = 360.0,
+    firms: int = 11,
+    candidates: int = 20_000,
+    folder: Path | None = None,
+) -> HistoryMatch:
+    """Run the waves (``waves`` = points simulated in each) and return what is left standing.
+
+    Each wave's runs are saved in ``folder`` as they finish a wave, and a saved wave is reused,
+    so an interrupted fit resumes where it stopped."""
+    pool = prior_sample(parameters, candidates, seed)
+    runs: list[pd.DataFrame] = []
+    remaining = [1.0]
+    emulator = Emulator(parameters, targets)
+    for k, size in enumerate(waves):
+        rng = np.random.default_rng(seed + k)
+        chosen = pool.iloc[rng.choice(len(pool), size=min(size, len(pool)), replace=False)].reset_index(drop=True)
+        saved = folder / f"wave{k + 1}.parquet" if folder else None
+        if saved is not None and saved.exists():
+            measured = pd.read_parquet(saved)
+        else:
+            measured = measure_points(chosen, base, seed + 1000 * (k + 1), replications, horizon_days, firms, workers)
+            if saved is not None:
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                measured.to_parquet(saved)
+        runs.append(measured)
+        emulator = Emulator(parameters, targets).fit(measured)
+        screened = implausibility(emulator, pool)
+        pool = pool[screened["max"] <= CUTOFF].reset_index(drop=True)
+        remaining.append(remaining[-1] * len(pool) / max(len(screened), 1))
+        if len(pool) < 20:
+            break
+        # refill the region with jittered copies so later waves screen as many points
+        if len(pool) < candidates:
+            extra = _jitter(pool, parameters, candidates - len(pool), rng)
+            pool = pd.concat([pool, extra[implausibility(emulator, extra)["max"] <= CUTOFF]], ignore_index=True)
+    return HistoryMatch(runs, emulator, remaining, pool)
+
+
+def _jitter(pool: pd.DataFrame, parameters: list[Parameter], n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """New points near those left standing (a small step on each parameter's search scale)."""
+    base = pool.iloc[rng.integers(0, len(pool), n)].reset_index(drop=True)
+    out = {}
+    for p in parameters:
+        unit = np.clip(p.to_unit(base[p.key].to_numpy(float)) + rng.normal(0, 0.05, n), 0, 1)
+        out[p.key] = p.from_unit(unit)
+    table = pd.DataFrame(out)
+    for p in parameters:
+        if p.at_most:
+            table[p.key] = np.minimum(table[p.key], table[p.at_most])
+    return table
