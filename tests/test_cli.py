@@ -81,6 +81,34 @@ def test_run_help_documents_set():
         assert option in result.output
 
 
+HEAVY = ("papermill", "nbformat", "nbconvert", "jsonschema", "dask", "distributed", "statsmodels", "seaborn", "matplotlib", "pandas")
+
+
+def test_the_cli_and_validate_import_no_heavy_library():
+    """`funnelsim validate` runs in well under a second of CPU: nothing it does not use is imported."""
+    code = (
+        "import sys\n"
+        "import funnelsim.cli\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "try:\n"
+        f"    funnelsim.cli.main(['validate', {str(BASELINE)!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "[]" and lines[1].endswith(": ok") and lines[2] == "[]", done.stdout
+
+
+def test_the_cli_offers_every_executor():
+    from funnelsim import cli, execution
+
+    assert cli.EXECUTORS == execution.EXECUTORS
+
+
 # --- validate -------------------------------------------------------------------------------
 
 

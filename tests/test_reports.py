@@ -193,3 +193,21 @@ def test_a_report_folder_is_named_after_its_default_scenarios():
     label = reports._label(parameters)
     assert label.startswith("fully-misaligned-vs-somewhat-misaligned") and '"' not in label and "[" not in label
     assert reports._label(reports.notebook_parameters(reports.notebook_path("what_it_takes"))) == "grow-revenue"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["notebook: [unclosed\n", "- a list\n", "\xff\xfe not utf-8", "x: " + "[" * 5000 + "]" * 5000 + "\n", ""],
+    ids=["malformed", "a list", "not utf-8", "deeply nested", "empty"],
+)
+def test_one_bad_parameters_file_does_not_break_the_index(tmp_path, text):
+    folder = tmp_path / "reports" / "scenario_report"
+    for name in ("bad", "good"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "report.html").write_text("<html></html>")
+    (folder / "bad" / "parameters.yaml").write_bytes(text.encode("latin-1") if "\xff" in text else text.encode())
+    (folder / "good" / "parameters.yaml").write_text("notebook: scenario_report.ipynb\nreplications: 3\n")
+    index = reports.write_index().read_text()
+    assert "replications=3" in index and "bad" in index
+    if text:
+        assert "(parameters.yaml" in index

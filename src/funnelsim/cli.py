@@ -13,28 +13,17 @@ import sys
 from pathlib import Path
 
 import click
-import numpy as np
-import yaml
 
 from funnelsim import __version__
-from funnelsim.calibration import calibrate as calibrate_export
-from funnelsim.calibration import display_value
-from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
-from funnelsim.assessment import assess as assess_answers
-from funnelsim.crm_export import load_mapping, read_export
 from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
-from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
-from funnelsim.experiment import run_scenario
-from funnelsim.outputs import format_summary, write_run, write_tables
 from funnelsim.params import ParameterError, load_scenario
-from funnelsim.planning import load_plan, plan_sweep, what_it_takes
-from funnelsim.records import data_dictionary
-from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
-from funnelsim.results import ResultStore, load_results
-from funnelsim.sweeps import estimated_seconds, load_sweep
+
+# The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
+# pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.
 
 __all__ = ["main"]
 
+EXECUTORS = ("serial", "processes", "dask")  # as funnelsim.execution.EXECUTORS (a test checks)
 _SET_HELP = "Override any value, e.g. --set sdr_team.reps=8 (repeatable; the value is YAML)."
 
 
@@ -79,6 +68,9 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...]) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
+    from funnelsim.experiment import run_scenario
+    from funnelsim.outputs import format_summary, write_run
+
     scenario = _load(file, overrides)
     click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
     result = run_scenario(scenario, replications, seed)
@@ -92,6 +84,8 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
 @click.option("--table", type=click.Choice(["leads", "daily", "replications"]), help="Only this table.")
 def dictionary(table: str | None) -> None:
     """Print the data dictionary: every output column with its unit and meaning."""
+    from funnelsim.records import data_dictionary
+
     frame = data_dictionary()
     if table:
         frame = frame[frame["table"] == table]
@@ -133,6 +127,10 @@ def sweep(
     no_progress: bool,
 ) -> None:
     """Run every point of sweep FILE, saving each run as it finishes."""
+    from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
+    from funnelsim.results import ResultStore
+    from funnelsim.sweeps import estimated_seconds, load_sweep
+
     try:
         plan = load_sweep(file)
     except ParameterError as exc:
@@ -184,6 +182,10 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
     funnelsim report alignment_impact -p replications 20
     funnelsim report scenario_report --batch params/scenarios/*.yaml
     """
+    import yaml
+
+    from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
+
     try:
         path = notebook_path(notebook)
     except FileNotFoundError as exc:
@@ -211,7 +213,6 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
         sys.exit(1)
 
 
-
 @main.command()
 @click.argument("answers", required=False, type=click.Path(dir_okay=False))
 @click.option("--company", help="Company name (asked for when answering interactively).")
@@ -223,6 +224,9 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
     Answer the eleven questions interactively, or give a YAML file ANSWERS with
     `company:` and `answers:` (question: yes, partly or no); see params/assessments/.
     """
+    from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
+    from funnelsim.assessment import assess as assess_answers
+
     try:
         if answers:
             result = load_answers(answers)
@@ -263,6 +267,11 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
     cost, and confirms the cheapest by direct simulation (see params/plans/).
     """
+    from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
+    from funnelsim.outputs import write_tables
+    from funnelsim.planning import load_plan, plan_sweep, what_it_takes
+    from funnelsim.results import ResultStore, load_results
+
     try:
         chosen = load_plan(file, overrides)
         sweep = plan_sweep(chosen)
@@ -304,6 +313,12 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) ->
     Bad rows (unreadable dates, stages out of order, negative amounts, unknown outcomes) are
     skipped, counted and listed in OUT.bad-rows.csv; every estimate is written with its CI.
     """
+    import numpy as np
+
+    from funnelsim.calibration import calibrate as calibrate_export
+    from funnelsim.calibration import display_value
+    from funnelsim.crm_export import load_mapping, read_export
+
     target = Path(out_file)
     try:
         checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")

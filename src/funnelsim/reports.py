@@ -198,14 +198,34 @@ def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], pro
     return pages
 
 
+_INDEX_PARAMETERS_LIMIT = 100_000  # bytes of parameters.yaml read for the index
+
+
+def _shown_parameters(path: Path) -> str:
+    """A report's parameters for the index; a missing or unreadable file is flagged, not fatal."""
+    if not path.is_file():
+        return ""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(_INDEX_PARAMETERS_LIMIT + 1)
+        if len(text) > _INDEX_PARAMETERS_LIMIT:
+            return "(parameters.yaml too large to show)"
+        params = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return "(parameters.yaml unreadable)"
+    if params is None:
+        return ""
+    if not isinstance(params, dict):
+        return "(parameters.yaml is not a mapping)"
+    return ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
+
+
 def write_index() -> Path:
     """``reports/index.html``: every report made, newest first."""
     rows = []
     for page in sorted(REPORTS_DIR.glob("*/*/report.html"), key=lambda p: p.stat().st_mtime, reverse=True):
-        params_file = page.parent / "parameters.yaml"
-        params = yaml.safe_load(params_file.read_text()) if params_file.exists() else {}
         made = datetime.fromtimestamp(page.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-        shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
+        shown = _shown_parameters(page.parent / "parameters.yaml")
         rows.append(
             f"<tr><td>{made}</td><td>{html.escape(page.parent.parent.name)}</td>"
             f"<td><a href='{html.escape(str(page.relative_to(REPORTS_DIR)))}'>{html.escape(page.parent.name)}</a></td>"
