@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from funnelsim import __version__
-from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
+from funnelsim.config import PARAMS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, slug
 from funnelsim.params import ParameterError, load_scenario
 
 # The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
@@ -27,13 +28,18 @@ EXECUTORS = ("serial", "processes", "dask")  # as funnelsim.execution.EXECUTORS 
 _SET_HELP = "Override any value, e.g. --set sdr_team.reps=8 (repeatable; the value is YAML)."
 
 
+def _fail(lines: list[str], status: int = 2) -> NoReturn:
+    """Print each line to stderr and exit (2: bad input; 1: the machine, e.g. a full disk)."""
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(status)
+
+
 def _load(path: str, overrides: tuple[str, ...]):
     try:
         return load_scenario(path, overrides)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -218,33 +224,42 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
 @click.option("--company", help="Company name (asked for when answering interactively).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Scenario file to write [default: params/<company>.yaml].")
 @click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True), help="Scenario the company's file extends.")
-def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str) -> None:
+@click.option("--force", is_flag=True, help="Replace the scenario file if it exists (never the baseline).")
+def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str, force: bool) -> None:
     """Alignment assessment: a maturity level and a scenario file for a company.
 
     Answer the eleven questions interactively, or give a YAML file ANSWERS with
     `company:` and `answers:` (question: yes, partly or no); see params/assessments/.
+    The file is params/<company>.yaml unless --out says otherwise; an existing file is kept
+    unless --force is given, and the baseline is never replaced.
     """
     from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
     from funnelsim.assessment import assess as assess_answers
+    from funnelsim.files import check_scenario_target
+
+    def target_for(name: str) -> Path:
+        return Path(out_file) if out_file else PARAMS_DIR / f"{slug(name.lower(), 'company')}.yaml"
 
     try:
         if answers:
             result = load_answers(answers)
+            target = target_for(result.company)
+            check_scenario_target(target, Path(baseline), force)
         else:
             company = company or click.prompt("Company")
+            target = target_for(company)
+            check_scenario_target(target, Path(baseline), force)  # before eleven questions, not after
             given = {}
             for number, (item, question) in enumerate(QUESTIONS.items(), 1):
                 given[item] = click.prompt(
                     f"{number:>2}. {question.text}", type=click.Choice(list(ANSWERS)), default="partly"
                 )
             result = assess_answers(company, given)
-        slug = "-".join(result.company.lower().split()) or "company"
-        target = Path(out_file) if out_file else PARAMS_DIR / f"{slug}.yaml"
-        write_scenario(result, target, Path(baseline))
+        write_scenario(result, target, Path(baseline), force)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines)
+    except OSError as exc:
+        _fail([f"{exc.filename or target}: could not write: {exc.strerror}"], status=1)
     click.echo(f"{result.company}: {result.level} ({result.score:.0%} of the signs of alignment)")
     for item, value in result.answers.items():
         click.echo(f"  {item:<24}{value:>5.1f}")
@@ -281,7 +296,7 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
         sys.exit(2)
     if target_change is not None:
         chosen = chosen.with_target(target_change)
-    folder = Path(out_dir) if out_dir else REPORTS_DIR / "plans" / chosen.name
+    folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
         run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume)
@@ -307,20 +322,25 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Scenario file to write, e.g. params/mycompany.yaml.")
 @click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True),
               help="Scenario the calibrated file extends; what the data cannot inform keeps its values.")
-def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) -> None:
+@click.option("--force", is_flag=True, help="Replace OUT if it exists (never the baseline).")
+def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, force: bool) -> None:
     """Estimate a scenario from a CRM EXPORT (CSV or parquet, one row per lead).
 
     Bad rows (unreadable dates, stages out of order, negative amounts, unknown outcomes) are
     skipped, counted and listed in OUT.bad-rows.csv; every estimate is written with its CI.
+    OUT is written only once it validates, never over an existing file without --force, and
+    never over the baseline.
     """
     import numpy as np
 
     from funnelsim.calibration import calibrate as calibrate_export
     from funnelsim.calibration import display_value
     from funnelsim.crm_export import load_mapping, read_export
+    from funnelsim.files import check_scenario_target
 
     target = Path(out_file)
     try:
+        check_scenario_target(target, Path(baseline), force)
         checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")
         click.echo(checked.summary())
         if checked.rows_skipped:
@@ -331,11 +351,11 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) ->
         if checked.leads.empty:
             raise ParameterError([f"{export}: no valid rows left to estimate from"])
         result = calibrate_export(checked, load_scenario(baseline))
-        result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows)
+        result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows, force)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines)
+    except OSError as exc:
+        _fail([f"{exc.filename or target}: could not write: {exc.strerror}"], status=1)
     estimated = result.estimates[result.estimates["source"] == "export"]
     width = max(map(len, estimated["key"]), default=0) + 2
     for row in estimated.itertuples():

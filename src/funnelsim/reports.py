@@ -35,7 +35,7 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
-from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR
+from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
 
 __all__ = ["ReportFailed", "render_report", "render_batch", "notebook_path", "parameters_from_file", "write_index"]
 
@@ -130,7 +130,7 @@ def _export_html(executed: Path, target: Path) -> None:
 
 def default_report_dir(notebook: Path, label: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return REPORTS_DIR / notebook.stem / f"{label}-{stamp}"
+    return REPORTS_DIR / slug(notebook.stem) / f"{slug(label)}-{stamp}"
 
 
 def _label(parameters: dict[str, Any]) -> str:
