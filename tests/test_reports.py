@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import funnelsim.reports as reports
 from funnelsim.cli import main
@@ -211,3 +213,96 @@ def test_one_bad_parameters_file_does_not_break_the_index(tmp_path, text):
     assert "replications=3" in index and "bad" in index
     if text:
         assert "(parameters.yaml" in index
+
+
+# --- parameters: declared names, declared types, plain values, before any kernel -------------
+
+INJECTION = 'x = 1; import os; os.system("touch pwned"); y'
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Any attempt to execute the notebook fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(reports.pm, "execute_notebook", refuse)
+    monkeypatch.setattr(reports.KernelManager, "start_kernel", refuse)
+
+
+def report(*args: str):
+    return CliRunner().invoke(main, ["report", *map(str, args)])
+
+
+def test_a_parameter_name_is_never_code(tmp_path, monkeypatch, no_kernel):
+    monkeypatch.chdir(tmp_path)
+    params = tmp_path / "p.yaml"
+    params.write_text(f"replications: 1\n{json.dumps(INJECTION)}: 1\n")
+    for args in (["-p", "replications", "1", "-p", INJECTION, "1"], ["-f", params], ["--batch", params]):
+        result = report("scenario_report", *args)
+        assert result.exit_code == 2, result.output
+        assert "not a parameter of scenario_report" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "reports").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1).filter(lambda name: name not in reports.notebook_parameters(reports.notebook_path("scenario_report"))))
+def test_any_undeclared_name_is_refused_before_a_kernel_starts(tmp_path, no_kernel, name):
+    result = report("scenario_report", "-p", name, "1")
+    assert result.exit_code == 2 and "not a parameter of scenario_report; " in result.output
+    assert "its parameters: scenario_file, overrides, replications, seed" in result.output
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-p", "replicatons", "5"], "-p: replicatons: not a parameter of scenario_report; did you mean replications?"),
+        (["-p", "replications", "five"], "-p: replications: 'five': a whole number (replications: int)"),
+        (["-p", "replications", "2.5"], "-p: replications: 2.5: a whole number"),
+        (["-p", "replications", "true"], "-p: replications: True: a whole number"),
+        (["-p", "overrides", "simulation.horizon_days=90"], "-p: overrides: 'simulation.horizon_days=90': a list (overrides: list)"),
+        (["-p", "seed", "2025-01-01"], "-p: seed: datetime.date(2025, 1, 1): only plain values"),
+        (["-p", "overrides", "!!set {a: null}"], "-p: overrides: {'a'}: only plain values"),
+        (["-p", "overrides", "[a, [b"], "-p overrides: '[a, [b': not a valid YAML value"),
+        (["-p", "output_dir", "/tmp/x"], "-p: output_dir: set by funnelsim report"),
+    ],
+)
+def test_bad_parameters_name_the_value_and_what_is_allowed(tmp_path, no_kernel, args, expected):
+    result = report("scenario_report", *args)
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "reports").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+def test_values_of_another_type_are_refused(no_kernel, value):
+    path = reports.notebook_path("sensitivity")
+    with pytest.raises(reports.ParameterError, match="replications: .*: a whole number"):
+        reports.check_parameters(path, {"replications": value})
+    if not isinstance(value, bool):
+        with pytest.raises(reports.ParameterError, match="interactions: .*: true or false"):
+            reports.check_parameters(path, {"interactions": value})
+
+
+def test_values_of_the_declared_type_pass(no_kernel):
+    reports.check_parameters(reports.notebook_path("what_it_takes"), {"target_change": 1, "points": 3, "overrides": ["a=1"], "interactions": True})
+    pairs = reports.parameters_from_pairs(reports.notebook_path("scenario_report"), [("scenario_file", "2025"), ("replications", "3")])
+    assert pairs == {"scenario_file": "2025", "replications": 3}  # a str parameter keeps the text
+
+
+def test_a_parameter_file_with_a_stranger_is_refused(tmp_path, no_kernel):
+    params = tmp_path / "p.yaml"
+    params.write_text("replications: 2\nreplicatons: 5\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and f"{params}: replicatons: not a parameter of scenario_report; did you mean replications?" in result.output
+    params.write_text("replicatons: 5\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and "did you mean replications?" in result.output and "nor is it a key of a scenario file" in result.output
+    params.write_text("name: x\nsimulation: {horizon_days: -5}\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and "simulation.horizon_days" in result.output
+    params.write_text("replications: [unclosed\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and "malformed YAML" in result.output and "Traceback" not in result.output

@@ -187,36 +187,39 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
     funnelsim report scenario_report -f params/scenarios/closed-loop.yaml
     funnelsim report alignment_impact -p replications 20
     funnelsim report scenario_report --batch params/scenarios/*.yaml
-    """
-    import yaml
 
-    from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
+    Only the notebook's declared parameters are taken, with values of their declared types;
+    anything else is refused before a kernel starts.
+    """
+    from funnelsim.reports import (
+        ReportFailed,
+        notebook_path,
+        parameters_from_file,
+        parameters_from_pairs,
+        render_batch,
+        render_report,
+    )
 
     try:
         path = notebook_path(notebook)
     except FileNotFoundError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    extra = {name: yaml.safe_load(value) for name, value in pairs}
+        _fail([str(exc)])
+    if (batch or files) and (not batch or params_file or out_dir):
+        _fail(["give several FILES with --batch (and neither -f nor --out)"])
     try:
-        if batch or files:
-            if not batch or params_file or out_dir:
-                click.echo("give several FILES with --batch (and neither -f nor --out)", err=True)
-                sys.exit(2)
-            sets = [{**parameters_from_file(path, Path(f)), **extra} for f in files]
-            pages = render_batch(path, sets)
+        extra = parameters_from_pairs(path, pairs)
+        if batch:
+            pages = render_batch(path, [{**parameters_from_file(path, Path(f)), **extra} for f in files])
             for page in pages:
                 click.echo(page)
         else:
             parameters = {**(parameters_from_file(path, Path(params_file)) if params_file else {}), **extra}
             page = render_report(path, parameters, Path(out_dir) if out_dir else None)
             click.echo(f"Report written to {page}")
-    except ValueError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+    except ParameterError as exc:
+        _fail(exc.lines)
     except ReportFailed as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
+        _fail([str(exc)], status=1)
 
 
 @main.command()

@@ -15,7 +15,6 @@ reports, so kernel start-up is paid once. ``reports/index.html`` lists every rep
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import os
@@ -36,8 +35,19 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
 from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
+from funnelsim.notebook_parameters import check_parameters, notebook_parameters, parameters_from_file, parameters_from_pairs
+from funnelsim.params import ParameterError
 
-__all__ = ["ReportFailed", "render_report", "render_batch", "notebook_path", "parameters_from_file", "write_index"]
+__all__ = [
+    "ReportFailed",
+    "notebook_parameters",
+    "notebook_path",
+    "parameters_from_file",
+    "parameters_from_pairs",
+    "render_batch",
+    "render_report",
+    "write_index",
+]
 
 KERNEL_NAME = "funnelsim-this-python"
 
@@ -54,38 +64,6 @@ def notebook_path(name: str) -> Path:
             return path.resolve()
     available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
     raise FileNotFoundError(f"{name}: no such notebook; available: {available}")
-
-
-def notebook_parameters(notebook: Path) -> dict[str, Any]:
-    """The notebook's declared parameters and their defaults (from its ``parameters`` cell)."""
-    return {name: _literal(spec["default"]) for name, spec in pm.inspect_notebook(str(notebook)).items()}
-
-
-def _literal(source: str) -> Any:
-    """A default as papermill reads it (Python source text) turned into its value."""
-    try:
-        return ast.literal_eval(source)
-    except (ValueError, SyntaxError):
-        return source
-
-
-def parameters_from_file(notebook: Path, path: Path) -> dict[str, Any]:
-    """Parameters from a YAML file: notebook parameters, or a scenario file for the notebook.
-
-    A file whose keys are all parameters of the notebook is used as it is (as plain papermill
-    would). A scenario file is passed to the notebook's ``scenario_file`` parameter, or
-    appended to its ``scenario_files`` list.
-    """
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    declared = notebook_parameters(notebook)
-    if isinstance(data, dict) and data and set(data) <= set(declared):
-        return data
-    if "scenario_file" in declared:
-        return {"scenario_file": str(path.resolve())}
-    if "scenario_files" in declared:
-        return {"scenario_files": [str(path.resolve())]}
-    raise ValueError(f"{path}: neither parameters of {notebook.name} nor a scenario file it can take")
 
 
 @contextmanager
@@ -172,8 +150,13 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
 
 
 def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Path | None = None) -> Path:
-    """Execute one report and export it; return the path of its HTML."""
+    """Execute one report and export it; return the path of its HTML.
+
+    Parameters the notebook does not declare, or values not of their type, raise
+    ``ParameterError`` before any kernel starts.
+    """
     path = notebook_path(str(notebook))
+    check_parameters(path, parameters)
     with _this_python_kernel():
         return _render(path, parameters, out_dir, km=None)
 
@@ -181,6 +164,8 @@ def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Pat
 def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], progress: bool = True) -> list[Path]:
     """Render one report per parameter set on a single kernel (reset between reports)."""
     path = notebook_path(str(notebook))
+    for number, parameters in enumerate(parameter_sets, 1):
+        check_parameters(path, parameters, f"parameter set {number}")
     pages = []
     with _this_python_kernel():
         km = KernelManager(kernel_name=KERNEL_NAME)
