@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import funnelsim.reports as reports
+from funnelsim import html_safety
 from funnelsim.cli import main
 
 from conftest import ROOT
@@ -88,16 +90,110 @@ def test_notebook_renders_a_report(name, tmp_path):
     assert any((tmp_path / name / "data").glob("*.parquet"))
 
 
+XSS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "[x](javascript:alert(1))", "<a href='javascript:alert(1)'>y</a>",
+       "<svg onload=alert(1)>", "<iframe src=javascript:alert(1)></iframe>", "<b onmouseover=alert(1)>z</b>"]
+
+
 def test_cli_report_with_a_scenario_file_and_the_index(tmp_path):
+    """A scenario whose name and description carry HTML and script: shown as text, never run."""
+    scenario = tmp_path / "closed-loop.yaml"
+    scenario.write_text(
+        f"extends: {ROOT / 'params/scenarios/closed-loop.yaml'}\n"
+        f"name: {json.dumps('closed-loop ' + XSS[0])}\ndescription: {json.dumps(' '.join(XSS))}\n"
+    )
     out = tmp_path / "closed-loop"
     result = CliRunner().invoke(
         main,
-        ["report", "scenario_report", "-f", str(ROOT / "params/scenarios/closed-loop.yaml"), "-p", "replications", "2",
+        ["report", "scenario_report", "-f", str(scenario), "-p", "replications", "2",
          "-p", "overrides", json.dumps(SMALL), "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert "closed-loop" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "closed-loop" in page and page.count("data:image/png;base64") >= 2
+    assert live_markup(page) == []
     assert "closed-loop.yaml" in (out / "parameters.yaml").read_text()
+
+
+class _Live(HTMLParser):
+    """Collects what would run in a browser: handlers, script URLs, scripts that are not the template's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}={value}>")
+            if name in ("href", "src", "action", "formaction", "xlink:href", "data") and value:
+                scheme = value.strip().split(":", 1)[0].lower() if ":" in value else ""
+                if scheme and scheme not in ("http", "https", "mailto") and not value.startswith("data:image/png;base64,"):
+                    self.found.append(f"<{tag} {name}={value[:40]}>")
+        if tag in ("iframe", "object", "embed", "form", "base", "svg"):
+            self.found.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_script and "alert(" in data:
+            self.found.append(f"<script>{data[:40]}")
+
+
+def live_markup(page: str) -> list[str]:
+    parser = _Live()
+    parser.feed(page)
+    return parser.found
+
+
+PAYLOAD = st.lists(st.one_of(st.sampled_from(XSS + ["<style>*{x:url(javascript:alert(1))}</style>", "<math><mi xlink:href=javascript:alert(1)>m</mi></math>",
+                                                   "<img src='data:text/html;base64,PHNjcmlwdD4='>", "<a href=' JaVaScRiPt:alert(1)'>c</a>",
+                                                   "<object data=javascript:alert(1)>", "[y](vbscript:alert(1))", "<form action=javascript:alert(1)><button>b</button></form>",
+                                                   "<img src=\"x\" onerror=\"alert(1)\"", "<scr<script>ipt>alert(1)</script>", "<!--<script>alert(1)</script>-->"]),
+                               st.text(alphabet="<>\"'=/ ()[]:ajvscriptonerlimg1", max_size=30)), min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(PAYLOAD)
+def test_no_output_markup_survives_the_sanitiser(text):
+    outputs = [nbformat.v4.new_output("display_data", data={"text/html": text}),
+               nbformat.v4.new_output("display_data", data={"text/markdown": text, "text/plain": "p"}),
+               nbformat.v4.new_output("execute_result", data={"application/javascript": "alert(1)", "text/plain": "q"}, execution_count=1)]
+    cleaned = html_safety.sanitise_outputs(outputs)
+    for output in cleaned:
+        assert set(output["data"]) <= {"text/html", "text/plain"}
+        assert live_markup(output["data"].get("text/html", "")) == []
+
+
+def test_the_exported_page_keeps_images_and_text_but_nothing_that_runs(tmp_path, monkeypatch):
+    """Through nbconvert's template: outputs, Markdown and widget state all cleaned; the PNG kept."""
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": "**Name** " + " ".join(XSS)}),
+        nbformat.v4.new_output("display_data", data={"text/html": "<table class='dataframe'><tr style='text-align: right;'><td>"
+                                                     + " ".join(XSS) + "</td></tr></table>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("display_data", data={"text/vnd.mermaid": "graph TD; A-->B<img src=x onerror=alert(1)>"}),
+    ]
+    book.cells.append(cell)
+    book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"version_major": 2, "version_minor": 0, "state": {
+        "a": {"model_module": "@jupyter-widgets/controls", "model_name": "HTMLModel", "model_module_version": "2.0.0", "state": {"value": XSS[0]}},
+        "b": {"model_module": "evil-widgets", "model_name": "X", "model_module_version": "1", "state": {}}}}}
+    executed = tmp_path / "report.ipynb"
+    nbformat.write(book, executed)
+    reports._export_html(executed, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    assert live_markup(page) == []
+    assert f"data:image/png;base64,{png}" in page and "<strong>Name</strong>" in page and 'class="dataframe"' in page
+    assert "text-align: right" in page and "evil-widgets" not in page
+    monkeypatch.setattr(reports, "sanitise_notebook", lambda book: book)  # what it would be without
+    reports._export_html(executed, tmp_path / "raw.html")
+    found = " ".join(live_markup((tmp_path / "raw.html").read_text()))
+    assert all(live in found for live in ("onerror=alert(1)", "href=javascript:alert(1)", "<script>alert(1)", "<iframe>"))
 
 
 def test_batch_renders_one_report_per_file_on_one_kernel(tmp_path, monkeypatch):

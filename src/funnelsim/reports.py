@@ -35,6 +35,8 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
 from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
+from funnelsim.files import atomic_write_text
+from funnelsim.html_safety import sanitise_notebook
 from funnelsim.notebook_parameters import check_parameters, notebook_parameters, parameters_from_file, parameters_from_pairs
 from funnelsim.params import ParameterError
 
@@ -94,16 +96,16 @@ def _this_python_kernel() -> Iterator[None]:
 
 
 def _export_html(executed: Path, target: Path) -> None:
-    """HTML for readers: no code, no prompts, no warnings (those stay in report.ipynb)."""
+    """HTML for readers: no code, no prompts, no warnings (those stay in report.ipynb), and no
+    markup in the outputs that could run (see ``html_safety``)."""
     book = nbformat.read(executed, as_version=4)
     for cell in book.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    sanitise_notebook(book)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(book)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write_text(target, body)
 
 
 def default_report_dir(notebook: Path, label: str) -> Path:
@@ -128,7 +130,7 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {**parameters, "output_dir": str((out_dir / "data").resolve())}
     executed = out_dir / "report.ipynb"
-    (out_dir / "parameters.yaml").write_text(yaml.safe_dump({"notebook": notebook.name, **parameters}, sort_keys=False))
+    atomic_write_text(out_dir / "parameters.yaml", yaml.safe_dump({"notebook": notebook.name, **parameters}, sort_keys=False))
     try:
         pm.execute_notebook(
             str(notebook),
@@ -218,13 +220,13 @@ def write_index() -> Path:
         )
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     index = REPORTS_DIR / "index.html"
-    index.write_text(
+    atomic_write_text(
+        index,
         "<!doctype html><html><head><meta charset='utf-8'><title>funnelsim reports</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
         "tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>funnelsim reports</h1>"
         "<table><tr><th>made</th><th>notebook</th><th>report</th><th>parameters</th></tr>"
         + "".join(rows)
         + "</table></body></html>",
-        encoding="utf-8",
     )
     return index
