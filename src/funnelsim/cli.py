@@ -35,6 +35,10 @@ def _fail(lines: list[str], status: int = 2) -> NoReturn:
     sys.exit(status)
 
 
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _load(path: str, overrides: tuple[str, ...]):
     try:
         return load_scenario(path, overrides)
@@ -133,8 +137,9 @@ def sweep(
     no_progress: bool,
 ) -> None:
     """Run every point of sweep FILE, saving each run as it finishes."""
-    from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
-    from funnelsim.results import ResultStore
+    from funnelsim.execution import ResumeMismatch, SchedulerUnreachable, SweepInterrupted, run_sweep
+    from funnelsim.files import FolderBusy
+    from funnelsim.results import DamagedResults, ResultStore
     from funnelsim.sweeps import estimated_seconds, load_sweep
 
     try:
@@ -163,10 +168,9 @@ def sweep(
         err=True,
     )
     try:
-        ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress)
-    except ResumeMismatch as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress, notify=_note)
+    except (ResumeMismatch, FolderBusy, DamagedResults, SchedulerUnreachable) as exc:
+        _fail([str(exc)])
     except SweepInterrupted as exc:
         click.echo(str(exc), err=True)
         sys.exit(130 if exc.args and "interrupted" in str(exc) else 1)
@@ -286,9 +290,10 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     cost, and confirms the cheapest by direct simulation (see params/plans/).
     """
     from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
+    from funnelsim.files import FolderBusy, folder_lock
     from funnelsim.outputs import write_tables
     from funnelsim.planning import load_plan, plan_sweep, what_it_takes
-    from funnelsim.results import ResultStore, load_results
+    from funnelsim.results import DamagedResults, ResultStore, load_results
 
     try:
         chosen = load_plan(file, overrides)
@@ -302,15 +307,16 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
-        run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume)
-    except ResumeMismatch as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
+            if note:
+                _note(note)
+            run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume, notify=_note)
+            result = what_it_takes(chosen, load_results(folder / "sweep").runs)
+            write_tables(folder, options=result.options, confirmed=result.confirmed)
+    except (ResumeMismatch, FolderBusy, DamagedResults) as exc:
+        _fail([str(exc)])
     except SweepInterrupted as exc:
-        click.echo(f"{exc} (finish with --resume)", err=True)
-        sys.exit(130 if "interrupted" in str(exc) else 1)
-    result = what_it_takes(chosen, load_results(folder / "sweep").runs)
-    write_tables(folder, options=result.options, confirmed=result.confirmed)
+        _fail([f"{exc} (finish with --resume)"], status=130 if "interrupted" in str(exc) else 1)
     shown = result.options[result.options["reaches_target"]].head(top)
     for row in shown.itertuples():
         click.echo(f"{row.annual_cost:>12,.0f} a year  {row.predicted_change:+7.1%} "

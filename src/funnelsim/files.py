@@ -19,6 +19,7 @@ import fcntl
 import math
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -206,6 +207,10 @@ class FolderBusy(Exception):
     """Another process is writing to the results folder."""
 
 
+_HELD: set[Path] = set()
+_HELD_GUARD = threading.Lock()
+
+
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[str | None]:
     """Hold ``folder/.lock`` while writing; yield a note if a dead writer's lock was taken over.
@@ -216,19 +221,21 @@ def folder_lock(folder: Path) -> Iterator[str | None]:
     release, so a name found in it when the lock is free is that of a writer that died.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    path = (folder / LOCK_NAME).resolve()
+    busy = f"{folder}: another funnelsim is writing here ({{}}); wait for it to finish, or choose another --out"
+    with _HELD_GUARD:  # record locks belong to a process: a second holder inside it is refused here
+        if path in _HELD:
+            raise FolderBusy(busy.format(f"pid {os.getpid()}, this process"))
+        _HELD.add(path)
+    fd = -1
     try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
-            holder = _holder(fd) or "another process"
-            raise FolderBusy(
-                f"{folder}: another funnelsim is writing here ({holder}); wait for it to finish, "
-                f"or choose another --out"
-            ) from None
+            raise FolderBusy(busy.format(_holder(fd) or "another process")) from None
         previous = _holder(fd)
         note = f"{folder}: took over the lock left by {previous}, which is no longer running" if previous else None
         os.ftruncate(fd, 0)
@@ -238,7 +245,10 @@ def folder_lock(folder: Path) -> Iterator[str | None]:
         finally:
             os.ftruncate(fd, 0)
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
+        with _HELD_GUARD:
+            _HELD.discard(path)
 
 
 def _holder(fd: int) -> str:
