@@ -116,6 +116,7 @@ def test_scenario_list_design(tmp_path):
         ("design: grid\nbase: small.yaml\n", "design: 'grid'"),
         ("design: full_factorial\nbase: small.yaml\nfactors: {}\nreplicatons: 3\n", "replicatons: unknown key"),
         ("design: scenarios\nscenarios: [nope.yaml]\n", "scenarios[0]: 'nope.yaml': no such file"),
+        ("design: full_factorial\nbase: small.yaml\nfactors: {sdr_team.reps: [2]}\nseed: 9223372036854775808\n", "seed: 9223372036854775808"),
     ],
 )
 def test_bad_sweep_files_get_clear_errors(tmp_path, body, expected):
@@ -361,3 +362,28 @@ def test_a_failed_session_that_saved_nothing_leaves_no_manifest(tmp_path, monkey
         run_sweep(sweep, store, executor="dask", progress=False)
     assert not store.exists() and not (store.folder / "points.parquet").exists()
     assert run_sweep(sweep, store, executor="serial", progress=False) == 12
+
+
+def test_a_full_disk_stops_a_sweep_cleanly_and_resume_finishes_it(tmp_path, monkeypatch):
+    import errno
+
+    path = write_tiny_sweep(tmp_path)
+    out = tmp_path / "out"
+    writes = []
+    to_parquet = pd.DataFrame.to_parquet
+
+    def fill_up(self, target, **kw):
+        writes.append(target)
+        if len(writes) > 10:
+            Path(target).write_bytes(b"PAR1 half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return to_parquet(self, target, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fill_up)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress"])
+    assert result.exit_code == 1 and "No space left on device" in result.output and "--resume" in result.output
+    assert "Traceback" not in result.output and not list(out.rglob("*.tmp"))
+    monkeypatch.undo()
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert len(load_results(out).runs) == 12

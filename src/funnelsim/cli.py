@@ -24,6 +24,7 @@ from funnelsim.params import ParameterError, load_scenario
 
 __all__ = ["main"]
 
+MAX_SEED = 2**63 - 1  # seeds are saved in int64 columns
 EXECUTORS = ("serial", "processes", "dask")  # as funnelsim.execution.EXECUTORS (a test checks)
 _SET_HELP = "Override any value, e.g. --set sdr_team.reps=8 (repeatable; the value is YAML)."
 
@@ -73,20 +74,23 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--replications", "-r", default=10, show_default=True, type=click.IntRange(min=1), help="Independent runs.")
-@click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0), help="Root seed.")
+@click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...]) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
     from funnelsim.experiment import run_scenario
-    from funnelsim.outputs import format_summary, write_run
+    from funnelsim.outputs import WriteFailed, format_summary, write_run
 
     scenario = _load(file, overrides)
     click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
     result = run_scenario(scenario, replications, seed)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
-    write_run(result, target, source=file, overrides=list(overrides))
-    click.echo(format_summary(result))
+    click.echo(format_summary(result))  # first: a full disk must not cost the answer
+    try:
+        write_run(result, target, source=file, overrides=list(overrides))
+    except WriteFailed as exc:
+        _fail([f"{exc}; the KPI table above is all that is kept of this run (nothing half-written was left in {target})"], status=1)
     click.echo(f"\nTables and manifest written to {target}/")
 
 
@@ -112,7 +116,7 @@ CONFIRM_ABOVE_SECONDS = 600
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications per point [default: the sweep file's].")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="Root seed [default: the sweep file's].")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED), help="Root seed [default: the sweep file's].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where runs happen.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
 @click.option("--scheduler", metavar="ADDRESS", help="Address of a running Dask scheduler (with --executor dask).")

@@ -338,7 +338,10 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
                     "run_seconds": round(float(np.sum(run_seconds)), 3),
                 }
             )
-            store.write_manifest(manifest)
+            try:
+                store.write_manifest(manifest)
+            except OSError as exc:  # a full disk: the saved runs stand, only this session's log is lost
+                tell(f"{store.manifest_path}: could not record this session: {exc.strerror}")
     if reason:
         raise SweepInterrupted(reason, len(done) + saved, sweep.runs)
     return saved
