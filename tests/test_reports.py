@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import funnelsim.reports as reports
 from funnelsim import html_safety
 from funnelsim.cli import main
+from funnelsim.params import ParameterError
 
 from conftest import ROOT
 
@@ -375,10 +376,10 @@ def test_bad_parameters_name_the_value_and_what_is_allowed(tmp_path, no_kernel, 
 @given(st.one_of(st.text(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
 def test_values_of_another_type_are_refused(no_kernel, value):
     path = reports.notebook_path("sensitivity")
-    with pytest.raises(reports.ParameterError, match="replications: .*: a whole number"):
+    with pytest.raises(ParameterError, match="replications: .*: a whole number"):
         reports.check_parameters(path, {"replications": value})
     if not isinstance(value, bool):
-        with pytest.raises(reports.ParameterError, match="interactions: .*: true or false"):
+        with pytest.raises(ParameterError, match="interactions: .*: true or false"):
             reports.check_parameters(path, {"interactions": value})
 
 

@@ -266,11 +266,12 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
                     f"{number:>2}. {question.text}", type=click.Choice(list(ANSWERS)), default="partly"
                 )
             result = assess_answers(company, given)
-        write_scenario(result, target, Path(baseline), force)
+        try:
+            write_scenario(result, target, Path(baseline), force)
+        except OSError as exc:
+            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
     except ParameterError as exc:
         _fail(exc.lines)
-    except OSError as exc:
-        _fail([f"{exc.filename or target}: could not write: {exc.strerror}"], status=1)
     click.echo(f"{result.company}: {result.level} ({result.score:.0%} of the signs of alignment)")
     for item, value in result.answers.items():
         click.echo(f"  {item:<24}{value:>5.1f}")
@@ -364,11 +365,12 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
         if checked.leads.empty:
             raise ParameterError([f"{export}: no valid rows left to estimate from"])
         result = calibrate_export(checked, load_scenario(baseline))
-        result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows, force)
+        try:
+            result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows, force)
+        except OSError as exc:
+            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
     except ParameterError as exc:
         _fail(exc.lines)
-    except OSError as exc:
-        _fail([f"{exc.filename or target}: could not write: {exc.strerror}"], status=1)
     estimated = result.estimates[result.estimates["source"] == "export"]
     width = max(map(len, estimated["key"]), default=0) + 2
     for row in estimated.itertuples():

@@ -63,10 +63,13 @@ def atomic_write_text(path: Path, text: str) -> None:
 _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\x85": " ", "\u2028": " ", "\u2029": " "})
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+def _same(read: Any, value: Any) -> bool:
+    """Equal, and a single value of the same type (the text "1" is not the number 1)."""
+    if isinstance(read, float) and isinstance(value, float) and math.isnan(read) and math.isnan(value):
         return True
-    return type(a) is type(b) and a == b if not isinstance(a, (dict, list)) else a == b
+    if isinstance(value, (dict, list)):
+        return read == value
+    return type(read) is type(value) and read == value
 
 
 def _dump(value: Any, style: str | None) -> str:

@@ -38,7 +38,6 @@ from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
 from funnelsim.files import atomic_write_text
 from funnelsim.html_safety import sanitise_notebook
 from funnelsim.notebook_parameters import check_parameters, notebook_parameters, parameters_from_file, parameters_from_pairs
-from funnelsim.params import ParameterError
 
 __all__ = [
     "ReportFailed",
