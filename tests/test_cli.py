@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -79,6 +81,34 @@ def test_run_help_documents_set():
     result = invoke("run", "--help")
     for option in ("--replications", "--seed", "--out", "--set", "KEY.PATH=VALUE"):
         assert option in result.output
+
+
+HEAVY = ("papermill", "nbformat", "nbconvert", "jsonschema", "dask", "distributed", "statsmodels", "seaborn", "matplotlib", "pandas")
+
+
+def test_the_cli_and_validate_import_no_heavy_library():
+    """`funnelsim validate` runs in well under a second of CPU: nothing it does not use is imported."""
+    code = (
+        "import sys\n"
+        "import funnelsim.cli\n"
+        f"heavy = {HEAVY!r}\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "try:\n"
+        f"    funnelsim.cli.main(['validate', {str(BASELINE)!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "[]" and lines[1].endswith(": ok") and lines[2] == "[]", done.stdout
+
+
+def test_the_cli_offers_every_executor():
+    from funnelsim import cli, execution
+
+    assert cli.EXECUTORS == execution.EXECUTORS
 
 
 # --- validate -------------------------------------------------------------------------------
@@ -246,7 +276,7 @@ def test_run_missing_file(tmp_path):
     no_traceback(result)
 
 
-@pytest.mark.parametrize("option", [["--replications", "0"], ["--seed", "-1"]])
+@pytest.mark.parametrize("option", [["--replications", "0"], ["--seed", "-1"], ["--seed", str(2**63)], ["--seed", str(10**30)]])
 def test_run_refuses_bad_options(small, tmp_path, option):
     result = invoke("run", small, *option, "--out", tmp_path / "out")
     assert result.exit_code == 2 and "Invalid value" in result.output
@@ -266,6 +296,49 @@ def test_the_installed_command_fails_cleanly_on_a_bad_value(tmp_path):
     assert f"{BASELINE} (with --set sdr_team.reps=0): sdr_team.reps: 0: input should be greater than or equal to 1" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not (tmp_path / "x").exists()
+
+
+@pytest.fixture(scope="module")
+def small_result(small):
+    from funnelsim import run_scenario
+
+    return run_scenario(load_scenario(small), 1, 1)
+
+
+@pytest.mark.parametrize("failing", ["leads.parquet", "daily.parquet", "replications.parquet", "manifest.json"])
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EDQUOT, errno.EIO])
+@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "over an older run"])
+def test_a_full_disk_keeps_the_kpi_table_and_leaves_nothing_half_written(small, small_result, tmp_path, monkeypatch, failing, error, existing):
+    """The disk fills up while one file is half-written: the KPIs are printed, that file is named,
+    no temporary file is left and the folder does not pass for a whole run."""
+    import funnelsim.experiment
+
+    monkeypatch.setattr(funnelsim.experiment, "run_scenario", lambda *args: small_result)
+    out = tmp_path / "run"
+    if existing:
+        out.mkdir()
+        (out / "manifest.json").write_text("{}")
+        (out / "leads.parquet").write_bytes(b"older run")
+
+    def fill_up(path: Path, write):
+        if failing in Path(path).name:
+            Path(path).write_bytes(b"PAR1 half a fi")
+            raise OSError(error, os.strerror(error), str(path))
+        return write()
+
+    to_parquet, write_text = pd.DataFrame.to_parquet, Path.write_text
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", lambda self, path, **kw: fill_up(path, lambda: to_parquet(self, path, **kw)))
+    monkeypatch.setattr(Path, "write_text", lambda self, text, **kw: fill_up(self, lambda: write_text(self, text, **kw)))
+    result = invoke("run", small, "-r", "1", "--out", out)
+    assert result.exit_code == 1, result.output
+    assert "revenue" in result.stdout and "Scenario 'small'" in result.stdout  # the answer came first
+    assert f"{out / failing}: could not write: {os.strerror(error)}" in result.stderr
+    no_traceback(result)
+    if existing:  # the older run's manifest is gone, so is every table this run wrote
+        left = sorted(p.name for p in out.iterdir())
+        assert left == (["leads.parquet"] if failing == "leads.parquet" else [])
+    else:
+        assert not out.exists()
 
 
 # --- dictionary -----------------------------------------------------------------------------

@@ -9,14 +9,19 @@ import sys
 import tempfile
 import time
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import funnelsim.reports as reports
+from funnelsim import html_safety
 from funnelsim.cli import main
+from funnelsim.params import ParameterError
 
 from conftest import ROOT
 
@@ -86,16 +91,110 @@ def test_notebook_renders_a_report(name, tmp_path):
     assert any((tmp_path / name / "data").glob("*.parquet"))
 
 
+XSS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "[x](javascript:alert(1))", "<a href='javascript:alert(1)'>y</a>",
+       "<svg onload=alert(1)>", "<iframe src=javascript:alert(1)></iframe>", "<b onmouseover=alert(1)>z</b>"]
+
+
 def test_cli_report_with_a_scenario_file_and_the_index(tmp_path):
+    """A scenario whose name and description carry HTML and script: shown as text, never run."""
+    scenario = tmp_path / "closed-loop.yaml"
+    scenario.write_text(
+        f"extends: {ROOT / 'params/scenarios/closed-loop.yaml'}\n"
+        f"name: {json.dumps('closed-loop ' + XSS[0])}\ndescription: {json.dumps(' '.join(XSS))}\n"
+    )
     out = tmp_path / "closed-loop"
     result = CliRunner().invoke(
         main,
-        ["report", "scenario_report", "-f", str(ROOT / "params/scenarios/closed-loop.yaml"), "-p", "replications", "2",
+        ["report", "scenario_report", "-f", str(scenario), "-p", "replications", "2",
          "-p", "overrides", json.dumps(SMALL), "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert "closed-loop" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "closed-loop" in page and page.count("data:image/png;base64") >= 2
+    assert live_markup(page) == []
     assert "closed-loop.yaml" in (out / "parameters.yaml").read_text()
+
+
+class _Live(HTMLParser):
+    """Collects what would run in a browser: handlers, script URLs, scripts that are not the template's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}={value}>")
+            if name in ("href", "src", "action", "formaction", "xlink:href", "data") and value:
+                scheme = value.strip().split(":", 1)[0].lower() if ":" in value else ""
+                if scheme and scheme not in ("http", "https", "mailto") and not value.startswith("data:image/png;base64,"):
+                    self.found.append(f"<{tag} {name}={value[:40]}>")
+        if tag in ("iframe", "object", "embed", "form", "base", "svg"):
+            self.found.append(f"<{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_script and "alert(" in data:
+            self.found.append(f"<script>{data[:40]}")
+
+
+def live_markup(page: str) -> list[str]:
+    parser = _Live()
+    parser.feed(page)
+    return parser.found
+
+
+PAYLOAD = st.lists(st.one_of(st.sampled_from(XSS + ["<style>*{x:url(javascript:alert(1))}</style>", "<math><mi xlink:href=javascript:alert(1)>m</mi></math>",
+                                                   "<img src='data:text/html;base64,PHNjcmlwdD4='>", "<a href=' JaVaScRiPt:alert(1)'>c</a>",
+                                                   "<object data=javascript:alert(1)>", "[y](vbscript:alert(1))", "<form action=javascript:alert(1)><button>b</button></form>",
+                                                   "<img src=\"x\" onerror=\"alert(1)\"", "<scr<script>ipt>alert(1)</script>", "<!--<script>alert(1)</script>-->"]),
+                               st.text(alphabet="<>\"'=/ ()[]:ajvscriptonerlimg1", max_size=30)), min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(PAYLOAD)
+def test_no_output_markup_survives_the_sanitiser(text):
+    outputs = [nbformat.v4.new_output("display_data", data={"text/html": text}),
+               nbformat.v4.new_output("display_data", data={"text/markdown": text, "text/plain": "p"}),
+               nbformat.v4.new_output("execute_result", data={"application/javascript": "alert(1)", "text/plain": "q"}, execution_count=1)]
+    cleaned = html_safety.sanitise_outputs(outputs)
+    for output in cleaned:
+        assert set(output["data"]) <= {"text/html", "text/plain"}
+        assert live_markup(output["data"].get("text/html", "")) == []
+
+
+def test_the_exported_page_keeps_images_and_text_but_nothing_that_runs(tmp_path, monkeypatch):
+    """Through nbconvert's template: outputs, Markdown and widget state all cleaned; the PNG kept."""
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/markdown": "**Name** " + " ".join(XSS)}),
+        nbformat.v4.new_output("display_data", data={"text/html": "<table class='dataframe'><tr style='text-align: right;'><td>"
+                                                     + " ".join(XSS) + "</td></tr></table>"}),
+        nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("display_data", data={"text/vnd.mermaid": "graph TD; A-->B<img src=x onerror=alert(1)>"}),
+    ]
+    book.cells.append(cell)
+    book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"version_major": 2, "version_minor": 0, "state": {
+        "a": {"model_module": "@jupyter-widgets/controls", "model_name": "HTMLModel", "model_module_version": "2.0.0", "state": {"value": XSS[0]}},
+        "b": {"model_module": "evil-widgets", "model_name": "X", "model_module_version": "1", "state": {}}}}}
+    executed = tmp_path / "report.ipynb"
+    nbformat.write(book, executed)
+    reports._export_html(executed, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    assert live_markup(page) == []
+    assert f"data:image/png;base64,{png}" in page and "<strong>Name</strong>" in page and 'class="dataframe"' in page
+    assert "text-align: right" in page and "evil-widgets" not in page
+    monkeypatch.setattr(reports, "sanitise_notebook", lambda book: book)  # what it would be without
+    reports._export_html(executed, tmp_path / "raw.html")
+    found = " ".join(live_markup((tmp_path / "raw.html").read_text()))
+    assert all(live in found for live in ("onerror=alert(1)", "href=javascript:alert(1)", "<script>alert(1)", "<iframe>"))
 
 
 def test_batch_renders_one_report_per_file_on_one_kernel(tmp_path, monkeypatch):
@@ -193,3 +292,114 @@ def test_a_report_folder_is_named_after_its_default_scenarios():
     label = reports._label(parameters)
     assert label.startswith("fully-misaligned-vs-somewhat-misaligned") and '"' not in label and "[" not in label
     assert reports._label(reports.notebook_parameters(reports.notebook_path("what_it_takes"))) == "grow-revenue"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["notebook: [unclosed\n", "- a list\n", "\xff\xfe not utf-8", "x: " + "[" * 5000 + "]" * 5000 + "\n", ""],
+    ids=["malformed", "a list", "not utf-8", "deeply nested", "empty"],
+)
+def test_one_bad_parameters_file_does_not_break_the_index(tmp_path, text):
+    folder = tmp_path / "reports" / "scenario_report"
+    for name in ("bad", "good"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "report.html").write_text("<html></html>")
+    (folder / "bad" / "parameters.yaml").write_bytes(text.encode("latin-1") if "\xff" in text else text.encode())
+    (folder / "good" / "parameters.yaml").write_text("notebook: scenario_report.ipynb\nreplications: 3\n")
+    index = reports.write_index().read_text()
+    assert "replications=3" in index and "bad" in index
+    if text:
+        assert "(parameters.yaml" in index
+
+
+# --- parameters: declared names, declared types, plain values, before any kernel -------------
+
+INJECTION = 'x = 1; import os; os.system("touch pwned"); y'
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Any attempt to execute the notebook fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(reports.pm, "execute_notebook", refuse)
+    monkeypatch.setattr(reports.KernelManager, "start_kernel", refuse)
+
+
+def report(*args: str):
+    return CliRunner().invoke(main, ["report", *map(str, args)])
+
+
+def test_a_parameter_name_is_never_code(tmp_path, monkeypatch, no_kernel):
+    monkeypatch.chdir(tmp_path)
+    params = tmp_path / "p.yaml"
+    params.write_text(f"replications: 1\n{json.dumps(INJECTION)}: 1\n")
+    for args in (["-p", "replications", "1", "-p", INJECTION, "1"], ["-f", params], ["--batch", params]):
+        result = report("scenario_report", *args)
+        assert result.exit_code == 2, result.output
+        assert "not a parameter of scenario_report" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "reports").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1).filter(lambda name: name not in reports.notebook_parameters(reports.notebook_path("scenario_report"))))
+def test_any_undeclared_name_is_refused_before_a_kernel_starts(tmp_path, no_kernel, name):
+    result = report("scenario_report", "-p", name, "1")
+    assert result.exit_code == 2 and "not a parameter of scenario_report; " in result.output
+    assert "its parameters: scenario_file, overrides, replications, seed" in result.output
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-p", "replicatons", "5"], "-p: replicatons: not a parameter of scenario_report; did you mean replications?"),
+        (["-p", "replications", "five"], "-p: replications: 'five': a whole number (replications: int)"),
+        (["-p", "replications", "2.5"], "-p: replications: 2.5: a whole number"),
+        (["-p", "replications", "true"], "-p: replications: True: a whole number"),
+        (["-p", "overrides", "simulation.horizon_days=90"], "-p: overrides: 'simulation.horizon_days=90': a list (overrides: list)"),
+        (["-p", "seed", "2025-01-01"], "-p: seed: datetime.date(2025, 1, 1): only plain values"),
+        (["-p", "overrides", "!!set {a: null}"], "-p: overrides: {'a'}: only plain values"),
+        (["-p", "overrides", "[a, [b"], "-p overrides: '[a, [b': not a valid YAML value"),
+        (["-p", "output_dir", "/tmp/x"], "-p: output_dir: set by funnelsim report"),
+    ],
+)
+def test_bad_parameters_name_the_value_and_what_is_allowed(tmp_path, no_kernel, args, expected):
+    result = report("scenario_report", *args)
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "reports").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+def test_values_of_another_type_are_refused(no_kernel, value):
+    path = reports.notebook_path("sensitivity")
+    with pytest.raises(ParameterError, match="replications: .*: a whole number"):
+        reports.check_parameters(path, {"replications": value})
+    if not isinstance(value, bool):
+        with pytest.raises(ParameterError, match="interactions: .*: true or false"):
+            reports.check_parameters(path, {"interactions": value})
+
+
+def test_values_of_the_declared_type_pass(no_kernel):
+    reports.check_parameters(reports.notebook_path("what_it_takes"), {"target_change": 1, "points": 3, "overrides": ["a=1"], "interactions": True})
+    pairs = reports.parameters_from_pairs(reports.notebook_path("scenario_report"), [("scenario_file", "2025"), ("replications", "3")])
+    assert pairs == {"scenario_file": "2025", "replications": 3}  # a str parameter keeps the text
+
+
+def test_a_parameter_file_with_a_stranger_is_refused(tmp_path, no_kernel):
+    params = tmp_path / "p.yaml"
+    params.write_text("replications: 2\nreplicatons: 5\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and f"{params}: replicatons: not a parameter of scenario_report; did you mean replications?" in result.output
+    params.write_text("replicatons: 5\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and "did you mean replications?" in result.output and "nor is it a key of a scenario file" in result.output
+    params.write_text("name: x\nsimulation: {horizon_days: -5}\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and "simulation.horizon_days" in result.output
+    params.write_text("replications: [unclosed\n")
+    result = report("scenario_report", "-f", params)
+    assert result.exit_code == 2 and "malformed YAML" in result.output and "Traceback" not in result.output

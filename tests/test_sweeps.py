@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from funnelsim.cli import main
 from funnelsim.execution import ResumeMismatch, run_sweep
 from funnelsim.params import ParameterError
-from funnelsim.results import ResultStore, load_results
+from funnelsim.results import DamagedResults, ResultStore, load_results
 from funnelsim.sweeps import load_sweep
 
 from conftest import BASELINE, ROOT
@@ -116,6 +116,7 @@ def test_scenario_list_design(tmp_path):
         ("design: grid\nbase: small.yaml\n", "design: 'grid'"),
         ("design: full_factorial\nbase: small.yaml\nfactors: {}\nreplicatons: 3\n", "replicatons: unknown key"),
         ("design: scenarios\nscenarios: [nope.yaml]\n", "scenarios[0]: 'nope.yaml': no such file"),
+        ("design: full_factorial\nbase: small.yaml\nfactors: {sdr_team.reps: [2]}\nseed: 9223372036854775808\n", "seed: 9223372036854775808"),
     ],
 )
 def test_bad_sweep_files_get_clear_errors(tmp_path, body, expected):
@@ -200,3 +201,189 @@ def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, exe
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
     # A run killed mid-write may leave a hidden temporary file; it is never read as a result.
     assert all(p.parent.name.startswith("replication=") for p in leftovers)
+
+
+# --- one writer, damaged folders, dying parents, schedulers that are not -----------------------
+
+TINY = FACTORIAL.replace("base: small.yaml", "base: tiny.yaml")
+
+
+def write_tiny_sweep(folder: Path, body: str = TINY) -> Path:
+    (folder / "tiny.yaml").write_text(
+        f"extends: {BASELINE}\nsimulation: {{horizon_days: 20, warmup_days: 5}}\n"
+        "channels:\n  paid_search: {leads_per_week: 60}\n  inbound_content: {leads_per_week: 50}\n"
+    )
+    path = folder / "sweep.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_two_sweeps_on_one_folder_one_writes_the_other_is_refused(tmp_path):
+    """Started together with different seeds: one finishes, the other exits 2; one seed in the folder."""
+    path = write_tiny_sweep(tmp_path, TINY.replace("replications: 2", "replications: 4"))
+    out = tmp_path / "shared"
+    commands = [[str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress", "--seed", str(seed)]
+                for seed in (9, 10)]
+    processes = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+    outcomes = [(p.wait(timeout=300), p.communicate()[1]) for p in processes]
+    assert sorted(code for code, _ in outcomes) == [0, 2], outcomes
+    winner = next(i for i, (code, _) in enumerate(outcomes) if code == 0)
+    refusal = outcomes[1 - winner][1]
+    assert "another funnelsim is writing here" in refusal or "already holds results" in refusal, refusal
+    assert "Traceback" not in refusal
+    manifest = ResultStore(out).read_manifest()
+    assert manifest["seed"] == (9, 10)[winner] and len(manifest["sessions"]) == 1 and manifest["sessions"][0]["runs"] == 24
+    assert len(ResultStore(out).finished()) == 24 and not [p for p in out.rglob("*.tmp")]
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
+    from funnelsim.files import folder_lock
+
+    path = write_tiny_sweep(tmp_path)
+    with folder_lock(tmp_path / "held"):
+        result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "held"), "--executor", "serial", "--no-progress"])
+    assert result.exit_code == 2 and "another funnelsim is writing here" in result.output
+    assert not ResultStore(tmp_path / "held").exists()
+
+
+def test_pool_workers_end_when_the_sweep_is_killed(tmp_path):
+    import psutil
+
+    path = write_tiny_sweep(tmp_path, TINY.replace("replications: 2", "replications: 40"))
+    out = tmp_path / "orphans"
+    process = subprocess.Popen([str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", "processes",
+                                "--workers", "2", "--no-progress", "--yes"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not ResultStore(out).finished() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    assert process.poll() is None and workers, "the sweep finished before it could be killed"
+    process.kill()  # kill -9 of the main process alone: no chance to stop its pool
+    process.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, [p.pid for p in alive]
+
+
+def test_a_damaged_manifest_is_named(tmp_path):
+    path = write_tiny_sweep(tmp_path)
+    for text in ('{"sweep": "grid", "points": ', "[1, 2]", "\xff\xfe"):
+        (tmp_path / "out").mkdir(exist_ok=True)
+        (tmp_path / "out" / "manifest.json").write_bytes(text.encode("latin-1"))
+        result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out"), "--resume", "--executor", "serial"])
+        assert result.exit_code == 2 and f"{tmp_path / 'out' / 'manifest.json'}: not a" in result.output, result.output
+        assert "Traceback" not in result.output
+        with pytest.raises(DamagedResults, match="manifest"):
+            load_results(tmp_path / "out")
+
+
+def test_resume_runs_again_what_does_not_read(tmp_path):
+    """A truncated run.parquet is not a finished run: --resume runs it again, and the results are whole."""
+    path = write_tiny_sweep(tmp_path)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress"]).exit_code == 0
+    before = _runs(out)
+    for table, point in (("kpis", 1), ("daily", 4)):
+        damaged = out / table / f"point={point}" / "replication=1" / "run.parquet"
+        damaged.write_bytes(damaged.read_bytes()[:100])
+    assert len(ResultStore(out).finished()) == 10
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "2 saved runs do not read" in result.output and "2 runs done" in result.output
+    pd.testing.assert_frame_equal(before, _runs(out))
+
+
+@pytest.fixture
+def fake_servers():
+    """Two TCP servers that are not Dask schedulers: one greets like SSH, one never answers."""
+    import socket
+    import threading
+
+    sockets = []
+
+    def serve(greeting: bytes) -> str:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        sockets.append(server)
+
+        def accept() -> None:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                sockets.append(conn)
+                conn.sendall(greeting)
+
+        threading.Thread(target=accept, daemon=True).start()
+        return f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+    yield serve(b"SSH-2.0-OpenSSH_9.6\r\n"), serve(b"")
+    for s in sockets:
+        s.close()
+
+
+def test_an_address_that_is_not_a_dask_scheduler_fails_fast(tmp_path, monkeypatch, fake_servers):
+    import funnelsim.execution as execution
+
+    monkeypatch.setattr(execution, "CONNECT_SECONDS", 1.0)
+    path = write_tiny_sweep(tmp_path)
+    out = tmp_path / "out"
+    for address in (*fake_servers, "tcp://127.0.0.1:1", "no-port-here"):
+        started = time.time()
+        result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "dask", "--scheduler", address])
+        assert result.exit_code == 2 and f"--scheduler {address}: not a Dask scheduler" in result.output, result.output
+        assert time.time() - started < 10 and "Traceback" not in result.output
+        assert not ResultStore(out).exists()
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress"])
+    assert result.exit_code == 0, result.output  # nothing left behind to need --resume
+
+
+def test_a_real_scheduler_passes_the_check():
+    from dask.distributed import LocalCluster
+
+    from funnelsim.execution import check_scheduler
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        check_scheduler(cluster.scheduler_address)
+
+
+def test_a_failed_session_that_saved_nothing_leaves_no_manifest(tmp_path, monkeypatch):
+    import funnelsim.execution as execution
+
+    def broken(tasks, workers, scheduler):
+        raise OSError("the cluster went away")
+        yield
+
+    monkeypatch.setitem(execution._RUNNERS, "dask", broken)
+    sweep = load_sweep(write_tiny_sweep(tmp_path))
+    store = ResultStore(tmp_path / "out")
+    with pytest.raises(execution.SweepInterrupted, match="the cluster went away"):
+        run_sweep(sweep, store, executor="dask", progress=False)
+    assert not store.exists() and not (store.folder / "points.parquet").exists()
+    assert run_sweep(sweep, store, executor="serial", progress=False) == 12
+
+
+def test_a_full_disk_stops_a_sweep_cleanly_and_resume_finishes_it(tmp_path, monkeypatch):
+    import errno
+
+    path = write_tiny_sweep(tmp_path)
+    out = tmp_path / "out"
+    writes = []
+    to_parquet = pd.DataFrame.to_parquet
+
+    def fill_up(self, target, **kw):
+        writes.append(target)
+        if len(writes) > 10:
+            Path(target).write_bytes(b"PAR1 half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return to_parquet(self, target, **kw)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", fill_up)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress"])
+    assert result.exit_code == 1 and "No space left on device" in result.output and "--resume" in result.output
+    assert "Traceback" not in result.output and not list(out.rglob("*.tmp"))
+    monkeypatch.undo()
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert len(load_results(out).runs) == 12

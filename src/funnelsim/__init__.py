@@ -2,32 +2,51 @@
 
 A SimPy model of the marketing-to-sales funnel driven by scenario files, with seeded
 replications and tidy tables for analysis.
+
+The names below are imported when first used, so ``import funnelsim`` (and the command line,
+say ``funnelsim validate``) does not pay for the simulation and statistics libraries it does
+not need.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from funnelsim.experiment import Replication, ScenarioRun, run_replication, run_scenario, summarise
-from funnelsim.params import ParameterError, Scenario, load_scenario
-from funnelsim.records import data_dictionary
-from funnelsim.results import load_results
-from funnelsim.sweeps import load_sweep
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("funnelsim")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-__all__ = [
-    "ParameterError",
-    "Replication",
-    "Scenario",
-    "ScenarioRun",
-    "__version__",
-    "data_dictionary",
-    "load_results",
-    "load_scenario",
-    "load_sweep",
-    "run_replication",
-    "run_scenario",
-    "summarise",
-]
+_HOMES = {
+    "Replication": "funnelsim.experiment",
+    "ScenarioRun": "funnelsim.experiment",
+    "run_replication": "funnelsim.experiment",
+    "run_scenario": "funnelsim.experiment",
+    "summarise": "funnelsim.experiment",
+    "ParameterError": "funnelsim.params",
+    "Scenario": "funnelsim.params",
+    "load_scenario": "funnelsim.params",
+    "data_dictionary": "funnelsim.records",
+    "load_results": "funnelsim.results",
+    "load_sweep": "funnelsim.sweeps",
+}
+
+__all__ = ["__version__", *sorted(_HOMES)]
+
+if TYPE_CHECKING:
+    from funnelsim.experiment import Replication, ScenarioRun, run_replication, run_scenario, summarise
+    from funnelsim.params import ParameterError, Scenario, load_scenario
+    from funnelsim.records import data_dictionary
+    from funnelsim.results import load_results
+    from funnelsim.sweeps import load_sweep
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # not ours: lets ``from funnelsim import plots`` import the submodule
+        raise AttributeError(f"module 'funnelsim' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from funnelsim.params import ParameterError, resolve_file, scenario_from_dict
+from funnelsim.files import commented_yaml, write_scenario_file
+from funnelsim.params import ParameterError
 
 __all__ = ["QUESTIONS", "LEVELS", "Assessment", "assess", "load_answers", "scenario_text", "write_scenario"]
 
@@ -175,13 +176,15 @@ def _word(answer: float) -> str:
 
 def scenario_text(assessment: Assessment, extends: str, name: str) -> str:
     """A commented scenario file: the baseline plus every lever the answers set."""
-    lines = [
-        f"# {assessment.company}: {assessment.level} ({assessment.score:.0%} of the signs of alignment),",
-        "# written by `funnelsim assess`. Every lever below is set by the answer beside it.",
-        f"extends: {extends}",
-        f"name: {name}",
-        f"description: From the alignment assessment of {assessment.company} ({assessment.score:.0%} of the signs).",
+    header = [
+        f"{assessment.company}: {assessment.level} ({assessment.score:.0%} of the signs of alignment),",
+        "written by `funnelsim assess`. Every lever below is set by the answer beside it.",
     ]
+    top = {
+        "extends": extends,
+        "name": name,
+        "description": f"From the alignment assessment of {assessment.company} ({assessment.score:.0%} of the signs).",
+    }
     nested: dict[str, Any] = {}
     comments: dict[str, str] = {}
     for item, question in QUESTIONS.items():
@@ -192,30 +195,10 @@ def scenario_text(assessment: Assessment, extends: str, name: str) -> str:
                 node = node.setdefault(part, {})
             node[rest[-1]] = _lever_value(lever, assessment.answers[item])
             comments[key] = f"{_word(assessment.answers[item])}: {question.text}"
-    for section, body in nested.items():
-        lines.append(f"{section}:")
-        lines.extend(_yaml_lines(body, comments, section, indent=2))
-    return "\n".join(lines) + "\n"
+    return commented_yaml(header, top, nested, comments)
 
 
-def _yaml_lines(body: dict[str, Any], comments: dict[str, str], prefix: str, indent: int) -> list[str]:
-    out = []
-    for key, value in body.items():
-        path = f"{prefix}.{key}"
-        if isinstance(value, dict):
-            out.append(" " * indent + f"{key}:")
-            out.extend(_yaml_lines(value, comments, path, indent + 2))
-        else:
-            text = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
-            out.append(" " * indent + f"{key}: {text}  # {comments[path]}")
-    return out
-
-
-def write_scenario(assessment: Assessment, target: Path, baseline: Path) -> Path:
-    """Write the company's scenario file next to ``target`` and check that it validates."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def write_scenario(assessment: Assessment, target: Path, baseline: Path, force: bool = False) -> Path:
+    """Write the company's scenario file at ``target`` once it validates (see ``files``)."""
     extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
-    target.write_text(scenario_text(assessment, extends, target.stem), encoding="utf-8")
-    data = resolve_file(target)
-    scenario_from_dict(data, str(target))
-    return target
+    return write_scenario_file(scenario_text(assessment, extends, target.stem), target, baseline, force)

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-import yaml
 from scipy import optimize, stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
@@ -35,7 +34,8 @@ from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.crm_export import CheckedExport
-from funnelsim.params import Scenario, resolve_file, scenario_from_dict
+from funnelsim.files import commented_yaml, write_scenario_file, yaml_scalar
+from funnelsim.params import Scenario
 
 __all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 
@@ -86,27 +86,24 @@ class Calibration:
 
     def scenario_text(self, extends: str, name: str, bad_rows: int, total_rows: int) -> str:
         """A commented scenario file that extends the baseline with every estimated value."""
-        lines = [
-            f"# {name}: calibrated by `funnelsim calibrate` from {self.source}",
-            f"# ({total_rows:,} rows, {bad_rows:,} skipped as invalid; {self.window_days:.0f} days of inquiries).",
-            "# Each value says what it was estimated from: n, the 95% CI, the method and, for fitted",
-            "# distributions, the goodness of fit. Not in the data, so kept at the baseline's values:",
-            *[f"#   {key}" for key in NOT_IN_THE_DATA],
+        header = [
+            f"{name}: calibrated by `funnelsim calibrate` from {self.source}",
+            f"({total_rows:,} rows, {bad_rows:,} skipped as invalid; {self.window_days:.0f} days of inquiries).",
+            "Each value says what it was estimated from: n, the 95% CI, the method and, for fitted",
+            "distributions, the goodness of fit. Not in the data, so kept at the baseline's values:",
+            *[f"  {key}" for key in NOT_IN_THE_DATA],
             *self._not_estimated(),
-            f"extends: {extends}",
-            f"name: {name}",
-            f"description: Calibrated from the CRM export {Path(self.source).name}.",
         ]
+        top = {"extends": extends, "name": name, "description": f"Calibrated from the CRM export {Path(self.source).name}."}
         comments = {r.key: _comment(r) for r in self.estimates.itertuples() if r.key in self.settings}
         nested: dict[str, Any] = {}
         for key, value in self.settings.items():
             node = nested
-            parts = key.split(".")
+            parts = _key_parts(key)
             for part in parts[:-1]:
                 node = node.setdefault(part, {})
-            node[parts[-1]] = value
-        lines += _yaml_lines(nested, comments, "", 0)
-        return "\n".join(lines) + "\n"
+            node[parts[-1]] = _plain(value)
+        return commented_yaml(header, top, nested, comments)
 
     @property
     def kept(self) -> pd.DataFrame:
@@ -117,16 +114,21 @@ class Calibration:
         """Header lines for the values this export could not inform."""
         if not len(self.kept):
             return []
-        return ["# Estimable, but not from this export, so also kept at the baseline's values:",
-                *[f"#   {row.key}: {row.method}" for row in self.kept.itertuples()]]
+        return ["Estimable, but not from this export, so also kept at the baseline's values:",
+                *[f"  {row.key}: {row.method}" for row in self.kept.itertuples()]]
 
-    def write(self, target: Path, baseline: Path, bad_rows: int, total_rows: int) -> Path:
-        """Write the scenario file and check that it loads."""
-        target.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, target: Path, baseline: Path, bad_rows: int, total_rows: int, force: bool = False) -> Path:
+        """Write the scenario file once it validates (never over the baseline; see ``files``)."""
         extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
-        target.write_text(self.scenario_text(extends, target.stem, bad_rows, total_rows), encoding="utf-8")
-        scenario_from_dict(resolve_file(target), str(target))
-        return target
+        return write_scenario_file(self.scenario_text(extends, target.stem, bad_rows, total_rows), target, baseline, force)
+
+
+def _key_parts(key: str) -> list[str]:
+    """A settings key as its path; a channel's name may itself hold dots (``channels.<name>.<field>``)."""
+    parts = key.split(".")
+    if parts[0] == "channels" and len(parts) > 3:
+        return ["channels", ".".join(parts[1:-1]), parts[-1]]
+    return parts
 
 
 def _comment(row: Any) -> str:
@@ -139,23 +141,9 @@ def _comment(row: Any) -> str:
     return "; ".join(parts)
 
 
-def _yaml_lines(body: dict[str, Any], comments: dict[str, str], prefix: str, indent: int) -> list[str]:
-    out = []
-    for key, value in body.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in comments:
-            out.append(" " * indent + f"{key}:")
-            out.extend(_yaml_lines(value, comments, path + ".", indent + 2))
-            continue
-        text = display_value(value)
-        note = f"  # {comments[path]}" if path in comments else ""
-        out.append(" " * indent + f"{key}: {text}{note}")
-    return out
-
-
 def display_value(value: Any) -> str:
     """A value as it appears in the scenario file (4 significant digits, one line)."""
-    return yaml.safe_dump(_plain(value), default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    return yaml_scalar(_plain(value))
 
 
 def _plain(value: Any) -> Any:

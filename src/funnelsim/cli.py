@@ -12,42 +12,43 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
-import numpy as np
-import yaml
 
 from funnelsim import __version__
-from funnelsim.calibration import calibrate as calibrate_export
-from funnelsim.calibration import display_value
-from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
-from funnelsim.assessment import assess as assess_answers
-from funnelsim.crm_export import load_mapping, read_export
-from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
-from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
-from funnelsim.experiment import run_scenario
-from funnelsim.outputs import format_summary, write_run, write_tables
+from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, slug
 from funnelsim.params import ParameterError, load_scenario
-from funnelsim.planning import load_plan, plan_sweep, what_it_takes
-from funnelsim.records import data_dictionary
-from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
-from funnelsim.results import ResultStore, load_results
-from funnelsim.sweeps import estimated_seconds, load_sweep
-from funnelsim.targets import DEFAULT_TARGETS, load_targets
-from funnelsim.ensemble import DEFAULT_ENSEMBLE, DEFAULT_UNCERTAIN
+
+# The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
+# pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.
+TARGETS_FILE = PARAMS_DIR / "targets" / "published.yaml"
+UNCERTAIN_FILE = PARAMS_DIR / "targets" / "uncertain.yaml"
+ENSEMBLE_FILE = PARAMS_DIR / "ensemble" / "evidence.csv"
 
 __all__ = ["main"]
 
+MAX_SEED = 2**63 - 1  # seeds are saved in int64 columns
+EXECUTORS = ("serial", "processes", "dask")  # as funnelsim.execution.EXECUTORS (a test checks)
 _SET_HELP = "Override any value, e.g. --set sdr_team.reps=8 (repeatable; the value is YAML)."
+
+
+def _fail(lines: list[str], status: int = 2) -> NoReturn:
+    """Print each line to stderr and exit (2: bad input; 1: the machine, e.g. a full disk)."""
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(status)
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _load(path: str, overrides: tuple[str, ...]):
     try:
         return load_scenario(path, overrides)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,17 +78,23 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--replications", "-r", default=10, show_default=True, type=click.IntRange(min=1), help="Independent runs.")
-@click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0), help="Root seed.")
+@click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...]) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
+    from funnelsim.experiment import run_scenario
+    from funnelsim.outputs import WriteFailed, format_summary, write_run
+
     scenario = _load(file, overrides)
     click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
     result = run_scenario(scenario, replications, seed)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
-    write_run(result, target, source=file, overrides=list(overrides))
-    click.echo(format_summary(result))
+    click.echo(format_summary(result))  # first: a full disk must not cost the answer
+    try:
+        write_run(result, target, source=file, overrides=list(overrides))
+    except WriteFailed as exc:
+        _fail([f"{exc}; the KPI table above is all that is kept of this run (nothing half-written was left in {target})"], status=1)
     click.echo(f"\nTables and manifest written to {target}/")
 
 
@@ -108,7 +115,7 @@ def _short_number(value: float) -> str:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--targets", "targets_file", default=str(DEFAULT_TARGETS), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="Published figures to check against (see params/targets/).")
 @click.option("--replications", "-r", default=3, show_default=True, type=click.IntRange(min=2, max=1000), help="Replications per scenario.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=2**63 - 1), help="Root seed.")
@@ -124,6 +131,7 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
     a plausibility check fails.
     """
     from funnelsim.check import check_scenarios
+    from funnelsim.targets import load_targets
 
     try:
         targets = load_targets(targets_file)
@@ -168,9 +176,9 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
 @main.command()
 @click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False),
               help="The typical company whose uncertain parameters are fitted.")
-@click.option("--targets", "targets_file", default=str(DEFAULT_TARGETS), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="Published figures to fit to.")
-@click.option("--uncertain", "uncertain_file", default=str(DEFAULT_UNCERTAIN), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--uncertain", "uncertain_file", default=str(UNCERTAIN_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="The uncertain parameters and their ranges.")
 @click.option("--waves", default="160,120", show_default=True, help="Points simulated in each history-matching wave.")
 @click.option("--confirm", "confirm_size", default=90, show_default=True, type=click.IntRange(min=1), help="Points simulated in full to confirm the ensemble.")
@@ -178,7 +186,7 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel processes [default: CPU count].")
 @click.option("--work", "work_dir", default=str(REPORTS_DIR / "ensemble-fit"), show_default=True, type=click.Path(file_okay=False),
               help="Folder for each wave's runs (a rerun reuses the waves already there).")
-@click.option("--out", "out_file", default=str(DEFAULT_ENSEMBLE), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--out", "out_file", default=str(ENSEMBLE_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="The ensemble: one row per parameter set consistent with the evidence.")
 def ensemble(baseline: str, targets_file: str, uncertain_file: str, waves: str, confirm_size: int, seed: int,
              workers: int | None, work_dir: str, out_file: str) -> None:
@@ -189,6 +197,7 @@ def ensemble(baseline: str, targets_file: str, uncertain_file: str, waves: str, 
     simulation. Writes every confirmed point, marking the members of the ensemble and the
     baseline's point. Takes an hour or more; an interrupted fit resumes from --work.
     """
+    from funnelsim.targets import load_targets
     from funnelsim.ensemble import (
         NothingLeft,
         calibration_targets,
@@ -242,6 +251,8 @@ def ensemble(baseline: str, targets_file: str, uncertain_file: str, waves: str, 
 @click.option("--table", type=click.Choice(["leads", "daily", "replications"]), help="Only this table.")
 def dictionary(table: str | None) -> None:
     """Print the data dictionary: every output column with its unit and meaning."""
+    from funnelsim.records import data_dictionary
+
     frame = data_dictionary()
     if table:
         frame = frame[frame["table"] == table]
@@ -258,7 +269,7 @@ CONFIRM_ABOVE_SECONDS = 600
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications per point [default: the sweep file's].")
-@click.option("--seed", "-s", type=click.IntRange(min=0), help="Root seed [default: the sweep file's].")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED), help="Root seed [default: the sweep file's].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where runs happen.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
 @click.option("--scheduler", metavar="ADDRESS", help="Address of a running Dask scheduler (with --executor dask).")
@@ -283,6 +294,11 @@ def sweep(
     no_progress: bool,
 ) -> None:
     """Run every point of sweep FILE, saving each run as it finishes."""
+    from funnelsim.execution import ResumeMismatch, SchedulerUnreachable, SweepInterrupted, run_sweep
+    from funnelsim.files import FolderBusy
+    from funnelsim.results import DamagedResults, ResultStore
+    from funnelsim.sweeps import estimated_seconds, load_sweep
+
     try:
         plan = load_sweep(file)
     except ParameterError as exc:
@@ -309,10 +325,9 @@ def sweep(
         err=True,
     )
     try:
-        ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress)
-    except ResumeMismatch as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress, notify=_note)
+    except (ResumeMismatch, FolderBusy, DamagedResults, SchedulerUnreachable) as exc:
+        _fail([str(exc)])
     except SweepInterrupted as exc:
         click.echo(str(exc), err=True)
         sys.exit(130 if exc.args and "interrupted" in str(exc) else 1)
@@ -333,33 +348,39 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
     funnelsim report scenario_report -f params/scenarios/closed-loop.yaml
     funnelsim report alignment_impact -p replications 20
     funnelsim report scenario_report --batch params/scenarios/*.yaml
+
+    Only the notebook's declared parameters are taken, with values of their declared types;
+    anything else is refused before a kernel starts.
     """
+    from funnelsim.reports import (
+        ReportFailed,
+        notebook_path,
+        parameters_from_file,
+        parameters_from_pairs,
+        render_batch,
+        render_report,
+    )
+
     try:
         path = notebook_path(notebook)
     except FileNotFoundError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    extra = {name: yaml.safe_load(value) for name, value in pairs}
+        _fail([str(exc)])
+    if (batch or files) and (not batch or params_file or out_dir):
+        _fail(["give several FILES with --batch (and neither -f nor --out)"])
     try:
-        if batch or files:
-            if not batch or params_file or out_dir:
-                click.echo("give several FILES with --batch (and neither -f nor --out)", err=True)
-                sys.exit(2)
-            sets = [{**parameters_from_file(path, Path(f)), **extra} for f in files]
-            pages = render_batch(path, sets)
+        extra = parameters_from_pairs(path, pairs)
+        if batch:
+            pages = render_batch(path, [{**parameters_from_file(path, Path(f)), **extra} for f in files])
             for page in pages:
                 click.echo(page)
         else:
             parameters = {**(parameters_from_file(path, Path(params_file)) if params_file else {}), **extra}
             page = render_report(path, parameters, Path(out_dir) if out_dir else None)
             click.echo(f"Report written to {page}")
-    except ValueError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+    except ParameterError as exc:
+        _fail(exc.lines)
     except ReportFailed as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-
+        _fail([str(exc)], status=1)
 
 
 @main.command()
@@ -367,30 +388,43 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
 @click.option("--company", help="Company name (asked for when answering interactively).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Scenario file to write [default: params/<company>.yaml].")
 @click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True), help="Scenario the company's file extends.")
-def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str) -> None:
+@click.option("--force", is_flag=True, help="Replace the scenario file if it exists (never the baseline).")
+def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str, force: bool) -> None:
     """Alignment assessment: a maturity level and a scenario file for a company.
 
     Answer the eleven questions interactively, or give a YAML file ANSWERS with
     `company:` and `answers:` (question: yes, partly or no); see params/assessments/.
+    The file is params/<company>.yaml unless --out says otherwise; an existing file is kept
+    unless --force is given, and the baseline is never replaced.
     """
+    from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
+    from funnelsim.assessment import assess as assess_answers
+    from funnelsim.files import check_scenario_target
+
+    def target_for(name: str) -> Path:
+        return Path(out_file) if out_file else PARAMS_DIR / f"{slug(name.lower(), 'company')}.yaml"
+
     try:
         if answers:
             result = load_answers(answers)
+            target = target_for(result.company)
+            check_scenario_target(target, Path(baseline), force)
         else:
             company = company or click.prompt("Company")
+            target = target_for(company)
+            check_scenario_target(target, Path(baseline), force)  # before eleven questions, not after
             given = {}
             for number, (item, question) in enumerate(QUESTIONS.items(), 1):
                 given[item] = click.prompt(
                     f"{number:>2}. {question.text}", type=click.Choice(list(ANSWERS)), default="partly"
                 )
             result = assess_answers(company, given)
-        slug = "-".join(result.company.lower().split()) or "company"
-        target = Path(out_file) if out_file else PARAMS_DIR / f"{slug}.yaml"
-        write_scenario(result, target, Path(baseline))
+        try:
+            write_scenario(result, target, Path(baseline), force)
+        except OSError as exc:
+            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines)
     click.echo(f"{result.company}: {result.level} ({result.score:.0%} of the signs of alignment)")
     for item, value in result.answers.items():
         click.echo(f"  {item:<24}{value:>5.1f}")
@@ -413,6 +447,12 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
     cost, and confirms the cheapest by direct simulation (see params/plans/).
     """
+    from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
+    from funnelsim.files import FolderBusy, folder_lock
+    from funnelsim.outputs import write_tables
+    from funnelsim.planning import load_plan, plan_sweep, what_it_takes
+    from funnelsim.results import DamagedResults, ResultStore, load_results
+
     try:
         chosen = load_plan(file, overrides)
         sweep = plan_sweep(chosen)
@@ -422,18 +462,19 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
         sys.exit(2)
     if target_change is not None:
         chosen = chosen.with_target(target_change)
-    folder = Path(out_dir) if out_dir else REPORTS_DIR / "plans" / chosen.name
+    folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
-        run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume)
-    except ResumeMismatch as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
+            if note:
+                _note(note)
+            run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume, notify=_note)
+            result = what_it_takes(chosen, load_results(folder / "sweep").runs)
+            write_tables(folder, options=result.options, confirmed=result.confirmed)
+    except (ResumeMismatch, FolderBusy, DamagedResults) as exc:
+        _fail([str(exc)])
     except SweepInterrupted as exc:
-        click.echo(f"{exc} (finish with --resume)", err=True)
-        sys.exit(130 if "interrupted" in str(exc) else 1)
-    result = what_it_takes(chosen, load_results(folder / "sweep").runs)
-    write_tables(folder, options=result.options, confirmed=result.confirmed)
+        _fail([f"{exc} (finish with --resume)"], status=130 if "interrupted" in str(exc) else 1)
     shown = result.options[result.options["reaches_target"]].head(top)
     for row in shown.itertuples():
         click.echo(f"{row.annual_cost:>12,.0f} a year  {row.predicted_change:+7.1%} "
@@ -448,14 +489,25 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Scenario file to write, e.g. params/mycompany.yaml.")
 @click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True),
               help="Scenario the calibrated file extends; what the data cannot inform keeps its values.")
-def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) -> None:
+@click.option("--force", is_flag=True, help="Replace OUT if it exists (never the baseline).")
+def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, force: bool) -> None:
     """Estimate a scenario from a CRM EXPORT (CSV or parquet, one row per lead).
 
     Bad rows (unreadable dates, stages out of order, negative amounts, unknown outcomes) are
     skipped, counted and listed in OUT.bad-rows.csv; every estimate is written with its CI.
+    OUT is written only once it validates, never over an existing file without --force, and
+    never over the baseline.
     """
+    import numpy as np
+
+    from funnelsim.calibration import calibrate as calibrate_export
+    from funnelsim.calibration import display_value
+    from funnelsim.crm_export import load_mapping, read_export
+    from funnelsim.files import check_scenario_target
+
     target = Path(out_file)
     try:
+        check_scenario_target(target, Path(baseline), force)
         checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")
         click.echo(checked.summary())
         if checked.rows_skipped:
@@ -466,11 +518,12 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) ->
         if checked.leads.empty:
             raise ParameterError([f"{export}: no valid rows left to estimate from"])
         result = calibrate_export(checked, load_scenario(baseline))
-        result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows)
+        try:
+            result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows, force)
+        except OSError as exc:
+            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines)
     estimated = result.estimates[result.estimates["source"] == "export"]
     width = max(map(len, estimated["key"]), default=0) + 2
     for row in estimated.itertuples():

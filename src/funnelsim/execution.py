@@ -9,14 +9,24 @@ team outgrows one machine.
 Results come back to this process as each run finishes and are saved at once (see
 ``results.py``); a progress bar shows runs done, runs per second and time left. Ctrl-C, or a
 worker that dies, loses at most the runs in flight: ``--resume`` runs what is missing.
+
+Only one process writes a results folder at a time (a second is refused). Pool workers end
+when the process that started them dies, even by ``kill -9``. A Dask scheduler address is
+checked first, within CONNECT_SECONDS, and a session that saved nothing into a folder it
+created leaves no manifest behind, so the next attempt starts afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 import os
 import platform
 import signal
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -28,11 +38,21 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from funnelsim.experiment import run_replication
+from funnelsim.files import folder_lock
 from funnelsim.params import Scenario
 from funnelsim.results import ResultStore
 from funnelsim.sweeps import Sweep
 
-__all__ = ["RunTask", "RunOutcome", "run_sweep", "SweepInterrupted", "ResumeMismatch", "EXECUTORS"]
+__all__ = [
+    "EXECUTORS",
+    "ResumeMismatch",
+    "RunOutcome",
+    "RunTask",
+    "SchedulerUnreachable",
+    "SweepInterrupted",
+    "check_scheduler",
+    "run_sweep",
+]
 
 Executor = Literal["serial", "processes", "dask"]
 EXECUTORS = ("serial", "processes", "dask")
@@ -90,18 +110,37 @@ class ResumeMismatch(Exception):
     """The results folder holds another sweep (or results exist and --resume was not given)."""
 
 
+class SchedulerUnreachable(Exception):
+    """No Dask scheduler answers at the address given."""
+
+
+CONNECT_SECONDS = 10.0
+PARENT_CHECK_SECONDS = 0.5
+
+
 def _serial(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
     for task in tasks:
         yield execute_task(task)
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the main process, which stops the sweep cleanly."""
+def _worker_start(parent: int) -> None:
+    """In each pool worker: leave Ctrl-C to the main process, and end when it is gone.
+
+    A worker whose parent died (``kill -9`` gives it no chance to stop its pool) is adopted by
+    another process; it notices within PARENT_CHECK_SECONDS and exits instead of running on.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _processes(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
     pending: set[Future] = set()
     queue = list(reversed(tasks))
     try:
@@ -116,12 +155,47 @@ def _processes(tasks: list[RunTask], workers: int, scheduler: str | None) -> Ite
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def check_scheduler(address: str, seconds: float | None = None) -> None:
+    """Raise ``SchedulerUnreachable`` unless a Dask scheduler answers at ``address`` in time.
+
+    Anything else listening there (a web or SSH server) gets a clear message instead of a hang
+    or a "cannot allocate 3 EiB" from reading its greeting as a Dask message.
+    """
+    from dask.distributed import Client
+
+    seconds = seconds or CONNECT_SECONDS
+
+    async def probe() -> None:
+        async with Client(address, asynchronous=True, timeout=seconds):  # connects and greets the scheduler
+            pass
+
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    problem = ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a half-made client warns when it is collected
+            try:
+                asyncio.run(asyncio.wait_for(probe(), seconds + 1))
+            except Exception as exc:  # a timeout, a refusal, a bad address, a greeting read as a 3 EiB message
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            gc.collect()
+    finally:
+        quiet.setLevel(level)
+    if problem:
+        raise SchedulerUnreachable(
+            f"--scheduler {address}: not a Dask scheduler, or none answered within {seconds:g} s "
+            f"({problem[:200]}); give the address of a running scheduler, e.g. tcp://host:8786"
+        )
+
+
 def _dask(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        client = Client(scheduler, timeout=CONNECT_SECONDS)
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
@@ -183,10 +257,30 @@ def run_sweep(
     resume: bool = False,
     keep_leads: bool = False,
     progress: bool = True,
+    notify: Callable[[str], None] | None = None,
 ) -> int:
-    """Run every missing run of ``sweep`` into ``store``; return how many ran now."""
+    """Run every missing run of ``sweep`` into ``store``; return how many ran now.
+
+    Raises ``files.FolderBusy`` if another process writes ``store``, ``ResumeMismatch`` if it
+    holds other results, ``results.DamagedResults`` if its manifest does not read,
+    ``SchedulerUnreachable`` for a Dask address where no scheduler answers, and
+    ``SweepInterrupted`` when runs stop early. ``notify`` receives notes worth telling (a
+    lock taken over from a dead process, damaged runs to run again).
+    """
     workers = workers or os.cpu_count() or 1
-    if store.exists():
+    tell = notify or (lambda message: None)
+    if executor == "dask" and scheduler:
+        check_scheduler(scheduler)
+    with folder_lock(store.folder) as note:
+        if note:
+            tell(note)
+        return _run_locked(sweep, store, executor, workers, scheduler, resume, keep_leads, progress, tell)
+
+
+def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, scheduler: str | None, resume: bool,
+                keep_leads: bool, progress: bool, tell: Callable[[str], None]) -> int:
+    fresh = not store.exists()
+    if not fresh:
         manifest = store.read_manifest()
         if not resume:
             raise ResumeMismatch(
@@ -203,7 +297,11 @@ def run_sweep(
         store.write_points(_points_table(sweep))
         store.write_manifest(manifest)
 
-    done = store.finished()
+    tables = ("kpis", "daily", "leads") if keep_leads else ("kpis", "daily")
+    damaged = store.drop_damaged(tables)
+    if damaged:
+        tell(f"{len(damaged)} saved runs do not read (e.g. {damaged[0].relative_to(store.folder)}): running them again")
+    done = store.finished(tables)
     tasks = [
         RunTask(p.index, r, p.scenario, sweep.seed_for(p.index, r), keep_leads)
         for r in range(sweep.replications)
@@ -223,21 +321,27 @@ def run_sweep(
             bar.update(1)
     except KeyboardInterrupt:
         reason = "interrupted"
-    except Exception as exc:  # a worker died or a run failed: keep what is saved
+    except Exception as exc:  # a worker died, a run failed or the cluster went away: keep what is saved
         reason = f"stopped by {type(exc).__name__}: {exc}"
     finally:
         bar.close()
-        manifest["sessions"].append(
-            {
-                "executor": executor,
-                "workers": workers,
-                "scheduler": scheduler,
-                "runs": saved,
-                "wall_seconds": round(time.perf_counter() - started, 3),
-                "run_seconds": round(float(np.sum(run_seconds)), 3),
-            }
-        )
-        store.write_manifest(manifest)
+        if fresh and saved == 0 and reason:
+            store.clear()  # nothing to resume: the next attempt starts afresh instead of needing --resume
+        else:
+            manifest["sessions"].append(
+                {
+                    "executor": executor,
+                    "workers": workers,
+                    "scheduler": scheduler,
+                    "runs": saved,
+                    "wall_seconds": round(time.perf_counter() - started, 3),
+                    "run_seconds": round(float(np.sum(run_seconds)), 3),
+                }
+            )
+            try:
+                store.write_manifest(manifest)
+            except OSError as exc:  # a full disk: the saved runs stand, only this session's log is lost
+                tell(f"{store.manifest_path}: could not record this session: {exc.strerror}")
     if reason:
         raise SweepInterrupted(reason, len(done) + saved, sweep.runs)
     return saved

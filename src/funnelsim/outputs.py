@@ -3,7 +3,9 @@
 A run folder holds ``leads.parquet``, ``daily.parquet`` and ``replications.parquet`` (the tidy
 tables), and ``manifest.json``: the fully resolved parameters, the seed, the package and
 library versions, and the timings, which is everything needed to reproduce the tables.
-Files are written under a temporary name and renamed, so a folder never holds half a table.
+Files are written under a temporary name of this process and renamed, so a folder never holds
+half a table, and the manifest is written last: a folder without one is not a whole run. When a
+file cannot be written (a full disk), ``WriteFailed`` names it and nothing of the run is left.
 """
 
 from __future__ import annotations
@@ -18,23 +20,54 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.experiment import ScenarioRun
+from funnelsim.files import atomic_write_text, temporary_name
 
-__all__ = ["write_run", "format_summary", "read_run", "write_tables"]
+__all__ = ["WriteFailed", "write_run", "format_summary", "read_run", "write_tables"]
 
 _TABLES = ("leads", "daily", "replications")
 
 
+class WriteFailed(Exception):
+    """A file of a run could not be written; what this call had written is removed again."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: could not write: {reason}")
+        self.path, self.reason = path, reason
+
+
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_suffix(".parquet.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    tmp = temporary_name(path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_run(result: ScenarioRun, folder: Path, source: str, overrides: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in _TABLES:
-        _atomic_parquet(getattr(result, name), folder / f"{name}.parquet")
-    manifest = {
+    """Write the run's tables and then its manifest into ``folder``, or raise ``WriteFailed``."""
+    created = not folder.exists()
+    written: list[Path] = []
+    current = folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "manifest.json").unlink(missing_ok=True)  # until the new one is written, not a whole run
+        for name in _TABLES:
+            current = folder / f"{name}.parquet"
+            _atomic_parquet(getattr(result, name), current)
+            written.append(current)
+        current = folder / "manifest.json"
+        atomic_write_text(current, json.dumps(_manifest(result, source, overrides), indent=2))
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise WriteFailed(current, exc.strerror or str(exc)) from None
+
+
+def _manifest(result: ScenarioRun, source: str, overrides: list[str]) -> dict[str, object]:
+    return {
         "scenario": result.scenario.name,
         "source_file": source,
         "overrides": overrides,
@@ -52,9 +85,6 @@ def write_run(result: ScenarioRun, folder: Path, source: str, overrides: list[st
             "total": round(float(np.sum(result.seconds)), 4),
         },
     }
-    tmp = folder / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2))
-    os.replace(tmp, folder / "manifest.json")
 
 
 def read_run(folder: str | Path) -> dict[str, object]:

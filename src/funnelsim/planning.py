@@ -101,7 +101,7 @@ class PlanFile(BaseModel):
     points: Annotated[int, Field(ge=4)] = 40
     replications: Annotated[int, Field(ge=1)] = 2
     confirm: Annotated[int, Field(ge=0)] = 3
-    seed: Annotated[int, Field(ge=0)] = 20261122
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261122  # saved in int64 columns
 
 
 @dataclass(frozen=True)

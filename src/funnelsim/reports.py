@@ -15,7 +15,6 @@ reports, so kernel start-up is paid once. ``reports/index.html`` lists every rep
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import os
@@ -35,9 +34,21 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
-from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR
+from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
+from funnelsim.files import atomic_write_text
+from funnelsim.html_safety import sanitise_notebook
+from funnelsim.notebook_parameters import check_parameters, notebook_parameters, parameters_from_file, parameters_from_pairs
 
-__all__ = ["ReportFailed", "render_report", "render_batch", "notebook_path", "parameters_from_file", "write_index"]
+__all__ = [
+    "ReportFailed",
+    "notebook_parameters",
+    "notebook_path",
+    "parameters_from_file",
+    "parameters_from_pairs",
+    "render_batch",
+    "render_report",
+    "write_index",
+]
 
 KERNEL_NAME = "funnelsim-this-python"
 
@@ -54,38 +65,6 @@ def notebook_path(name: str) -> Path:
             return path.resolve()
     available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
     raise FileNotFoundError(f"{name}: no such notebook; available: {available}")
-
-
-def notebook_parameters(notebook: Path) -> dict[str, Any]:
-    """The notebook's declared parameters and their defaults (from its ``parameters`` cell)."""
-    return {name: _literal(spec["default"]) for name, spec in pm.inspect_notebook(str(notebook)).items()}
-
-
-def _literal(source: str) -> Any:
-    """A default as papermill reads it (Python source text) turned into its value."""
-    try:
-        return ast.literal_eval(source)
-    except (ValueError, SyntaxError):
-        return source
-
-
-def parameters_from_file(notebook: Path, path: Path) -> dict[str, Any]:
-    """Parameters from a YAML file: notebook parameters, or a scenario file for the notebook.
-
-    A file whose keys are all parameters of the notebook is used as it is (as plain papermill
-    would). A scenario file is passed to the notebook's ``scenario_file`` parameter, or
-    appended to its ``scenario_files`` list.
-    """
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    declared = notebook_parameters(notebook)
-    if isinstance(data, dict) and data and set(data) <= set(declared):
-        return data
-    if "scenario_file" in declared:
-        return {"scenario_file": str(path.resolve())}
-    if "scenario_files" in declared:
-        return {"scenario_files": [str(path.resolve())]}
-    raise ValueError(f"{path}: neither parameters of {notebook.name} nor a scenario file it can take")
 
 
 @contextmanager
@@ -116,21 +95,21 @@ def _this_python_kernel() -> Iterator[None]:
 
 
 def _export_html(executed: Path, target: Path) -> None:
-    """HTML for readers: no code, no prompts, no warnings (those stay in report.ipynb)."""
+    """HTML for readers: no code, no prompts, no warnings (those stay in report.ipynb), and no
+    markup in the outputs that could run (see ``html_safety``)."""
     book = nbformat.read(executed, as_version=4)
     for cell in book.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    sanitise_notebook(book)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(book)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write_text(target, body)
 
 
 def default_report_dir(notebook: Path, label: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return REPORTS_DIR / notebook.stem / f"{label}-{stamp}"
+    return REPORTS_DIR / slug(notebook.stem) / f"{slug(label)}-{stamp}"
 
 
 def _label(parameters: dict[str, Any]) -> str:
@@ -150,7 +129,7 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {**parameters, "output_dir": str((out_dir / "data").resolve())}
     executed = out_dir / "report.ipynb"
-    (out_dir / "parameters.yaml").write_text(yaml.safe_dump({"notebook": notebook.name, **parameters}, sort_keys=False))
+    atomic_write_text(out_dir / "parameters.yaml", yaml.safe_dump({"notebook": notebook.name, **parameters}, sort_keys=False))
     try:
         pm.execute_notebook(
             str(notebook),
@@ -172,8 +151,13 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
 
 
 def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Path | None = None) -> Path:
-    """Execute one report and export it; return the path of its HTML."""
+    """Execute one report and export it; return the path of its HTML.
+
+    Parameters the notebook does not declare, or values not of their type, raise
+    ``ParameterError`` before any kernel starts.
+    """
     path = notebook_path(str(notebook))
+    check_parameters(path, parameters)
     with _this_python_kernel():
         return _render(path, parameters, out_dir, km=None)
 
@@ -181,6 +165,8 @@ def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Pat
 def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], progress: bool = True) -> list[Path]:
     """Render one report per parameter set on a single kernel (reset between reports)."""
     path = notebook_path(str(notebook))
+    for number, parameters in enumerate(parameter_sets, 1):
+        check_parameters(path, parameters, f"parameter set {number}")
     pages = []
     with _this_python_kernel():
         km = KernelManager(kernel_name=KERNEL_NAME)
@@ -198,14 +184,34 @@ def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], pro
     return pages
 
 
+_INDEX_PARAMETERS_LIMIT = 100_000  # bytes of parameters.yaml read for the index
+
+
+def _shown_parameters(path: Path) -> str:
+    """A report's parameters for the index; a missing or unreadable file is flagged, not fatal."""
+    if not path.is_file():
+        return ""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(_INDEX_PARAMETERS_LIMIT + 1)
+        if len(text) > _INDEX_PARAMETERS_LIMIT:
+            return "(parameters.yaml too large to show)"
+        params = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return "(parameters.yaml unreadable)"
+    if params is None:
+        return ""
+    if not isinstance(params, dict):
+        return "(parameters.yaml is not a mapping)"
+    return ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
+
+
 def write_index() -> Path:
     """``reports/index.html``: every report made, newest first."""
     rows = []
     for page in sorted(REPORTS_DIR.glob("*/*/report.html"), key=lambda p: p.stat().st_mtime, reverse=True):
-        params_file = page.parent / "parameters.yaml"
-        params = yaml.safe_load(params_file.read_text()) if params_file.exists() else {}
         made = datetime.fromtimestamp(page.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-        shown = ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
+        shown = _shown_parameters(page.parent / "parameters.yaml")
         rows.append(
             f"<tr><td>{made}</td><td>{html.escape(page.parent.parent.name)}</td>"
             f"<td><a href='{html.escape(str(page.relative_to(REPORTS_DIR)))}'>{html.escape(page.parent.name)}</a></td>"
@@ -213,13 +219,13 @@ def write_index() -> Path:
         )
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     index = REPORTS_DIR / "index.html"
-    index.write_text(
+    atomic_write_text(
+        index,
         "<!doctype html><html><head><meta charset='utf-8'><title>funnelsim reports</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
         "tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>funnelsim reports</h1>"
         "<table><tr><th>made</th><th>notebook</th><th>report</th><th>parameters</th></tr>"
         + "".join(rows)
         + "</table></body></html>",
-        encoding="utf-8",
     )
     return index

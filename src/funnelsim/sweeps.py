@@ -90,7 +90,7 @@ class SweepFile(BaseModel):
     points: Annotated[int, Field(ge=1)] | None = None
     resolution: Annotated[int, Field(ge=3, le=5)] = 3
     replications: Annotated[int, Field(ge=1)] = 10
-    seed: Annotated[int, Field(ge=0)] = 20261122
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261122  # saved in int64 columns
     common_random_numbers: bool = True
 
     @model_validator(mode="after")
