@@ -54,7 +54,7 @@ QUESTIONS: dict[str, Question] = {
         "Are marketing automation and CRM integrated, so MQLs are routed to sales at once?",
         # no: a weekly export between separate systems; partly: routed, with manual checks
         # ("log": "partly" is the geometric middle, about an hour, as latencies span decades)
-        {"handoff.mode": ("batch", "continuous"), "handoff.batch_every_days": (7.0, 1.0), "handoff.latency_hours.median": (8.0, 0.1, "log")},
+        {"handoff.mode": ("batch", "continuous"), "handoff.batch_every_days": (7.0, 1.0), "handoff.latency_hours.median": (8.0, 0.05, "log")},
     ),
     "feedback_both_ways": Question(
         "Is feedback between the teams welcomed and acted on?",
@@ -174,8 +174,9 @@ def _word(answer: float) -> str:
     return {1.0: "yes", 0.5: "partly", 0.0: "no"}.get(answer, f"{answer:g}")
 
 
-def scenario_text(assessment: Assessment, extends: str, name: str) -> str:
-    """A commented scenario file: the baseline plus every lever the answers set."""
+def scenario_text(assessment: Assessment, extends: str, name: str, teams: dict[str, int] | None = None) -> str:
+    """A commented scenario file: the baseline plus every lever the answers set, and (``teams``)
+    the SDR and AE teams sized for the company's own lead flow."""
     header = [
         f"{assessment.company}: {assessment.level} ({assessment.score:.0%} of the signs of alignment),",
         "written by `funnelsim assess`. Every lever below is set by the answer beside it.",
@@ -184,6 +185,7 @@ def scenario_text(assessment: Assessment, extends: str, name: str) -> str:
         "extends": extends,
         "name": name,
         "description": f"From the alignment assessment of {assessment.company} ({assessment.score:.0%} of the signs).",
+        "maturity": assessment.level,
     }
     nested: dict[str, Any] = {}
     comments: dict[str, str] = {}
@@ -195,10 +197,24 @@ def scenario_text(assessment: Assessment, extends: str, name: str) -> str:
                 node = node.setdefault(part, {})
             node[rest[-1]] = _lever_value(lever, assessment.answers[item])
             comments[key] = f"{_word(assessment.answers[item])}: {question.text}"
+    for key, reps in (teams or {}).items():
+        section, *rest = key.split(".")
+        node = nested.setdefault(section, {})
+        for part in rest[:-1]:
+            node = node.setdefault(part, {})
+        node[rest[-1]] = reps
+        comments[key] = "staffed for the company's own lead flow (funnelsim.staffing)"
     return commented_yaml(header, top, nested, comments)
 
 
-def write_scenario(assessment: Assessment, target: Path, baseline: Path, force: bool = False) -> Path:
-    """Write the company's scenario file at ``target`` once it validates (see ``files``)."""
+def write_scenario(assessment: Assessment, target: Path, baseline: Path, force: bool = False, staff_teams: bool = True) -> Path:
+    """Write the company's scenario file at ``target`` once it validates (see ``files``).
+
+    With ``staff_teams`` the SDR and AE teams are sized for the lead flow the answers give
+    (a short pilot simulation, ``staffing.team_sizes``); otherwise they stay the baseline's."""
+    from funnelsim.params import load_scenario, with_settings
+    from funnelsim.staffing import team_sizes
+
     extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
-    return write_scenario_file(scenario_text(assessment, extends, target.stem), target, baseline, force)
+    teams = team_sizes(with_settings(load_scenario(baseline), assessment.lever_settings())) if staff_teams else None
+    return write_scenario_file(scenario_text(assessment, extends, target.stem, teams), target, baseline, force)

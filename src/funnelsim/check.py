@@ -6,7 +6,9 @@ model's value, measured the way the study measured it, with a 95% CI and a verdi
 
 * ``inside``: the model's value lies in the range the figure implies for this company (for a
   maturity level, the range widened in the direction and by the factor alignment supports);
-* ``outside``: it does not (a high-trust figure outside fails the check);
+* ``consistent``: the value lies outside, but its 95% CI reaches the range: simulation noise
+  cannot tell the model from the figure;
+* ``outside``: the whole CI lies outside the range (a high-trust figure outside fails the check);
 * ``not comparable``: the figure measures something the model cannot (the reason is printed);
 * ``not measured``: too few leads or firms in a group to measure it.
 
@@ -15,8 +17,8 @@ maturity levels are given, their order: fully aligned earns more than somewhat a
 earns more than somewhat misaligned, which earns more than fully misaligned. Alignment claims
 are compared where both companies they compare are among the scenarios.
 
-The check passes when every high-trust figure that applies is inside, every plausibility check
-passes and the levels keep their order.
+The check passes when no high-trust figure that applies is outside (or not measured), every
+plausibility check passes and the levels keep their order.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from funnelsim.params import MATURITY_LEVELS, Scenario
 from funnelsim.plausibility import plausibility_checks
 from funnelsim.targets import Target, Targets
 
-__all__ = ["CheckResult", "check_scenarios", "role_of", "ORDERED_KPIS"]
+__all__ = ["CheckResult", "check_scenarios", "benchmark_table", "role_of", "ORDERED_KPIS"]
 
 ORDERED_KPIS = ("revenue", "wins", "lead_to_customer_rate")
 _HBR = {
@@ -71,7 +73,7 @@ class CheckResult:
     def failures(self) -> list[str]:
         """What fails the check, one line each."""
         out = []
-        gated = self.targets[self.targets["gates"] & (self.targets["verdict"] != "inside")]
+        gated = self.targets[self.targets["gates"] & self.targets["verdict"].isin(["outside", "not measured"])]
         out += [f"{r.scenario}: {r.target} is {r.verdict} ({r.statement})" for r in gated.itertuples()]
         failed = self.plausibility[~self.plausibility["passes"]]
         out += [f"{r.scenario}: {r.check}: {r.measured} ({r.limit})" for r in failed.itertuples()]
@@ -88,7 +90,9 @@ def _verdict(measure: Measure, band: tuple[float, float]) -> str:
     if not math.isfinite(measure.value):
         return "not measured"
     low, high = band
-    return "inside" if low <= measure.value <= high else "outside"
+    if low <= measure.value <= high:
+        return "inside"
+    return "consistent" if measure.high >= low and measure.low <= high else "outside"
 
 
 def _band_text(low: float, high: float) -> str:
@@ -115,6 +119,13 @@ def _measures(run: ScenarioRun, targets: list[Target], seed: int, workers: int, 
         ratios = hbr_ratios(firms)
         values.update({metric: ratios[part] for metric, part in _HBR.items()})
     return values, firms
+
+
+def benchmark_table(run: ScenarioRun, targets: Targets, seed: int, workers: int = 1, firms_points: int = 21) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every benchmark that applies to the run's company beside the model's value, measured as
+    its study measured it, with the verdict; and HBR's population of firms if it was measured."""
+    rows, firms = _target_rows(run, targets, seed, workers, firms_points)
+    return pd.DataFrame(rows), firms
 
 
 def _target_rows(run: ScenarioRun, targets: Targets, seed: int, workers: int, firms_points: int) -> tuple[list[dict], pd.DataFrame]:

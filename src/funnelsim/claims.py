@@ -115,11 +115,13 @@ ALIGNMENT_LEVERS: list[Lever] = [
 ]
 
 
-def add_claim_kpis(runs: pd.DataFrame, stayed: str) -> pd.DataFrame:
-    """The runs table plus the KPIs the claims need: the stage rates, and ``transition_growth``,
-    each run's first-year revenue growth had the ``stayed`` company (same replication) changed
-    to it (``evidence.growth_after_change``)."""
+def add_claim_kpis(runs: pd.DataFrame, stayed: str | None = None) -> pd.DataFrame:
+    """The runs table plus the KPIs the claims need: the stage rates and, given the ``stayed``
+    company, ``transition_growth``: each run's first-year revenue growth had the stayed company
+    (same replication) changed to it (``evidence.growth_after_change``)."""
     out = add_rates(runs)
+    if stayed is None:
+        return out
     old = out.loc[out["scenario"] == stayed].set_index("replication")["revenue"]
     out["transition_growth"] = growth_after_change(out["revenue"], out["replication"].map(old), out["monthly_churn"])
     return out

@@ -165,7 +165,7 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
             claimed = "-" if not math.isfinite(r.claimed) else f"{r.claimed:+.0%}"
             click.echo(f"  {r.claim:<32}{r.trust:<10}claimed {claimed:<8}model {_measured(r):<30}{r.verdict}")
     if result.passed:
-        click.echo("\nCheck passed: every high-trust figure inside its range, every plausibility check passed.")
+        click.echo("\nCheck passed: no high-trust figure outside its range, every plausibility check passed.")
         return
     click.echo("\nCheck FAILED:", err=True)
     for line in result.failures:
@@ -389,7 +389,8 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Scenario file to write [default: params/<company>.yaml].")
 @click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True), help="Scenario the company's file extends.")
 @click.option("--force", is_flag=True, help="Replace the scenario file if it exists (never the baseline).")
-def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str, force: bool) -> None:
+@click.option("--keep-teams", is_flag=True, help="Keep the baseline's SDR and AE teams instead of sizing them for the company's lead flow.")
+def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str, force: bool, keep_teams: bool) -> None:
     """Alignment assessment: a maturity level and a scenario file for a company.
 
     Answer the eleven questions interactively, or give a YAML file ANSWERS with
@@ -420,7 +421,7 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
                 )
             result = assess_answers(company, given)
         try:
-            write_scenario(result, target, Path(baseline), force)
+            write_scenario(result, target, Path(baseline), force, staff_teams=not keep_teams)
         except OSError as exc:
             _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
     except ParameterError as exc:

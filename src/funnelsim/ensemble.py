@@ -21,8 +21,8 @@ Vernon, Goldstein & Bower 2010), the method of choice when each simulation is co
    they can be more accurate, and rule out more.
 5. **Confirm**: points drawn from the final region are simulated in full; those whose every
    measurement is consistent with its range (the range reached within the measurement's 95% CI)
-   form the ensemble. The member nearest the centre, with every measurement inside its range,
-   is the baseline's.
+   form the ensemble. The member whose measurements lie closest to their ranges (in units of
+   their CIs) is the baseline's.
 
 The ensemble (``params/ensemble/evidence.csv``) is what "the range across plausible models"
 means in the uncertainty analysis; the baseline is one point inside it.
@@ -42,6 +42,7 @@ import statsmodels.api as sm
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.special import logit
 from scipy.stats import qmc
+from tqdm.auto import tqdm
 
 from funnelsim.config import PARAMS_DIR
 from funnelsim.evidence import first_dial_odds, firm_population, hbr_ratios, replication_measures, run_firms
@@ -166,14 +167,22 @@ def measure_point(job: PointJob) -> dict[str, float]:
 
 
 def measure_points(points: pd.DataFrame, base: Scenario, seed: int, replications: int, horizon_days: float,
-                   firms: int, workers: int) -> pd.DataFrame:
+                   firms: int, workers: int, progress: bool = True) -> pd.DataFrame:
     """Measure every row of ``points`` (columns: parameter keys); one row of metrics each."""
     jobs = [PointJob(row, base, seed, replications, horizon_days, firms) for row in points.to_dict("records")]
+    bar = tqdm(total=len(jobs), unit="point", desc="simulating points", disable=not progress)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            measured = list(pool.map(measure_point, jobs))
+            measured = []
+            for values in pool.map(measure_point, jobs):
+                measured.append(values)
+                bar.update()
     else:
-        measured = [measure_point(job) for job in jobs]
+        measured = []
+        for job in jobs:
+            measured.append(measure_point(job))
+            bar.update()
+    bar.close()
     return pd.concat([points.reset_index(drop=True), pd.DataFrame(measured)], axis=1)
 
 
@@ -279,14 +288,23 @@ def confirm(
         if saved is not None:
             measured.to_parquet(saved)
     measured["member"] = consistent(measured, targets, within_ci=True)
-    inside = measured["member"] & consistent(measured, targets, within_ci=False)
-    unit = np.column_stack([p.to_unit(measured[p.key].to_numpy(float)) for p in parameters])
-    centre = unit[measured["member"].to_numpy()].mean(axis=0) if measured["member"].any() else unit.mean(axis=0)
-    distance = np.where(inside, np.sqrt(((unit - centre) ** 2).sum(axis=1)), np.inf)
+    measured["misfit"] = misfit(measured, targets)
     measured["baseline"] = False
-    if np.isfinite(distance).any():
-        measured.loc[int(np.argmin(distance)), "baseline"] = True
+    if measured["member"].any():
+        measured.loc[measured.loc[measured["member"], "misfit"].idxmin(), "baseline"] = True
     return measured
+
+
+def misfit(measured: pd.DataFrame, targets: list[Target]) -> pd.Series:
+    """How far each point's measurements lie outside their ranges, in units of their own CI
+    half-widths, summed in squares (0: every measurement inside its range)."""
+    total = pd.Series(0.0, index=measured.index)
+    for t in targets:
+        v = measured[t.metric]
+        half = ((measured[f"{t.metric}:high"] - measured[f"{t.metric}:low"]) / 2).clip(lower=1e-12)
+        gap = (t.low - v).clip(lower=0) + (v - t.high).clip(lower=0)
+        total += (gap / half).fillna(0) ** 2
+    return total
 
 
 @dataclass

@@ -283,8 +283,9 @@ class FollowUp(_Section):
     presence_minutes: Distribution | None = None
     contact_probability_present: Probability | None = None
     qualification_decay: ResponseDecay = NO_DECAY
+    shopping_window_hours: Distribution | None = None
 
-    @field_validator("attempt_spacing_hours", "work_minutes", "presence_minutes")
+    @field_validator("attempt_spacing_hours", "work_minutes", "presence_minutes", "shopping_window_hours")
     @classmethod
     def _durations(cls, v: Any) -> Any:
         return v if v is None else _non_negative(v, "duration")
@@ -307,6 +308,10 @@ class FollowUp(_Section):
     @property
     def presence_days(self) -> Any:
         return None if self.presence_minutes is None else self.presence_minutes.scaled(MINUTES)
+
+    @property
+    def shopping_window_days(self) -> Any:
+        return None if self.shopping_window_hours is None else self.shopping_window_hours.scaled(HOURS)
 
 
 class Qualification(_Section):

@@ -38,16 +38,23 @@ class _Strict(BaseModel):
 
 
 class LevelAllowance(_Strict):
-    """How far a maturity level may leave a benchmark's range, and in which direction."""
+    """How far a maturity level may leave a benchmark's range, and in which direction.
+
+    A fully aligned company may pass the range's better end by up to ``aligned`` times, a fully
+    misaligned one its worse end by up to ``misaligned`` times (default: the same factor); the
+    "somewhat" levels by the square root of those factors."""
 
     better: Literal["higher", "lower"]
     factor: Annotated[float, Field(ge=1)]
+    misaligned: Annotated[float, Field(ge=1)] | None = None
     reason: str
 
     def band(self, low: float, high: float, level: str) -> tuple[float, float]:
         """The range widened for ``level``: toward 'better' when aligned, the other way when not."""
-        factor = self.factor if level.startswith("fully") else math.sqrt(self.factor)
         aligned = level.endswith(" aligned")
+        factor = self.factor if aligned else (self.misaligned or self.factor)
+        if not level.startswith("fully"):
+            factor = math.sqrt(factor)
         up = (self.better == "higher") == aligned
         return (low, high * factor) if up else (low / factor, high)
 

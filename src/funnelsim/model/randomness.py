@@ -94,6 +94,7 @@ class PassDraws:
     handoff_latency: np.ndarray  # days from MQL to sales (continuous handoff)
     follow_up: np.ndarray  # uniform: worked at all if below the follow-up rate
     presence: np.ndarray  # days the inquirer stays at their desk, reachable at once
+    shopping: np.ndarray  # days the lead waits for a first touch before engaging a competitor
     contact: np.ndarray  # uniform per attempt: reached if below the chance of contact
     work: np.ndarray  # days of SDR work per attempt
     spacing: np.ndarray  # days between attempts
@@ -119,6 +120,7 @@ class LeadPass:
     handoff_latency: float
     follow_up: float
     presence: float
+    shopping: float
     contact: list[float]
     work: list[float]
     spacing: list[float]
@@ -142,10 +144,12 @@ class LeadLuck:
         handoff = scenario.handoff.latency_days
         patience = scenario.opportunity.ae_team.sql_patience_days
         presence = fu.presence_days
+        shopping = fu.shopping_window_days
         self._quantity = {
             "reengage_delay": scenario.nurture.reengage_delay_days.quantile,
             "handoff_latency": handoff.quantile if handoff is not None else None,
             "presence": presence.quantile if presence is not None else None,
+            "shopping": shopping.quantile if shopping is not None else None,
             "work": fu.work_days.quantile,
             "spacing": fu.attempt_spacing_days.quantile,
             "patience": patience.quantile if patience is not None else None,
@@ -183,6 +187,7 @@ class LeadLuck:
             handoff_latency=quantity("handoff_latency"),
             follow_up=self.uniform("follow_up", lead, passes),
             presence=quantity("presence"),
+            shopping=np.full(n, np.inf) if self._quantity["shopping"] is None else quantity("shopping"),
             contact=self.uniform("contact", *per_attempt),
             work=quantity("work", *per_attempt),
             spacing=quantity("spacing", *per_attempt),

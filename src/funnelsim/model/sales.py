@@ -9,7 +9,9 @@ within business hours. Speed matters twice, and differently. A new inquirer is a
 for a few minutes: a call then usually gets through, a call half an hour later is a cold call
 (the minutes-scale effect the MIT/InsideSales study measured on first dials). And interest
 cools over hours and days: the later the first conversation, the lower its odds of turning
-the lead into an SQL, decided once, at that conversation (not again on every attempt).
+the lead into an SQL, decided once, at that conversation (not again on every attempt). And a
+lead shops around: one that nobody touches (a call, a voicemail) before it engages a
+competitor has chosen another vendor, however often it is called later.
 """
 
 from __future__ import annotations
@@ -66,12 +68,15 @@ def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Gen
     quality = rec.quality[lead]
     priority = -rec.score[lead] if funnel.priority_routing else 0.0
     quality_shift = funnel.qualify_quality_log_or * (quality - 50.0) / 10.0
+    gone = False  # the lead engaged a competitor before anyone from the company touched it
     for k in range(funnel.max_attempts):
         if k:
             yield env.timeout(draws.spacing[k - 1])
         start = yield from sdr_attempt(funnel, priority, draws.work[k])
         rec.attempts[lead] += 1
         age = start - inquiry
+        if k == 0:
+            gone = age > draws.shopping
         if math.isnan(rec.first_touch_at[lead]):
             rec.first_touch_at[lead] = start
             rec.speed_to_lead_hours[lead] = age * 24.0
@@ -83,7 +88,7 @@ def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Gen
             if math.isnan(rec.contacted_at[lead]):
                 rec.contacted_at[lead] = start
             funnel.new_outcomes += 1
-            p_qualify = logistic(funnel.qualify_logit + quality_shift + funnel.qualification_decay(age))
+            p_qualify = 0.0 if gone else logistic(funnel.qualify_logit + quality_shift + funnel.qualification_decay(age))
             if draws.qualify < p_qualify:
                 rec.sql_at[lead] = env.now
                 return True

@@ -1,0 +1,115 @@
+"""The claims-check study: every step from the scenario files to the tables of the report.
+
+``run_claims_check`` simulates the path from fully misaligned to fully aligned (and beyond),
+sets each published claim of the targets file beside the model's effect for the same
+comparison, finds how far along the path each claim is reached, measures the typical company
+against every published benchmark the way its study measured it, and (with a lever sweep)
+asks which lever could produce each claim alone. The ``claims_check`` notebook and any script
+call it; the tables are those the report shows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from funnelsim.check import benchmark_table
+from funnelsim.claims import (
+    ALIGNMENT_LEVERS,
+    CLAIMS,
+    add_claim_kpis,
+    claims_against_model,
+    fit_surfaces,
+    lever_bounds,
+    lever_settings,
+    path_effects,
+    path_needed,
+    path_sweep,
+    single_lever_needed,
+)
+from funnelsim.config import locate
+from funnelsim.execution import run_sweep
+from funnelsim.experiment import run_scenario
+from funnelsim.params import load_scenario
+from funnelsim.results import ResultStore, SweepResults, load_results
+from funnelsim.response import ResponseSurface
+from funnelsim.sweeps import Sweep, load_sweep
+from funnelsim.targets import DEFAULT_TARGETS, load_targets
+
+__all__ = ["ClaimsCheck", "run_claims_check"]
+
+
+@dataclass
+class ClaimsCheck:
+    """The claims check's tables."""
+
+    claims: pd.DataFrame  # each claim beside the model's effect, with a verdict
+    effects: pd.DataFrame  # each claim's effect at every point of the path
+    needed: pd.DataFrame  # how far along the path each claim is reached
+    benchmarks: pd.DataFrame  # the typical company against every published benchmark
+    single: pd.DataFrame | None = None  # which lever could do it alone (None: no lever sweep)
+    surfaces: dict[str, ResponseSurface] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables to save beside the report."""
+        out = {"claims": self.claims, "path_effects": self.effects, "path_needed": self.needed, "benchmarks": self.benchmarks}
+        if self.single is not None:
+            out["single_lever"] = self.single.astype({"from": str, "needed": str, "range_end": str})
+        return out
+
+
+def _results(sweep: Sweep, folder: str | None, name: str, executor: str) -> SweepResults:
+    where = Path(folder) / name if folder else Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    run_sweep(sweep, ResultStore(where), executor=executor, progress=False, resume=True)
+    return load_results(where)
+
+
+def run_claims_check(
+    typical_file: str,
+    misaligned_file: str,
+    aligned_file: str,
+    path_points: list[float],
+    replications: int,
+    box_sweep: str,
+    box_points: int,
+    box_replications: int,
+    executor: str = "processes",
+    seed: int = 20261122,
+    overrides: list[str] | None = None,
+    output_dir: str | None = None,
+    targets_file: str | Path = DEFAULT_TARGETS,
+) -> ClaimsCheck:
+    """Run the whole claims check (see the module's docstring); sweeps are saved in
+    ``output_dir`` (and reused from there) when it is given."""
+    overrides = overrides or []
+    typical = load_scenario(locate(typical_file), overrides)
+    misaligned = load_scenario(locate(misaligned_file), overrides)
+    aligned = load_scenario(locate(aligned_file), overrides)
+    box = load_sweep(locate(box_sweep), overrides, points=box_points or None).with_options(replications=box_replications, seed=seed)
+    bounds = lever_bounds(box)
+
+    path = _results(path_sweep(typical, misaligned, aligned, bounds, path_points, replications, seed), output_dir, "path", executor)
+    start = path.runs.loc[path.runs["t"] == 0, "scenario"].iloc[0]
+    runs = add_claim_kpis(path.runs, stayed=start)
+    effects = path_effects(runs, typical.name, start)
+    claims = claims_against_model(effects, runs, typical.name, start)
+    needed = path_needed(effects)
+
+    workers = 1 if executor == "serial" else 2
+    typical_run = run_scenario(typical, replications, seed, workers)
+    benchmarks, _ = benchmark_table(typical_run, load_targets(targets_file), seed, workers)
+
+    result = ClaimsCheck(claims, effects, needed, benchmarks)
+    if box_points:
+        box_runs = add_claim_kpis(_results(box, output_dir, "levers", executor).runs)
+        result.surfaces = fit_surfaces(box_runs, ALIGNMENT_LEVERS)
+        starts = {"misaligned": lever_settings(misaligned, ALIGNMENT_LEVERS), "typical": lever_settings(typical, ALIGNMENT_LEVERS)}
+        end = lever_settings(aligned, ALIGNMENT_LEVERS)
+        result.single = pd.concat(
+            [single_lever_needed(c, result.surfaces[c.kpi], starts[c.reference], end, bounds) for c in CLAIMS if c.change is not None],
+            ignore_index=True,
+        )
+    return result
