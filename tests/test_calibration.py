@@ -51,6 +51,8 @@ def true_values(sc) -> dict[str, float]:
         "handoff.latency_hours": sc.handoff.latency_hours.median,
         "follow_up.follow_up_rate": sc.follow_up.follow_up_rate,
         "follow_up.contact_probability": sc.follow_up.contact_probability,
+        "follow_up.contact_probability_present": sc.follow_up.contact_probability_present,
+        "follow_up.presence_minutes": sc.follow_up.presence_minutes.median,
         "follow_up.contact_decay": sc.follow_up.contact_decay.odds_multiplier[-1],
         "follow_up.qualification_decay": sc.follow_up.qualification_decay.odds_multiplier[-1],
         "qualification.probability_at_quality_50": sc.qualification.probability_at_quality_50,
@@ -74,8 +76,9 @@ def test_the_round_trip_recovers_the_parameters_within_their_confidence_interval
 
 
 def test_the_decay_curves_are_recovered_point_by_point(export_file, truth):
-    """The contact curve is identified by the model's own parametrisation (reaching a lead does
-    not depend on its unobserved quality): every multiplier's 95% CI contains the configured value."""
+    """The cold-call curve is identified by the model's own parametrisation (reaching a lead does
+    not depend on its unobserved quality), fitted together with the presence window: every
+    multiplier's 95% CI contains the configured value."""
     fits = calibrate(read_export(export_file), load_scenario(BASELINE)).observed["decay_fits"]
     contact = fits[fits["curve"] == "contact_decay"]
     for row, configured in zip(contact.itertuples(), truth.follow_up.contact_decay.odds_multiplier):

@@ -16,7 +16,6 @@ from funnelsim.claims import (
     Claim,
     _status,
     as_overrides,
-    benchmarks_against_model,
     claims_summary,
     lever_bounds,
     lever_settings,
@@ -59,7 +58,7 @@ def test_the_levers_are_exactly_what_separates_the_maturity_levels(ends):
                 differing.add(prefix + key)
 
     walk(a, b)
-    assert differing - {"name", "description"} == {lever.key for lever in ALIGNMENT_LEVERS}
+    assert differing - {"name", "description", "maturity"} == {lever.key for lever in ALIGNMENT_LEVERS}
 
 
 def test_the_path_starts_and_ends_at_the_two_scenarios(ends):
@@ -69,13 +68,14 @@ def test_the_path_starts_and_ends_at_the_two_scenarios(ends):
     assert settings.iloc[0].to_dict() == start
     assert settings.iloc[2].to_dict() == end
     # a latency moves geometrically: half-way is the geometric mean
-    assert settings.loc[1, "handoff.latency_hours.median"] == pytest.approx(math.sqrt(8.0 * 0.1))
+    yes, no = aligned.handoff.latency_hours.median, misaligned.handoff.latency_hours.median
+    assert settings.loc[1, "handoff.latency_hours.median"] == pytest.approx(math.sqrt(no * yes))
     # a switch flips half-way, as "partly" does in the assessment
     assert settings.loc[1, "handoff.mode"] == "continuous"
     # far beyond 1, every numeric lever stops at the end of its swept range
     assert settings.loc[3, "follow_up.follow_up_rate"] == 1.0
-    assert settings.loc[3, "handoff.latency_hours.median"] == 0.05
-    assert settings.loc[3, "customers.monthly_churn"] == 0.005
+    assert settings.loc[3, "handoff.latency_hours.median"] == bounds["handoff.latency_hours.median"][0]
+    assert settings.loc[3, "customers.monthly_churn"] == bounds["customers.monthly_churn"][0]
 
 
 def test_the_path_point_one_simulates_exactly_like_the_aligned_scenario(ends):
@@ -145,8 +145,9 @@ def test_verdicts(claimed, low, high, verdict):
 def test_growth_claims_become_ratios_of_growth_factors():
     claims = {c.id: c for c in CLAIMS}
     assert claims["aberdeen_growth"].change == pytest.approx(1.20 / 0.96 - 1)
-    assert (1 + claims["sirius_growth"].change) ** 3 == pytest.approx(1.24)
+    assert (1 + claims["sirius_growth"].change) ** 3 == pytest.approx(1.24, rel=1e-5)
     assert all(c.source and c.trust and c.statement and c.reading for c in CLAIMS)
+    assert {c.kpi for c in CLAIMS if "growth" in c.id} == {"transition_growth"}
 
 
 def test_single_lever_search_finds_the_value_a_known_effect_implies():
@@ -175,13 +176,29 @@ def test_overrides_round_where_the_scenario_wants_whole_numbers():
                     "follow_up.follow_up_rate=0.8125"]
 
 
-def test_benchmarks_read_the_configured_decay_for_the_mit_figures():
-    typical = scenario("baseline.yaml", ["simulation.horizon_days=60", "simulation.warmup_days=10"])
-    run = run_scenario(typical, 1, 3)
-    table = benchmarks_against_model(run.replications.assign(scenario=typical.name), run.leads, typical).set_index("metric")
-    # geometric decay between 0 h (1.0) and 1 h (0.22): odds at 5 vs 30 minutes differ by 0.22^-(25/60)
-    assert table.loc["contact_odds_5_vs_30_minutes", "model"] == pytest.approx(0.22 ** (-25 / 60))
-    assert table.loc["qualify_odds_5_vs_30_minutes", "model"] == pytest.approx(0.22 ** (-50 / 60))
-    assert table.loc["contact_odds_5_vs_30_minutes", "verdict"] == "model below the published figure"
-    rates = run.replications.iloc[0]
-    assert table.loc["mql_rate", "model"] == pytest.approx(rates.mqls / rates.leads)
+def test_growth_after_a_change_moves_a_share_of_the_way_to_the_new_steady_state():
+    # A year at 1.5% churn a month replaces 1 - exp(-12 h) of the customers: revenue moves that
+    # share of the way from the old steady state to the new one.
+    from funnelsim.evidence import growth_after_change
+
+    share = -math.expm1(12 * math.log1p(-0.015))
+    assert growth_after_change(np.array([150.0]), np.array([100.0]), np.array([0.015]))[0] == pytest.approx(0.5 * share)
+    assert growth_after_change(np.array([100.0]), np.array([100.0]), np.array([0.02]))[0] == 0.0
+
+
+def test_the_benchmark_table_measures_the_typical_company_as_the_studies_did():
+    from funnelsim.check import benchmark_table
+    from funnelsim.targets import load_targets
+
+    typical = scenario("baseline.yaml", ["simulation.horizon_days=90", "simulation.warmup_days=20"])
+    run = run_scenario(typical, 2, 3)
+    targets = load_targets()
+    no_firms = targets.model_copy(update={"targets": [t for t in targets.targets if not t.metric.startswith("hbr_")]})
+    table, firms = benchmark_table(run, no_firms, seed=3)
+    table = table.set_index("target")
+    assert firms.empty
+    rates = run.replications
+    assert table.loc["inquiry_to_mql", "model"] == pytest.approx((rates.mqls / rates.leads).mean())
+    assert table.loc["marketingsherpa_long_cycles", "verdict"] == "not comparable"
+    assert np.isfinite(table.loc["mit_contact_5_vs_30", "model"])
+    assert (table.trust != "").all() and (table.measured != "").all()

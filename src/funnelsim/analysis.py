@@ -462,6 +462,28 @@ def revenue_growth(daily: pd.DataFrame, warmup_days: float = 0.0, confidence: fl
     return Estimate(table, "Monthly revenue grows " + "; ".join(parts) + ".")
 
 
+def growth_after_changes(runs: pd.DataFrame, stayed: str, confidence: float = 0.95) -> Estimate:
+    """First-year revenue growth of a company in ``stayed``'s steady state that changes to each
+    other scenario, paired by replication (``evidence.growth_after_change``).
+
+    Every simulated company sits in its own steady state and neither grows nor shrinks, so
+    growth is what a company sees on its way from one way of working to another: its old
+    customers leave at the new churn while the new funnel brings customers in."""
+    from funnelsim.evidence import growth_after_change, mean_ci
+
+    old = runs.loc[runs["scenario"] == stayed].set_index("replication")["revenue"]
+    rows = []
+    for scenario, data in runs[runs["scenario"] != stayed].groupby("scenario", sort=False):
+        growth = growth_after_change(data["revenue"], data["replication"].map(old), data["monthly_churn"])
+        m = mean_ci(growth, confidence)
+        rows.append({"scenario": scenario, "from": stayed, "first_year_growth": m.value, "ci_low": m.low, "ci_high": m.high, "n": m.n})
+    table = pd.DataFrame(rows)
+    parts = [f"to '{r.scenario}' {r.first_year_growth:+.0%} ({confidence:.0%} CI {r.ci_low:+.0%} to {r.ci_high:+.0%})"
+             for r in table.itertuples()]
+    return Estimate(table, f"A company in the '{stayed}' steady state that changes grows its revenue in the first year: "
+                    + "; ".join(parts) + ".")
+
+
 # --- precision -----------------------------------------------------------------------------
 
 

@@ -52,6 +52,7 @@ NOT_IN_THE_DATA = [
     "handoff.sla_first_touch_hours", "qualification.quality_odds_ratio_per_10_points",
     "opportunity.message_consistency", "opportunity.content_coverage", "opportunity.*_odds_ratio",
     "customers.gross_margin", "customers.installed_base", "closed_loop", "simulation",
+    "follow_up.shopping_window_hours", "follow_up.presence_minutes.sigma",
 ]
 # What each estimable value needs from the export; a value it cannot give keeps the baseline's
 # and is listed as such at the top of the scenario file.
@@ -275,23 +276,21 @@ def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float])
 class _PresenceCurve(GenericLikelihoodModel):
     """The chance a first dial at age ``a`` reaches the lead, as the model has it: the inquirer
     is still at the desk with the presence window's survival S(a) and is then reached with
-    ``p_present``; otherwise the dial is a cold call, reached with log odds falling linearly in
-    age up to the last knot (flat after). Parameters: logit p_present, log median minutes,
-    logit p_cold at age 0, log of the cold odds multiplier at the last knot."""
+    ``p_present``; otherwise the dial is a cold call whose log odds are piecewise linear in age
+    between the knots (the model's decay curve). Parameters: logit p_present, log median
+    minutes, logit p_cold at age 0, then the log-odds slope of each segment (per hour)."""
 
-    def __init__(self, endog: np.ndarray, exog: np.ndarray, sigma: float, last_knot: float, **kwargs: Any):
+    def __init__(self, endog: np.ndarray, exog: np.ndarray, sigma: float, knots: list[float], **kwargs: Any):
         super().__init__(endog, exog, **kwargs)
-        self.sigma, self.last_knot = sigma, last_knot
-
-    def chance(self, params: np.ndarray, hours: np.ndarray) -> np.ndarray:
-        present_p, log_median, cold_logit, log_multiplier = params
-        minutes = np.maximum(hours * 60.0, 1e-9)
-        staying = stats.norm.sf((np.log(minutes) - log_median) / self.sigma)
-        cold = _logistic(cold_logit + log_multiplier * np.minimum(hours, self.last_knot) / self.last_knot)
-        return np.clip(_logistic(present_p) * staying + cold * (1.0 - staying), 1e-12, 1 - 1e-12)
+        self.sigma = sigma
+        self.segments = _segments(exog[:, 0], knots)
 
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
-        p = self.chance(params, self.exog[:, 0])
+        present_p, log_median, cold_logit, *slopes = params
+        minutes = np.maximum(self.exog[:, 0] * 60.0, 1e-9)
+        staying = stats.norm.sf((np.log(minutes) - log_median) / self.sigma)
+        cold = _logistic(cold_logit + self.segments @ np.asarray(slopes))
+        p = np.clip(_logistic(present_p) * staying + cold * (1.0 - staying), 1e-12, 1 - 1e-12)
         return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
 
 
@@ -302,27 +301,38 @@ def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario
     in the shape of ``_decay_logit`` so it is written like any decay curve."""
     fu = baseline.follow_up
     knots = list(fu.contact_decay.age_hours)
-    if fu.presence_minutes is None or len(knots) != 2:
+    if fu.presence_minutes is None or len(knots) < 2:
         return None
+    logs = [math.log(m) for m in fu.contact_decay.odds_multiplier]
+    slopes = [(b - a) / (k1 - k0) for a, b, k0, k1 in zip(logs, logs[1:], knots, knots[1:])]
     start = np.array([_safe_logit(fu.contact_probability_present), math.log(fu.presence_minutes.median or 10.0),
-                      _safe_logit(fu.contact_probability), math.log(fu.contact_decay.odds_multiplier[-1])])
-    model = _PresenceCurve(reached.astype(float), age_hours[:, None], fu.presence_minutes.log_sigma, knots[-1])
+                      _safe_logit(fu.contact_probability), *slopes])
+    model = _PresenceCurve(reached.astype(float), age_hours[:, None], fu.presence_minutes.log_sigma, knots)
     try:
-        fit = model.fit(start_params=start, method="bfgs", maxiter=500, disp=0)
+        fit = model.fit(start_params=start, method="bfgs", maxiter=1000, disp=0)
         ci = np.asarray(fit.conf_int())
     except (np.linalg.LinAlgError, ValueError):
         return None
     if not fit.mle_retvals.get("converged", False) or not np.isfinite(ci).all():
         return None
+    multipliers, lows, highs = [1.0], [1.0], [1.0]
+    for j in range(1, len(knots)):
+        contrast = np.zeros(len(fit.params))
+        for i in range(j):
+            contrast[3 + i] = knots[i + 1] - knots[i]
+        test = fit.t_test(contrast)
+        low, high = np.asarray(test.conf_int()).ravel()
+        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
+        lows.append(float(np.exp(low)))
+        highs.append(float(np.exp(high)))
     n = int(len(reached))
-    multiplier = [1.0, float(np.exp(fit.params[3]))]
     return {
         "n": n,
         "contact_probability_present": (float(_logistic(fit.params[0])), float(_logistic(ci[0, 0])), float(_logistic(ci[0, 1]))),
         "presence_median": (float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
         "cold": {
             "intercept": float(fit.params[2]), "intercept_ci": (float(ci[2, 0]), float(ci[2, 1])),
-            "multipliers": multiplier, "lows": [1.0, float(np.exp(ci[3, 0]))], "highs": [1.0, float(np.exp(ci[3, 1]))],
+            "multipliers": multipliers, "lows": lows, "highs": highs,
             "n": n, "pseudo_r2": float(1 - fit.llf / _null_loglike(reached)),
         },
     }
@@ -337,6 +347,47 @@ def _null_loglike(outcome: np.ndarray) -> float:
     rate = min(max(float(outcome.mean()), 1e-12), 1 - 1e-12)
     k = float(outcome.sum())
     return k * math.log(rate) + (len(outcome) - k) * math.log1p(-rate)
+
+
+class _WindowedLogit(GenericLikelihoodModel):
+    """A logit on the model's decay curve for leads still shopping with chance ``keep`` (the
+    rest have chosen a competitor and never qualify): p(a) = keep(a) * logistic(b + curve(a))."""
+
+    def __init__(self, endog: np.ndarray, exog: np.ndarray, keep: np.ndarray, **kwargs: Any):
+        super().__init__(endog, exog, **kwargs)
+        self.keep = np.clip(keep, 1e-12, 1.0)
+
+    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        p = np.clip(self.keep * _logistic(self.exog @ params), 1e-12, 1 - 1e-12)
+        return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
+
+
+def _windowed_decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float], keep: np.ndarray) -> dict[str, Any]:
+    """``_decay_logit`` for leads that may already have chosen a competitor (chance 1 - keep)."""
+    basis = sm.add_constant(_segments(age_hours, knots), has_constant="add")
+    start = np.zeros(basis.shape[1])
+    start[0] = _safe_logit(float(np.clip(outcome.mean() / max(keep.mean(), 1e-6), 0.01, 0.99)))
+    fit = _WindowedLogit(outcome.astype(float), basis, keep).fit(start_params=start, method="bfgs", maxiter=1000, disp=0)
+    multipliers, lows, highs = [1.0], [1.0], [1.0]
+    for j in range(1, len(knots)):
+        contrast = np.zeros(basis.shape[1])
+        for i in range(j):
+            contrast[1 + i] = knots[i + 1] - knots[i]
+        test = fit.t_test(contrast)
+        low, high = np.asarray(test.conf_int()).ravel()
+        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
+        lows.append(float(np.exp(low)))
+        highs.append(float(np.exp(high)))
+    ci = np.asarray(fit.conf_int())
+    return {
+        "intercept": float(fit.params[0]),
+        "intercept_ci": (float(ci[0][0]), float(ci[0][1])),
+        "multipliers": multipliers,
+        "lows": lows,
+        "highs": highs,
+        "n": int(len(outcome)),
+        "pseudo_r2": float(1 - fit.llf / _null_loglike(outcome)),
+    }
 
 
 def _logistic(x: np.ndarray | float) -> np.ndarray | float:
@@ -485,7 +536,10 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             if len(contacted) >= 50 and "sql_at" in contacted:
                 qualified = contacted["sql_at"].notna().to_numpy()
                 knots_q = list(baseline.follow_up.qualification_decay.age_hours)
-                fitq = _decay_logit(contacted["age_hours"].to_numpy(float), qualified, knots_q)
+                ages_q = contacted["age_hours"].to_numpy(float)
+                window = baseline.follow_up.shopping_window_hours
+                fitq = (_decay_logit(ages_q, qualified, knots_q) if window is None
+                        else _windowed_decay_logit(ages_q, qualified, knots_q, 1.0 - window.cdf(ages_q)))
                 shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
                     lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
                 base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
@@ -494,7 +548,9 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                          f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
                          "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
                 _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
-                           "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality)")
+                           "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
+                           + ("" if window is None else "; net of leads that chose a competitor first, with the shopping window kept "
+                              "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
                 observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
                 observed["decay_fits"] = pd.concat([observed["decay_fits"], _decay_table("qualification_decay", knots_q, fitq)], ignore_index=True)
 

@@ -68,6 +68,7 @@ class CheckResult:
     order: pd.DataFrame  # one row per KPI compared across maturity levels (may be empty)
     claims: pd.DataFrame  # one row per claim whose two companies were both checked
     firms: pd.DataFrame = field(default_factory=pd.DataFrame)  # HBR's population of firms, if measured
+    runs: dict[str, ScenarioRun] = field(default_factory=dict)  # the simulations behind every verdict
 
     @property
     def failures(self) -> list[str]:
@@ -230,4 +231,5 @@ def check_scenarios(
         order=_order(runs),
         claims=pd.DataFrame(_claim_rows(runs, targets)),
         firms=population,
+        runs=runs,
     )

@@ -110,14 +110,18 @@ _KPIS = [
     ("sals", "SALs (accepted by sales)", "{:,.0f}"),
     ("sqls", "SQLs (qualified by sales)", "{:,.0f}"),
     ("wins", "New customers", "{:,.0f}"),
-    ("median_speed_to_lead_hours", "Speed to lead, median hours", "{:,.1f}"),
+    ("median_speed_to_lead_hours", "Speed to lead (inquiry to first call), median hours", "{:,.1f}"),
+    ("share_never_contacted", "Worked leads never reached", "{:.0%}"),
     ("sla_breach_rate", "SLA breaches (first touch late)", "{:.0%}"),
+    ("share_sqls_lapsed", "SQLs that bought elsewhere waiting for an AE", "{:.0%}"),
     ("win_rate", "Win rate", "{:.0%}"),
+    ("sdr_utilisation", "SDR time on calls", "{:.0%}"),
+    ("ae_utilisation", "AE deal slots in use", "{:.0%}"),
     ("cpl", "CPL (cost per lead)", "{:,.0f}"),
     ("cac", "CAC (cost per new customer)", "{:,.0f}"),
     ("clv", "CLV (lifetime value of a customer)", "{:,.0f}"),
     ("bookings", "New bookings (annual value of deals won)", "{:,.0f}"),
-    ("revenue", "Revenue after warm-up (existing customers included)", "{:,.0f}"),
+    ("revenue", "Revenue after warm-up (installed base included)", "{:,.0f}"),
 ]
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "history_match",
     "confirm",
     "consistent",
+    "refit",
     "NothingLeft",
     "DEFAULT_UNCERTAIN",
     "DEFAULT_ENSEMBLE",
@@ -186,14 +187,28 @@ def measure_points(points: pd.DataFrame, base: Scenario, seed: int, replications
     return pd.concat([points.reset_index(drop=True), pd.DataFrame(measured)], axis=1)
 
 
-def prior_sample(parameters: list[Parameter], n: int, seed: int) -> pd.DataFrame:
-    """``n`` points spread over the parameters' ranges (Latin hypercube), respecting ``at_most``."""
-    unit = qmc.LatinHypercube(d=len(parameters), seed=seed).random(n)
+def refit(previous: Emulator, parameters: list[Parameter], targets: list[Target], runs: pd.DataFrame) -> Emulator:
+    """A new wave's emulators, fitted on the runs inside the region the previous wave left
+    standing (where a quadratic surface can be accurate), or on every run when too few are."""
+    if previous.fits:
+        inside = runs[implausibility(previous, runs)["max"] <= CUTOFF]
+        if len(inside) >= 4 * (2 * len(parameters) + 1):
+            return Emulator(parameters, targets).fit(inside)
+    return Emulator(parameters, targets).fit(runs)
+
+
+def _points(parameters: list[Parameter], unit: np.ndarray) -> pd.DataFrame:
+    """Positions 0..1 on each parameter's search scale as parameter values, respecting ``at_most``."""
     table = pd.DataFrame({p.key: p.from_unit(unit[:, j]) for j, p in enumerate(parameters)})
     for p in parameters:
         if p.at_most:
             table[p.key] = np.minimum(table[p.key], table[p.at_most])
     return table
+
+
+def prior_sample(parameters: list[Parameter], n: int, seed: int) -> pd.DataFrame:
+    """``n`` points spread over the parameters' ranges (Latin hypercube), respecting ``at_most``."""
+    return _points(parameters, qmc.LatinHypercube(d=len(parameters), seed=seed).random(n))
 
 
 def _design(parameters: list[Parameter], points: pd.DataFrame, squares: bool = True) -> np.ndarray:
@@ -350,28 +365,42 @@ def history_match(
                 saved.parent.mkdir(parents=True, exist_ok=True)
                 measured.to_parquet(saved)
         runs.append(measured)
-        emulator = Emulator(parameters, targets).fit(measured)
+        emulator = refit(emulator, parameters, targets, pd.concat(runs, ignore_index=True))
         screened = implausibility(emulator, pool)
         pool = pool[screened["max"] <= CUTOFF].reset_index(drop=True)
         remaining.append(remaining[-1] * len(pool) / max(len(screened), 1))
+        if len(pool) < candidates // 20:
+            # a small region in many dimensions is rarely hit at random: start from the point the
+            # emulators find least implausible and walk around inside the region
+            start = _least_implausible(emulator, parameters, seed + k)
+            if implausibility(emulator, start)["max"].iloc[0] <= CUTOFF:
+                pool = pd.concat([pool, _walk(emulator, parameters, start, candidates // 4, rng)], ignore_index=True)
         if len(pool) < 20:
             break
-        # refill the region with jittered copies so later waves screen as many points
-        if len(pool) < candidates:
-            extra = _jitter(pool, parameters, candidates - len(pool), rng)
-            pool = pd.concat([pool, extra[implausibility(emulator, extra)["max"] <= CUTOFF]], ignore_index=True)
     return HistoryMatch(runs, emulator, remaining, pool)
 
 
-def _jitter(pool: pd.DataFrame, parameters: list[Parameter], n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """New points near those left standing (a small step on each parameter's search scale)."""
-    base = pool.iloc[rng.integers(0, len(pool), n)].reset_index(drop=True)
-    out = {}
-    for p in parameters:
-        unit = np.clip(p.to_unit(base[p.key].to_numpy(float)) + rng.normal(0, 0.05, n), 0, 1)
-        out[p.key] = p.from_unit(unit)
-    table = pd.DataFrame(out)
-    for p in parameters:
-        if p.at_most:
-            table[p.key] = np.minimum(table[p.key], table[p.at_most])
-    return table
+def _least_implausible(emulator: Emulator, parameters: list[Parameter], seed: int) -> pd.DataFrame:
+    """The point whose worst implausibility the emulators predict smallest (differential evolution)."""
+    from scipy.optimize import differential_evolution
+
+    def worst(unit: np.ndarray) -> np.ndarray:
+        return implausibility(emulator, _points(parameters, np.atleast_2d(unit.T)))["max"].to_numpy()
+
+    found = differential_evolution(worst, [(0.0, 1.0)] * len(parameters), seed=seed, maxiter=300, popsize=20,
+                                   polish=False, vectorized=True, updating="deferred")
+    return _points(parameters, found.x[None, :])
+
+
+def _walk(emulator: Emulator, parameters: list[Parameter], start: pd.DataFrame, n: int, rng: np.random.Generator,
+          step: float = 0.05, walkers: int = 50) -> pd.DataFrame:
+    """Points spread over the region not ruled out: ``walkers`` random walks from ``start`` that
+    take a step (on each parameter's search scale) only where it stays inside the region."""
+    unit = np.tile(np.column_stack([p.to_unit(start[p.key].to_numpy(float)) for p in parameters]), (walkers, 1))
+    kept = []
+    while sum(len(k) for k in kept) < n:
+        proposal = np.clip(unit + rng.normal(0.0, step, unit.shape), 0.0, 1.0)
+        inside = implausibility(emulator, _points(parameters, proposal))["max"].to_numpy() <= CUTOFF
+        unit[inside] = proposal[inside]
+        kept.append(unit.copy())
+    return _points(parameters, np.vstack(kept)[:n])

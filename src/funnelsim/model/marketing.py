@@ -3,8 +3,9 @@
 Each channel brings leads at random (a Poisson process) at a weekly rate, busier at some
 hours, on some weekdays and in some months, and scaled by the share of budget the channel currently gets.
 Every lead has a true quality, drawn per channel, that nobody sees; marketing sees a score,
-the quality plus noise. A lead scoring at or above the MQL threshold becomes an MQL and its
-journey to sales begins; the rest go to nurture, where some re-engage later.
+the quality plus noise, expressed on the quality scale of the lead mix. A lead scoring at or
+above the MQL threshold becomes an MQL and its journey to sales begins; the rest go to
+nurture, where some re-engage later.
 
 Marketing works in planning periods between alignment meetings: at the start of each period
 it books the period's leads in one step (their arrival times, quality and scores), then the
