@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from funnelsim import load_scenario
 from funnelsim.assessment import QUESTIONS, assess, load_answers, scenario_text
 from funnelsim.cli import main
-from funnelsim.params import ParameterError
+from funnelsim.params import ParameterError, with_settings
+from funnelsim.staffing import team_sizes
 
 from conftest import ROOT
 
@@ -21,8 +22,11 @@ def test_maturity_level_files_are_what_their_assessment_writes(name):
     assessment = load_answers(ROOT / "params" / "assessments" / f"{name}.yaml")
     assert assessment.level == name.replace("-", " ")
     committed = (ROOT / "params" / "scenarios" / f"{name}.yaml").read_text()
-    assert committed == scenario_text(assessment, "../baseline.yaml", name)
+    baseline = load_scenario(ROOT / "params" / "baseline.yaml")
+    teams = team_sizes(with_settings(baseline, assessment.lever_settings()))  # staffed for its own lead flow
+    assert committed == scenario_text(assessment, "../baseline.yaml", name, teams)
     scenario = load_scenario(ROOT / "params" / "scenarios" / f"{name}.yaml")
+    assert scenario.maturity == assessment.level
     for key, value in assessment.lever_settings().items():
         current = scenario
         for part in key.split("."):
@@ -67,7 +71,7 @@ def test_bad_answers_are_named(tmp_path):
 def test_interactive_assessment_writes_a_valid_scenario(tmp_path):
     out = tmp_path / "acme.yaml"
     answers = "\n".join(["Acme"] + ["yes", "partly", "no"] * 3 + ["yes", "yes"]) + "\n"
-    result = CliRunner().invoke(main, ["assess", "--out", str(out)], input=answers)
+    result = CliRunner().invoke(main, ["assess", "--out", str(out), "--keep-teams"], input=answers)
     assert result.exit_code == 0, result.output
     assert "Acme: somewhat aligned" in result.output
     scenario = load_scenario(out)
@@ -78,6 +82,9 @@ def test_assess_from_a_file_and_bad_file_exit_2(tmp_path):
     out = tmp_path / "x.yaml"
     good = CliRunner().invoke(main, ["assess", str(ROOT / "params/assessments/fully-misaligned.yaml"), "--out", str(out)])
     assert good.exit_code == 0 and "fully misaligned" in good.output and out.exists()
+    written = load_scenario(out)
+    assert written.maturity == "fully misaligned"
+    assert written.sdr_team.reps < load_scenario(ROOT / "params" / "baseline.yaml").sdr_team.reps + 1  # staffed for its smaller flow
     bad = tmp_path / "bad.yaml"
     bad.write_text("answers: {}\n")
     result = CliRunner().invoke(main, ["assess", str(bad), "--out", str(tmp_path / "y.yaml")])

@@ -83,7 +83,6 @@ def growth(daily: pd.DataFrame, warmup: float) -> float:
 
 def lever_alone_share(reps: int) -> float:
     """Integrated systems added alone to fully misaligned, as a share of the fully aligned gap."""
-    base = scenario("baseline.yaml")
     none = {q: 0.0 for q in QUESTIONS}
 
     def revenue(answers: dict[str, float]) -> float:

@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.analysis import compare_scenarios
 from funnelsim.evidence import add_rates, growth_after_change, mean_ci
@@ -138,16 +137,15 @@ def _status(claimed: float, low: float, high: float) -> str:
     return "model gives a larger effect" if abs((low + high) / 2) > abs(claimed) else "model gives a smaller effect"
 
 
-def claims_against_model(effects: pd.DataFrame, runs: pd.DataFrame, typical: str, misaligned: str) -> pd.DataFrame:
+def claims_against_model(effects: pd.DataFrame) -> pd.DataFrame:
     """Each claim beside the model's effect for the same comparison, with its CI and a verdict.
 
     The model's effect is the path's point ``t = 1`` (the fully aligned settings) against the
-    claim's reference (``path_effects``); growth claims also show both growth rates.
+    claim's reference (``path_effects``); growth claims, the first year of a company that changes.
     """
     rows = []
     for claim in CLAIMS:
         model = effects[(effects["claim"] == claim.id) & np.isclose(effects["t"], 1.0)].iloc[0]
-        reference = typical if claim.reference == "typical" else misaligned
         comparison = f"fully aligned vs {'the typical company' if claim.reference == 'typical' else 'fully misaligned'}"
         if claim.kpi == "transition_growth":
             comparison = "a fully misaligned company that becomes fully aligned, its first year"

@@ -95,7 +95,7 @@ def run_claims_check(
     start = path.runs.loc[path.runs["t"] == 0, "scenario"].iloc[0]
     runs = add_claim_kpis(path.runs, stayed=start)
     effects = path_effects(runs, typical.name, start)
-    claims = claims_against_model(effects, runs, typical.name, start)
+    claims = claims_against_model(effects)
     needed = path_needed(effects)
 
     workers = 1 if executor == "serial" else 2

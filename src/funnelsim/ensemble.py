@@ -288,20 +288,22 @@ def confirm(
 ) -> pd.DataFrame:
     """Simulate ``size`` points of the region left standing, in full, and mark the members of the
     ensemble (``member``: consistent with every target) and the baseline's point (``baseline``:
-    every measurement inside its range, nearest the members' centre)."""
+    the member whose measurements lie closest to their ranges, ``misfit``)."""
     saved = folder / "confirm.parquet" if folder else None
-    if saved is not None and saved.exists():
-        measured = pd.read_parquet(saved)
-    else:
-        rng = np.random.default_rng(seed)
+    done = pd.read_parquet(saved) if saved is not None and saved.exists() else pd.DataFrame()
+    if len(done) < size:
         pool = match.candidates
         if pool.empty:
             raise NothingLeft("no point of the parameter space is consistent with every published figure")
-        chosen = pool.iloc[rng.choice(len(pool), size=min(size, len(pool)), replace=False)].reset_index(drop=True)
+        order = np.random.default_rng(seed).permutation(len(pool))  # a fixed order: a larger size keeps the first points
         keys = [p.key for p in parameters]
-        measured = measure_points(chosen[keys], base, seed, replications, base.simulation.horizon_days, firms, workers)
-        if saved is not None:
-            measured.to_parquet(saved)
+        while len(done) < size:  # in chunks, each saved, so an interrupted confirmation resumes
+            chosen = pool.iloc[order[len(done) : min(size, len(done) + 10)]].reset_index(drop=True)
+            more = measure_points(chosen[keys], base, seed, replications, base.simulation.horizon_days, firms, workers)
+            done = pd.concat([done, more], ignore_index=True)
+            if saved is not None:
+                done.to_parquet(saved)
+    measured = done.iloc[:size].copy()
     measured["member"] = consistent(measured, targets, within_ci=True)
     measured["misfit"] = misfit(measured, targets)
     measured["baseline"] = False
