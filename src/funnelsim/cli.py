@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import numpy as np
@@ -24,18 +25,25 @@ from funnelsim.assessment import assess as assess_answers
 from funnelsim.crm_export import load_mapping, read_export
 from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
 from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
-from funnelsim.experiment import run_scenario
+from funnelsim.experiment import NonFiniteKPI, run_scenario
 from funnelsim.outputs import format_summary, write_run, write_tables
 from funnelsim.params import ParameterError, load_scenario
 from funnelsim.planning import load_plan, plan_sweep, what_it_takes
+from funnelsim.preflight import check_run, check_runs, check_sweep
 from funnelsim.records import data_dictionary
 from funnelsim.reports import ReportFailed, notebook_path, parameters_from_file, render_batch, render_report
 from funnelsim.results import ResultStore, load_results
-from funnelsim.sweeps import estimated_seconds, load_sweep
+from funnelsim.sweeps import load_sweep, sweep_size
 
 __all__ = ["main"]
 
 _SET_HELP = "Override any value, e.g. --set sdr_team.reps=8 (repeatable; the value is YAML)."
+
+
+def _fail(lines: list[str], status: int) -> NoReturn:
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(status)
 
 
 def _load(path: str, overrides: tuple[str, ...]):
@@ -77,11 +85,19 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0), help="Root seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
-def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...]) -> None:
+@click.option("--yes", "-y", is_flag=True, help="Start a large run without asking.")
+def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
     scenario = _load(file, overrides)
-    click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
-    result = run_scenario(scenario, replications, seed)
+    try:
+        if not yes:
+            check_run(scenario, replications, file)
+        click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
+        result = run_scenario(scenario, replications, seed)
+    except ParameterError as exc:
+        _fail(exc.lines, 2)
+    except NonFiniteKPI as exc:
+        _fail([str(exc)], 1)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
     write_run(result, target, source=file, overrides=list(overrides))
     click.echo(format_summary(result))
@@ -99,10 +115,6 @@ def dictionary(table: str | None) -> None:
         click.echo(f"\n{current}")
         for row in rows.itertuples():
             click.echo(f"  {row.column:<30}{row.unit:<18}{row.meaning}")
-
-
-CONFIRM_ABOVE_RUNS = 200
-CONFIRM_ABOVE_SECONDS = 600
 
 
 @main.command()
@@ -134,25 +146,23 @@ def sweep(
 ) -> None:
     """Run every point of sweep FILE, saving each run as it finishes."""
     try:
+        if not (yes or resume):  # sized before any point is built
+            points, file_replications = sweep_size(file)
+            check_runs(file, points, replications or file_replications)
         plan = load_sweep(file)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines, 2)
     plan = plan.with_options(replications=replications, seed=seed, common_random_numbers=False if no_crn else None)
     if scheduler and executor != "dask":
         click.echo("--scheduler needs --executor dask", err=True)
         sys.exit(2)
     store = ResultStore(Path(out_dir) if out_dir else default_sweep_dir(plan.name))
     pending = plan.runs - (len(store.finished()) if resume else 0)
-    estimate = estimated_seconds(plan) * pending / plan.runs / max(1, workers or os.cpu_count() or 1)
-    if (pending > CONFIRM_ABOVE_RUNS or estimate > CONFIRM_ABOVE_SECONDS) and not yes:
-        click.echo(
-            f"{plan.name}: {pending} runs ({len(plan.points)} points x {plan.replications} replications), "
-            f"roughly {estimate / 60:.0f} min. Add --yes to start.",
-            err=True,
-        )
-        sys.exit(2)
+    if not yes:
+        try:
+            check_sweep(plan.name, [p.scenario for p in plan.points], plan.replications, pending, workers or os.cpu_count() or 1)
+        except ParameterError as exc:
+            _fail(exc.lines, 2)
     click.echo(
         f"Sweep '{plan.name}': {len(plan.points)} points x {plan.replications} replications "
         f"= {plan.runs} runs on {executor} -> {store.folder}",
@@ -256,8 +266,9 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
 @click.option("--resume", is_flag=True, help="Reuse the finished runs of an interrupted plan in --out.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Cheapest options printed.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
+@click.option("--yes", "-y", is_flag=True, help="Start a large plan without asking.")
 def plan(file: str, target_change: float | None, executor: str, workers: int | None, out_dir: str | None,
-         resume: bool, top: int, overrides: tuple[str, ...]) -> None:
+         resume: bool, top: int, overrides: tuple[str, ...], yes: bool) -> None:
     """What it takes: the cheapest levers on offer in plan FILE that reach its target.
 
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
@@ -265,14 +276,17 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     """
     try:
         chosen = load_plan(file, overrides)
+        if not (yes or resume):  # sized before the lever sweep is built
+            check_runs(file, chosen.spec.points, chosen.spec.replications)
         sweep = plan_sweep(chosen)
+        folder = Path(out_dir) if out_dir else REPORTS_DIR / "plans" / chosen.name
+        if not yes:
+            pending = sweep.runs - (len(ResultStore(folder / "sweep").finished()) if resume else 0)
+            check_sweep(file, [p.scenario for p in sweep.points], sweep.replications, pending, workers or os.cpu_count() or 1)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines, 2)
     if target_change is not None:
         chosen = chosen.with_target(target_change)
-    folder = Path(out_dir) if out_dir else REPORTS_DIR / "plans" / chosen.name
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
         run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume)

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnelsim.distributions import KINDS, Distribution
 
@@ -55,6 +55,27 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=1)]
+
+
+def limit(low: float | None = None, high: float | None = None, *, why: str) -> AfterValidator:
+    """A bound on a number (or on the number of items of a list or mapping) beyond the schema's
+    own, for sizes the model cannot sensibly simulate; the message says why. (The preflight,
+    ``funnelsim.preflight``, sizes a run as a whole.)"""
+
+    def check(value: Any) -> Any:
+        size = len(value) if isinstance(value, (dict, list)) else value
+        if low is not None and size < low:
+            raise ValueError(f"at least {low:,g}: {why}")
+        if high is not None and size > high:
+            raise ValueError(f"at most {high:,.0f}: {why}")
+        return value
+
+    return AfterValidator(check)
+
+
+MAX_AMOUNT = 1e12  # currency: above any real price, far below where sums over leads overflow
+Amount = Annotated[float, Field(ge=0), limit(high=MAX_AMOUNT, why="no real price is that high, and "
+                                             "sums over every lead and day must stay finite")]
 
 
 class ParameterError(Exception):
@@ -89,6 +110,35 @@ def _number(value: float) -> str:
 def _non_negative(dist: Any, field: str) -> Any:
     if dist.lowest_value < 0:
         raise ValueError(f"a {field} cannot be negative: use a distribution with values >= 0")
+    return dist
+
+
+MAX_POINTS = 1000.0  # lead quality and score noise are points on a scale centred near 50
+Points = Annotated[NonNegative, limit(high=MAX_POINTS, why="scores are points on a scale centred near 50")]
+
+
+def _points(dist: Any) -> Any:
+    """A lead quality distribution: its mean and spread in points, bounded like ``Points``."""
+    try:
+        mean, sd = dist.mean, math.sqrt(dist.variance)
+    except OverflowError:
+        mean = sd = math.inf
+    if not (abs(mean) <= MAX_POINTS and sd <= MAX_POINTS):
+        raise ValueError(f"its mean must lie within ±{MAX_POINTS:,.0f} and its standard deviation be at most "
+                         f"{MAX_POINTS:,.0f}: quality is in points on a scale centred near 50")
+    return dist
+
+
+def _amount(dist: Any, field: str) -> Any:
+    """A distribution of money: never negative, and its mean bounded like ``Amount``."""
+    _non_negative(dist, field)
+    try:
+        mean = dist.mean
+    except OverflowError:
+        mean = math.inf
+    if not mean <= MAX_AMOUNT:
+        raise ValueError(f"its mean must be at most {MAX_AMOUNT:,.0f}: no real {field} is that high, and sums "
+                         "over every deal must stay finite")
     return dist
 
 
@@ -140,7 +190,8 @@ NO_DECAY = ResponseDecay(age_hours=[0.0], odds_multiplier=[1.0])
 class Simulation(_Section):
     """How long to simulate and how much of the start to leave out of the KPIs."""
 
-    horizon_days: Positive
+    horizon_days: Annotated[Positive, limit(high=3653, why="ten years: the model holds teams, prices and "
+                                                  "budgets fixed, and every day is simulated")]
     warmup_days: NonNegative = 0.0
     start_month: Annotated[int, Field(ge=1, le=12)] = 1
 
@@ -148,15 +199,21 @@ class Simulation(_Section):
 class Channel(_Section):
     """One source of leads: its volume, cost, lead quality and deal size."""
 
-    leads_per_week: NonNegative
-    cost_per_lead: NonNegative
+    leads_per_week: Annotated[NonNegative, limit(high=1e6, why="every lead is simulated one by one; no B2B "
+                                                  "channel brings a million leads a week")]
+    cost_per_lead: Amount
     quality: Distribution
     deal_size: Distribution
 
     @field_validator("deal_size")
     @classmethod
     def _deal_size_positive(cls, v: Any) -> Any:
-        return _non_negative(v, "deal size")
+        return _amount(v, "deal size")
+
+    @field_validator("quality")
+    @classmethod
+    def _quality_in_points(cls, v: Any) -> Any:
+        return _points(v)
 
 
 class Seasonality(_Section):
@@ -177,7 +234,7 @@ class Seasonality(_Section):
 class Scoring(_Section):
     """Marketing's lead score: the lead's true quality plus noise; MQL at the threshold."""
 
-    noise_sd: NonNegative
+    noise_sd: Points
     mql_threshold: float
 
 
@@ -186,7 +243,8 @@ class Nurture(_Section):
 
     reengage_probability: Probability
     reengage_delay_days: Distribution
-    max_cycles: Annotated[int, Field(ge=0)]
+    max_cycles: Annotated[int, Field(ge=0), limit(high=100, why="every returning lead holds random numbers for "
+                                                   "each possible cycle")]
 
     @field_validator("reengage_delay_days")
     @classmethod
@@ -260,8 +318,9 @@ class BusinessHours(_Section):
 class SdrTeam(_Section):
     """The sales development reps who make first contact."""
 
-    reps: Count
-    cost_per_rep_month: NonNegative = 0.0
+    reps: Annotated[Count, limit(high=10_000, why="each rep is simulated, and in office hours every rep goes "
+                                   "home and comes back each day")]
+    cost_per_rep_month: Amount = 0.0
     business_hours: BusinessHours | None = None
 
 
@@ -269,7 +328,8 @@ class FollowUp(_Section):
     """Whether and how sales works an accepted lead: share worked, attempts, spacing, work."""
 
     follow_up_rate: Probability
-    max_attempts: Count
+    max_attempts: Annotated[Count, limit(high=100, why="every lead draws random numbers for each possible attempt "
+                                           "up front; no sales team calls a lead a hundred times")]
     attempt_spacing_hours: Distribution
     work_minutes: Distribution
     priority_routing: bool = False
@@ -329,7 +389,7 @@ class AeTeam(_Section):
 
     reps: Count
     deals_per_rep: Count
-    cost_per_rep_month: NonNegative = 0.0
+    cost_per_rep_month: Amount = 0.0
 
 
 class Opportunity(_Section):
@@ -351,13 +411,14 @@ class Customers(_Section):
     revenue_model: Literal["recurring", "one_off"]
     monthly_churn: Probability
     gross_margin: Probability
-    initial_customers: Annotated[int, Field(ge=0)] = 0
+    initial_customers: Annotated[int, Field(ge=0), limit(high=1_000_000, why="each day-0 customer is drawn and "
+                                                          "paid day by day")] = 0
     initial_deal_size: Distribution | None = None
 
     @field_validator("initial_deal_size")
     @classmethod
     def _size(cls, v: Any) -> Any:
-        return v if v is None else _non_negative(v, "deal size")
+        return v if v is None else _amount(v, "deal size")
 
     @model_validator(mode="after")
     def _base_needs_size(self) -> "Customers":
@@ -381,13 +442,16 @@ class ClosedLoop(_Section):
     """Marketing learning from sales outcomes at a meeting cadence (off: nothing is learned)."""
 
     enabled: bool
-    meeting_every_days: Positive
+    meeting_every_days: Annotated[Positive, limit(low=1, why="meetings also start marketing's planning periods, "
+                                                   "each booking every channel's leads; no team meets more than daily")]
     min_outcomes: Annotated[int, Field(ge=0)]
     noise_reduction_per_meeting: Probability
     noise_floor: NonNegative
-    budget_shift_strength: NonNegative
+    budget_shift_strength: Annotated[NonNegative, limit(high=100, why="at 100 a channel 5% more efficient than the "
+                                                         "mix already gets 130 times its weight at one meeting")]
     min_budget_weight: Annotated[float, Field(gt=0, le=1)]  # 1 = the planned budget
-    max_budget_weight: Annotated[float, Field(ge=1)]
+    max_budget_weight: Annotated[float, Field(ge=1), limit(high=100, why="leads are drawn at the top weight and "
+                                                            "thinned, so the work grows with it")]
 
 
 class Scenario(_Section):
@@ -396,7 +460,8 @@ class Scenario(_Section):
     name: str = Field(min_length=1)
     description: str = ""
     simulation: Simulation
-    channels: dict[str, Channel] = Field(min_length=1)
+    channels: Annotated[dict[str, Channel], Field(min_length=1), limit(high=100, why="each channel has its own "
+                                                                        "arrivals, random streams and budget column")]
     seasonality: Seasonality = Seasonality()
     scoring: Scoring
     nurture: Nurture
