@@ -26,7 +26,7 @@ from funnelsim.crm_export import load_mapping, read_export
 from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_run_dir, default_sweep_dir
 from funnelsim.execution import EXECUTORS, ResumeMismatch, SweepInterrupted, run_sweep
 from funnelsim.experiment import NonFiniteKPI, run_scenario
-from funnelsim.outputs import format_summary, write_run, write_tables
+from funnelsim.outputs import format_summary, spreadsheet_safe, write_run, write_tables
 from funnelsim.params import ParameterError, load_scenario
 from funnelsim.planning import load_plan, plan_sweep, what_it_takes
 from funnelsim.preflight import check_run, check_runs, check_sweep
@@ -325,7 +325,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) ->
         if checked.rows_skipped:
             report = target.with_suffix(".bad-rows.csv")
             report.parent.mkdir(parents=True, exist_ok=True)
-            checked.bad_rows.to_csv(report, index=False)
+            spreadsheet_safe(checked.bad_rows).to_csv(report, index=False)
             click.echo(f"Bad rows listed in {report}")
         if checked.leads.empty:
             raise ParameterError([f"{export}: no valid rows left to estimate from"])

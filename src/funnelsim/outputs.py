@@ -4,6 +4,8 @@ A run folder holds ``leads.parquet``, ``daily.parquet`` and ``replications.parqu
 tables), and ``manifest.json``: the fully resolved parameters, the seed, the package and
 library versions, and the timings, which is everything needed to reproduce the tables.
 Files are written under a temporary name and renamed, so a folder never holds half a table.
+A table written as CSV, which analysts open in a spreadsheet, first goes through
+``spreadsheet_safe``, so that no cell can run as a formula.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pandas as pd
 
 from funnelsim.experiment import ScenarioRun
 
-__all__ = ["write_run", "format_summary", "read_run", "write_tables"]
+__all__ = ["write_run", "format_summary", "read_run", "write_tables", "spreadsheet_safe"]
 
 _TABLES = ("leads", "daily", "replications")
 
@@ -105,3 +108,32 @@ def write_tables(folder: str | Path, **tables: pd.DataFrame) -> list[Path]:
         _atomic_parquet(frame.reset_index(drop=True) if frame.index.name is None else frame.reset_index(), path)
         written.append(path)
     return written
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"), in ASCII and full width.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _inert(value: object) -> object:
+    if (isinstance(value, str) and (value.startswith(_FORMULA) or value.lstrip().startswith(_FORMULA))
+            and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` to write as CSV: every text cell (and column name) that a spreadsheet
+    would run as a formula, one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return (after any spaces; full-width forms too), gets a leading single quote, which
+    spreadsheets show as text (the OWASP rule).
+
+    Unlike OWASP's rule, text that is exactly a number (``-10``, ``+3.5``, ``-1e3``) is kept as
+    it is: a spreadsheet reads such a cell as that number, never as a formula, and a bad-row
+    report must show a negative amount as the export wrote it.
+    """
+    out = frame.rename(columns=_inert)
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].map(_inert)
+    return out
