@@ -343,5 +343,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str) ->
             click.echo(f"  {row.key:<{width}}{display_value(row.value)}{interval}  n={int(row.n):,}")
     if len(result.kept):
         click.echo(f"Kept at the baseline (not estimable from this export, see the file's header): {', '.join(result.kept['key'])}")
+    for row in result.kept[result.kept["method"].str.startswith("cannot estimate: ")].itertuples():
+        click.echo(f"Cannot estimate {row.key}: {row.method.removeprefix('cannot estimate: ')}", err=True)
     click.echo(f"Scenario written to {target}; simulate it with: funnelsim run {target}")
 
