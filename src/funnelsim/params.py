@@ -30,8 +30,8 @@ import os
 import re
 import stat
 import types
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
@@ -607,8 +607,8 @@ def _check_regular(info: os.stat_result, label: str) -> None:
         raise ParameterError([f"{label}: not a regular file (a pipe, device or socket); give a file saved on disk"])
 
 
-def read_bytes(path: Path, label: str, limit: int, what: str) -> bytes:
-    """The contents of a regular file of at most ``limit`` bytes, or a ``ParameterError``.
+def read_bytes(path: Path, label: str, max_bytes: int, what: str) -> bytes:
+    """The contents of a regular file of at most ``max_bytes`` bytes, or a ``ParameterError``.
 
     Only regular files are read: a pipe would block and a device such as /dev/zero never ends.
     The type is checked before opening, and again on the open handle (opened without blocking)
@@ -618,18 +618,18 @@ def read_bytes(path: Path, label: str, limit: int, what: str) -> bytes:
     try:
         info = os.stat(path)
         _check_regular(info, label)
-        if info.st_size > limit:
-            raise ParameterError([f"{label}: {_size_text(info.st_size)}, above the {_size_text(limit)} limit for {what}"])
+        if info.st_size > max_bytes:
+            raise ParameterError([f"{label}: {_size_text(info.st_size)}, above the {_size_text(max_bytes)} limit for {what}"])
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(handle, "rb") as file:
             _check_regular(os.fstat(file.fileno()), label)
-            data = file.read(limit + 1)
+            data = file.read(max_bytes + 1)
     except FileNotFoundError:
         raise ParameterError([f"{label}: file not found"]) from None
     except OSError as exc:
         raise ParameterError([f"{label}: cannot read: {exc.strerror}"]) from None
-    if len(data) > limit:  # grew since it was checked
-        raise ParameterError([f"{label}: above the {_size_text(limit)} limit for {what}"])
+    if len(data) > max_bytes:  # grew since it was checked
+        raise ParameterError([f"{label}: above the {_size_text(max_bytes)} limit for {what}"])
     return data
 
 
@@ -637,7 +637,6 @@ def decode_text(data: bytes, label: str) -> str:
     """UTF-8 text (a leading byte order mark is dropped), or a ``ParameterError`` that says
     where the first byte that is not UTF-8 is."""
     data = data.removeprefix(codecs.BOM_UTF8)
-    bad = None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         bad, kind = 0, "it starts with a UTF-16 byte order mark"
     elif b"\x00" in data:
