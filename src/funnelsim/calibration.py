@@ -35,7 +35,12 @@ from scipy import optimize, stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.weightstats import DescrStatsW
-from statsmodels.tools.sm_exceptions import PerfectSeparationError
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    HessianInversionWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
 
 from funnelsim.crm_export import CheckedExport
 from funnelsim.params import Scenario, resolve_file, scenario_from_dict
@@ -225,6 +230,9 @@ class _CannotEstimate(Exception):
     """The data cannot pin a value down (no spread, a singular or separated fit); says why."""
 
 
+_FIT_WARNINGS = (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning)
+
+
 def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
     """The best of lognormal, gamma and exponential by AIC, with its KS test; the distribution
     as scenario settings, a fit note, and the mean with its CI. Values that never vary are a
@@ -288,9 +296,10 @@ def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float])
     basis = sm.add_constant(_segments(age_hours, knots), has_constant="add")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # perfect separation and non-convergence are failures
+            for failure in _FIT_WARNINGS:  # perfect separation and non-convergence are failures
+                warnings.simplefilter("error", failure)
             fit = sm.Logit(outcome.astype(float), basis).fit(disp=0)
-    except (np.linalg.LinAlgError, PerfectSeparationError, Warning, ValueError) as exc:
+    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError, *_FIT_WARNINGS) as exc:
         raise _CannotEstimate(f"the logit fit failed ({str(exc)[:120] or type(exc).__name__}); the leads' ages "
                               "may not spread over the curve's knots") from None
     multipliers, lows, highs = [1.0], [1.0], [1.0]

@@ -201,7 +201,7 @@ def _read_csv(text: str, label: str, delimiter: str) -> tuple[pd.DataFrame, list
         raise ParameterError([f"{label}: not a readable CSV file: {exc}"]) from None
     if not rows:
         raise ParameterError([f"{label}: empty file; expected a header row naming the columns, then one row per lead"])
-    header = [name.strip() for name in rows[0]]
+    header = rows[0]
     if len(header) == 1:
         for sign, name in _SEPARATORS.items():
             if sign != delimiter and sign in header[0]:
@@ -299,7 +299,7 @@ def _implausible_dates(data: pd.DataFrame, stages: list[str], raw: pd.DataFrame,
     margin = max(q95 - q05, pd.Timedelta(days=90))
     low = max(q05 - margin, EARLIEST)
     high = min(q95 + margin, pd.Timestamp.now().normalize() + pd.DateOffset(years=1))
-    problem = f"implausible date (the export's inquiries span {low:%Y-%m-%d} to {high:%Y-%m-%d})"
+    problem = f"implausible date (outside {low:%Y-%m-%d} to {high:%Y-%m-%d}, the span of the inquiries with a margin)"
     found = []
     for field in stages:
         bad = data[field].notna() & ((data[field] < low) | (data[field] > high))
