@@ -110,14 +110,14 @@ def write_tables(folder: str | Path, **tables: pd.DataFrame) -> list[Path]:
     return written
 
 
-# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"), in ASCII and full width.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"): one of these first,
+# after any white space; in ASCII and in full width.
+_FORMULA = re.compile(r"\s*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _inert(value: object) -> object:
-    if (isinstance(value, str) and (value.startswith(_FORMULA) or value.lstrip().startswith(_FORMULA))
-            and not _NUMBER.fullmatch(value)):
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -125,7 +125,7 @@ def _inert(value: object) -> object:
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` to write as CSV: every text cell (and column name) that a spreadsheet
     would run as a formula, one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return (after any spaces; full-width forms too), gets a leading single quote, which
+    return (after any white space; full-width forms too), gets a leading single quote, which
     spreadsheets show as text (the OWASP rule).
 
     Unlike OWASP's rule, text that is exactly a number (``-10``, ``+3.5``, ``-1e3``) is kept as
