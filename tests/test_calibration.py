@@ -123,7 +123,7 @@ def test_malformed_rows_are_reported_skipped_and_counted(export_file, tmp_path):
         (2, "created_at", "yesterday-ish"),
         (5, "amount", "-10"),
         (7, "channel", ""),
-        (sql_row, "sql_at", "2020-01-01 00:00:00"),
+        (sql_row, "sql_at", "2025-01-05 00:00:00"),  # before the export's first inquiry, so before the lead's
         (closed_row, "outcome", "pending"),
     ]
     path, raw = _corrupt(export_file, tmp_path, edits)
@@ -133,7 +133,7 @@ def test_malformed_rows_are_reported_skipped_and_counted(export_file, tmp_path):
         3: ("created_at", "yesterday-ish", "unparseable date"),
         6: ("amount", "-10", "negative amount"),
         8: ("channel", "", "missing channel"),
-        sql_row + 1: ("sql_at", "2020-01-01 00:00:00", "sql_at before an earlier stage"),
+        sql_row + 1: ("sql_at", "2025-01-05 00:00:00", "sql_at before an earlier stage"),
         closed_row + 1: ("outcome", "pending", "unknown outcome"),
     }
     assert set(report.index) == set(expected)
@@ -160,7 +160,7 @@ def test_the_cli_writes_the_bad_row_report(export_file, tmp_path):
         ("columns:\n  chanel: Lead Source\n", "columns.chanel: unknown field; allowed: lead_id, channel"),
         ("columns:\n  channel: Source of Lead\n", "columns.channel: 'Source of Lead': no such column in"),
         ("outcomes:\n  maybe: [x]\n", "outcomes.maybe: unknown outcome; allowed: won, lost"),
-        ("colums: {}\n", "colums: unknown key; allowed here: columns, outcomes, timestamp_format, dayfirst, timezone, description"),
+        ("colums: {}\n", "colums: unknown key; allowed here: columns, outcomes, timestamp_format, dayfirst, timezone, delimiter, description"),
         ("timezone: Europe/Berln\n", "timezone: 'Europe/Berln': unknown time zone; allowed: an IANA name"),
         ("columns: [1, 2\n", "malformed YAML"),
     ],

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from funnelsim.files import commented_yaml, write_scenario_file
-from funnelsim.params import ParameterError
+from funnelsim.params import ParameterError, read_yaml
 
 __all__ = ["QUESTIONS", "LEVELS", "Assessment", "assess", "load_answers", "scenario_text", "write_scenario"]
 
@@ -156,13 +155,8 @@ def assess(company: str, answers: dict[str, Any], label: str = "<answers>") -> A
 def load_answers(path: str | Path) -> Assessment:
     """An assessment from a YAML file with ``company:`` and ``answers:``."""
     label = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ParameterError([f"{label}: file not found"]) from None
-    except yaml.YAMLError as exc:
-        raise ParameterError([f"{label}: malformed YAML: {exc}"]) from None
-    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+    data = read_yaml(Path(path), label)
+    if not isinstance(data.get("answers"), dict):
         raise ParameterError([f"{label}: answers: missing: a mapping of question: yes/partly/no"])
     extra = sorted(set(data) - {"company", "answers"})
     if extra:

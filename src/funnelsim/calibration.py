@@ -13,13 +13,16 @@ From the checked export (``crm_export``) this module estimates what the data can
 
 Every value comes with the number of leads it rests on, its confidence interval and the method.
 What the export cannot inform (team sizes, lead quality, score noise, messaging, content) keeps
-the baseline's value and is flagged as such in the scenario file.
+the baseline's value and is flagged as such in the scenario file; so does a value the data
+cannot pin down (every stage stamped at the same instant, every lead with the same outcome),
+flagged "cannot estimate" with the reason. Durations that never vary are written as constants.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,12 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.stats.weightstats import DescrStatsW
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    HessianInversionWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
 
 from funnelsim.crm_export import CheckedExport
 from funnelsim.files import commented_yaml, write_scenario_file, yaml_scalar
@@ -196,6 +205,11 @@ class _Rows:
         if set_it:
             self.settings[key] = value
 
+    def cannot(self, keys: list[str], reason: str) -> None:
+        """Values the data cannot pin down: the baseline's, flagged with the reason."""
+        for key in keys:
+            self.keep_baseline(key, None, f"cannot estimate: {reason}")
+
     def flag_missing(self, needs: dict[str, str]) -> None:
         """Flag every estimable value that got no estimate, with what it needs."""
         done = {row["key"] for row in self.rows}
@@ -204,21 +218,38 @@ class _Rows:
                 self.keep_baseline(key, None, f"not estimated: needs {what}")
 
 
+class _CannotEstimate(Exception):
+    """The data cannot pin a value down (no spread, a singular or separated fit); says why."""
+
+
+_FIT_WARNINGS = (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning)
+
+
 def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
     """The best of lognormal, gamma and exponential by AIC, with its KS test; the distribution
-    as scenario settings, a fit note, and the mean with its CI."""
+    as scenario settings, a fit note, and the mean with its CI. Values that never vary are a
+    constant."""
     values = values[np.isfinite(values) & (values > 0)]
+    if np.ptp(values) == 0:
+        value = float(values[0])
+        return ({"dist": "constant", "value": value}, f"every one of the {len(values)} values is {value:.4g}",
+                {"value": value, "ci_low": value, "ci_high": value, "what": "value"})
     candidates = {
         "lognormal": stats.lognorm, "gamma": stats.gamma, "exponential": stats.expon,
     }
     best = None
     for name, family in candidates.items():
-        params = family.fit(values, floc=0)
+        try:
+            params = family.fit(values, floc=0)
+        except (ValueError, RuntimeError, FloatingPointError):  # a family that cannot fit these values
+            continue
         loglik = float(np.sum(family.logpdf(values, *params)))
         aic = 2 * (len(params) - 1) - 2 * loglik  # the location is fixed at 0
-        if best is None or aic < best[2]:
+        if np.isfinite(aic) and (best is None or aic < best[2]):
             best = (name, params, aic)
-    name, params, aic = best  # type: ignore[misc]
+    if best is None:
+        raise _CannotEstimate("no duration distribution fits these values")
+    name, params, aic = best
     family = candidates[name]
     ks = stats.kstest(values, family.cdf, args=params)
     if name == "lognormal":
@@ -247,30 +278,63 @@ def _segments(age_hours: np.ndarray, knots: list[float]) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float]) -> dict[str, Any]:
-    """Logit of an outcome on the lead's age: the rate at age 0 and the odds multiplier at each knot."""
+def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float],
+                 keep: np.ndarray | None = None) -> dict[str, Any]:
+    """Logit of an outcome on the lead's age: the rate at age 0 and the odds multiplier at each knot.
+
+    With ``keep`` (the chance each lead is still shopping; the rest have chosen a competitor and
+    never qualify), the outcome's chance is keep(a) x logistic(b + curve(a))."""
+    if np.ptp(age_hours) == 0:
+        raise _CannotEstimate(f"every lead has the same age ({age_hours[0]:.3g} h; stages stamped at the same "
+                              "instant?): the decay needs leads of different ages")
+    if outcome.all() or not outcome.any():
+        raise _CannotEstimate(f"every one of the {len(outcome)} leads had the same outcome")
     basis = sm.add_constant(_segments(age_hours, knots), has_constant="add")
-    fit = sm.Logit(outcome.astype(float), basis).fit(disp=0)
-    multipliers, lows, highs = [1.0], [1.0], [1.0]
-    for j in range(1, len(knots)):
-        contrast = np.zeros(basis.shape[1])
-        for i in range(j):
-            contrast[1 + i] = knots[i + 1] - knots[i]
-        test = fit.t_test(contrast)
-        low, high = np.asarray(test.conf_int()).ravel()
-        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
-        lows.append(float(np.exp(low)))
-        highs.append(float(np.exp(high)))
-    ci = fit.conf_int()
+    try:
+        with warnings.catch_warnings():
+            for failure in _FIT_WARNINGS:  # perfect separation and non-convergence are failures
+                warnings.simplefilter("error", failure)
+            if keep is None:
+                fit = sm.Logit(outcome.astype(float), basis).fit(disp=0)
+            else:
+                start = np.zeros(basis.shape[1])
+                start[0] = _safe_logit(float(np.clip(outcome.mean() / max(keep.mean(), 1e-6), 0.01, 0.99)))
+                fit = _WindowedLogit(outcome.astype(float), basis, keep).fit(start_params=start, method="bfgs",
+                                                                              maxiter=1000, disp=0)
+                if not fit.mle_retvals.get("converged", False):
+                    raise ValueError("the maximum-likelihood search did not converge")
+    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError, *_FIT_WARNINGS) as exc:
+        raise _CannotEstimate(f"the logit fit failed ({str(exc)[:120] or type(exc).__name__}); the leads' ages "
+                              "may not spread over the curve's knots") from None
+    multipliers, lows, highs = _multipliers(fit, knots, first_slope=1)
+    ci = np.asarray(fit.conf_int())
+    if not (np.isfinite([*multipliers, *lows, *highs, fit.params[0], *ci[0]]).all() and min(lows) > 0):
+        raise _CannotEstimate("the logit fit gave no finite estimate (too few leads at some ages)")
     return {
         "intercept": float(fit.params[0]),
         "intercept_ci": (float(ci[0][0]), float(ci[0][1])),
         "multipliers": multipliers,
         "lows": lows,
         "highs": highs,
-        "n": int(fit.nobs),
-        "pseudo_r2": float(fit.prsquared),
+        "n": int(len(outcome)),
+        "pseudo_r2": float(1 - fit.llf / _null_loglike(outcome)),
     }
+
+
+def _multipliers(fit: Any, knots: list[float], first_slope: int) -> tuple[list[float], list[float], list[float]]:
+    """Odds multiplier (with 95% CI) at each knot of a fit whose per-hour slopes of the log odds,
+    one per segment between knots, start at parameter ``first_slope``."""
+    multipliers, lows, highs = [1.0], [1.0], [1.0]
+    for j in range(1, len(knots)):
+        contrast = np.zeros(len(fit.params))
+        for i in range(j):
+            contrast[first_slope + i] = knots[i + 1] - knots[i]
+        test = fit.t_test(contrast)
+        low, high = np.asarray(test.conf_int()).ravel()
+        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
+        lows.append(float(np.exp(low)))
+        highs.append(float(np.exp(high)))
+    return multipliers, lows, highs
 
 
 class _PresenceCurve(GenericLikelihoodModel):
@@ -315,16 +379,7 @@ def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario
         return None
     if not fit.mle_retvals.get("converged", False) or not np.isfinite(ci).all():
         return None
-    multipliers, lows, highs = [1.0], [1.0], [1.0]
-    for j in range(1, len(knots)):
-        contrast = np.zeros(len(fit.params))
-        for i in range(j):
-            contrast[3 + i] = knots[i + 1] - knots[i]
-        test = fit.t_test(contrast)
-        low, high = np.asarray(test.conf_int()).ravel()
-        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
-        lows.append(float(np.exp(low)))
-        highs.append(float(np.exp(high)))
+    multipliers, lows, highs = _multipliers(fit, knots, first_slope=3)
     n = int(len(reached))
     return {
         "n": n,
@@ -360,34 +415,6 @@ class _WindowedLogit(GenericLikelihoodModel):
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
         p = np.clip(self.keep * _logistic(self.exog @ params), 1e-12, 1 - 1e-12)
         return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
-
-
-def _windowed_decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float], keep: np.ndarray) -> dict[str, Any]:
-    """``_decay_logit`` for leads that may already have chosen a competitor (chance 1 - keep)."""
-    basis = sm.add_constant(_segments(age_hours, knots), has_constant="add")
-    start = np.zeros(basis.shape[1])
-    start[0] = _safe_logit(float(np.clip(outcome.mean() / max(keep.mean(), 1e-6), 0.01, 0.99)))
-    fit = _WindowedLogit(outcome.astype(float), basis, keep).fit(start_params=start, method="bfgs", maxiter=1000, disp=0)
-    multipliers, lows, highs = [1.0], [1.0], [1.0]
-    for j in range(1, len(knots)):
-        contrast = np.zeros(basis.shape[1])
-        for i in range(j):
-            contrast[1 + i] = knots[i + 1] - knots[i]
-        test = fit.t_test(contrast)
-        low, high = np.asarray(test.conf_int()).ravel()
-        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
-        lows.append(float(np.exp(low)))
-        highs.append(float(np.exp(high)))
-    ci = np.asarray(fit.conf_int())
-    return {
-        "intercept": float(fit.params[0]),
-        "intercept_ci": (float(ci[0][0]), float(ci[0][1])),
-        "multipliers": multipliers,
-        "lows": lows,
-        "highs": highs,
-        "n": int(len(outcome)),
-        "pseudo_r2": float(1 - fit.llf / _null_loglike(outcome)),
-    }
 
 
 def _logistic(x: np.ndarray | float) -> np.ndarray | float:
@@ -487,11 +514,15 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
         latency = _days(leads["handed_off_at"], leads["mql_at"]) * 24.0
     latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * 24)].to_numpy(float)
     if (latency > 0).sum() >= 20:
-        spec, fit, centre = _fit_duration(latency)
-        rows.add("handoff.latency_hours", spec, centre["ci_low"], centre["ci_high"], len(latency),
-                 f"MQL to handoff, hours: {centre['what']} {centre['value']:.3g}", fit)
-        rows.settings["handoff.mode"] = "continuous"
-        observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
+        try:
+            spec, fit, centre = _fit_duration(latency)
+        except _CannotEstimate as exc:
+            rows.cannot(["handoff.latency_hours"], str(exc))
+        else:
+            rows.add("handoff.latency_hours", spec, centre["ci_low"], centre["ci_high"], len(latency),
+                     f"MQL to handoff, hours: {centre['what']} {centre['value']:.3g}", fit)
+            rows.settings["handoff.mode"] = "continuous"
+            observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
 
     # Follow-up, contact and qualification.
     if _has(leads, "mql_at", "handed_off_at", "sal_at", "first_touch_at"):
@@ -510,49 +541,59 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             ages = touched["age_hours"].to_numpy(float)
             knots = list(baseline.follow_up.contact_decay.age_hours)
             presence = _presence_fit(ages, reached, baseline) if (ages * 60 < 10).sum() >= 30 else None
-            if presence is not None:
-                fit = presence["cold"]
-                for key, label in (("contact_probability_present", "first dials while the inquirer is still at the desk that reached them"),
-                                   ("presence_median", "minutes an inquirer stays at the desk (median of the presence window)")):
-                    value, low, high = presence[key]
-                    target = ("follow_up.presence_minutes" if key == "presence_median" else f"follow_up.{key}")
-                    spec = ({"dist": "lognormal", "median": round(value, 3), "sigma": baseline.follow_up.presence_minutes.log_sigma}
-                            if key == "presence_median" else value)
-                    rows.add(target, spec, low, high, presence["n"], f"{label}: maximum likelihood of the model's own "
-                             "presence-window curve on first dials by age (the window's spread kept at the baseline's)")
-                method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
+            try:
+                if presence is not None:
+                    fit = presence["cold"]
+                    method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
+                else:
+                    cold = ages >= 1.0  # past any presence window: cold calls only
+                    fit = _decay_logit(ages[cold], reached[cold], knots)
+                    method = ("first dials an hour or more after the inquiry that reached the lead, extrapolated to "
+                              "age 0 (logit on age)")
+            except _CannotEstimate as exc:
+                rows.cannot(["follow_up.contact_probability", "follow_up.contact_decay"], str(exc))
             else:
-                cold = ages >= 1.0  # past any presence window: cold calls only
-                fit = _decay_logit(ages[cold], reached[cold], knots)
-                method = "first dials an hour or more after the inquiry that reached the lead, extrapolated to age 0 (logit on age)"
-            p0 = float(_logistic(fit["intercept"]))
-            rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])), float(_logistic(fit["intercept_ci"][1])),
-                     fit["n"], method)
-            _add_decay(rows, "follow_up.contact_decay", knots, fit,
-                       "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
-            observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
-            observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
+                if presence is not None:
+                    for key, label in (("contact_probability_present", "first dials while the inquirer is still at the desk that reached them"),
+                                       ("presence_median", "minutes an inquirer stays at the desk (median of the presence window)")):
+                        value, low, high = presence[key]
+                        target = ("follow_up.presence_minutes" if key == "presence_median" else f"follow_up.{key}")
+                        spec = ({"dist": "lognormal", "median": round(value, 3), "sigma": baseline.follow_up.presence_minutes.log_sigma}
+                                if key == "presence_median" else value)
+                        rows.add(target, spec, low, high, presence["n"], f"{label}: maximum likelihood of the model's own "
+                                 "presence-window curve on first dials by age (the window's spread kept at the baseline's)")
+                p0 = float(_logistic(fit["intercept"]))
+                rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])),
+                         float(_logistic(fit["intercept_ci"][1])), fit["n"], method)
+                _add_decay(rows, "follow_up.contact_decay", knots, fit,
+                           "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
+                observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
+                observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
             contacted = touched[reached]
             if len(contacted) >= 50 and "sql_at" in contacted:
                 qualified = contacted["sql_at"].notna().to_numpy()
                 knots_q = list(baseline.follow_up.qualification_decay.age_hours)
                 ages_q = contacted["age_hours"].to_numpy(float)
                 window = baseline.follow_up.shopping_window_hours
-                fitq = (_decay_logit(ages_q, qualified, knots_q) if window is None
-                        else _windowed_decay_logit(ages_q, qualified, knots_q, 1.0 - window.cdf(ages_q)))
-                shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
-                    lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
-                base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
-                        (fitq["intercept"], *fitq["intercept_ci"])]
-                rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
-                         f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
-                         "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
-                _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
-                           "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
-                           + ("" if window is None else "; net of leads that chose a competitor first, with the shopping window kept "
-                              "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
-                observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
-                observed["decay_fits"] = pd.concat([observed["decay_fits"], _decay_table("qualification_decay", knots_q, fitq)], ignore_index=True)
+                try:
+                    fitq = _decay_logit(ages_q, qualified, knots_q, None if window is None else 1.0 - window.cdf(ages_q))
+                except _CannotEstimate as exc:
+                    rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(exc))
+                else:
+                    shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
+                        lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
+                    base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
+                            (fitq["intercept"], *fitq["intercept_ci"])]
+                    rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
+                             f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
+                             "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
+                    _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
+                               "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
+                               + ("" if window is None else "; net of leads that chose a competitor first, with the shopping window kept "
+                                  "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
+                    observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+                    observed["decay_fits"] = pd.concat([observed.get("decay_fits"), _decay_table("qualification_decay", knots_q, fitq)],
+                                                       ignore_index=True)
 
     _deals(leads, baseline, lead_model, rows, observed, end)
     for channel in counts.index:
@@ -681,7 +722,11 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
         stop = finished[next_col].where(finished[next_col].notna(), finished["closed_at"]) if next_col else finished["closed_at"]
         days = _days(stop, finished[start_col]).to_numpy(float)
         if (days > 0).sum() >= 20:
-            spec, fit, centre = _fit_duration(days)
+            try:
+                spec, fit, centre = _fit_duration(days)
+            except _CannotEstimate as exc:
+                rows.cannot([f"opportunity.stages.{stage}.duration_days"], str(exc))
+                continue
             rows.add(f"opportunity.stages.{stage}.duration_days", spec, centre["ci_low"], centre["ci_high"], int((days > 0).sum()),
                      f"days in the stage ({centre['what']} {centre['value']:.3g}; stages started at least "
                      f"{STAGE_MARGIN_DAYS:g} days before the export ends)", fit)
@@ -692,8 +737,12 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
     if "amount" in leads:
         deals = leads[leads["opportunity_at"].notna() & (leads["amount"] > 0)]
         for channel, group in deals.groupby("channel", observed=True):
-            if len(group) >= 10:
-                logs = DescrStatsW(np.log(group["amount"].to_numpy(float)))
+            amounts = group["amount"].to_numpy(float)
+            if len(group) >= 10 and np.ptp(amounts) == 0:
+                rows.add(f"channels.{channel}.deal_size", {"dist": "constant", "value": float(amounts[0])}, float(amounts[0]),
+                         float(amounts[0]), len(group), f"deal amounts: every one {amounts[0]:,.0f}")
+            elif len(group) >= 10:
+                logs = DescrStatsW(np.log(amounts))
                 low, high = logs.tconfint_mean()
                 rows.add(f"channels.{channel}.deal_size", {"dist": "lognormal", "median": float(np.exp(logs.mean)), "sigma": float(logs.std)},
                          float(np.exp(low)), float(np.exp(high)), len(group), f"deal amounts: median {np.exp(logs.mean):,.0f} (lognormal)")

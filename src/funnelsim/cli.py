@@ -81,14 +81,23 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
-def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...]) -> None:
+@click.option("--yes", "-y", is_flag=True, help="Start a large run without asking.")
+def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
-    from funnelsim.experiment import run_scenario
+    from funnelsim.experiment import NonFiniteKPI, run_scenario
     from funnelsim.outputs import WriteFailed, format_summary, write_run
+    from funnelsim.preflight import check_run
 
     scenario = _load(file, overrides)
-    click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
-    result = run_scenario(scenario, replications, seed)
+    try:
+        if not yes:
+            check_run(scenario, replications, file)
+        click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
+        result = run_scenario(scenario, replications, seed)
+    except ParameterError as exc:
+        _fail(exc.lines, 2)
+    except NonFiniteKPI as exc:
+        _fail([str(exc)], 1)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
     click.echo(format_summary(result))  # first: a full disk must not cost the answer
     try:
@@ -262,10 +271,6 @@ def dictionary(table: str | None) -> None:
             click.echo(f"  {row.column:<30}{row.unit:<18}{row.meaning}")
 
 
-CONFIRM_ABOVE_RUNS = 200
-CONFIRM_ABOVE_SECONDS = 600
-
-
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications per point [default: the sweep file's].")
@@ -296,29 +301,28 @@ def sweep(
     """Run every point of sweep FILE, saving each run as it finishes."""
     from funnelsim.execution import ResumeMismatch, SchedulerUnreachable, SweepInterrupted, run_sweep
     from funnelsim.files import FolderBusy
+    from funnelsim.preflight import check_runs, check_sweep
     from funnelsim.results import DamagedResults, ResultStore
-    from funnelsim.sweeps import estimated_seconds, load_sweep
+    from funnelsim.sweeps import load_sweep, sweep_size
 
     try:
+        if not (yes or resume):  # sized before any point is built
+            points, file_replications = sweep_size(file)
+            check_runs(file, points, replications or file_replications)
         plan = load_sweep(file)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines, 2)
     plan = plan.with_options(replications=replications, seed=seed, common_random_numbers=False if no_crn else None)
     if scheduler and executor != "dask":
         click.echo("--scheduler needs --executor dask", err=True)
         sys.exit(2)
     store = ResultStore(Path(out_dir) if out_dir else default_sweep_dir(plan.name))
     pending = plan.runs - (len(store.finished()) if resume else 0)
-    estimate = estimated_seconds(plan) * pending / plan.runs / max(1, workers or os.cpu_count() or 1)
-    if (pending > CONFIRM_ABOVE_RUNS or estimate > CONFIRM_ABOVE_SECONDS) and not yes:
-        click.echo(
-            f"{plan.name}: {pending} runs ({len(plan.points)} points x {plan.replications} replications), "
-            f"roughly {estimate / 60:.0f} min. Add --yes to start.",
-            err=True,
-        )
-        sys.exit(2)
+    if not yes:
+        try:
+            check_sweep(plan.name, [p.scenario for p in plan.points], plan.replications, pending, workers or os.cpu_count() or 1)
+        except ParameterError as exc:
+            _fail(exc.lines, 2)
     click.echo(
         f"Sweep '{plan.name}': {len(plan.points)} points x {plan.replications} replications "
         f"= {plan.runs} runs on {executor} -> {store.folder}",
@@ -441,8 +445,9 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
 @click.option("--resume", is_flag=True, help="Reuse the finished runs of an interrupted plan in --out.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Cheapest options printed.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
+@click.option("--yes", "-y", is_flag=True, help="Start a large plan without asking.")
 def plan(file: str, target_change: float | None, executor: str, workers: int | None, out_dir: str | None,
-         resume: bool, top: int, overrides: tuple[str, ...]) -> None:
+         resume: bool, top: int, overrides: tuple[str, ...], yes: bool) -> None:
     """What it takes: the cheapest levers on offer in plan FILE that reach its target.
 
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
@@ -452,18 +457,22 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     from funnelsim.files import FolderBusy, folder_lock
     from funnelsim.outputs import write_tables
     from funnelsim.planning import load_plan, plan_sweep, what_it_takes
+    from funnelsim.preflight import check_runs, check_sweep
     from funnelsim.results import DamagedResults, ResultStore, load_results
 
     try:
         chosen = load_plan(file, overrides)
+        if not (yes or resume):  # sized before the lever sweep is built
+            check_runs(file, chosen.spec.points, chosen.spec.replications)
         sweep = plan_sweep(chosen)
+        folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
+        if not yes:
+            pending = sweep.runs - (len(ResultStore(folder / "sweep").finished()) if resume else 0)
+            check_sweep(file, [p.scenario for p in sweep.points], sweep.replications, pending, workers or os.cpu_count() or 1)
     except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+        _fail(exc.lines, 2)
     if target_change is not None:
         chosen = chosen.with_target(target_change)
-    folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
         with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
@@ -505,6 +514,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
     from funnelsim.calibration import display_value
     from funnelsim.crm_export import load_mapping, read_export
     from funnelsim.files import check_scenario_target
+    from funnelsim.outputs import spreadsheet_safe
 
     target = Path(out_file)
     try:
@@ -514,7 +524,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
         if checked.rows_skipped:
             report = target.with_suffix(".bad-rows.csv")
             report.parent.mkdir(parents=True, exist_ok=True)
-            checked.bad_rows.to_csv(report, index=False)
+            spreadsheet_safe(checked.bad_rows).to_csv(report, index=False)
             click.echo(f"Bad rows listed in {report}")
         if checked.leads.empty:
             raise ParameterError([f"{export}: no valid rows left to estimate from"])
@@ -533,5 +543,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
             click.echo(f"  {row.key:<{width}}{display_value(row.value)}{interval}  n={int(row.n):,}")
     if len(result.kept):
         click.echo(f"Kept at the baseline (not estimable from this export, see the file's header): {', '.join(result.kept['key'])}")
+    for row in result.kept[result.kept["method"].str.startswith("cannot estimate: ")].itertuples():
+        click.echo(f"Cannot estimate {row.key}: {row.method.removeprefix('cannot estimate: ')}", err=True)
     click.echo(f"Scenario written to {target}; simulate it with: funnelsim run {target}")
 

@@ -8,11 +8,14 @@ small YAML mapping says which export column holds which field, the export's word
 and a lost deal, how its dates are written and, for times with a UTC offset, the company's time
 zone, so that hours and weekdays are the company's own (see ``examples/``).
 
-Every row is checked (with pandera): an unreadable date, stages out of order (an SQL before
-its MQL), a negative amount, an unknown outcome, a missing channel. Bad rows are never dropped
-silently: each problem is reported with its row number, column and value, and the row is left
-out of the estimates and counted. A missing required column or a bad mapping file is an error
-that names the file, the column and what is allowed.
+Every row is checked (with pandera): an unreadable date, a date far outside the export's
+inquiries (a year typed 2205 for 2025), stages out of order (an SQL before its MQL), a negative
+amount, an unknown outcome, a missing channel, a lead id seen before, a row with more or fewer
+fields than the header. Bad rows are never dropped silently: each problem is reported with its
+row number, column and value, and the row is left out of the estimates and counted. A missing
+required column, a bad mapping file or a file that is not a readable export (not UTF-8 or
+UTF-16 text, empty, an Excel workbook, a CSV named .parquet, separated by semicolons or tabs
+without saying so) is an error that names the file, the column and what is allowed.
 
 ``to_crm_export`` goes the other way: it turns a simulated leads table into such an export,
 with real timestamps, which is how the example file and the round-trip tests are made.
@@ -20,16 +23,22 @@ with real timestamps, which is how the example file and the round-trip tests are
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime as dt
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import pandera.pandas as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import pyarrow as pyarrow_lib
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from funnelsim.params import ParameterError, format_errors, read_yaml
+from funnelsim.params import KeyRuleError, ParameterError, decode_text, format_errors, read_bytes, read_yaml
 
 __all__ = ["FIELDS", "STAGES", "ExportMapping", "CheckedExport", "load_mapping", "read_export", "to_crm_export"]
 
@@ -58,6 +67,8 @@ FIELDS: dict[str, str] = {
     "cost": "cost of acquiring the lead (optional; gives cost per lead per channel)",
 }
 REQUIRED = ["channel", "created_at"]
+MAX_EXPORT_BYTES = 200_000_000  # about a million leads; pandas needs several times the file in memory
+EARLIEST = pd.Timestamp("1990-01-01")  # no CRM export holds a real inquiry before this
 
 
 class ExportMapping(BaseModel):
@@ -70,7 +81,33 @@ class ExportMapping(BaseModel):
     timestamp_format: str | None = None
     dayfirst: bool = False
     timezone: str | None = None  # the company's local time zone; times with a UTC offset are converted to it
+    delimiter: Literal[",", ";", "\t", "|"] = ","  # what separates the fields of a CSV export
     description: str = ""
+
+    @field_validator("timestamp_format")
+    @classmethod
+    def _a_date_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                pd.to_datetime(pd.Series(["2025-01-06 10:00"]), format=value, errors="coerce")
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"not a date format ({exc}); allowed: strftime codes such as '%Y-%m-%d %H:%M' "
+                                 "or '%d/%m/%Y %H:%M'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_outcome_per_word(self) -> "ExportMapping":
+        seen: dict[str, str] = {}
+        problems = []
+        for outcome, words in self.outcomes.items():
+            for word in words:
+                other = seen.setdefault(word.strip().lower(), outcome)
+                if other != outcome:
+                    problems.append((f"outcomes.{outcome}", f"{word!r} is also listed under {other}: a deal cannot "
+                                     "be both; list each word under one outcome"))
+        if problems:
+            raise KeyRuleError(*problems)
+        return self
 
 
 @dataclass
@@ -121,12 +158,70 @@ def load_mapping(path: str | Path | None) -> ExportMapping:
     return mapping
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if path.suffix.lower() in (".csv", ".txt"):
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    raise ParameterError([f"{path}: unsupported file type {path.suffix!r}; allowed: .csv, .parquet"])
+def _read_table(path: Path, mapping: ExportMapping) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The export as a table, with a problem for every row whose number of fields differs from
+    the header's (such a row is kept, padded or cut, so that row numbers stay the file's)."""
+    label = str(path)
+    data = read_bytes(path, label, MAX_EXPORT_BYTES, "CRM exports (about a million leads; split a larger export by date)")
+    suffix = path.suffix.lower()
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise ParameterError([f"{label}: an Excel workbook, not a CSV or parquet export; save it as 'CSV UTF-8'"])
+    if data.startswith(b"PAR1"):
+        try:
+            return pd.read_parquet(io.BytesIO(data)), []
+        except (pyarrow_lib.ArrowException, OSError, ValueError) as exc:
+            raise ParameterError([f"{label}: not a readable parquet file: {str(exc)[:200]}"]) from None
+    if suffix in (".parquet", ".pq"):
+        start = data[:20].decode("utf-8", "replace")
+        raise ParameterError([f"{label}: named {suffix} but not a parquet file (it starts with {start!r}); "
+                              "if it is a CSV export, rename it to .csv"])
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise ParameterError([f"{label}: unsupported file type {suffix!r}; allowed: .csv, .parquet"])
+    return _read_csv(_export_text(data, label), label, mapping.delimiter)
+
+
+def _export_text(data: bytes, label: str) -> str:
+    """UTF-8 text, or UTF-16 when the file starts with its byte order mark (as Excel writes it)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParameterError([f"{label}: not UTF-16 text after its byte order mark (at offset {exc.start}); "
+                                  "save it as UTF-8"]) from None
+    return decode_text(data, label)
+
+
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _read_csv(text: str, label: str, delimiter: str) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if "".join(row).strip()]
+    except csv.Error as exc:
+        raise ParameterError([f"{label}: not a readable CSV file: {exc}"]) from None
+    if not rows:
+        raise ParameterError([f"{label}: empty file; expected a header row naming the columns, then one row per lead"])
+    header = rows[0]
+    if len(header) == 1:
+        for sign, name in _SEPARATORS.items():
+            if sign != delimiter and sign in header[0]:
+                shown = repr(sign).replace("'", '"')
+                raise ParameterError([
+                    f"{label}: looks {name}-separated: the header is one column, {header[0][:60]!r}; add "
+                    f"'delimiter: {shown}' to the mapping (--mapping), or save the export comma-separated"
+                ])
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise ParameterError([f"{label}: column {name!r} appears twice in the header; rename one" for name in twice])
+    problems = []
+    width = len(header)
+    for number, row in enumerate(rows[1:], 1):
+        if len(row) != width:
+            problems.append({"row": number, "column": "(whole row)", "value": delimiter.join(row)[:200],
+                             "problem": f"a row of {'more' if len(row) > width else 'fewer'} fields than the header's {width}",
+                             "field": "(row)"})
+            rows[number] = (row + [""] * width)[:width]
+    return pd.DataFrame(rows[1:], columns=header, dtype=str), problems
 
 
 def _problems(failures: pd.DataFrame, column: str, problem: str, raw: pd.DataFrame, source_column: str) -> list[dict[str, Any]]:
@@ -168,6 +263,49 @@ def _parse_times(text: pd.Series, mapping: ExportMapping) -> pd.Series:
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(mapping.timezone or "UTC").dt.tz_localize(None)
     return parsed
+
+
+def _typed_times(column: pd.Series) -> bool:
+    """True for a column of real timestamps or dates (a typed export), not of text."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    values = column.dropna()
+    return column.dtype == object and len(values) > 0 and values.map(lambda v: isinstance(v, dt.date)).all()
+
+
+_SERIAL = re.compile(r"\d{5}(\.\d+)?")
+
+
+def _unparseable(values: pd.Series) -> str:
+    """The problem for dates that could not be read, with a hint for Excel's serial dates."""
+    serial = values[values.str.fullmatch(_SERIAL).fillna(False)]
+    serial = serial[serial.astype(float).between(20_000, 80_000)]  # 1954 to 2119
+    if len(serial):
+        return (f"unparseable date (numbers like {serial.iloc[0]} look like Excel serial dates: format the column "
+                "as dates, e.g. yyyy-mm-dd hh:mm, before exporting)")
+    return "unparseable date"
+
+
+def _implausible_dates(data: pd.DataFrame, stages: list[str], raw: pd.DataFrame, source: dict[str, str]) -> list[dict[str, Any]]:
+    """Dates far outside the export's inquiries (a year typed 2205 for 2025): outside the span of
+    the middle 90% of the inquiry dates widened by that span (at least 90 days) each way, and
+    never before 1990 nor more than a year from today. A few wrong years cannot move the 5% and
+    95% quantiles, so they cannot widen the window that judges them. The dates found are
+    blanked (their rows are skipped), so they raise no other problem."""
+    created = data["created_at"].dropna()
+    if created.empty:
+        return []
+    q05, q95 = created.quantile(0.05), created.quantile(0.95)
+    margin = max(q95 - q05, pd.Timedelta(days=90))
+    low = max(q05 - margin, EARLIEST)
+    high = min(q95 + margin, pd.Timestamp.now().normalize() + pd.DateOffset(years=1))
+    problem = f"implausible date (outside {low:%Y-%m-%d} to {high:%Y-%m-%d}, the span of the inquiries with a margin)"
+    found = []
+    for field in stages:
+        bad = data[field].notna() & ((data[field] < low) | (data[field] > high))
+        found += _problems(data.index[bad], field, problem, raw, source[field])
+        data.loc[bad, field] = pd.NaT
+    return found
 
 
 def _order_check(stage: str, earlier: list[str]) -> pa.Check:
@@ -234,7 +372,8 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
     mapping = mapping or ExportMapping()
     if not path.is_file():
         raise ParameterError([f"{path}: file not found"])
-    raw = _read_table(path).reset_index(drop=True)
+    raw, problems = _read_table(path, mapping)
+    raw = raw.reset_index(drop=True)
     source = {field: mapping.columns.get(field, field) for field in FIELDS}
     unmapped = [field for field, column in mapping.columns.items() if column not in raw.columns]
     if unmapped:
@@ -251,14 +390,26 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
         ])
     present = [f for f in FIELDS if source[f] in raw.columns]
     data = pd.DataFrame({f: raw[source[f]] for f in present})
-    problems: list[dict[str, Any]] = []
 
-    for field in [f for f in STAGES if f in data]:
+    stages = [f for f in STAGES if f in data]
+    for field in stages:
+        if _typed_times(data[field]):  # a typed export (parquet): real timestamps, nothing to parse
+            parsed = pd.to_datetime(data[field], errors="coerce")
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_convert(mapping.timezone or "UTC").dt.tz_localize(None)
+            data[field] = parsed
+            continue
         text = data[field].astype("string").str.strip().replace("", pd.NA)
         parsed = _parse_times(text, mapping)
         bad = text.notna() & parsed.isna()
-        problems += _problems(data.index[bad], field, "unparseable date", raw, source[field])
+        problems += _problems(data.index[bad], field, _unparseable(text[bad]), raw, source[field])
         data[field] = parsed
+    problems += _implausible_dates(data, stages, raw, source)
+    if "lead_id" in data:
+        ids = data["lead_id"].astype("string").str.strip()
+        again = ids.notna() & (ids != "") & ids.duplicated(keep="first")
+        problems += _problems(data.index[again], "lead_id", "lead_id seen in an earlier row (the first is kept)", raw,
+                              source["lead_id"])
     if "amount" in data:
         text = data["amount"].astype("string").str.strip().replace("", pd.NA)
         number = pd.to_numeric(text, errors="coerce")

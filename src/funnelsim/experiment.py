@@ -7,7 +7,9 @@ random streams (common random numbers), so comparing scenarios replication by re
 isolates the effect of the levers from the luck of the draw.
 
 ``run_replication(scenario, seed)`` is a pure function of its arguments and can be pickled to
-any executor: the same scenario and seed give identical tables wherever they run.
+any executor: the same scenario and seed give identical tables wherever they run. A run that
+cannot fit in this computer's memory is refused before it starts (``preflight``), and one that
+ends with an infinite KPI, or NaN where a KPI is always defined, raises ``NonFiniteKPI``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from statsmodels.stats.weightstats import DescrStatsW
 from funnelsim.kpis import replication_kpis
 from funnelsim.model import simulate
 from funnelsim.params import Scenario
+from funnelsim.preflight import ensure_fits
 from funnelsim.records import REPLICATION_COLUMNS
 
 __all__ = [
     "Comparison",
+    "NonFiniteKPI",
     "Replication",
     "ScenarioRun",
     "compare_runs",
@@ -39,6 +43,27 @@ __all__ = [
 
 def _seed_label(seed: np.random.SeedSequence) -> str:
     return "/".join(str(k) for k in seed.spawn_key) or "root"
+
+
+# KPIs that count or add up leads and money are defined for every run. The others are ratios,
+# NaN by design when their denominator is zero (no wins, no lead touched: see kpis.py).
+ALWAYS_DEFINED = ("leads", "mqls", "sals", "sqls", "opportunities", "wins", "bookings", "revenue", "marketing_spend")
+
+
+class NonFiniteKPI(ArithmeticError):
+    """A replication ended with an infinite KPI, or NaN where a KPI is always defined: a number
+    overflowed or went undefined, so the run's results cannot be trusted."""
+
+
+def _check_finite(kpis: dict[str, float], scenario: Scenario, replication: int) -> None:
+    bad = {name: value for name, value in kpis.items()
+           if np.isinf(value) or (np.isnan(value) and name in ALWAYS_DEFINED)}
+    if bad:
+        shown = ", ".join(f"{name} = {value}" for name, value in bad.items())
+        raise NonFiniteKPI(
+            f"{scenario.name}: replication {replication} ended with {shown}: a number overflowed or went "
+            "undefined; check the scenario's volumes and amounts"
+        )
 
 
 @dataclass
@@ -58,10 +83,12 @@ def run_replication(
     scenario: Scenario, seed: int | np.random.SeedSequence, replication: int = 0
 ) -> Replication:
     """Simulate ``scenario`` once; ``seed`` is a root seed or a spawned ``SeedSequence``."""
+    ensure_fits(scenario)
     sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     started = time.perf_counter()
     output = simulate(scenario, sequence)
     kpis = replication_kpis(output.leads, output.daily, scenario)
+    _check_finite(kpis, scenario, replication)
     seconds = time.perf_counter() - started
     for table in (output.leads, output.daily):
         table.insert(0, "replication", replication)
@@ -131,6 +158,8 @@ def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, worke
     """Every scenario with the same spawned seeds (common random numbers), by name."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    for scenario in scenarios:
+        ensure_fits(scenario, replications)
     seeds = replication_seeds(seed, replications)
     jobs = [(s, child, i) for s in scenarios for i, child in enumerate(seeds)]
     if workers > 1 and len(jobs) > 1:

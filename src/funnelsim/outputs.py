@@ -6,6 +6,8 @@ library versions, and the timings, which is everything needed to reproduce the t
 Files are written under a temporary name of this process and renamed, so a folder never holds
 half a table, and the manifest is written last: a folder without one is not a whole run. When a
 file cannot be written (a full disk), ``WriteFailed`` names it and nothing of the run is left.
+A table written as CSV, which analysts open in a spreadsheet, first goes through
+``spreadsheet_safe``, so that no cell can run as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -22,7 +25,7 @@ import pandas as pd
 from funnelsim.experiment import ScenarioRun
 from funnelsim.files import atomic_write_text, temporary_name
 
-__all__ = ["WriteFailed", "write_run", "format_summary", "read_run", "write_tables"]
+__all__ = ["WriteFailed", "write_run", "format_summary", "read_run", "write_tables", "spreadsheet_safe"]
 
 _TABLES = ("leads", "daily", "replications")
 
@@ -135,3 +138,32 @@ def write_tables(folder: str | Path, **tables: pd.DataFrame) -> list[Path]:
         _atomic_parquet(frame.reset_index(drop=True) if frame.index.name is None else frame.reset_index(), path)
         written.append(path)
     return written
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"): one of these first,
+# after any white space; in ASCII and in full width.
+_FORMULA = re.compile(r"\s*[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _inert(value: object) -> object:
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` to write as CSV: every text cell (and column name) that a spreadsheet
+    would run as a formula, one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return (after any white space; full-width forms too), gets a leading single quote, which
+    spreadsheets show as text (the OWASP rule).
+
+    Unlike OWASP's rule, text that is exactly a number (``-10``, ``+3.5``, ``-1e3``) is kept as
+    it is: a spreadsheet reads such a cell as that number, never as a formula, and a bad-row
+    report must show a negative amount as the export wrote it.
+    """
+    out = frame.rename(columns=_inert)
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].map(_inert)
+    return out

@@ -11,6 +11,12 @@ together (a warm-up shorter than the horizon, closing after opening) is reported
 that breaks it. Numbers must be finite: ``.nan`` and ``.inf`` are refused everywhere.
 ``--set key.path=value`` on the command line overrides any value and is checked the same way.
 
+Every YAML file we read (scenarios, sweeps, plans, mappings, assessments) goes through
+``read_yaml``: only regular files of at most 1 MB, UTF-8 text, safe YAML (no Python tags), no
+key written twice in one mapping, at most 50 levels of nesting, aliases that repeat at most
+100,000 values in all, and ``extends`` chains of at most 20 files. A file that breaks a rule
+is refused with ``FILE: line N: what is wrong``.
+
 The model's one time unit is the day. Fields where people think in hours or minutes say so
 in their name (``latency_hours``, ``work_minutes``) and are converted by the properties
 ending in ``_days``.
@@ -18,14 +24,18 @@ ending in ``_days``.
 
 from __future__ import annotations
 
+import codecs
 import math
+import os
 import re
+import stat
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnelsim.distributions import KINDS, Distribution
 
@@ -52,6 +62,27 @@ MAX_ATTEMPTS = 20  # contact attempts per pass: more is harassment, not follow-u
 MAX_CYCLES = 10  # returns from nurture per lead
 MAX_BUDGET_WEIGHT = 4.0  # a channel's budget multiplier under the closed loop
 MATURITY_LEVELS = ("fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned")
+
+
+def limit(low: float | None = None, high: float | None = None, *, why: str) -> AfterValidator:
+    """A bound on a number (or on the number of items of a list or mapping) beyond the schema's
+    own, for sizes the model cannot sensibly simulate; the message says why. (The preflight,
+    ``funnelsim.preflight``, sizes a run as a whole.)"""
+
+    def check(value: Any) -> Any:
+        size = len(value) if isinstance(value, (dict, list)) else value
+        if low is not None and size < low:
+            raise ValueError(f"at least {low:,g}: {why}")
+        if high is not None and size > high:
+            raise ValueError(f"at most {high:,.0f}: {why}")
+        return value
+
+    return AfterValidator(check)
+
+
+MAX_AMOUNT = 1e12  # currency: above any real price, far below where sums over leads overflow
+Amount = Annotated[float, Field(ge=0), limit(high=MAX_AMOUNT, why="no real price is that high, and "
+                                             "sums over every lead and day must stay finite")]
 
 
 class ParameterError(Exception):
@@ -86,6 +117,35 @@ def _number(value: float) -> str:
 def _non_negative(dist: Any, field: str) -> Any:
     if dist.lowest_value < 0:
         raise ValueError(f"a {field} cannot be negative: use a distribution with values >= 0")
+    return dist
+
+
+MAX_POINTS = 1000.0  # lead quality and score noise are points on a scale centred near 50
+Points = Annotated[NonNegative, limit(high=MAX_POINTS, why="scores are points on a scale centred near 50")]
+
+
+def _points(dist: Any) -> Any:
+    """A lead quality distribution: its mean and spread in points, bounded like ``Points``."""
+    try:
+        mean, sd = dist.mean, math.sqrt(dist.variance)
+    except OverflowError:
+        mean = sd = math.inf
+    if not (abs(mean) <= MAX_POINTS and sd <= MAX_POINTS):
+        raise ValueError(f"its mean must lie within ±{MAX_POINTS:,.0f} and its standard deviation be at most "
+                         f"{MAX_POINTS:,.0f}: quality is in points on a scale centred near 50")
+    return dist
+
+
+def _amount(dist: Any, field: str) -> Any:
+    """A distribution of money: never negative, and its mean bounded like ``Amount``."""
+    _non_negative(dist, field)
+    try:
+        mean = dist.mean
+    except OverflowError:
+        mean = math.inf
+    if not mean <= MAX_AMOUNT:
+        raise ValueError(f"its mean must be at most {MAX_AMOUNT:,.0f}: no real {field} is that high, and sums "
+                         "over every deal must stay finite")
     return dist
 
 
@@ -137,7 +197,8 @@ NO_DECAY = ResponseDecay(age_hours=[0.0], odds_multiplier=[1.0])
 class Simulation(_Section):
     """How long to simulate and how much of the start to leave out of the KPIs."""
 
-    horizon_days: Positive
+    horizon_days: Annotated[Positive, limit(high=3653, why="ten years: the model holds teams, prices and "
+                                                  "budgets fixed, and every day is simulated")]
     warmup_days: NonNegative = 0.0
     start_month: Annotated[int, Field(ge=1, le=12)] = 1
 
@@ -145,15 +206,21 @@ class Simulation(_Section):
 class Channel(_Section):
     """One source of leads: its volume, cost, lead quality and deal size."""
 
-    leads_per_week: NonNegative
-    cost_per_lead: NonNegative
+    leads_per_week: Annotated[NonNegative, limit(high=1e6, why="every lead is simulated one by one; no B2B "
+                                                  "channel brings a million leads a week")]
+    cost_per_lead: Amount
     quality: Distribution
     deal_size: Distribution
 
     @field_validator("deal_size")
     @classmethod
     def _deal_size_positive(cls, v: Any) -> Any:
-        return _non_negative(v, "deal size")
+        return _amount(v, "deal size")
+
+    @field_validator("quality")
+    @classmethod
+    def _quality_in_points(cls, v: Any) -> Any:
+        return _points(v)
 
 
 class Seasonality(_Section):
@@ -174,7 +241,7 @@ class Seasonality(_Section):
 class Scoring(_Section):
     """Marketing's lead score: the lead's true quality plus noise; MQL at the threshold."""
 
-    noise_sd: NonNegative
+    noise_sd: Points
     mql_threshold: float
 
 
@@ -183,7 +250,8 @@ class Nurture(_Section):
 
     reengage_probability: Probability
     reengage_delay_days: Distribution
-    max_cycles: Annotated[int, Field(ge=0, le=MAX_CYCLES)]
+    max_cycles: Annotated[int, Field(ge=0), limit(high=MAX_CYCLES, why="every returning lead holds random numbers "
+                                                   "for each possible cycle")]
 
     @field_validator("reengage_delay_days")
     @classmethod
@@ -257,8 +325,9 @@ class BusinessHours(_Section):
 class SdrTeam(_Section):
     """The sales development reps who make first contact."""
 
-    reps: Count
-    cost_per_rep_month: NonNegative = 0.0
+    reps: Annotated[Count, limit(high=10_000, why="each rep is simulated, and in office hours every rep goes "
+                                   "home and comes back each day")]
+    cost_per_rep_month: Amount = 0.0
     business_hours: BusinessHours | None = None
 
 
@@ -274,7 +343,8 @@ class FollowUp(_Section):
     """
 
     follow_up_rate: Probability
-    max_attempts: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS)]
+    max_attempts: Annotated[Count, limit(high=MAX_ATTEMPTS, why="every lead holds random numbers for each possible "
+                                                 "attempt; no sales team calls a lead more often")]
     attempt_spacing_hours: Distribution
     work_minutes: Distribution
     priority_routing: bool = False
@@ -356,7 +426,7 @@ class AeTeam(_Section):
 
     reps: Count
     deals_per_rep: Count
-    cost_per_rep_month: NonNegative = 0.0
+    cost_per_rep_month: Amount = 0.0
     sql_patience_days: Distribution | None = None
 
     @field_validator("sql_patience_days")
@@ -391,13 +461,14 @@ class Customers(_Section):
     revenue_model: Literal["recurring", "one_off"]
     monthly_churn: Probability
     gross_margin: Probability
-    installed_base: Literal["steady_state"] | Annotated[int, Field(ge=0)] = "steady_state"
+    installed_base: Literal["steady_state"] | Annotated[int, Field(ge=0), limit(
+        high=1_000_000, why="each day-0 customer is drawn and paid day by day")] = "steady_state"
     initial_deal_size: Distribution | None = None
 
     @field_validator("initial_deal_size")
     @classmethod
     def _size(cls, v: Any) -> Any:
-        return v if v is None else _non_negative(v, "deal size")
+        return v if v is None else _amount(v, "deal size")
 
     @model_validator(mode="after")
     def _base_needs_size(self) -> "Customers":
@@ -427,16 +498,19 @@ class ClosedLoop(_Section):
     """Marketing learning from sales outcomes at a meeting cadence (off: nothing is learned)."""
 
     enabled: bool
-    meeting_every_days: Positive
+    meeting_every_days: Annotated[Positive, limit(low=1, why="meetings also start marketing's planning periods, "
+                                                   "each booking every channel's leads; no team meets more than daily")]
     min_outcomes: Annotated[int, Field(ge=0)]
     noise_reduction_per_meeting: Probability
     noise_floor: NonNegative
-    budget_shift_strength: NonNegative
+    budget_shift_strength: Annotated[NonNegative, limit(high=100, why="at 100 a channel 5% more efficient than the "
+                                                         "mix already gets 130 times its weight at one meeting")]
     min_budget_weight: Annotated[float, Field(gt=0, le=1)]  # 1 = the planned budget
     # A channel given more than 4x its planned budget in one planning period is a different
     # marketing plan, not learning; the bound also fixes the rate at which possible inquiries
     # are drawn, so every lead keeps its identity whatever the budget does.
-    max_budget_weight: Annotated[float, Field(ge=1, le=MAX_BUDGET_WEIGHT)]
+    max_budget_weight: Annotated[float, Field(ge=1), limit(high=MAX_BUDGET_WEIGHT, why="possible inquiries are drawn "
+                                                            "at the top weight and thinned, so every lead keeps its identity")]
 
 
 class Scenario(_Section):
@@ -448,7 +522,8 @@ class Scenario(_Section):
     # company at a level to the published ranges shifted by what alignment is known to do.
     maturity: Literal["fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned"] | None = None
     simulation: Simulation
-    channels: dict[str, Channel] = Field(min_length=1)
+    channels: Annotated[dict[str, Channel], Field(min_length=1), limit(high=100, why="each channel has its own "
+                                                                        "arrivals, random streams and budget column")]
     seasonality: Seasonality = Seasonality()
     scoring: Scoring
     nurture: Nurture
@@ -478,9 +553,91 @@ class Scenario(_Section):
 
 # --- loading -------------------------------------------------------------------------------
 
+# Limits on the YAML files we read (scenarios, sweeps, plans, mappings, assessments). Such files
+# are a few kilobytes; the safe YAML parser is pure Python (about 7 s per MB), so 1 MB leaves
+# ample room while bounding the time a file can take.
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 50  # nesting levels (a scenario uses about 6)
+MAX_ALIAS_VALUES = 100_000  # values that aliases (*name) may repeat in one file, in all
+MAX_EXTENDS = 20  # files in one extends chain
+MAX_ERROR_LINES = 50  # problems listed for one file (a list of a million bad values is one mistake)
+
+
+class _YamlRefused(yaml.MarkedYAMLError):
+    """YAML refused at a line: a duplicate key, deep nesting, an alias bomb, a value that cannot
+    be read (a date 2025-13-45, a number of 5,000 digits)."""
+
+    def __init__(self, problem: str, mark: Any):
+        super().__init__(problem=problem, problem_mark=mark)
+
 
 class _YamlLoader(yaml.SafeLoader):
-    """Safe YAML that also reads ``1e-3`` as a number (plain YAML 1.1 needs ``1.0e-3``)."""
+    """Safe YAML that also reads ``1e-3`` as a number (plain YAML 1.1 needs ``1.0e-3``), refuses
+    a key written twice in one mapping, and bounds nesting and what aliases may repeat (a few
+    nested aliases can stand for billions of values)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._repeated = 0
+        self._sizes: dict[int, int] = {}
+        self._open: list[str | None] = []  # anchors of the values being read, outermost first
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            if event.anchor in self._open:
+                raise _YamlRefused(f"alias *{event.anchor} is inside the value it names", event.start_mark)
+            anchored = self.anchors.get(event.anchor)
+            if anchored is not None:
+                self._repeated += self._size(anchored)
+                if self._repeated > MAX_ALIAS_VALUES:
+                    raise _YamlRefused(
+                        f"aliases (*{event.anchor} and others) repeat more than {MAX_ALIAS_VALUES:,} values; "
+                        "write the values out", event.start_mark)
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        if len(self._open) >= MAX_YAML_DEPTH:
+            raise _YamlRefused(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+        self._open.append(getattr(event, "anchor", None))
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._open.pop()
+
+    def _size(self, node: yaml.Node) -> int:
+        """How many values ``node`` stands for, aliases inside it expanded (counted once per node)."""
+        known = self._sizes.get(id(node))
+        if known is None:
+            if isinstance(node, yaml.SequenceNode):
+                known = 1 + sum(self._size(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                known = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+            else:
+                known = 1
+            self._sizes[id(node)] = known
+        return known
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            shown = _describe(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            raise _YamlRefused(f"cannot read {shown}: {str(exc).split(';')[0][:100]}", node.start_mark) from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *defaults' may be overridden by the mapping's own keys
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if first is not key_node.start_mark:
+                raise _YamlRefused(f"key {_describe(key)} appears twice (first on line {first.line + 1}); keep one",
+                                 key_node.start_mark)
+        return super().construct_mapping(node, deep)
 
 
 _YamlLoader.add_implicit_resolver(
@@ -501,15 +658,70 @@ def _parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
-def read_yaml(path: Path, label: str) -> dict[str, Any]:
+def _size_text(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size:,} bytes"
+
+
+def _check_regular(info: os.stat_result, label: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise ParameterError([f"{label}: a folder, not a file"])
+    if not stat.S_ISREG(info.st_mode):
+        raise ParameterError([f"{label}: not a regular file (a pipe, device or socket); give a file saved on disk"])
+
+
+def read_bytes(path: Path, label: str, max_bytes: int, what: str) -> bytes:
+    """The contents of a regular file of at most ``max_bytes`` bytes, or a ``ParameterError``.
+
+    Only regular files are read: a pipe would block and a device such as /dev/zero never ends.
+    The type is checked before opening, and again on the open handle (opened without blocking)
+    in case the file was swapped in between. ``what`` says in the message which files the
+    limit is for and why.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)
+        _check_regular(info, label)
+        if info.st_size > max_bytes:
+            raise ParameterError([f"{label}: {_size_text(info.st_size)}, above the {_size_text(max_bytes)} limit for {what}"])
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(handle, "rb") as file:
+            _check_regular(os.fstat(file.fileno()), label)
+            data = file.read(max_bytes + 1)
     except FileNotFoundError:
         raise ParameterError([f"{label}: file not found"]) from None
     except OSError as exc:
         raise ParameterError([f"{label}: cannot read: {exc.strerror}"]) from None
+    if len(data) > max_bytes:  # grew since it was checked
+        raise ParameterError([f"{label}: above the {_size_text(max_bytes)} limit for {what}"])
+    return data
+
+
+def decode_text(data: bytes, label: str) -> str:
+    """UTF-8 text (a leading byte order mark is dropped), or a ``ParameterError`` that says
+    where the first byte that is not UTF-8 is."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        bad, kind = 0, "it starts with a UTF-16 byte order mark"
+    elif b"\x00" in data:
+        bad, kind = data.index(b"\x00"), "UTF-16 or binary data"
+    else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad, kind = exc.start, "Latin-1 or Windows-1252 text, perhaps"
+    raise ParameterError([
+        f"{label}: not UTF-8 text (byte 0x{data[bad]:02x} at offset {bad}: {kind}); save it as UTF-8"
+    ])
+
+
+def read_yaml(path: Path, label: str) -> dict[str, Any]:
+    """A YAML file that holds a mapping (scenario, sweep, plan, mapping or assessment file),
+    read within the limits above; any problem is a ``ParameterError`` naming the file."""
+    what = "YAML files (scenarios, sweeps, plans, mappings and assessments are a few kilobytes)"
+    text = decode_text(read_bytes(path, label, MAX_YAML_BYTES, what), label)
     try:
         data = _parse_yaml(text)
+    except _YamlRefused as exc:
+        raise ParameterError([f"{label}: line {exc.problem_mark.line + 1}: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
@@ -538,6 +750,9 @@ def resolve_file(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     label = str(path)
     if path.resolve() in chain:
         raise ParameterError([f"{label}: extends: circular chain of files"])
+    if len(chain) >= MAX_EXTENDS:
+        raise ParameterError([f"{label}: extends: a chain of more than {MAX_EXTENDS} files (from {chain[0]}); "
+                              f"allowed: at most {MAX_EXTENDS}"])
     data = read_yaml(path, label)
     parent = data.pop("extends", None)
     if parent is None:
@@ -557,11 +772,15 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     """Split ``a.b.c=value`` into a key path and a YAML-parsed value."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ParameterError([f"--set {text}: expected key.path=value"])
+        raise ParameterError([f"--set {_clip(text)}: expected key.path=value"])
+    if key.count(".") >= MAX_YAML_DEPTH:
+        raise ParameterError([f"--set {_clip(text)}: a key path of more than {MAX_YAML_DEPTH} parts"])
     try:
         value = _parse_yaml(raw) if raw.strip() else None
+    except _YamlRefused as exc:
+        raise ParameterError([f"--set {_clip(text)}: {exc.problem}"]) from None
     except yaml.YAMLError:
-        raise ParameterError([f"--set {text}: the value is not valid YAML"]) from None
+        raise ParameterError([f"--set {_clip(text)}: the value is not valid YAML"]) from None
     return key.strip().split("."), value
 
 
@@ -591,9 +810,45 @@ def set_path(data: dict[str, Any], path: list[str], value: Any) -> dict[str, Any
     return out
 
 
-def _describe(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+def _clip(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pieces(value: Any, depth: int = 0) -> Iterator[str]:
+    """The text of ``value`` as in Python, piece by piece, so a caller can stop early."""
+    if depth > 10:
+        yield "..."
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ", " if i else ""
+            yield from _pieces(key, depth + 1)
+            yield ": "
+            yield from _pieces(item, depth + 1)
+        yield "}"
+    elif isinstance(value, (list, tuple, set)):
+        yield "["
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield from _pieces(item, depth + 1)
+        yield "]"
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        yield f"a number of {int(value.bit_length() * math.log10(2)) + 1} digits"
+    elif isinstance(value, str):
+        yield repr(value[:61])
+    else:
+        yield str(value)[:61]
+
+
+def _describe(value: Any) -> str:
+    """A value as the error messages show it, at most 60 characters. Only as much of the value
+    is looked at as is shown, so a huge or self-referencing value (an alias bomb) costs nothing."""
+    text = ""
+    for piece in _pieces(value):
+        text += piece
+        if len(text) > 60:
+            break
+    return _clip(text)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -673,7 +928,8 @@ def format_errors(label: str, exc: ValidationError, schema: type[BaseModel] | No
     schema = schema or Scenario
     tags = ", ".join(sorted(KINDS))
     lines = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors[:MAX_ERROR_LINES]:
         loc, _ = _walk(schema, err["loc"])
         key = ".".join(str(p) for p in loc) or "(top level)"
         kind = err["type"]
@@ -703,6 +959,8 @@ def format_errors(label: str, exc: ValidationError, schema: type[BaseModel] | No
             lines.append(f"{label}: {key}: {_describe(err['input'])}: must be a finite number (not .nan or .inf)")
         else:
             lines.append(f"{label}: {key}: {_describe(err['input'])}: {msg[0].lower() + msg[1:]}")
+    if len(errors) > MAX_ERROR_LINES:
+        lines.append(f"{label}: ... and {len(errors) - MAX_ERROR_LINES:,} more problems")
     return lines
 
 

@@ -12,30 +12,45 @@ budget that covers more deal stages, the time closed-loop reporting takes. ``wha
 4. simulates the cheapest few directly, paired with today's company, to confirm them.
 
 The plan file is validated like a scenario file: a mistake names the file, the key, the value
-and what is allowed.
+and what is allowed; the target's KPI must be one the runs report, and the combinations on
+offer are counted before anything is built (at most 100,000, each predicted and ranked).
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnelsim.analysis import compare_scenarios
 from funnelsim.claims import as_overrides
 from funnelsim.experiment import compare_runs
-from funnelsim.params import ParameterError, Scenario, apply_overrides, format_errors, read_yaml, resolve_file, scenario_from_dict
+from funnelsim.params import (
+    ParameterError,
+    Scenario,
+    apply_overrides,
+    format_errors,
+    limit,
+    read_yaml,
+    resolve_file,
+    scenario_from_dict,
+)
+from funnelsim.records import REPLICATION_COLUMNS
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, sweep_from_dict
 
 __all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes"]
 
 Scalar = bool | int | float | str
+KPIS = [name for name, (_, unit, _) in REPLICATION_COLUMNS.items() if unit != "-"]
+MAX_OPTIONS = 100_000
 
 
 class PlanLever(BaseModel):
@@ -43,7 +58,8 @@ class PlanLever(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    values: Annotated[list[Scalar], Field(min_length=2)]
+    values: Annotated[list[Scalar], Field(min_length=2), limit(high=100, why="each value is validated as a whole "
+                                                                "scenario")]
     costs: list[Annotated[float, Field(ge=0)]] | None = None
     cost_per_unit: Annotated[float, Field(ge=0)] | None = None
     scale: Literal["linear", "log", "switch"] | None = None
@@ -87,6 +103,15 @@ class Target(BaseModel):
     kpi: str = "revenue"
     change: float = Field(description="relative change over today, e.g. 0.2 for +20% (negative to cut, e.g. CAC)")
 
+    @field_validator("kpi")
+    @classmethod
+    def _known(cls, kpi: str) -> str:
+        if kpi not in KPIS:
+            close = difflib.get_close_matches(kpi.lower(), KPIS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(f"unknown KPI; {hint}allowed: {', '.join(KPIS)}")
+        return kpi
+
 
 class PlanFile(BaseModel):
     """The schema of a plan file."""
@@ -100,8 +125,17 @@ class PlanFile(BaseModel):
     levers: Annotated[dict[str, PlanLever], Field(min_length=1)]
     points: Annotated[int, Field(ge=4)] = 40
     replications: Annotated[int, Field(ge=1)] = 2
-    confirm: Annotated[int, Field(ge=0)] = 3
+    confirm: Annotated[int, Field(ge=0), limit(high=20, why="each option confirmed is simulated directly, "
+                                                "with every replication")] = 3
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261122  # saved in int64 columns
+
+    @model_validator(mode="after")
+    def _few_enough_options(self) -> "PlanFile":
+        options = math.prod(len(lever.values) for lever in self.levers.values())
+        if options > MAX_OPTIONS:
+            raise ValueError(f"{options:,} combinations of the values on offer; allowed: at most {MAX_OPTIONS:,} "
+                             "(every combination is predicted, costed and ranked in memory)")
+        return self
 
 
 @dataclass(frozen=True)

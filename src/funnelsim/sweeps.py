@@ -11,7 +11,9 @@ design that turns them into points:
 
 Factor names are key paths into the scenario, as with ``--set``: ``sdr_team.reps``,
 ``handoff.latency_hours.median``. Every point is validated before anything runs, with the same
-``FILE: key.path: value: what is allowed`` messages as scenario files.
+``FILE: key.path: value: what is allowed`` messages as scenario files. The number of points is
+worked out from the design before any point is built: a sweep of more than 10,000 points is
+refused (each point is a whole scenario held in memory, about 30 KB and 2 ms to validate).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ from funnelsim.params import (
     set_path,
 )
 
-__all__ = ["Sweep", "SweepPoint", "expects_integer", "load_sweep", "sweep_from_dict"]
+__all__ = ["MAX_SWEEP_POINTS", "Sweep", "SweepPoint", "expects_integer", "load_sweep", "sweep_from_dict", "sweep_size"]
 
 Scalar = bool | int | float | str
+MAX_SWEEP_POINTS = 10_000
 
 
 class Range(BaseModel):
@@ -222,6 +225,13 @@ class _SpecError(Exception):
         self.key, self.value, self.message = key, value, message
 
 
+def _read(path: Path, points: int | None) -> dict[str, Any]:
+    raw = read_yaml(path, str(path))
+    if points is not None:
+        raw["points"] = points
+    return raw
+
+
 def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), points: int | None = None) -> Sweep:
     """Read, validate and expand a sweep file; raise ``ParameterError`` on any mistake.
 
@@ -230,20 +240,50 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), po
     """
     path = Path(path)
     label = str(path) + (" (with --set " + ", ".join(overrides) + ")" if overrides else "")
-    raw = read_yaml(path, str(path))
-    if points is not None and isinstance(raw, dict):
-        raw["points"] = points
-    return sweep_from_dict(raw, path, label, overrides)
+    return sweep_from_dict(_read(path, points), path, label, overrides)
+
+
+def sweep_size(path: str | Path, points: int | None = None) -> tuple[int, int]:
+    """The points and replications of a sweep file, without building any point."""
+    spec = _validated(_read(Path(path), points), str(path))
+    return _count(spec, str(path)), spec.replications
+
+
+def _validated(raw: Any, label: str) -> SweepFile:
+    try:
+        return SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ParameterError(format_errors(label, exc, schema=SweepFile)) from None
+
+
+def _count(spec: SweepFile, label: str) -> int:
+    """How many points the design makes, worked out without building them (a two-level
+    fraction is built: it is small by design); more than ``MAX_SWEEP_POINTS`` is refused."""
+    if spec.design == "scenarios":
+        count = len(spec.scenarios or [])
+    elif spec.design == "latin_hypercube":
+        count = spec.points or 0
+    elif spec.design == "fractional_factorial":
+        try:
+            count = len(_design_matrix(spec))
+        except _SpecError as exc:
+            raise ParameterError([f"{label}: {exc.key}: {exc.value}: {exc.message}"]) from None
+    else:
+        count = math.prod(f.levels if isinstance(f, Range) else len(f) for f in spec.factors.values())
+    if count > MAX_SWEEP_POINTS:
+        raise ParameterError([
+            f"{label}: {spec.design}: {count:,} points; allowed: at most {MAX_SWEEP_POINTS:,} (each point is a whole "
+            "scenario, validated and held in memory before anything runs): use fewer factors, levels or points"
+        ])
+    return count
 
 
 def sweep_from_dict(
     raw: Any, path: Path, label: str, overrides: list[str] | tuple[str, ...] = ()
 ) -> Sweep:
     """Validate and expand a sweep definition; ``path`` is the file its relative paths start from."""
-    try:
-        spec = SweepFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(label, exc, schema=SweepFile)) from None
+    spec = _validated(raw, label)
+    _count(spec, label)
     points: list[SweepPoint] = []
     problems: list[str] = []
     if spec.design == "scenarios":
@@ -293,12 +333,3 @@ def sweep_from_dict(
         common_random_numbers=spec.common_random_numbers,
         definition=spec.model_dump(mode="json"),
     )
-
-
-def estimated_seconds(sweep: Sweep, leads_per_second: float = 40_000.0) -> float:
-    """A rough serial time: leads to simulate over a typical throughput of the model."""
-    total = 0.0
-    for point in sweep.points:
-        weekly = sum(c.leads_per_week for c in point.scenario.channels.values())
-        total += weekly / 7 * point.scenario.simulation.horizon_days
-    return math.ceil(total * sweep.replications / leads_per_second)

@@ -12,6 +12,8 @@ meeting happens and nothing is learned.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from funnelsim.model.context import Funnel
@@ -50,28 +52,33 @@ def _shift_budget(funnel: Funnel) -> None:
     base_spend = np.array([channels[name].leads_per_week for name in names]) * cost
     weights = np.array([funnel.budget_weight[name] for name in names])
     mean_efficiency = np.dot(base_spend * weights, efficiency) / np.dot(base_spend, weights)
-    weights = weights * (efficiency / mean_efficiency) ** loop.budget_shift_strength
-    weights = _rescale_within_bounds(weights, base_spend, loop.min_budget_weight, loop.max_budget_weight)
+    # weights * (efficiency / mean) ** strength, in logarithms: the power overflows for a strong shift.
+    log_weights = np.log(weights) + loop.budget_shift_strength * np.log(efficiency / mean_efficiency)
+    weights = _rescale_within_bounds(log_weights, base_spend, loop.min_budget_weight, loop.max_budget_weight)
     for name, w in zip(names, weights):
         funnel.budget_weight[name] = float(w)
 
 
-def _rescale_within_bounds(weights: np.ndarray, spend: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Scale ``weights`` so planned spend is unchanged, each weight clipped to ``[low, high]``.
+def _rescale_within_bounds(log_weights: np.ndarray, spend: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Weights in proportion to ``exp(log_weights)``, scaled so planned spend is unchanged, each
+    clipped to ``[low, high]``.
 
-    Spend after clipping grows monotonically with the scale, so bisection finds it; the
-    bounds always allow it because ``low <= 1 <= high``.
+    Spend after clipping grows monotonically with the scale, so bisection on the scale's
+    logarithm finds it, between the scale that puts every weight at ``low`` and the one that
+    puts every weight at ``high``; the bounds always allow it because ``low <= 1 <= high``.
+    Working in logarithms keeps every step finite however far apart the weights are.
     """
     target = spend.sum()
+    log_low, log_high = math.log(low), math.log(high)
 
-    def spend_at(scale: float) -> float:
-        return float(np.dot(spend, np.clip(scale * weights, low, high)))
+    def weights_at(log_scale: float) -> np.ndarray:
+        return np.exp(np.clip(log_weights + log_scale, log_low, log_high))
 
-    lo, hi = 0.0, high / weights.min()
+    lo, hi = log_low - log_weights.max(), log_high - log_weights.min()
     for _ in range(100):
         mid = (lo + hi) / 2
-        if spend_at(mid) < target:
+        if np.dot(spend, weights_at(mid)) < target:
             lo = mid
         else:
             hi = mid
-    return np.clip(hi * weights, low, high)
+    return weights_at(hi)
