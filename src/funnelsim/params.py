@@ -60,7 +60,9 @@ Count = Annotated[int, Field(ge=1)]
 # Upper bounds that keep every lead's random draws indexable (``model.randomness``).
 MAX_ATTEMPTS = 20  # contact attempts per pass: more is harassment, not follow-up
 MAX_CYCLES = 10  # returns from nurture per lead
-MAX_BUDGET_WEIGHT = 4.0  # a channel's budget multiplier under the closed loop
+MAX_BUDGET_WEIGHT = 4.0
+MAX_INSTALLED_BASE = 1_000_000  # customers given by number
+MIN_STEADY_STATE_CHURN = 0.001  # a month; below it a steady-state installed base is unbounded in practice  # a channel's budget multiplier under the closed loop
 MATURITY_LEVELS = ("fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned")
 
 
@@ -461,9 +463,21 @@ class Customers(_Section):
     revenue_model: Literal["recurring", "one_off"]
     monthly_churn: Probability
     gross_margin: Probability
-    installed_base: Literal["steady_state"] | Annotated[int, Field(ge=0), limit(
-        high=1_000_000, why="each day-0 customer is drawn and paid day by day")] = "steady_state"
+    installed_base: Literal["steady_state"] | int = "steady_state"
     initial_deal_size: Distribution | None = None
+
+    @field_validator("installed_base", mode="before")
+    @classmethod
+    def _base(cls, v: Any) -> Any:
+        if v == "steady_state":
+            return v
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError("'steady_state' or a whole number of customers")
+        if v < 0:
+            raise ValueError("at least 0 customers")
+        if v > MAX_INSTALLED_BASE:
+            raise ValueError(f"at most {MAX_INSTALLED_BASE:,}: each day-0 customer is drawn and paid day by day")
+        return v
 
     @field_validator("initial_deal_size")
     @classmethod
@@ -484,10 +498,13 @@ class Customers(_Section):
                 "installed_base",
                 f"only applies to revenue_model 'recurring' (here {self.revenue_model!r}): use 0",
             ))
-        if self.installed_base == "steady_state" and self.revenue_model == "recurring" and self.monthly_churn == 0:
+        if (self.installed_base == "steady_state" and self.revenue_model == "recurring"
+                and self.monthly_churn < MIN_STEADY_STATE_CHURN):
             problems.append((
                 "installed_base",
-                "a company that never loses a customer has no steady state: give the number of customers",
+                f"a steady state needs customers to leave: with monthly_churn {self.monthly_churn:g} (below "
+                f"{MIN_STEADY_STATE_CHURN:g}) a customer stays over 80 years and the base has no size to settle "
+                "at; give the number of customers",
             ))
         if problems:
             raise KeyRuleError(*problems)
