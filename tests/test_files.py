@@ -107,7 +107,7 @@ def test_a_company_name_is_one_string_however_it_is_written(company):
     result = assess(company, {q: "partly" for q in QUESTIONS})
     data = _parse_yaml(scenario_text(result, "../baseline.yaml", "acme"))
     assert data["description"] == f"From the alignment assessment of {company} (50% of the signs)."
-    assert set(data) == {"extends", "name", "description", *(key.split(".")[0] for key in result.lever_settings())}
+    assert set(data) == {"extends", "name", "description", "maturity", *(key.split(".")[0] for key in result.lever_settings())}
     assert "horizon_days" not in str(data.get("simulation", ""))
 
 

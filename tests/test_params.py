@@ -229,10 +229,10 @@ def test_bad_set_syntax(override, problem):
 def test_hours_and_minutes_become_days():
     sc = load_scenario(BASELINE)
     handoff, fu = sc.handoff, sc.follow_up
-    # handoff latency: lognormal median 0.75 h
+    # handoff latency: a lognormal given by its median in hours
     assert handoff.latency_days.mean == pytest.approx(handoff.latency_hours.mean / 24)
     assert handoff.latency_days.variance == pytest.approx(handoff.latency_hours.variance / 24**2)
-    assert math.exp(handoff.latency_days.mu) == pytest.approx(0.75 / 24)
+    assert math.exp(handoff.latency_days.mu) == pytest.approx(handoff.latency_hours.median / 24)
     # SDR work per attempt: gamma mean 25 min, cv 0.5
     assert fu.work_days.mean == pytest.approx(25 / 1440)
     assert fu.work_days.variance == pytest.approx((12.5 / 1440) ** 2)
@@ -240,7 +240,7 @@ def test_hours_and_minutes_become_days():
     assert math.exp(fu.attempt_spacing_days.mu) == pytest.approx(1.0)
     # SLA: 24 hours = 1 day
     assert handoff.sla_days == pytest.approx(1.0)
-    assert fu.contact_decay.age_days == pytest.approx([0, 7.0])
+    assert fu.contact_decay.age_days == pytest.approx([h / 24 for h in fu.contact_decay.age_hours])
     assert fu.presence_days.mean == pytest.approx(fu.presence_minutes.mean / 1440)
 
 
@@ -342,11 +342,11 @@ ERRORS = [
     ("base-one-off", "customers:\n  revenue_model: one_off\n  installed_base: 450\n  initial_deal_size: {dist: constant, value: 1}\n",
      "customers.installed_base", "450", "only applies to revenue_model 'recurring' (here 'one_off')"),
     ("steady-state-without-churn", "customers:\n  monthly_churn: 0\n", "customers.installed_base", "'steady_state'",
-     "a company that never loses a customer has no steady state"),
+     "a steady state needs customers to leave"),
     ("presence-alone", "follow_up:\n  contact_probability_present: null\n", "follow_up.contact_probability_present",
      "missing", "give presence_minutes and contact_probability_present together"),
     ("too-many-attempts", "follow_up:\n  max_attempts: 21\n", "follow_up.max_attempts", "21",
-     "less than or equal to 20"),
+     "at most 20: every lead holds random numbers"),
     ("null-section", "opportunity:\n  ae_team: null\n",
      "opportunity.ae_team", "None", "valid dictionary"),
 ]
