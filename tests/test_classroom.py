@@ -12,7 +12,7 @@ import pytest
 
 from funnelsim import classroom
 from funnelsim.classroom import SLIDERS, classroom_panel, classroom_scenario, draw, kpi_table, play
-from funnelsim.params import ParameterError
+from funnelsim.params import ParameterError, load_scenario
 from funnelsim.reports import notebook_parameters
 
 from conftest import BASELINE, ROOT, scenario
@@ -76,11 +76,12 @@ def test_the_panel_has_one_control_per_lever():
     controls = panel.children[1:-1]
     assert [c.description for c in controls] == [s.label for s in SLIDERS]
     sdrs = controls[[s.key for s in SLIDERS].index("sdr_team.reps")]
-    assert sdrs.value == 6 and not sdrs.continuous_update
+    assert sdrs.value == load_scenario(BASELINE).sdr_team.reps and not sdrs.continuous_update
     started = classroom_panel(seed=1, horizon_days=60, base=BASELINE, start={"sdr_team.reps": 8, "closed_loop.enabled": True})
     values = {s.key: c.value for s, c in zip(SLIDERS, started.children[1:-1])}
     assert values["sdr_team.reps"] == 8 and values["closed_loop.enabled"] is True
-    assert values["follow_up.follow_up_rate"] == pytest.approx(0.8)  # levers not named start at the baseline
+    # levers not named start at the baseline
+    assert values["follow_up.follow_up_rate"] == pytest.approx(load_scenario(BASELINE).follow_up.follow_up_rate)
     plt.close("all")
 
 
