@@ -15,6 +15,7 @@ from funnelsim.ensemble import (
     _least_implausible,
     _walk,
     calibration_targets,
+    central_member,
     consistent,
     implausibility,
     load_uncertain,
@@ -81,6 +82,13 @@ def test_consistency_allows_the_ci_to_reach_the_range():
     measured = pd.DataFrame({"mix": [0.5, 0.58, 0.7], "mix:low": [0.48, 0.54, 0.65], "mix:high": [0.52, 0.62, 0.75]})
     assert consistent(measured, TARGETS[:1], within_ci=True).tolist() == [True, True, False]
     assert consistent(measured, TARGETS[:1], within_ci=False).tolist() == [True, False, False]
+
+
+def test_the_baseline_is_the_member_nearest_the_middle_on_each_search_scale():
+    # b is searched on its logarithm: 1 lies half-way between 0.1 and 10, 5.05 (the middle by value) does not
+    members = pd.DataFrame({"a": [0.1, 0.5, 0.5, 0.9, 0.5], "b": [0.1, 5.05, 1.0, 10.0, 0.3]}, index=[3, 7, 8, 9, 12])
+    assert central_member(members, PARAMS) == 8
+    assert central_member(members.drop(index=8), PARAMS) in (7, 12)
 
 
 @pytest.fixture(scope="module")

@@ -201,11 +201,11 @@ def test_batch_renders_one_report_per_file_on_one_kernel(tmp_path, monkeypatch):
     starts = []
     original = reports.KernelManager.start_kernel
     monkeypatch.setattr(reports.KernelManager, "start_kernel", lambda self, **kw: starts.append(1) or original(self, **kw))
-    files = [ROOT / "params/scenarios/realtime-routing.yaml", ROOT / "params/scenarios/weekly-export.yaml"]
+    files = [ROOT / "params/scenarios/realtime-routing.yaml", ROOT / "params/scenarios/daily-export.yaml"]
     sets = [{**reports.parameters_from_file(reports.notebook_path("scenario_report"), f), "replications": 1, "overrides": SMALL} for f in files]
     pages = reports.render_batch("scenario_report", sets, progress=False)
     assert len(pages) == 2 and len(starts) == 1
-    assert "realtime-routing" in pages[0].read_text() and "weekly-export" in pages[1].read_text()
+    assert "realtime-routing" in pages[0].read_text() and "daily-export" in pages[1].read_text()
     index = (tmp_path / "reports" / "index.html").read_text()
     assert all(p.parent.name in index for p in pages)
 

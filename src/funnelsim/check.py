@@ -55,8 +55,8 @@ _MIT = {"mit_contact_odds_5_vs_30_minutes": "contact", "mit_qualify_odds_5_vs_30
 
 
 def role_of(scenario: Scenario) -> str:
-    """The company a scenario stands for: its maturity level, or the typical company."""
-    return scenario.maturity or "typical"
+    """The company a scenario stands for: its maturity level, a what-if variant, or the typical company."""
+    return scenario.maturity or ("what-if" if scenario.what_if else "typical")
 
 
 @dataclass

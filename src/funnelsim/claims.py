@@ -95,7 +95,6 @@ CLAIMS: list[Claim] = load_claims()
 # The levers the assessment moves, on the scale their effect is modelled on.
 ALIGNMENT_LEVERS: list[Lever] = [
     Lever("handoff.mode", "switch", on="continuous"),
-    Lever("handoff.batch_every_days"),
     Lever("handoff.latency_hours.median", "log"),
     Lever("follow_up.follow_up_rate"),
     Lever("follow_up.max_attempts"),

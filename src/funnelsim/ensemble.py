@@ -55,6 +55,7 @@ __all__ = [
     "Parameter",
     "load_uncertain",
     "calibration_targets",
+    "central_member",
     "measure_point",
     "Emulator",
     "implausibility",
@@ -287,8 +288,9 @@ def confirm(
     workers: int = 1, replications: int = 3, firms: int = 21, folder: Path | None = None,
 ) -> pd.DataFrame:
     """Simulate ``size`` points of the region left standing, in full, and mark the members of the
-    ensemble (``member``: consistent with every target) and the baseline's point (``baseline``:
-    the member whose measurements lie closest to their ranges, ``misfit``)."""
+    ensemble (``member``: consistent with every target; ``misfit`` says how far each point's
+    measurements lie outside their ranges) and the baseline's point (``baseline``: the most
+    central member, ``central_member``)."""
     saved = folder / "confirm.parquet" if folder else None
     done = pd.read_parquet(saved) if saved is not None and saved.exists() else pd.DataFrame()
     if len(done) < size:
@@ -308,8 +310,16 @@ def confirm(
     measured["misfit"] = misfit(measured, targets)
     measured["baseline"] = False
     if measured["member"].any():
-        measured.loc[measured.loc[measured["member"], "misfit"].idxmin(), "baseline"] = True
+        measured.loc[central_member(measured[measured["member"]], parameters), "baseline"] = True
     return measured
+
+
+def central_member(members: pd.DataFrame, parameters: list[Parameter]) -> int:
+    """The member closest to the members' median on every parameter's search scale: a typical
+    company of the ensemble rather than its best fit, which tends to sit at an edge of the region."""
+    unit = np.column_stack([p.to_unit(members[p.key].to_numpy(float)) for p in parameters])
+    distance = np.sqrt(((unit - np.median(unit, axis=0)) ** 2).sum(axis=1))
+    return int(members.index[int(np.argmin(distance))])
 
 
 def misfit(measured: pd.DataFrame, targets: list[Target]) -> pd.Series:

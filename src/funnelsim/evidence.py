@@ -135,10 +135,14 @@ def first_dial_odds(leads: pd.DataFrame, warmup_days: float) -> dict[str, Measur
     return {"contact": _odds_ratio(data, "contact"), "qualify": _odds_ratio(data, "qualify")}
 
 
+SLOWEST_EXPORT_DAYS = 7.0
+
+
 def firm_population(
     scenario: Scenario, points: int = 21, volume: float = 0.5, horizon_days: float = 180.0, warmup_days: float = 60.0
 ) -> list[tuple[float, Scenario]]:
-    """The company at every alignment maturity: the assessment with every answer at ``t``.
+    """The company at every alignment maturity: the assessment with every answer at ``t``, the
+    least mature firms exporting leads in batches as seldom as weekly.
 
     Each firm keeps the company's channels, costs and funnel, sets every alignment lever as a
     company answering every question at ``t`` would (0 = no, 1 = yes), and is simulated at a
@@ -148,6 +152,9 @@ def firm_population(
     for t in np.linspace(0.0, 1.0, points):
         answers = {item: float(t) for item in QUESTIONS}
         settings = Assessment(f"t={t:.2f}", answers).lever_settings()
+        # HBR's slowest firms answered after days (24% after a day or more): the firms without
+        # integrated systems export leads from weekly (t = 0) to daily, faster as they mature
+        settings["handoff.batch_every_days"] = SLOWEST_EXPORT_DAYS + t * (1.0 - SLOWEST_EXPORT_DAYS)
         settings["simulation.horizon_days"] = horizon_days
         settings["simulation.warmup_days"] = warmup_days
         for name, channel in scenario.channels.items():

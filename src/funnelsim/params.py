@@ -538,6 +538,10 @@ class Scenario(_Section):
     # The seeds' maturity level this company stands for, if any: the evidence check holds a
     # company at a level to the published ranges shifted by what alignment is known to do.
     maturity: Literal["fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned"] | None = None
+    # A what-if variant of the company it extends, in words (e.g. "the baseline with real-time
+    # routing"): the evidence check holds it to the plausibility rules every company must pass,
+    # not to the published figures, which describe ordinary companies, not one lever pushed.
+    what_if: str | None = None
     simulation: Simulation
     channels: Annotated[dict[str, Channel], Field(min_length=1), limit(high=100, why="each channel has its own "
                                                                         "arrivals, random streams and budget column")]
