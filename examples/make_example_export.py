@@ -1,7 +1,7 @@
 """Make the synthetic CRM export in this folder: a simulated company, exported as a CRM would.
 
 SYNTHETIC DATA. The company is funnelsim's baseline at a quarter of its lead volume, with two
-SDRs and two account executives, simulated for a year (seed 7). Its leads table is turned into
+SDRs and four account executives, simulated for a year (seed 7). Its leads table is turned into
 an export with Salesforce-like column names (see crm-mapping.yaml), minute timestamps, and five
 deliberately broken rows (an unreadable date, an SQL dated before its MQL, a negative amount,
 an unknown outcome, a missing lead source) so the bad-row report has something to show.
