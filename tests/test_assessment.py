@@ -52,7 +52,9 @@ def test_more_alignment_means_more_aligned_levers():
     assert every["follow_up.follow_up_rate"] > none["follow_up.follow_up_rate"]
     assert every["handoff.latency_hours.median"] < none["handoff.latency_hours.median"]
     assert every["handoff.mode"] == "continuous" and none["handoff.mode"] == "batch"
-    assert every["sales_acceptance.threshold"] <= load_scenario(ROOT / "params/baseline.yaml").scoring.mql_threshold
+    # one definition: sales' bar within a point of marketing's (sales still turns a few leads away)
+    mql_bar = load_scenario(ROOT / "params/baseline.yaml").scoring.mql_threshold
+    assert mql_bar <= every["sales_acceptance.threshold"] <= mql_bar + 1 < none["sales_acceptance.threshold"]
     assert every["closed_loop.enabled"] and not none["closed_loop.enabled"]
 
 

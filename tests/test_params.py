@@ -270,7 +270,7 @@ ERRORS = [
     ("unknown-key", "sdr_team:\n  repz: 3\n", "sdr_team.repz", None,
      "unknown key; allowed here: reps, cost_per_rep_month, business_hours"),
     ("unknown-top-level-key", "simulaton:\n  horizon_days: 60\n", "simulaton", None,
-     "unknown key; allowed here: name, description, maturity, simulation, channels"),
+     "unknown key; allowed here: name, description, maturity, what_if, simulation, channels"),
     ("unknown-key-in-channel", "channels:\n  events: {leadz_per_week: 3}\n", "channels.events.leadz_per_week", None,
      "unknown key; allowed here: leads_per_week, cost_per_lead, quality, deal_size"),
     ("string-for-integer", "sdr_team:\n  reps: three\n", "sdr_team.reps", "'three'", "valid integer"),

@@ -199,7 +199,7 @@ def scenario_text(assessment: Assessment, extends: str, name: str, teams: dict[s
         for part in rest[:-1]:
             node = node.setdefault(part, {})
         node[rest[-1]] = reps
-        comments[key] = "staffed for the company's own lead flow (funnelsim.staffing)"
+        comments[key] = "staffed for its own lead flow (funnelsim.staffing)"
     return commented_yaml(header, top, nested, comments)
 
 
