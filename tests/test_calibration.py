@@ -54,7 +54,6 @@ def true_values(sc) -> dict[str, float]:
         "follow_up.contact_probability_present": sc.follow_up.contact_probability_present,
         "follow_up.presence_minutes": sc.follow_up.presence_minutes.median,
         "follow_up.contact_decay": sc.follow_up.contact_decay.odds_multiplier[-1],
-        "follow_up.qualification_decay": sc.follow_up.qualification_decay.odds_multiplier[-1],
         "qualification.probability_at_quality_50": sc.qualification.probability_at_quality_50,
         "customers.monthly_churn": sc.customers.monthly_churn,
     }
@@ -70,6 +69,10 @@ def test_the_round_trip_recovers_the_parameters_within_their_confidence_interval
     values = true_values(truth)
     assert set(values) <= set(estimates.index), set(values) - set(estimates.index)
     assert (estimates.loc[list(values), "source"] == "export").all()
+    # a lead first reached days after its inquiry has mostly bought elsewhere (the shopping window):
+    # an export cannot say how much interest cooled by then, and the calibration says so
+    decay = estimates.loc["follow_up.qualification_decay"]
+    assert decay.source == "export" or decay.method.startswith("cannot estimate: ")
     misses = [key for key, value in values.items() if not estimates.loc[key, "ci_low"] <= value <= estimates.loc[key, "ci_high"]]
     allowed = int(stats.binom.ppf(0.99, len(values), 0.05))
     assert len(misses) <= allowed, f"{len(misses)} of {len(values)} CIs miss (allowed {allowed}): {misses}"
@@ -102,7 +105,8 @@ def test_the_written_scenario_validates_and_says_where_each_value_came_from(expo
     assert "extends: " in text and "Not in the data, so kept at the baseline's values" in text
     assert "follow_up_rate: " in text and "95% CI" in text and "KS D = " in text
     scenario = load_scenario(target)
-    assert 0.7 < scenario.follow_up.follow_up_rate < 0.9
+    # thousands of accepted leads: the share worked is known to within about half a point
+    assert scenario.follow_up.follow_up_rate == pytest.approx(load_scenario(BASELINE).follow_up.follow_up_rate, abs=0.03)
     assert scenario.sdr_team.reps == load_scenario(BASELINE).sdr_team.reps  # not in the data: baseline kept
 
 
@@ -189,7 +193,9 @@ def test_the_example_export_calibrates_through_its_mapping(tmp_path):
     rates = result.estimates.set_index("key")["value"]
     assert math.isclose(rates["channels.paid_search.leads_per_week"], 62.5, rel_tol=0.1)
     assert np.isfinite(rates["follow_up.follow_up_rate"])
-    assert "seasonality.month" in result.settings and result.kept.empty  # a year of inquiries informs every estimable value
+    # a year of inquiries informs every estimable value but the cooling of interest days after the
+    # inquiry, which the shopping window hides (see the round trip)
+    assert "seasonality.month" in result.settings and set(result.kept["key"]) <= {"follow_up.qualification_decay"}
 
 
 def test_a_parquet_export_reads_like_its_csv(export_file, tmp_path):

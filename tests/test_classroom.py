@@ -63,7 +63,7 @@ def test_a_day_of_handoff_latency_costs_sqls_in_the_picture():
     runs = run.runs.set_index("scenario")
     assert runs.loc["today", "leads"] == runs.loc["your settings", "leads"]
     assert runs.loc["today", "mqls"] == runs.loc["your settings", "mqls"]
-    assert runs.loc["your settings", "sqls"] < 0.5 * runs.loc["today", "sqls"]
+    assert runs.loc["your settings", "sqls"] < 0.8 * runs.loc["today", "sqls"]  # a fifth or more lost
     fig = draw(run)
     funnel_axis = fig.axes[0]
     heights = {b.get_height() for b in funnel_axis.patches if b.get_height() > 0}
@@ -106,7 +106,7 @@ def test_letting_go_of_a_slider_redraws_the_picture_for_the_new_value(monkeypatc
 
     before, after = bars(figures[0]), bars(figures[1])
     assert after["Leads"] == before["Leads"] and after["MQLs"] == before["MQLs"]
-    assert after["SQLs"] < 0.5 * before["SQLs"]
+    assert after["SQLs"] < 0.8 * before["SQLs"]
     plt.close("all")
 
 

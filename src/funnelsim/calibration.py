@@ -580,23 +580,37 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                 knots_q = list(baseline.follow_up.qualification_decay.age_hours)
                 ages_q = contacted["age_hours"].to_numpy(float)
                 shopping = baseline.follow_up.shopping_window_hours
+                keep = None if shopping is None else 1.0 - shopping.cdf(ages_q)
+                decay_known = True
                 try:
-                    fitq = _decay_logit(ages_q, qualified, knots_q, None if shopping is None else 1.0 - shopping.cdf(ages_q))
+                    fitq = _decay_logit(ages_q, qualified, knots_q, keep)
                 except _CannotEstimate as exc:
-                    rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(exc))
-                else:
+                    # leads first reached long after the inquiry have mostly bought elsewhere, so the
+                    # later part of the curve may not be identified: fit the first day alone
+                    decay_known, reason = False, str(exc)
+                    early = ages_q < knots_q[1]
+                    try:
+                        fitq = _decay_logit(ages_q[early], qualified[early], knots_q[:2], None if keep is None else keep[early])
+                    except _CannotEstimate as again:
+                        fitq = None
+                        rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(again))
+                    else:
+                        rows.cannot(["follow_up.qualification_decay"], reason)
+                if fitq is not None:
                     shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
                         lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
                     base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
                             (fitq["intercept"], *fitq["intercept_ci"])]
                     rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
                              f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
-                             "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model")
+                             "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model"
+                             + ("" if decay_known else f" (from the leads first reached within {knots_q[1]:g} hours)"))
+                    observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+                if fitq is not None and decay_known:
                     _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
                                "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
                                + ("" if shopping is None else "; net of leads that chose a competitor first, with the shopping window kept "
                                   "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
-                    observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
                     observed["decay_fits"] = pd.concat([observed.get("decay_fits"), _decay_table("qualification_decay", knots_q, fitq)],
                                                        ignore_index=True)
 
