@@ -190,7 +190,7 @@ def test_the_benchmark_table_measures_the_typical_company_as_the_studies_did():
     from funnelsim.check import benchmark_table
     from funnelsim.targets import load_targets
 
-    typical = scenario("baseline.yaml", ["simulation.horizon_days=90", "simulation.warmup_days=20"])
+    typical = scenario("baseline.yaml", ["simulation.horizon_days=200", "simulation.warmup_days=30"])
     run = run_scenario(typical, 2, 3)
     targets = load_targets()
     no_firms = targets.model_copy(update={"targets": [t for t in targets.targets if not t.metric.startswith("hbr_")]})
@@ -200,5 +200,7 @@ def test_the_benchmark_table_measures_the_typical_company_as_the_studies_did():
     rates = run.replications
     assert table.loc["inquiry_to_mql", "model"] == pytest.approx((rates.mqls / rates.leads).mean())
     assert table.loc["marketingsherpa_long_cycles", "verdict"] == "not comparable"
-    assert np.isfinite(table.loc["mit_contact_5_vs_30", "model"])
+    # contact at 5 minutes can be so sure in a short run that its odds ratio is not measurable
+    assert np.isfinite(table.loc["mit_qualify_5_vs_30", "model"])
+    assert np.isfinite(table.loc["mit_contact_5_vs_30", "model"]) or table.loc["mit_contact_5_vs_30", "verdict"] == "not measured"
     assert (table.trust != "").all() and (table.measured != "").all()

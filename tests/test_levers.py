@@ -72,7 +72,7 @@ LEVERS = {
         +1,
     ),
     "more SDRs under load, faster first touch": (
-        ["sdr_team.reps=2"],
+        ["sdr_team.reps=1"],
         ["sdr_team.reps=6"],
         kpi("median_speed_to_lead_hours"),
         -1,
