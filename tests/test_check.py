@@ -72,7 +72,7 @@ def test_an_implausible_company_fails_with_a_clear_table(tmp_path):
     out = CliRunner().invoke(main, ["check", str(bad), "-r", "2", "-w", "1", "--targets", str(_benchmarks_only(tmp_path))])
     assert out.exit_code == 1, out.output
     assert "FAIL  no queue grows without bound: contact attempts waiting for an SDR" in out.output
-    assert "FAIL  teams are not overloaded: AE deal slots in use" in out.output
+    assert "FAIL  teams are not overloaded: SDR call time" in out.output
     assert "Check FAILED" in out.output and "Traceback" not in out.output
 
 

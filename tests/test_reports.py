@@ -50,13 +50,13 @@ NOTEBOOKS = {
     ),
     "claims_check": (
         {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},
-        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "over 60x the odds"],
+        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "more than 60 times"],
     ),
     "what_it_takes": (
         {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL},
         ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs"],
     ),
-    "speed_to_lead": ({"replications": 1, "overrides": SMALL}, ["Published against simulated", "over 60x", "odds_ratio"]),
+    "speed_to_lead": ({"replications": 1, "overrides": SMALL}, ["Published against simulated", "HBR 2011 compared firms", "odds_ratio"]),
 }
 
 
