@@ -20,7 +20,7 @@ report: $(STAMP)
 	$(BIN)/funnelsim report alignment_impact
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

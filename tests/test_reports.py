@@ -25,6 +25,11 @@ from funnelsim.params import ParameterError
 
 from conftest import ROOT
 
+# The tests here start Jupyter kernels, so they run on one pytest worker (`make test` passes
+# --dist loadgroup): with kernels started by two workers at once, a report was seen to wait for
+# ever on an idle kernel (the classroom report, twice, under `pytest -n 2`; never alone).
+pytestmark = pytest.mark.xdist_group("jupyter-kernels")
+
 SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 NOTEBOOKS = {
     "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "revenue", "sdr_utilisation"]),
