@@ -25,9 +25,8 @@ def toy_runs(draws: int, replications: int, beta: float, mu: float, noise: float
         luck = 100 * np.exp(rng.normal(0, 0.3, replications))
         effect = mu + beta * params.x1[d] + rng.normal(0, noise, replications)
         for r in range(replications):
-            rows.append({"draw": d, "scenario": "today", "replication": r, "revenue": luck[r], "gross_margin": 0.8})
-            rows.append({"draw": d, "scenario": "option", "replication": r, "revenue": luck[r] * (1 + effect[r]),
-                         "gross_margin": 0.8})
+            rows.append({"draw": d, "scenario": "today", "replication": r, "revenue": luck[r]})
+            rows.append({"draw": d, "scenario": "option", "replication": r, "revenue": luck[r] * (1 + effect[r])})
     return pd.DataFrame(rows), params
 
 
@@ -84,10 +83,10 @@ def test_one_replication_per_draw_gives_the_plain_percentiles():
 def test_payback_is_the_gross_margin_gain_a_year_against_the_cost():
     runs = pd.DataFrame({
         "draw": [0, 0, 1, 1], "replication": [0, 0, 0, 0], "scenario": ["today", "option"] * 2,
-        "revenue": [1000.0, 1500.0, 1000.0, 1100.0], "gross_margin": [0.8, 0.8, 0.8, 0.8],
+        "value_per_year": [400.0, 600.0, 400.0, 440.0],
     })
-    effects = payback_effects(runs, "today", {"option": 100.0}, years_per_window=2.0)
-    # (1500 - 1000) * 0.8 / 2 - 100 = 100; (1100 - 1000) * 0.8 / 2 - 100 = -60
+    effects = payback_effects(runs, "today", {"option": 100.0})
+    # 600 - 400 - 100 = 100; 440 - 400 - 100 = -60
     assert list(effects["effect"]) == pytest.approx([100.0, -60.0])
     row = summarise_effects(effects).iloc[0]
     assert row["p_positive"] == 0.5 and row["kpi"] == "net benefit per year"
@@ -135,3 +134,135 @@ def test_evppi_is_nothing_when_one_option_is_always_best():
     net_benefit = pd.DataFrame({"a": 0.0, "b": 1000 + 100 * params.x1})
     assert evpi(net_benefit) == 0
     assert evppi(net_benefit, params, {"x1": ["x1"]})["evppi"].iloc[0] == 0
+
+
+# --- the study on the model: tiny companies, a few draws --------------------------------------
+
+from click.testing import CliRunner  # noqa: E402
+
+from conftest import BASELINE  # noqa: E402
+from funnelsim import execution  # noqa: E402
+from funnelsim.cli import main  # noqa: E402
+from funnelsim.execution import SweepInterrupted, run_sweep  # noqa: E402
+from funnelsim.params import ParameterError  # noqa: E402
+from funnelsim.results import ResultStore, load_results  # noqa: E402
+from funnelsim.uncertainty import (  # noqa: E402
+    ALL_DRAWN,
+    analyse,
+    build_study,
+    choose_draws,
+    format_report,
+    load_ensemble,
+    measured_keys,
+    uncertain_parameters,
+    write_report,
+)
+
+TINY = "simulation: {horizon_days: 45, warmup_days: 10}\nchannels:\n  paid_search: {leads_per_week: 120}\n  inbound_content: {leads_per_week: 100}\n"
+
+
+def tiny_companies(folder) -> list[str]:
+    """Today's tiny company, one with real-time routing, and one that measured its own presence window."""
+    today = folder / "today.yaml"
+    today.write_text(f"extends: {BASELINE}\nname: today\n{TINY}")
+    routing = folder / "routing.yaml"
+    routing.write_text("extends: today.yaml\nname: routing\nhandoff:\n  latency_hours: {dist: constant, value: 0.05}\n")
+    measured = folder / "measured.yaml"
+    measured.write_text("extends: routing.yaml\nname: measured\nfollow_up:\n"
+                        "  presence_minutes: {dist: lognormal, median: 6.0, sigma: 0.4}\n")
+    return [str(today), str(routing), str(measured)]
+
+
+def _runs(folder) -> pd.DataFrame:
+    return load_results(folder).runs.drop(columns="seconds")
+
+
+def test_draws_are_members_chosen_from_the_seed_and_never_more_than_the_ensemble():
+    ensemble = load_ensemble()
+    assert len(ensemble) == 59 and ensemble["member"].is_unique
+    first = choose_draws(ensemble, 5, seed=1)
+    assert first.equals(choose_draws(ensemble, 5, seed=1)) and not first.equals(choose_draws(ensemble, 5, seed=2))
+    assert len(choose_draws(ensemble, 59, seed=1)) == 59
+    with pytest.raises(ParameterError, match="allowed: 1 to 59"):
+        choose_draws(ensemble, 60, seed=1)
+
+
+def test_a_file_own_measurements_stay_fixed_and_inherited_baseline_values_are_drawn(tmp_path):
+    today, routing, measured = tiny_companies(tmp_path)
+    keys = [p.key for p in uncertain_parameters()]
+    assert measured_keys(today, keys) == [] and measured_keys(routing, keys) == []
+    assert measured_keys(measured, keys) == ["follow_up.presence_minutes.median", "follow_up.presence_minutes.sigma"]
+    study = build_study([today, measured], draws=3, replications=1, seed=4)
+    points = pd.DataFrame([{**p.factors, "median": p.scenario.follow_up.presence_minutes.median} for p in study.sweep.points])
+    mine = points[(points["option"] == "measured") & (points["variant"] == "measured")]
+    assert set(mine["median"]) == {6.0} and set(mine["follow_up.presence_minutes.median"]) == {6.0}
+    drawn = points[(points["option"] == "measured") & (points["variant"] == ALL_DRAWN)]
+    assert list(drawn["median"]) == list(study.draws["follow_up.presence_minutes.median"])
+    assert len(points) == 3 * 3  # today, measured and its all-drawn twin in each draw
+
+
+def test_every_executor_gives_identical_results_and_one_draw_gives_the_noise_ci(tmp_path):
+    today, routing, _ = tiny_companies(tmp_path)
+    study = build_study([today, routing], draws=1, replications=3, seed=4)
+    for executor in ("serial", "processes"):
+        run_sweep(study.sweep, ResultStore(tmp_path / executor), executor=executor, workers=2, progress=False)
+    pd.testing.assert_frame_equal(_runs(tmp_path / "serial"), _runs(tmp_path / "processes"))
+    report = analyse(tmp_path / "serial", kpis=["revenue"], bootstrap=0)
+    row = report.summary[report.summary["kpi"] == "revenue"].iloc[0]
+    assert row["draws"] == 1 and row["range_low"] == row["noise_low"] and row["range_high"] == row["noise_high"]
+
+
+def test_an_interrupted_study_resumes_to_the_same_tables_and_reports_the_narrowing(tmp_path, monkeypatch):
+    today, routing, measured = tiny_companies(tmp_path)
+    study = build_study([today, routing, measured], draws=2, replications=2, seed=4)
+    run_sweep(study.sweep, ResultStore(tmp_path / "whole"), executor="serial", progress=False)
+
+    serial = execution._RUNNERS["serial"]
+
+    def interrupted(tasks, workers, scheduler):
+        for done, outcome in enumerate(serial(tasks, workers, scheduler)):
+            if done == 5:
+                raise KeyboardInterrupt
+            yield outcome
+
+    monkeypatch.setitem(execution._RUNNERS, "serial", interrupted)
+    with pytest.raises(SweepInterrupted):
+        run_sweep(study.sweep, ResultStore(tmp_path / "cut"), executor="serial", progress=False)
+    assert len(ResultStore(tmp_path / "cut").finished()) == 5
+    monkeypatch.setitem(execution._RUNNERS, "serial", serial)
+    assert run_sweep(study.sweep, ResultStore(tmp_path / "cut"), executor="serial", resume=True, progress=False) == 11
+    pd.testing.assert_frame_equal(_runs(tmp_path / "whole"), _runs(tmp_path / "cut"))
+
+    report = analyse(tmp_path / "cut", kpis=["revenue"], thresholds={"revenue": 0.05}, costs={"routing": 1000.0},
+                     bootstrap=20)
+    assert set(report.summary["scenario"]) == {"routing", "measured"}
+    assert set(report.summary["kpi"]) == {"revenue", "net benefit per year"}
+    assert set(report.plausibility["option"]) == {"today", "routing", "measured"}
+    assert list(report.narrowing["scenario"]) == ["measured"]
+    text = format_report(report)
+    assert "range across plausible models" in text and "routing" in text
+    written = write_report(report, tmp_path / "cut")
+    assert (written / "summary.csv").exists() and (written / "evppi.parquet").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--draws", "0"], "--draws 0: allowed: 1 or more"),
+    (["--draws", "60"], "--draws: 60: allowed: 1 to 59"),
+    (["--kpi", "revenu"], "--kpi revenu: not a KPI of the runs; did you mean revenue?"),
+    (["--threshold", "revenue"], "--threshold revenue: expected KPI=NUMBER"),
+    (["--cost", "nobody=5"], "--cost nobody: not one of the scenarios"),
+])
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, args, says):
+    today, routing, _ = tiny_companies(tmp_path)
+    result = CliRunner().invoke(main, ["uncertainty", today, routing, "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and says in lines[0], result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_command_line_defaults_are_the_module_s():
+    from funnelsim import cli, uncertainty
+
+    assert cli.DEFAULT_DRAWS == uncertainty.DEFAULT_DRAWS
+    assert cli.DEFAULT_PSA_REPLICATIONS == uncertainty.DEFAULT_REPLICATIONS

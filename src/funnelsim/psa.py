@@ -40,9 +40,9 @@ For each scenario and KPI, ``summarise_effects`` gives:
 With one replication per draw there is no within-draw noise estimate: the noise interval is
 left empty and the range is the plain percentiles of the draws' effects (noise included once).
 
-``payback_effects`` turns the same runs into a yearly net benefit: the gross-margin gain of a
-scenario's revenue over the reference's, per year, less its annual cost; its ``p_positive`` is
-the probability that the option pays back its cost within a year.
+``payback_effects`` turns the same runs into a yearly net benefit: what a scenario earns a year
+over the reference (the gross margin on its revenue, say), less its annual cost; its
+``p_positive`` is the probability that the option pays back its cost within a year.
 """
 
 from __future__ import annotations
@@ -136,24 +136,21 @@ def payback_effects(
     runs: pd.DataFrame,
     reference: str,
     annual_cost: Mapping[str, float],
-    years_per_window: float,
-    revenue: str = "revenue",
-    margin: str = "gross_margin",
+    value: str = "value_per_year",
     draw: str = "draw",
     scenario: str = "scenario",
     replication: str = "replication",
 ) -> pd.DataFrame:
     """The yearly net benefit of each scenario over ``reference``, per draw and replication:
-    ``(revenue * margin - revenue_ref * margin_ref) / years_per_window - annual_cost``.
+    ``value - value_ref - annual_cost``.
 
-    ``years_per_window`` is how many years the revenue column covers (the window after warm-up);
-    ``annual_cost`` is what choosing the scenario costs a year beyond the reference (missing
-    scenarios: nothing). Same layout as ``paired_effects`` (``kpi`` 'net benefit per year').
+    ``value`` is a column of what a run earns a year (say, the gross margin on its revenue less
+    what its teams and leads cost, per year of the window after warm-up); ``annual_cost`` is what
+    choosing the scenario costs a year beyond that (missing scenarios: nothing). Same layout as
+    ``paired_effects``, with ``kpi`` 'net benefit per year'; its ``p_positive`` in
+    ``summarise_effects`` is the probability that the option pays back its cost within a year.
     """
-    if years_per_window <= 0:
-        raise ValueError("years_per_window must be positive")
-    frame = runs.assign(__gm=runs[revenue].astype(float) * runs[margin].astype(float) / years_per_window)
-    effects = paired_effects(frame, reference, ["__gm"], relative=False, draw=draw, scenario=scenario,
+    effects = paired_effects(runs, reference, [value], relative=False, draw=draw, scenario=scenario,
                              replication=replication)
     costs = effects["scenario"].map(lambda s: float(annual_cost.get(s, 0.0)))
     effects["effect"] = effects["effect"] - costs

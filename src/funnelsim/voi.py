@@ -83,14 +83,15 @@ def _gcv(y: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray, int]:
     return score, np.asarray(fit.fittedvalues), p
 
 
-def _best_fit(y: np.ndarray, data: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
+def _best_fit(y: np.ndarray, data: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int] | None:
     """The additive fit of ``y`` on ``columns`` with the lowest GCV among the allowed sizes:
-    its design matrix, fitted values and size."""
+    its design matrix, fitted values and size; None when the draws are too few even for
+    straight lines (fewer than two per coefficient), which would only reproduce the noise."""
     n = len(y)
     best: tuple[float, np.ndarray, np.ndarray, int] | None = None
     for size in SPLINE_SIZES:
         coefficients = 1 + size * len(columns)
-        if size > 1 and n < _MIN_DRAWS_PER_TERM * coefficients:
+        if n < (_MIN_DRAWS_PER_TERM if size > 1 else 2) * coefficients:
             break
         try:
             x = _design(data, columns, size)
@@ -99,8 +100,7 @@ def _best_fit(y: np.ndarray, data: pd.DataFrame, columns: Sequence[str]) -> tupl
         score, fitted, _ = _gcv(y, x)
         if best is None or score < best[0]:
             best = (score, x, fitted, size)
-    assert best is not None  # a straight line always fits
-    return best[1], best[2], best[3]
+    return None if best is None else (best[1], best[2], best[3])
 
 
 def _r_squared(y: np.ndarray, fitted: np.ndarray, p: int) -> tuple[float, float]:
@@ -126,7 +126,8 @@ def first_order_indices(
     Columns: ``parameter``, ``index`` (adjusted R², at least 0), ``r_squared``, ``low``/``high``
     (a percentile bootstrap over draws of the adjusted R², ``bootstrap`` resamples, with the
     curve's size kept), ``size`` (1: a line; 3-5: spline degrees of freedom) and ``draws``.
-    Sorted by index, largest first. Parameters that do not vary across the draws (fixed, e.g.
+    Sorted by index, largest first; a parameter with too few draws for even a straight line
+    (fewer than two per coefficient) gets an empty index. Parameters that do not vary across the draws (fixed, e.g.
     measured by the company itself) get no row. Give parameters on the scale their effect is
     smooth on (the logarithm of an odds multiplier, say).
     """
@@ -142,9 +143,14 @@ def first_order_indices(
     rows = []
     for column in data.columns:
         x = data[column].to_numpy(float)
-        if n < 3 or np.ptp(x) <= 0 or np.ptp(y) <= 0:
+        if np.ptp(x) <= 0 or np.ptp(y) <= 0:
             continue
-        design, fitted, size = _best_fit(y, data[[column]], [column])
+        fit = _best_fit(y, data[[column]], [column])
+        if fit is None:
+            rows.append({"parameter": column, "index": np.nan, "r_squared": np.nan, "low": np.nan, "high": np.nan,
+                         "size": 0, "draws": n})
+            continue
+        design, fitted, size = fit
         p = int(np.linalg.matrix_rank(design))
         r2, adjusted = _r_squared(y, fitted, p)
         boot = []
@@ -158,7 +164,7 @@ def first_order_indices(
         rows.append({"parameter": column, "index": max(0.0, adjusted), "r_squared": r2,
                      "low": float(low), "high": float(high), "size": size, "draws": n})
     table = pd.DataFrame(rows, columns=["parameter", "index", "r_squared", "low", "high", "size", "draws"])
-    return table.sort_values("index", ascending=False, kind="stable").reset_index(drop=True)
+    return table.sort_values("index", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
 
 
 def evpi(net_benefit: pd.DataFrame) -> float:
@@ -182,7 +188,8 @@ def evppi(
     ``parameters``, ``evppi`` (in the net benefit's unit), ``share_of_evpi``, ``size`` (the
     spline size chosen, per option, as text) and ``r_squared`` (how much of the incremental
     net benefit the group explains, per option). Sorted by ``evppi``, largest first. Columns of
-    a group that do not vary are left out of its fit; a group with none left is worth 0.
+    a group that do not vary are left out of its fit; a group with none left is worth 0, one
+    with fewer than two draws per coefficient of a straight-line fit gets an empty value.
     """
     if len(net_benefit) != len(parameters):
         raise ValueError(f"{len(net_benefit)} draws of net benefit for {len(parameters)} draws of the parameters")
@@ -209,20 +216,27 @@ def evppi(
                 sizes.append("-")
                 r2s.append(0.0)
                 continue
-            design, fit, size = _best_fit(y, data[varying], varying)
-            fitted[:, k] = fit
+            fit = _best_fit(y, data[varying], varying)
+            if fit is None:
+                sizes.append("too few draws")
+                r2s.append(np.nan)
+                continue
+            design, fit_values, size = fit
+            fitted[:, k] = fit_values
             sizes.append(str(size))
-            r2s.append(_r_squared(y, fit, int(np.linalg.matrix_rank(design)))[0])
-        value = float(np.mean(np.maximum(fitted.max(axis=1), 0.0))) - best_mean
-        value = max(0.0, value)
+            r2s.append(_r_squared(y, fit_values, int(np.linalg.matrix_rank(design)))[0])
+        if "too few draws" in sizes:
+            value = float("nan")
+        else:
+            value = max(0.0, float(np.mean(np.maximum(fitted.max(axis=1), 0.0))) - best_mean)
         rows.append({
             "group": name,
             "parameters": ", ".join(columns),
             "evppi": value,
-            "share_of_evpi": value / total if total > 0 else float("nan"),
+            "share_of_evpi": value / total if total > 0 and np.isfinite(value) else float("nan"),
             "size": ", ".join(sizes),
             "r_squared": ", ".join(f"{r:.2f}" for r in r2s),
         })
     table = pd.DataFrame(rows, columns=["group", "parameters", "evppi", "share_of_evpi", "size", "r_squared"])
     table.attrs["evpi"] = total
-    return table.sort_values("evppi", ascending=False, kind="stable").reset_index(drop=True)
+    return table.sort_values("evppi", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
