@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "Scale",
+    "Format",
     "Question",
     "Slider",
     "FromExport",
