@@ -23,7 +23,6 @@ from funnelsim.params import ParameterError, load_scenario
 # The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
 # pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.
 TARGETS_FILE = PARAMS_DIR / "targets" / "published.yaml"
-UNCERTAIN_FILE = PARAMS_DIR / "targets" / "uncertain.yaml"
 ENSEMBLE_FILE = PARAMS_DIR / "ensemble" / "evidence.csv"
 
 __all__ = ["main"]
@@ -189,8 +188,6 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
               help="The typical company whose uncertain parameters are fitted.")
 @click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="Published figures to fit to.")
-@click.option("--uncertain", "uncertain_file", default=str(UNCERTAIN_FILE), show_default=True, type=click.Path(dir_okay=False),
-              help="The uncertain parameters and their ranges.")
 @click.option("--waves", default="160,120", show_default=True, help="Points simulated in each history-matching wave.")
 @click.option("--confirm", "confirm_size", default=90, show_default=True, type=click.IntRange(min=1), help="Points simulated in full to confirm the ensemble.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=2**32 - 1), help="Root seed.")
@@ -199,14 +196,15 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
               help="Folder for each wave's runs (a rerun reuses the waves already there).")
 @click.option("--out", "out_file", default=str(ENSEMBLE_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="The ensemble: one row per parameter set consistent with the evidence.")
-def ensemble(baseline: str, targets_file: str, uncertain_file: str, waves: str, confirm_size: int, seed: int,
+def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, seed: int,
              workers: int | None, work_dir: str, out_file: str) -> None:
     """Fit the uncertain parameters to the published figures (history matching).
 
     Simulates waves of points over the parameters' ranges, fits an emulator per published
     figure, rules out the points that cannot reproduce it, and confirms the rest by direct
     simulation. Writes every confirmed point, marking the members of the ensemble and the
-    baseline's point. Takes an hour or more; an interrupted fit resumes from --work.
+    baseline's point. Takes an hour or more; an interrupted fit resumes from --work. The
+    parameters and their ranges are those of the lever registry (funnelsim.levers).
     """
     from funnelsim.targets import load_targets
     from funnelsim.ensemble import (
@@ -222,7 +220,7 @@ def ensemble(baseline: str, targets_file: str, uncertain_file: str, waves: str, 
     try:
         base = load_scenario(baseline)
         targets = calibration_targets(load_targets(targets_file))
-        parameters = load_uncertain(uncertain_file)
+        parameters = load_uncertain()
         sizes = [int(w) for w in waves.split(",")]
     except ParameterError as exc:
         for line in exc.lines:

@@ -12,7 +12,8 @@ budget that covers more deal stages, the time closed-loop reporting takes. ``wha
 4. simulates the cheapest few directly, paired with today's company, to confirm them.
 
 The plan file is validated like a scenario file: a mistake names the file, the key, the value
-and what is allowed; the target's KPI must be one the runs report, and the combinations on
+and what is allowed; every lever on offer must be one of the lever registry
+(``funnelsim.levers``), the target's KPI must be one the runs report, and the combinations on
 offer are counted before anything is built (at most 100,000, each predicted and ranked).
 """
 
@@ -30,8 +31,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from funnelsim.analysis import compare_scenarios
-from funnelsim.claims import as_overrides
 from funnelsim.experiment import compare_runs
+from funnelsim.levers import as_overrides, levers
 from funnelsim.params import (
     ParameterError,
     Scenario,
@@ -160,6 +161,19 @@ class Plan:
         return {key: lever.values[0] for key, lever in self.spec.levers.items()}
 
 
+def _check_levers(label: str, spec: PlanFile) -> None:
+    """Every lever on offer must be a lever of the registry (``funnelsim.levers``)."""
+    allowed = [entry.key for entry in levers()]
+    problems = []
+    for key in spec.levers:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(f"{label}: levers.{key}: unknown lever; {hint}allowed: {', '.join(allowed)}")
+    if problems:
+        raise ParameterError(problems)
+
+
 def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Plan:
     """Read and validate a plan file; ``overrides`` (``key.path=value``) apply to its scenario."""
     path = Path(path)
@@ -169,6 +183,7 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
         spec = PlanFile.model_validate(raw)
     except ValidationError as exc:
         raise ParameterError(format_errors(label, exc, schema=PlanFile)) from None
+    _check_levers(label, spec)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
         raise ParameterError([f"{label}: scenario: {spec.scenario!r}: no such file ({scenario_path})"])
