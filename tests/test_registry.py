@@ -18,6 +18,7 @@ from funnelsim.claims import ALIGNMENT_LEVERS
 from funnelsim.classroom import SLIDERS
 from funnelsim.cli import main
 from funnelsim.levers import (
+    GROUPS,
     QUESTIONS,
     REGISTRY,
     alignment_levers,
@@ -136,6 +137,7 @@ def test_each_lever_and_parameter_is_complete_for_its_kind():
         if entry.uncertain:
             assert entry.question is None and entry.slider is None and not entry.staffed, entry.key
             assert entry.prior.low < entry.prior.high, entry.key
+            assert entry.prior.group in GROUPS, entry.key  # what funnelsim uncertainty values measuring
             if entry.prior.scale == "log":
                 assert entry.prior.low > 0, entry.key
         if entry.slider is not None:

@@ -12,7 +12,9 @@ fitted to the published figures (``funnelsim ensemble``). Each entry says, in on
   fully misaligned ("no") and a fully aligned ("yes") company, with why;
 * the classroom slider that moves it (range, step, the notebook parameter), if any;
 * whether a CRM export informs it (``funnelsim calibrate``: what the estimate needs) or not;
-* for an uncertain parameter, the range it may take before the evidence is seen and why;
+* for an uncertain parameter, the range it may take before the evidence is seen and why, and
+  its group: what it says about the world in words ("how fast interest cools"), the parameters
+  a company would measure together (``funnelsim uncertainty`` says what each group is worth);
 * what moving it does in the model, as ``tests/test_levers.py`` checks it.
 
 The assessment's questions, the claims path, the classroom sliders, plan validation,
@@ -41,6 +43,7 @@ __all__ = [
     "Effect",
     "Entry",
     "QUESTIONS",
+    "GROUPS",
     "REGISTRY",
     "lever",
     "levers",
@@ -112,6 +115,7 @@ class Prior:
     why: str
     scale: Literal["linear", "log"] = "linear"  # log: multipliers and odds ratios, searched evenly on their logarithm
     at_most: str | None = None  # another parameter's key this one may not exceed
+    group: str = ""  # what it says about the world, in words; parameters learnt together (EVPPI groups)
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,17 @@ class Entry:
         """The scenario wants a whole number here (a head count, a number of attempts)."""
         return self.format == "count"
 
+
+# --- what the uncertain parameters say about the world: the groups a company could measure together
+# (``funnelsim uncertainty`` values learning each group before a decision: its EVPPI)
+
+REACHABLE = "how reachable a new inquirer is"
+COOLING = "how fast interest cools"
+QUALIFYING = "how often a reached lead qualifies"
+DEAL_STAGES = "how often deals pass their stages"
+DEAL_ODDS = "how quality and alignment move deal odds"
+SHOPPING = "how long a lead waits before a competitor"
+GROUPS = (REACHABLE, COOLING, QUALIFYING, DEAL_STAGES, DEAL_ODDS, SHOPPING)
 
 # --- the assessment's questions, in the order they are asked ----------------------------------
 
@@ -370,39 +385,39 @@ REGISTRY: tuple[Entry, ...] = (
         "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_FIRST_DIALS, "follow_up.presence_minutes"),
         prior=Prior(3, 30, "how long a new web inquirer stays at the desk, reachable at once: minutes "
-                    "(MIT/InsideSales: contact odds fall within half an hour)", "log"),
+                    "(MIT/InsideSales: contact odds fall within half an hour)", "log", group=REACHABLE),
     ),
     Entry(
         "follow_up.presence_minutes.sigma", "Spread of the time at the desk", "lognormal sigma", "number",
         "fitted to the published figures (`funnelsim ensemble`)",
-        prior=Prior(0.1, 1.0, "how much inquirers differ in how long they stay (lognormal spread)"),
+        prior=Prior(0.1, 1.0, "how much inquirers differ in how long they stay (lognormal spread)", group=REACHABLE),
     ),
     Entry(
         "follow_up.contact_probability_present", "Calls that reach an inquirer still at the desk", "probability",
         "percent", "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_FIRST_DIALS),
-        prior=Prior(0.5, 0.98, "a call while the inquirer is still at the desk: most get through"),
+        prior=Prior(0.5, 0.98, "a call while the inquirer is still at the desk: most get through", group=REACHABLE),
     ),
     Entry(
         "follow_up.contact_probability", "Cold calls that reach a fresh lead", "probability", "percent",
         "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_COLD_CALLS),
         prior=Prior(0.08, 0.40, "a cold call to a lead who raised a hand recently (MIT, 2nd-hand: slightly more "
-                    "than 10% of all first calls reach the lead)"),
+                    "than 10% of all first calls reach the lead)", group=REACHABLE),
     ),
     Entry(
         "follow_up.contact_decay.odds_multiplier.1", "Odds a cold call gets through a day after the inquiry",
         "odds multiplier", "ratio", "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_COLD_CALLS, "follow_up.contact_decay"),
         prior=Prior(0.1, 1.0, "how much harder a cold call gets through a day after the inquiry than at once (the "
-                    "lead has moved on or bought elsewhere)", "log"),
+                    "lead has moved on or bought elsewhere)", "log", group=REACHABLE),
     ),
     Entry(
         "follow_up.contact_decay.odds_multiplier.2", "Odds a cold call gets through a week after the inquiry",
         "odds multiplier", "ratio", "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_COLD_CALLS, "follow_up.contact_decay"),
         prior=Prior(0.01, 1.0, "how much harder a cold call gets through a week after the inquiry (at most the day's)",
-                    "log", at_most="follow_up.contact_decay.odds_multiplier.1"),
+                    "log", at_most="follow_up.contact_decay.odds_multiplier.1", group=REACHABLE),
     ),
     # --- uncertain parameters: qualifying a lead -----------------------------------------------
     Entry(
@@ -410,73 +425,73 @@ REGISTRY: tuple[Entry, ...] = (
         "percent", "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_QUALIFIED),
         prior=Prior(0.6, 0.97, "an average-fit lead that sales accepted and reached at once qualifies: SALs "
-                    "passed both teams' bars"),
+                    "passed both teams' bars", group=QUALIFYING),
     ),
     Entry(
         "follow_up.qualification_decay.odds_multiplier.1", "Odds of qualifying when first reached a day late",
         "odds multiplier", "ratio", "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_QUALIFIED, "follow_up.qualification_decay"),
-        prior=Prior(0.2, 1.0, "interest cooled for a day before the first conversation (odds multiplier)", "log"),
+        prior=Prior(0.2, 1.0, "interest cooled for a day before the first conversation (odds multiplier)", "log", group=COOLING),
     ),
     Entry(
         "follow_up.qualification_decay.odds_multiplier.2", "Odds of qualifying when first reached a week late",
         "odds multiplier", "ratio", "fitted to the published figures (`funnelsim ensemble`)",
         export=FromExport(_QUALIFIED, "follow_up.qualification_decay"),
         prior=Prior(0.05, 1.0, "interest cooled for a week before the first conversation (odds multiplier, at most "
-                    "the day's)", "log", at_most="follow_up.qualification_decay.odds_multiplier.1"),
+                    "the day's)", "log", at_most="follow_up.qualification_decay.odds_multiplier.1", group=COOLING),
     ),
     Entry(
         "qualification.quality_odds_ratio_per_10_points", "Odds of qualifying per 10 points of lead fit",
         "odds ratio", "ratio", "fitted to the published figures (`funnelsim ensemble`)",
-        prior=Prior(1.1, 2.2, "better-fit leads qualify more often", "log"),
+        prior=Prior(1.1, 2.2, "better-fit leads qualify more often", "log", group=QUALIFYING),
     ),
     # --- uncertain parameters: the deal --------------------------------------------------------
     Entry(
         "opportunity.stages.value_demonstration.pass_probability", "Deals that pass the value demonstration",
         "probability", "percent", "fitted to the published figures (`funnelsim ensemble`)",
         export=_STAGE_OUTCOMES,
-        prior=Prior(0.5, 0.95, "deals lost at the demonstration, for an average lead with one message and full content"),
+        prior=Prior(0.5, 0.95, "deals lost at the demonstration, for an average lead with one message and full content", group=DEAL_STAGES),
     ),
     Entry(
         "opportunity.stages.objection_handling.pass_probability", "Deals that pass objection handling",
         "probability", "percent", "fitted to the published figures (`funnelsim ensemble`)",
         export=_STAGE_OUTCOMES,
-        prior=Prior(0.5, 0.95, "deals lost handling objections"),
+        prior=Prior(0.5, 0.95, "deals lost handling objections", group=DEAL_STAGES),
     ),
     Entry(
         "opportunity.stages.negotiation_close.pass_probability", "Deals that close after negotiation",
         "probability", "percent", "fitted to the published figures (`funnelsim ensemble`)",
         export=_STAGE_OUTCOMES,
-        prior=Prior(0.4, 0.95, "deals lost in negotiation and close"),
+        prior=Prior(0.4, 0.95, "deals lost in negotiation and close", group=DEAL_STAGES),
     ),
     Entry(
         "opportunity.quality_odds_ratio_per_10_points", "Deal odds per 10 points of lead fit", "odds ratio", "ratio",
         "fitted to the published figures (`funnelsim ensemble`)",
-        prior=Prior(1.0, 1.6, "better-fit buyers close more often", "log"),
+        prior=Prior(1.0, 1.6, "better-fit buyers close more often", "log", group=DEAL_ODDS),
     ),
     Entry(
         "opportunity.message_consistency_odds_ratio", "Deal odds with one message", "odds ratio per stage", "ratio",
         "fitted to the published figures (`funnelsim ensemble`)",
         prior=Prior(1.2, 3.0, "a deal's odds at each stage when website and sales decks tell one story, against "
-                    "contradicting ones", "log"),
+                    "contradicting ones", "log", group=DEAL_ODDS),
     ),
     Entry(
         "opportunity.content_coverage_odds_ratio", "Deal odds with content for every stage", "odds ratio per stage",
         "ratio", "fitted to the published figures (`funnelsim ensemble`)",
         prior=Prior(1.1, 2.5, "a deal's odds at each stage with usable content for every stage, against none "
-                    "(seeds: 60-70% of content goes unused)", "log"),
+                    "(seeds: 60-70% of content goes unused)", "log", group=DEAL_ODDS),
     ),
     # --- uncertain parameters: the shopping window ---------------------------------------------
     Entry(
         "follow_up.shopping_window_hours.median", "Time a lead waits for a first touch before a competitor (median)",
         "hours", "hours", "fitted to the published figures (`funnelsim ensemble`)",
         prior=Prior(2, 72, "how long a lead waits for a first touch (a call, a voicemail) before engaging a "
-                    "competitor (HBR: 'the short life of online sales leads')", "log"),
+                    "competitor (HBR: 'the short life of online sales leads')", "log", group=SHOPPING),
     ),
     Entry(
         "follow_up.shopping_window_hours.sigma", "Spread of the shopping window", "lognormal sigma", "number",
         "fitted to the published figures (`funnelsim ensemble`)",
-        prior=Prior(0.5, 2.0, "how much leads differ in how long they wait (lognormal spread)"),
+        prior=Prior(0.5, 2.0, "how much leads differ in how long they wait (lognormal spread)", group=SHOPPING),
     ),
 )
 

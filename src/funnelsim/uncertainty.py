@@ -76,19 +76,6 @@ MEASURED = "measured"  # the option as its file says: its own measurements kept
 ALL_DRAWN = "all drawn"  # the same option with every uncertain parameter drawn
 _DRAW_STREAM = 0x5053  # spawn key of the stream that chooses the draws (never a replication's)
 
-# Until the lever registry gives every uncertain parameter its group (EVPPI groups).
-_GROUPS = {
-    "follow_up.presence_minutes": "how reachable a new inquirer is",
-    "follow_up.contact_probability": "how reachable a new inquirer is",
-    "follow_up.contact_decay": "how reachable a new inquirer is",
-    "follow_up.shopping_window_hours": "how long a lead waits before a competitor",
-    "follow_up.qualification_decay": "how fast interest cools",
-    "qualification.": "how often a reached lead qualifies",
-    "opportunity.stages": "how often deals pass their stages",
-    "opportunity.": "how quality and alignment move deal odds",
-}
-
-
 @dataclass(frozen=True)
 class UncertainParameter:
     """One uncertain parameter: its key, a name a marketer understands, the scale its effect is
@@ -102,25 +89,14 @@ class UncertainParameter:
 
 
 def uncertain_parameters() -> list[UncertainParameter]:
-    """The model's uncertain parameters, from the lever registry (or the evidence file before it)."""
-    try:
-        from funnelsim import levers  # type: ignore[attr-defined]
-    except ImportError:
-        levers = None
-    if levers is not None:
-        out = []
-        for entry in levers.uncertain_parameters():
-            group = getattr(entry, "group", None) or _group_of(entry.key)
-            needs = entry.export.needs if entry.export is not None else ""
-            out.append(UncertainParameter(entry.key, entry.name, entry.prior.scale, group, needs))
-        return out
-    from funnelsim.ensemble import load_uncertain
+    """The model's uncertain parameters, from the lever registry (``funnelsim.levers``)."""
+    from funnelsim.levers import uncertain_parameters as registered
 
-    return [UncertainParameter(p.key, p.key, p.scale, _group_of(p.key), "") for p in load_uncertain()]
-
-
-def _group_of(key: str) -> str:
-    return next((group for prefix, group in _GROUPS.items() if key.startswith(prefix)), "other")
+    return [
+        UncertainParameter(entry.key, entry.name, entry.prior.scale, entry.prior.group,
+                           entry.export.needs if entry.export is not None else "")
+        for entry in registered()
+    ]
 
 
 def load_ensemble(path: str | Path = DEFAULT_ENSEMBLE, keys: Sequence[str] | None = None) -> pd.DataFrame:
