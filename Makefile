@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweeps.py
 	$(BIN)/python benchmarks/bench_planning.py
 	$(BIN)/python benchmarks/bench_classroom.py
+	$(BIN)/python benchmarks/bench_uncertainty.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
