@@ -517,7 +517,13 @@ def _sentences(report: UncertaintyReport) -> list[str]:
                 f"the spread of {lead['scenario']}'s effect on {kpi}; {how}."
             )
     known = report.evppi.dropna(subset=["evppi"])
-    if len(known) and report.evpi > 0:
+    if len(known) and report.evpi > 0 and known.iloc[0]["evppi"] <= 0:
+        out.append(
+            f"Knowing every uncertain parameter before choosing would be worth {_money(report.evpi)} a year (EVPI), but "
+            "learning no single group of them would change the choice (every EVPPI is 0): the EVPI comes from "
+            "simulation noise and from draws where several parameters move together."
+        )
+    elif len(known) and report.evpi > 0:
         best = known.iloc[0]
         out.append(
             f"Knowing every uncertain parameter before choosing is worth {_money(report.evpi)} a year (EVPI); of your "
