@@ -24,6 +24,7 @@ import logging
 import os
 import platform
 import signal
+import tempfile
 import threading
 import time
 import warnings
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -40,7 +42,7 @@ from tqdm.auto import tqdm
 from funnelsim.experiment import run_replication
 from funnelsim.files import folder_lock
 from funnelsim.params import Scenario
-from funnelsim.results import ResultStore
+from funnelsim.results import ResultStore, SweepResults, load_results
 from funnelsim.sweeps import Sweep
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "SweepInterrupted",
     "check_scheduler",
     "run_sweep",
+    "run_sweep_into",
 ]
 
 Executor = Literal["serial", "processes", "dask"]
@@ -345,3 +348,25 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
     if reason:
         raise SweepInterrupted(reason, len(done) + saved, sweep.runs)
     return saved
+
+
+def run_sweep_into(
+    sweep: Sweep,
+    folder: str | Path | None,
+    name: str = "sweep",
+    executor: str = "processes",
+    workers: int | None = None,
+    resume: bool = True,
+    notify: Callable[[str], None] | None = None,
+    progress: bool = False,
+) -> SweepResults:
+    """Run ``sweep`` into ``folder/name`` (a progress bar with ``progress``) and return its results.
+
+    The studies' sweeps go through here. With ``resume`` (the default) the runs already saved
+    there are reused and only the missing ones run, so a report or plan run again finishes an
+    interrupted sweep; with no ``folder`` (an empty string or None) the runs go to a new
+    temporary folder. Raises what ``run_sweep`` raises.
+    """
+    where = Path(folder) / name if folder else Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    run_sweep(sweep, ResultStore(where), executor=executor, workers=workers, progress=progress, resume=resume, notify=notify)
+    return load_results(where)
