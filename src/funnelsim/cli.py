@@ -453,12 +453,11 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
     cost, and confirms the cheapest by direct simulation (see params/plans/).
     """
-    from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
-    from funnelsim.files import FolderBusy, folder_lock
-    from funnelsim.outputs import write_tables
-    from funnelsim.planning import load_plan, plan_sweep, what_it_takes
+    from funnelsim.execution import ResumeMismatch, SweepInterrupted
+    from funnelsim.files import FolderBusy
+    from funnelsim.planning import load_plan, plan_sweep, run_plan
     from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import DamagedResults, ResultStore, load_results
+    from funnelsim.results import DamagedResults, ResultStore
 
     try:
         chosen = load_plan(file, overrides)
@@ -471,22 +470,15 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
             check_sweep(file, [p.scenario for p in sweep.points], sweep.replications, pending, workers or os.cpu_count() or 1)
     except ParameterError as exc:
         _fail(exc.lines, 2)
-    if target_change is not None:
-        chosen = chosen.with_target(target_change)
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
-        with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
-            if note:
-                _note(note)
-            run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume, notify=_note)
-            result = what_it_takes(chosen, load_results(folder / "sweep").runs)
-            write_tables(folder, options=result.options, confirmed=result.confirmed)
+        result = run_plan(chosen, folder, target_change, executor=executor, workers=workers, resume=resume, notify=_note,
+                          progress=True)
     except (ResumeMismatch, FolderBusy, DamagedResults) as exc:
         _fail([str(exc)])
     except SweepInterrupted as exc:
         _fail([f"{exc} (finish with --resume)"], status=130 if "interrupted" in str(exc) else 1)
-    shown = result.options[result.options["reaches_target"]].head(top)
-    for row in shown.itertuples():
+    for row in result.cheapest(top).itertuples():
         click.echo(f"{row.annual_cost:>12,.0f} a year  {row.predicted_change:+7.1%} "
                    f"({row.ci_low:+.1%} to {row.ci_high:+.1%})  {row.levers_changed}")
     click.echo(result.sentence)
