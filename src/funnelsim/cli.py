@@ -502,31 +502,17 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
     """
     import numpy as np
 
-    from funnelsim.calibration import calibrate as calibrate_export
-    from funnelsim.calibration import display_value
-    from funnelsim.crm_export import load_mapping, read_export
-    from funnelsim.files import check_scenario_target
-    from funnelsim.outputs import spreadsheet_safe
+    from funnelsim.calibration import display_value, run_calibration
+    from funnelsim.outputs import WriteFailed
 
     target = Path(out_file)
     try:
-        check_scenario_target(target, Path(baseline), force)
-        checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")
-        click.echo(checked.summary())
-        if checked.rows_skipped:
-            report = target.with_suffix(".bad-rows.csv")
-            report.parent.mkdir(parents=True, exist_ok=True)
-            spreadsheet_safe(checked.bad_rows).to_csv(report, index=False)
-            click.echo(f"Bad rows listed in {report}")
-        if checked.leads.empty:
-            raise ParameterError([f"{export}: no valid rows left to estimate from"])
-        result = calibrate_export(checked, load_scenario(baseline))
-        try:
-            result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows, force)
-        except OSError as exc:
-            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
+        result = run_calibration(export, mapping, target, baseline, force, mapping_label=mapping or "the mapping (--mapping)",
+                                 notify=click.echo).calibration
     except ParameterError as exc:
         _fail(exc.lines)
+    except WriteFailed as exc:
+        _fail([str(exc)], status=1)
     estimated = result.estimates[result.estimates["source"] == "export"]
     width = max(map(len, estimated["key"]), default=0) + 2
     for row in estimated.itertuples():
