@@ -18,7 +18,7 @@ from funnelsim import config, load_scenario
 from funnelsim.assessment import QUESTIONS, assess, scenario_text, write_scenario
 from funnelsim.calibration import Calibration
 from funnelsim.files import FolderBusy, commented_yaml, folder_lock, write_scenario_file, yaml_scalar
-from funnelsim.params import ParameterError, _parse_yaml, read_yaml
+from funnelsim.loading import ParameterError, parse_yaml, read_yaml
 
 from conftest import BASELINE, ROOT
 
@@ -85,7 +85,7 @@ PLAIN = st.recursive(
 def test_a_yaml_scalar_is_one_line_read_back_as_itself(value):
     text = yaml_scalar(value)
     assert "\n" not in text and "\r" not in text
-    assert _parse_yaml(f"key: {text}  # a comment") == {"key": value}
+    assert parse_yaml(f"key: {text}  # a comment") == {"key": value}
 
 
 @SETTINGS
@@ -105,7 +105,7 @@ def test_commented_yaml_reads_back_as_what_was_written(tmp_path, body, comment, 
 def test_a_company_name_is_one_string_however_it_is_written(company):
     """A company 'x\\nsimulation: {horizon_days: 9999}' is text in a comment and a description, not YAML."""
     result = assess(company, {q: "partly" for q in QUESTIONS})
-    data = _parse_yaml(scenario_text(result, "../baseline.yaml", "acme"))
+    data = parse_yaml(scenario_text(result, "../baseline.yaml", "acme"))
     assert data["description"] == f"From the alignment assessment of {company} (50% of the signs)."
     assert set(data) == {"extends", "name", "description", "maturity", *(key.split(".")[0] for key in result.lever_settings())}
     assert "horizon_days" not in str(data.get("simulation", ""))
@@ -135,7 +135,7 @@ def _utf8(text: str) -> bool:
 def test_calibrated_channel_names_round_trip(channels, source):
     """Channel names with '#', ': ', dots or line breaks come back as they went in."""
     text = _calibration(channels, source).scenario_text("../baseline.yaml", "x", 0, 10)
-    data = _parse_yaml(text)
+    data = parse_yaml(text)
     assert data["channels"] == {c: {"leads_per_week": 1.5} for c in channels}
     assert data["follow_up"] == {"follow_up_rate": 1.5}
 

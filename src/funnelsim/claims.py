@@ -31,7 +31,8 @@ import pandas as pd
 from funnelsim.analysis import compare_scenarios
 from funnelsim.evidence import add_rates, growth_after_change, mean_ci
 from funnelsim.model.installed_base import churn_hazard_per_day
-from funnelsim.params import Scenario, parse_override, scenario_from_dict, set_path
+from funnelsim.loading import parse_override, set_path
+from funnelsim.schema import Scenario, scenario_from_dict
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, SweepPoint, expects_integer
 from funnelsim.targets import DEFAULT_TARGETS, Target, load_targets

@@ -28,7 +28,7 @@ from funnelsim.analysis import monthly_revenue
 from funnelsim.claims import lever_settings
 from funnelsim.config import PARAMS_DIR
 from funnelsim.experiment import Comparison, ScenarioRun, run_scenario
-from funnelsim.params import Scenario, load_scenario
+from funnelsim.schema import Scenario, load_scenario
 from funnelsim.response import Lever
 
 __all__ = ["Slider", "SLIDERS", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]

@@ -18,7 +18,8 @@ import click
 
 from funnelsim import __version__
 from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, slug
-from funnelsim.params import ParameterError, load_scenario
+from funnelsim.loading import ParameterError
+from funnelsim.schema import load_scenario
 
 # The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
 # pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.

@@ -39,7 +39,7 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import logit
 from scipy.stats import qmc
 from tqdm.auto import tqdm
@@ -47,7 +47,8 @@ from tqdm.auto import tqdm
 from funnelsim.config import PARAMS_DIR
 from funnelsim.evidence import first_dial_odds, firm_population, hbr_ratios, replication_measures, run_firms
 from funnelsim.experiment import run_scenarios
-from funnelsim.params import ParameterError, Scenario, format_errors, read_yaml, with_settings
+from funnelsim.loading import load_validated
+from funnelsim.schema import Scenario, with_settings
 from funnelsim.staffing import staff
 from funnelsim.targets import Target, Targets
 
@@ -105,11 +106,7 @@ class _UncertainFile(BaseModel):
 
 
 def load_uncertain(path: str | Path = DEFAULT_UNCERTAIN) -> list[Parameter]:
-    path = Path(path)
-    try:
-        return _UncertainFile.model_validate(read_yaml(path, str(path))).parameters
-    except ValidationError as exc:
-        raise ParameterError(format_errors(str(path), exc, _UncertainFile)) from None
+    return load_validated(path, _UncertainFile).parameters
 
 
 def calibration_targets(targets: Targets) -> list[Target]:

@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from funnelsim.experiment import run_replication
 from funnelsim.files import folder_lock
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 from funnelsim.results import ResultStore
 from funnelsim.sweeps import Sweep
 

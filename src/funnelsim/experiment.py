@@ -24,7 +24,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.kpis import replication_kpis
 from funnelsim.model import simulate
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 from funnelsim.preflight import ensure_fits
 from funnelsim.records import REPLICATION_COLUMNS
 
