@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from funnelsim.config import PARAMS_DIR
+from funnelsim.errors import InputError
 from funnelsim.loading import ParameterError, load_validated, parse_yaml, read_yaml
 from funnelsim.schema import Scenario
 
@@ -206,7 +207,7 @@ def _link_new(source: Path, target: Path) -> None:
 LOCK_NAME = ".lock"
 
 
-class FolderBusy(Exception):
+class FolderBusy(InputError):
     """Another process is writing to the results folder."""
 
 

@@ -32,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from funnelsim.distributions import KINDS, Distribution
+from funnelsim.errors import InputError
 
 __all__ = [
     "MAX_ALIAS_VALUES",
@@ -59,12 +60,15 @@ __all__ = [
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class ParameterError(Exception):
+class ParameterError(InputError):
     """An input file (or value) could not be loaded; ``lines`` holds one ``FILE: key: value: allowed`` each."""
 
     def __init__(self, lines: list[str]):
         super().__init__("\n".join(lines))
         self.lines = lines
+
+    def messages(self) -> list[str]:
+        return list(self.lines)
 
 
 

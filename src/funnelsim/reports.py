@@ -35,11 +35,13 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
 from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
+from funnelsim.errors import InputError, MachineError
 from funnelsim.files import atomic_write_text
 from funnelsim.html_safety import sanitise_notebook
 from funnelsim.notebook_parameters import check_parameters, notebook_parameters, parameters_from_file, parameters_from_pairs
 
 __all__ = [
+    "NotebookNotFound",
     "ReportFailed",
     "notebook_parameters",
     "notebook_path",
@@ -53,8 +55,12 @@ __all__ = [
 KERNEL_NAME = "funnelsim-this-python"
 
 
-class ReportFailed(Exception):
+class ReportFailed(MachineError):
     """A notebook cell failed; the message names the cell and where the notebook was kept."""
+
+
+class NotebookNotFound(InputError, FileNotFoundError):
+    """No notebook of that name or path; the message lists those available."""
 
 
 def notebook_path(name: str) -> Path:
@@ -64,7 +70,7 @@ def notebook_path(name: str) -> Path:
         if path.is_file() and path.suffix == ".ipynb":
             return path.resolve()
     available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
-    raise FileNotFoundError(f"{name}: no such notebook; available: {available}")
+    raise NotebookNotFound(f"{name}: no such notebook; available: {available}")
 
 
 @contextmanager
