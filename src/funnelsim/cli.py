@@ -24,16 +24,21 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from funnelsim import __version__
-from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, slug
+from funnelsim.config import REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, locate, slug
 from funnelsim.errors import FunnelsimError, InputError, WriteFailed
 from funnelsim.loading import ParameterError
 from funnelsim.schema import load_scenario
 
 # The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
 # pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.
-TARGETS_FILE = PARAMS_DIR / "targets" / "published.yaml"
-UNCERTAIN_FILE = PARAMS_DIR / "targets" / "uncertain.yaml"
-ENSEMBLE_FILE = PARAMS_DIR / "ensemble" / "evidence.csv"
+# Files to read are named as a user would type them; ``Input`` finds them (``config.locate``: the
+# working folder first, then the files shipped with funnelsim), so --help shows no install path.
+BASELINE_FILE = "params/baseline.yaml"
+TARGETS_FILE = "params/targets/published.yaml"
+UNCERTAIN_FILE = "params/targets/uncertain.yaml"
+# Files written by default go under the working folder (from a checkout: the checkout's own).
+ENSEMBLE_FILE = Path("params") / "ensemble" / "evidence.csv"
+ASSESS_DIR = Path("params")  # where `assess` writes <company>.yaml without --out
 
 __all__ = ["main"]
 
@@ -51,6 +56,16 @@ def _fail(lines: list[str], status: int = 2) -> NoReturn:
 
 def _note(message: str) -> None:
     click.echo(message, err=True)
+
+
+class Input(click.Path):
+    """A file to read: as given (relative to the working folder), else the file of that name
+    shipped with funnelsim (``params/...``, ``examples/...``; see ``config.locate``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (str, os.PathLike)) and locate(value) != Path(value):
+            value = str(locate(value))  # else kept as typed, so messages name it as typed
+        return super().convert(value, param, ctx)
 
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -82,7 +97,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=Input(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 @reports_errors
 def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
@@ -101,7 +116,7 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=Input(dir_okay=False))
 @click.option("--replications", "-r", default=10, show_default=True, type=click.IntRange(min=1), help="Independent runs.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
@@ -145,8 +160,8 @@ def _short_number(value: float) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
+@click.argument("files", nargs=-1, required=True, type=Input(dir_okay=False))
+@click.option("--targets", "targets_file", default=TARGETS_FILE, show_default=True, type=Input(dir_okay=False),
               help="Published figures to check against (see params/targets/).")
 @click.option("--replications", "-r", default=3, show_default=True, type=click.IntRange(min=2, max=1000), help="Replications per scenario.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=2**63 - 1), help="Root seed.")
@@ -200,11 +215,11 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
 
 
 @main.command()
-@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--baseline", default=BASELINE_FILE, show_default=True, type=Input(dir_okay=False),
               help="The typical company whose uncertain parameters are fitted.")
-@click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--targets", "targets_file", default=TARGETS_FILE, show_default=True, type=Input(dir_okay=False),
               help="Published figures to fit to.")
-@click.option("--uncertain", "uncertain_file", default=str(UNCERTAIN_FILE), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--uncertain", "uncertain_file", default=UNCERTAIN_FILE, show_default=True, type=Input(dir_okay=False),
               help="The uncertain parameters and their ranges.")
 @click.option("--waves", default="160,120", show_default=True, help="Points simulated in each history-matching wave.")
 @click.option("--confirm", "confirm_size", default=90, show_default=True, type=click.IntRange(min=1), help="Points simulated in full to confirm the ensemble.")
@@ -285,7 +300,7 @@ def dictionary(table: str | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=Input(dir_okay=False))
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications per point [default: the sweep file's].")
 @click.option("--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED), help="Root seed [default: the sweep file's].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where runs happen.")
@@ -340,8 +355,8 @@ def sweep(
 
 @main.command()
 @click.argument("notebook")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True))
-@click.option("-f", "--parameters-file", "params_file", type=click.Path(dir_okay=False, exists=True), help="A scenario file, or a YAML file of notebook parameters.")
+@click.argument("files", nargs=-1, type=Input(dir_okay=False, exists=True))
+@click.option("-f", "--parameters-file", "params_file", type=Input(dir_okay=False, exists=True), help="A scenario file, or a YAML file of notebook parameters.")
 @click.option("-p", "--parameter", "pairs", nargs=2, multiple=True, metavar="NAME VALUE", help="Set a notebook parameter (VALUE is YAML).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder [default: reports/<notebook>/<scenario>-<time>].")
 @click.option("--batch", is_flag=True, help="One report per FILE (scenario or parameter files), on one kernel.")
@@ -374,10 +389,10 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
 
 
 @main.command()
-@click.argument("answers", required=False, type=click.Path(dir_okay=False))
+@click.argument("answers", required=False, type=Input(dir_okay=False))
 @click.option("--company", help="Company name (asked for when answering interactively).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Scenario file to write [default: params/<company>.yaml].")
-@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True), help="Scenario the company's file extends.")
+@click.option("--baseline", default=BASELINE_FILE, show_default=True, type=Input(dir_okay=False, exists=True), help="Scenario the company's file extends.")
 @click.option("--force", is_flag=True, help="Replace the scenario file if it exists (never the baseline).")
 @click.option("--keep-teams", is_flag=True, help="Keep the baseline's SDR and AE teams instead of sizing them for the company's lead flow.")
 @reports_errors
@@ -394,7 +409,7 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
     from funnelsim.files import check_scenario_target
 
     def target_for(name: str) -> Path:
-        return Path(out_file) if out_file else PARAMS_DIR / f"{slug(name.lower(), 'company')}.yaml"
+        return Path(out_file) if out_file else ASSESS_DIR / f"{slug(name.lower(), 'company')}.yaml"
 
     if answers:
         result = load_answers(answers)
@@ -421,7 +436,7 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=Input(dir_okay=False))
 @click.option("--target", "target_change", type=float, help="Relative change of the plan's KPI to reach, e.g. 0.2 [default: the plan file's].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where the lever sweep runs.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
@@ -474,10 +489,10 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
 
 
 @main.command()
-@click.argument("export", type=click.Path(dir_okay=False))
-@click.option("--mapping", "-m", type=click.Path(dir_okay=False), help="YAML mapping of our fields to the export's columns (see examples/).")
+@click.argument("export", type=Input(dir_okay=False))
+@click.option("--mapping", "-m", type=Input(dir_okay=False), help="YAML mapping of our fields to the export's columns (see examples/).")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Scenario file to write, e.g. params/mycompany.yaml.")
-@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True),
+@click.option("--baseline", default=BASELINE_FILE, show_default=True, type=Input(dir_okay=False, exists=True),
               help="Scenario the calibrated file extends; what the data cannot inform keeps its values.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists (never the baseline).")
 @reports_errors

@@ -11,6 +11,10 @@ and writes into its report folder:
 
 ``render_batch`` renders many parameter files in one go on one kernel, resetting it between
 reports, so kernel start-up is paid once. ``reports/index.html`` lists every report made.
+
+The kernel starts in the working folder, so a path in the parameters means what it means on
+the command line; the notebooks read their files through ``config.locate`` (the working
+folder first, then the shipped ``params/`` and ``examples/``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
-from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
+from funnelsim.config import NOTEBOOKS_DIR, REPORTS_DIR, slug
 from funnelsim.errors import InputError, MachineError
 from funnelsim.files import atomic_write_text
 from funnelsim.html_safety import sanitise_notebook
@@ -142,7 +146,7 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
             str(executed),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
-            cwd=str(PROJECT_ROOT),
+            cwd=str(Path.cwd()),  # relative paths in the parameters mean what they mean here
             progress_bar=False,
             km=km,
         )
@@ -176,7 +180,7 @@ def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], pro
     pages = []
     with _this_python_kernel():
         km = KernelManager(kernel_name=KERNEL_NAME)
-        km.start_kernel(cwd=str(PROJECT_ROOT))
+        km.start_kernel(cwd=str(Path.cwd()))
         try:
             for parameters in tqdm(parameter_sets, unit="report", desc=path.stem, disable=not progress):
                 client = km.client()
