@@ -144,7 +144,7 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
     click.echo(f"\nTables and manifest written to {target}/")
 
 
-def _measured(row) -> str:
+def _measured(row: Any) -> str:
     if not math.isfinite(row.model):
         return "-"
     text = _short_number(row.model)
@@ -187,6 +187,7 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
         raise InputError(f"scenario names must differ to be checked together: {', '.join(names)}")
     click.echo(f"Checking {len(scenarios)} scenario(s): {replications} replications each, seed {seed} ...", err=True)
     result = check_scenarios(scenarios, targets, replications, seed, workers or os.cpu_count() or 1)
+    r: Any  # a row of a result table (itertuples)
     for name in names:
         rows = result.targets[result.targets["scenario"] == name]
         role = rows["role"].iloc[0] if len(rows) else "typical"
@@ -530,6 +531,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
         raise WriteFailed(target, exc.strerror or str(exc)) from None
     estimated = result.estimates[result.estimates["source"] == "export"]
     width = max(map(len, estimated["key"]), default=0) + 2
+    row: Any  # a row of a table (itertuples)
     for row in estimated.itertuples():
         if row.key in result.settings:
             interval = f"  [{row.ci_low:.4g}, {row.ci_high:.4g}]" if np.isfinite(row.ci_low) else ""

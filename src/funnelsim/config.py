@@ -118,7 +118,7 @@ def default_plan_dir(plan_name: str) -> Path:
     return REPORTS_DIR / "plans" / slug(plan_name)
 
 
-def locate(path: str | Path) -> Path:
+def locate(path: str | os.PathLike[str]) -> Path:
     """A file a user named: as given (relative to the working folder) if it is there or the
     path is absolute; else, for ``params/...``, ``notebooks/...`` or ``examples/...``, the
     shipped file of that name (``data_dir``) if it exists; else as given, so an error names it."""

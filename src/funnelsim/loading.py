@@ -100,8 +100,9 @@ class _YamlRefused(yaml.MarkedYAMLError):
     """YAML refused at a line: a duplicate key, deep nesting, an alias bomb, a value that cannot
     be read (a date 2025-13-45, a number of 5,000 digits)."""
 
-    def __init__(self, problem: str, mark: Any):
+    def __init__(self, problem: str, mark: yaml.Mark):
         super().__init__(problem=problem, problem_mark=mark)
+        self.line = mark.line + 1
 
 
 class _YamlLoader(yaml.SafeLoader):
@@ -255,7 +256,7 @@ def read_yaml(path: Path, label: str) -> dict[str, Any]:
     try:
         data = parse_yaml(text)
     except _YamlRefused as exc:
-        raise ParameterError([f"{label}: line {exc.problem_mark.line + 1}: {exc.problem}"]) from None
+        raise ParameterError([f"{label}: line {exc.line}: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""

@@ -143,7 +143,7 @@ class Sweep:
         self, replications: int | None = None, seed: int | None = None, common_random_numbers: bool | None = None
     ) -> "Sweep":
         """The same sweep with command-line overrides of its run settings."""
-        changes = {
+        changes: dict[str, Any] = {
             k: v
             for k, v in (
                 ("replications", replications),
