@@ -71,6 +71,39 @@ def test_run_and_sweep_names_write_inside_reports(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("escaped*"))
 
 
+# --- where files are found and where they go --------------------------------------------------
+
+
+def test_a_named_file_is_looked_for_here_first_then_among_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shipped = config.data_dir("params") / "baseline.yaml"
+    assert config.locate("params/baseline.yaml") == shipped and shipped.is_file()
+    assert config.locate("examples/crm-mapping.yaml") == config.data_dir("examples") / "crm-mapping.yaml"
+    assert config.locate("params/nope.yaml") == Path("params/nope.yaml")  # so the error names it as typed
+    assert config.locate("baseline.yaml") == Path("baseline.yaml")  # only params/, notebooks/, examples/
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "baseline.yaml").write_text("# mine\n")
+    assert config.locate("params/baseline.yaml") == Path("params/baseline.yaml")
+    monkeypatch.setenv("FUNNELSIM_PARAMS", str(tmp_path / "library"))
+    assert config.data_dir("params") == tmp_path / "library"
+    with pytest.raises(ValueError, match="one of params, notebooks, examples"):
+        config.data_dir("reports")
+
+
+def test_from_another_folder_the_cli_reads_the_shipped_files_and_writes_there(tmp_path, monkeypatch):
+    """With the checkout installed editable, a run from elsewhere writes nothing into the checkout."""
+    monkeypatch.chdir(tmp_path)
+    before = sorted((ROOT / "reports").iterdir())
+    result = CliRunner().invoke(cli.main, ["validate", "params/baseline.yaml"])
+    assert result.exit_code == 0 and "params/baseline.yaml: ok" in result.output, result.output
+    small = ["--set", "simulation.horizon_days=20", "--set", "simulation.warmup_days=5"]
+    result = CliRunner().invoke(cli.main, ["run", "params/baseline.yaml", "-r", "1", *small])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "reports" / "runs").iterdir())) == 1 and sorted((ROOT / "reports").iterdir()) == before
+    help_text = CliRunner().invoke(cli.main, ["calibrate", "--help"]).output
+    assert "[default:" in help_text and "params/baseline.yaml" in help_text and str(ROOT) not in help_text
+
+
 # --- YAML the tool writes ---------------------------------------------------------------------
 
 PLAIN = st.recursive(
