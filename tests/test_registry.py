@@ -33,7 +33,7 @@ from funnelsim.levers import (
     value_at,
     value_between,
 )
-from funnelsim.params import with_settings
+from funnelsim.schema import with_settings
 from funnelsim.sweeps import expects_integer
 
 from conftest import BASELINE, ROOT

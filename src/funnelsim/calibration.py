@@ -45,7 +45,7 @@ from statsmodels.tools.sm_exceptions import (
 from funnelsim.crm_export import CheckedExport
 from funnelsim.files import commented_yaml, write_scenario_file, yaml_scalar
 from funnelsim.levers import export_needs, not_in_the_data
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 __all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 

@@ -33,7 +33,7 @@ from funnelsim.config import locate
 from funnelsim.execution import run_sweep
 from funnelsim.experiment import run_scenario
 from funnelsim.levers import lever_settings
-from funnelsim.params import load_scenario
+from funnelsim.schema import load_scenario
 from funnelsim.results import ResultStore, SweepResults, load_results
 from funnelsim.response import ResponseSurface
 from funnelsim.sweeps import Sweep, load_sweep

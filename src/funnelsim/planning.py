@@ -28,21 +28,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsim.analysis import compare_scenarios
 from funnelsim.experiment import compare_runs
 from funnelsim.levers import as_overrides, levers
-from funnelsim.params import (
-    ParameterError,
-    Scenario,
-    apply_overrides,
-    format_errors,
-    limit,
-    read_yaml,
-    resolve_file,
-    scenario_from_dict,
-)
+from funnelsim.loading import ParameterError, apply_overrides, load_validated, resolve_file
+from funnelsim.schema import Scenario, limit, scenario_from_dict
 from funnelsim.records import REPLICATION_COLUMNS
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, sweep_from_dict
@@ -178,11 +170,7 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     """Read and validate a plan file; ``overrides`` (``key.path=value``) apply to its scenario."""
     path = Path(path)
     label = str(path)
-    raw = read_yaml(path, label)
-    try:
-        spec = PlanFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(label, exc, schema=PlanFile)) from None
+    spec = load_validated(path, PlanFile)
     _check_levers(label, spec)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
