@@ -15,16 +15,15 @@ from funnelsim.claims import (
     CLAIMS,
     Claim,
     _status,
-    as_overrides,
     claims_summary,
     lever_bounds,
-    lever_settings,
     path_needed,
     path_settings,
     path_sweep,
     single_lever_needed,
 )
 from funnelsim.experiment import run_scenario
+from funnelsim.levers import lever_settings
 from funnelsim.response import Lever, ResponseSurface
 
 from conftest import ROOT
@@ -63,7 +62,8 @@ def test_the_levers_are_exactly_what_separates_the_maturity_levels(ends):
 
 def test_the_path_starts_and_ends_at_the_two_scenarios(ends):
     misaligned, aligned, bounds = ends
-    start, end = lever_settings(misaligned, ALIGNMENT_LEVERS), lever_settings(aligned, ALIGNMENT_LEVERS)
+    keys = [lever.key for lever in ALIGNMENT_LEVERS]
+    start, end = lever_settings(misaligned, keys), lever_settings(aligned, keys)
     settings = path_settings(start, end, np.array([0.0, 0.5, 1.0, 10.0]), ALIGNMENT_LEVERS, bounds)
     assert settings.iloc[0].to_dict() == start
     assert settings.iloc[2].to_dict() == end
@@ -167,13 +167,6 @@ def test_single_lever_search_finds_the_value_a_known_effect_implies():
     assert table.loc["follow_up.follow_up_rate", "needed"] == pytest.approx(0.5 + math.log(1.38), abs=0.01)
     assert pd.isna(table.loc["opportunity.content_coverage", "needed"])
     assert table.loc["opportunity.content_coverage", "best_alone"] == pytest.approx(math.expm1(0.08), abs=0.01)
-
-
-def test_overrides_round_where_the_scenario_wants_whole_numbers():
-    text = as_overrides({"follow_up.max_attempts": 4.6, "follow_up.priority_routing": True, "handoff.mode": "batch",
-                         "follow_up.follow_up_rate": 0.8125})
-    assert text == ["follow_up.max_attempts=5", "follow_up.priority_routing=true", "handoff.mode=batch",
-                    "follow_up.follow_up_rate=0.8125"]
 
 
 def test_growth_after_a_change_moves_a_share_of_the_way_to_the_new_steady_state():

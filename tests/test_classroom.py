@@ -3,16 +3,16 @@ moves the way the lever must move it."""
 
 from __future__ import annotations
 
-import ast
-
 import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import pytest
 
 from funnelsim import classroom
-from funnelsim.classroom import SLIDERS, classroom_panel, classroom_scenario, draw, kpi_table, play
-from funnelsim.params import ParameterError, load_scenario
+from funnelsim.classroom import SLIDERS, classroom_panel, classroom_scenario, draw, kpi_table, play, slider_values
+from funnelsim.levers import value_at
+from funnelsim.loading import ParameterError
+from funnelsim.schema import load_scenario
 from funnelsim.reports import notebook_parameters
 
 from conftest import BASELINE, ROOT, scenario
@@ -31,11 +31,8 @@ def test_slider_values_set_exactly_their_keys():
 
 def test_every_slider_default_is_the_baseline_value_and_inside_its_range():
     data = scenario().model_dump(mode="json")
-    for slider in SLIDERS:
-        node = data
-        for part in slider.key.split("."):
-            node = node[part]
-        assert slider.low <= float(node) <= slider.high, slider.key
+    for entry in SLIDERS:
+        assert entry.slider.low <= float(value_at(data, entry.key)) <= entry.slider.high, entry.key
 
 
 def test_an_impossible_value_names_the_key():
@@ -74,7 +71,7 @@ def test_a_day_of_handoff_latency_costs_sqls_in_the_picture():
 def test_the_panel_has_one_control_per_lever():
     panel = classroom_panel(seed=1, horizon_days=60, base=BASELINE)
     controls = panel.children[1:-1]
-    assert [c.description for c in controls] == [s.label for s in SLIDERS]
+    assert [c.description for c in controls] == [s.slider.label for s in SLIDERS]
     sdrs = controls[[s.key for s in SLIDERS].index("sdr_team.reps")]
     assert sdrs.value == load_scenario(BASELINE).sdr_team.reps and not sdrs.continuous_update
     started = classroom_panel(seed=1, horizon_days=60, base=BASELINE, start={"sdr_team.reps": 8, "closed_loop.enabled": True})
@@ -111,17 +108,13 @@ def test_letting_go_of_a_slider_redraws_the_picture_for_the_new_value(monkeypatc
 
 
 def test_the_notebook_starts_from_the_baseline_company():
-    """The classroom notebook's parameters are the slider defaults, i.e. params/baseline.yaml."""
+    """The classroom notebook has a parameter for every slider, at the baseline's value
+    (params/baseline.yaml), and hands them to the sliders through the registry."""
     book = nbformat.read(ROOT / "notebooks" / "classroom.ipynb", as_version=4)
-    cell = next(c.source for c in book.cells if c.cell_type == "code" and "values = {" in c.source)
-    values = next(n.value for n in ast.walk(ast.parse(cell.replace("%matplotlib inline", ""))) if isinstance(n, ast.Assign)
-                  and getattr(n.targets[0], "id", "") == "values")
-    names = {key.value: name.id for key, name in zip(values.keys, values.values)}
-    assert sorted(names) == sorted(s.key for s in SLIDERS)
+    assert any(c.cell_type == "code" and "slider_values(globals())" in c.source for c in book.cells)
     defaults = notebook_parameters(ROOT / "notebooks" / "classroom.ipynb")
     data = scenario().model_dump(mode="json")
-    for key, name in names.items():
-        node = data
-        for part in key.split("."):
-            node = node[part]
-        assert defaults[name] == node, (name, key)
+    values = slider_values(defaults)
+    assert list(values) == [s.key for s in SLIDERS]
+    for key, value in values.items():
+        assert value == value_at(data, key), key

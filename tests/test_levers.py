@@ -1,8 +1,9 @@
-"""Each alignment lever moves its KPI the right way.
+"""Each lever moves its KPI the right way.
 
 Every check runs the same seeded replications of a "worse" and a "better" setting of one lever
 (common random numbers) and asserts that the 99% confidence interval of the paired difference
-lies entirely on the expected side of zero.
+lies entirely on the expected side of zero. The checks are the effects the lever registry
+(``funnelsim.levers``) states for each lever.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from funnelsim import run_replication
 from funnelsim.experiment import replication_seeds
+from funnelsim.levers import REGISTRY, as_overrides
 
 from conftest import paired_difference_ci, scenario
 
@@ -51,103 +53,24 @@ def paired(worse: list[str], better: list[str], metric: Metric, seed: int) -> tu
     return paired_difference_ci(pd.Series(values_a), pd.Series(values_b), alpha=0.01)
 
 
-LEVERS = {
-    # lever: (worse setting, better setting, metric, +1 if "better" raises the metric else -1)
-    "faster handoff, more contacts": (
-        ["handoff.mode=batch", "handoff.batch_every_days=7", "handoff.batch_at_hour=17"],
-        ["handoff.latency_hours={dist: lognormal, median: 0.1, sigma: 0.5}"],
-        contacted,
-        +1,
-    ),
-    "higher follow-up rate, more SQLs": (
-        ["follow_up.follow_up_rate=0.5"],
-        ["follow_up.follow_up_rate=0.95"],
-        kpi("sqls"),
-        +1,
-    ),
-    "more attempts, more contacts": (
-        ["follow_up.max_attempts=1"],
-        ["follow_up.max_attempts=6"],
-        contacted,
-        +1,
-    ),
-    "more SDRs under load, faster first touch": (
-        ["sdr_team.reps=1"],
-        ["sdr_team.reps=6"],
-        kpi("median_speed_to_lead_hours"),
-        -1,
-    ),
-    "reps around the clock, faster first touch": (
-        [],
-        ["sdr_team.business_hours=null"],
-        kpi("median_speed_to_lead_hours"),
-        -1,
-    ),
-    "one lead definition, more accepted leads": (
-        ["sales_acceptance.threshold=70"],
-        ["sales_acceptance.threshold=60.5"],
-        kpi("sals"),
-        +1,
-    ),
-    "less score noise, more precise MQLs": (
-        ["scoring.noise_sd=25"],
-        ["scoring.noise_sd=5"],
-        mql_precision,
-        +1,
-    ),
-    "closed loop, more precise MQLs over time": (
-        ["closed_loop.enabled=false"],
-        ["closed_loop.enabled=true", "closed_loop.meeting_every_days=21"],
-        mql_precision,
-        +1,
-    ),
-    "consistent message, higher win rate": (
-        ["opportunity.message_consistency=0.1"],
-        ["opportunity.message_consistency=1.0"],
-        kpi("win_rate"),
-        +1,
-    ),
-    "content for every stage, higher win rate": (
-        ["opportunity.content_coverage=0.1"],
-        ["opportunity.content_coverage=1.0"],
-        kpi("win_rate"),
-        +1,
-    ),
-    "more AEs when deals queue, more wins": (
-        ["opportunity.ae_team.reps=1", "opportunity.ae_team.deals_per_rep=10"],
-        ["opportunity.ae_team.reps=6", "opportunity.ae_team.deals_per_rep=20"],
-        kpi("opportunities"),
-        +1,
-    ),
-    "first touch inside the shopping window, more SQLs": (
-        ["handoff.mode=batch", "handoff.batch_every_days=3"],
-        ["handoff.latency_hours={dist: lognormal, median: 0.1, sigma: 0.5}"],
-        kpi("sqls"),
-        +1,
-    ),
-    "more AEs when SQLs wait, fewer buy elsewhere": (
-        ["opportunity.ae_team.reps=4"],
-        ["opportunity.ae_team.reps=20"],
-        kpi("share_sqls_lapsed"),
-        -1,
-    ),
-    "better retention, more revenue": (
-        ["customers.monthly_churn=0.06"],
-        ["customers.monthly_churn=0.005"],
-        kpi("revenue"),
-        +1,
-    ),
-}
+MEASURES: dict[str, Metric] = {"contacts": contacted, "mql_precision": mql_precision}  # others: KPIs
+EFFECTS = [(entry, effect) for entry in REGISTRY for effect in entry.effects]
 
 
-@pytest.mark.parametrize("lever", list(LEVERS))
-def test_lever_moves_its_kpi_the_right_way(lever):
-    worse, better, metric, sign = LEVERS[lever]
-    mean, low, high = paired(worse, better, metric, seed=2026)
-    if sign > 0:
-        assert low > 0, f"{lever}: difference {mean:.4g}, 99% CI [{low:.4g}, {high:.4g}]"
+def settings(key: str, value: object, also: tuple[str, ...]) -> list[str]:
+    return [*as_overrides({key: value}), *also]
+
+
+@pytest.mark.parametrize("entry, effect", EFFECTS, ids=[f"{entry.key}: {effect.says}" for entry, effect in EFFECTS])
+def test_lever_moves_its_kpi_the_right_way(entry, effect):
+    """Every effect the lever registry states, from its worse to its better setting."""
+    worse = settings(entry.key, effect.worse, effect.worse_with)
+    better = settings(entry.key, effect.better, effect.better_with)
+    mean, low, high = paired(worse, better, MEASURES.get(effect.measure, kpi(effect.measure)), seed=2026)
+    if effect.direction > 0:
+        assert low > 0, f"{entry.key}: difference {mean:.4g}, 99% CI [{low:.4g}, {high:.4g}]"
     else:
-        assert high < 0, f"{lever}: difference {mean:.4g}, 99% CI [{low:.4g}, {high:.4g}]"
+        assert high < 0, f"{entry.key}: difference {mean:.4g}, 99% CI [{low:.4g}, {high:.4g}]"
 
 
 def test_priority_routing_serves_the_best_scored_leads_first():

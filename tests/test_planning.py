@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from funnelsim.cli import main
-from funnelsim.params import ParameterError
+from funnelsim.loading import ParameterError
 from funnelsim.planning import confirm_options, load_plan, plan_sweep, rank_options
 from funnelsim.response import ResponseSurface
 
@@ -52,7 +52,10 @@ def test_the_example_plan_loads_with_today_set_to_the_first_values():
     "changes, expected",
     [
         ({"levers/follow_up.follow_up_rate/values": [0.75, 0.85, 1.5]}, "levers.follow_up.follow_up_rate.values[2]: 1.5: input should be less than or equal to 1"),
-        ({"levers/sdr_team.repz": {"values": [6, 8], "cost_per_unit": 1}}, "levers.sdr_team.repz.values[0]: unknown key; allowed here:"),
+        ({"levers/sdr_team.repz": {"values": [6, 8], "cost_per_unit": 1}},
+         "levers.sdr_team.repz: unknown lever; did you mean sdr_team.reps? allowed: handoff.mode, "),
+        ({"levers/follow_up.contact_probability": {"values": [0.2, 0.3], "costs": [0, 1]}},
+         "levers.follow_up.contact_probability: unknown lever; "),
         ({"levers/sdr_team.reps/costs": [0, 1]}, "levers.sdr_team.reps: "),
         ({"levers/handoff.latency_hours.median/costs": [0, 1]}, "one cost per value: 3 values, 2 costs"),
         ({"target/change": "lots"}, "target.change: 'lots': input should be a valid number"),

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from funnelsim.cli import main
 from funnelsim.execution import ResumeMismatch, run_sweep, run_sweep_into
-from funnelsim.params import ParameterError
+from funnelsim.loading import ParameterError
 from funnelsim.results import DamagedResults, ResultStore, load_results
 from funnelsim.sweeps import load_sweep
 

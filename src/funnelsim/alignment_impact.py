@@ -25,7 +25,7 @@ from funnelsim.analysis import (
 from funnelsim.config import locate
 from funnelsim.execution import run_sweep_into
 from funnelsim.experiment import Comparison, compare_runs
-from funnelsim.params import Scenario, load_scenario
+from funnelsim.schema import Scenario, load_scenario
 from funnelsim.sweeps import load_sweep
 
 __all__ = ["AlignmentImpact", "run_alignment_impact"]

@@ -49,10 +49,13 @@ from statsmodels.tools.sm_exceptions import (
 
 from funnelsim.config import PARAMS_DIR
 from funnelsim.crm_export import CheckedExport, load_mapping, read_export, to_crm_export
+from funnelsim.errors import WriteFailed
 from funnelsim.experiment import run_scenario
 from funnelsim.files import check_scenario_target, commented_yaml, write_scenario_file, yaml_scalar
-from funnelsim.outputs import WriteFailed, spreadsheet_safe
-from funnelsim.params import ParameterError, Scenario, load_scenario
+from funnelsim.levers import export_needs, not_in_the_data
+from funnelsim.loading import ParameterError
+from funnelsim.outputs import spreadsheet_safe
+from funnelsim.schema import Scenario, load_scenario
 
 __all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 
@@ -63,32 +66,21 @@ STAGE_MARGIN_DAYS = 90.0  # deal stages started this close to the end are left o
 _STAGES = ["value_demonstration", "objection_handling", "negotiation_close"]
 _STAGE_STARTS = ["opportunity_at", "objection_handling_at", "negotiation_at"]
 
+# What no CRM export informs, kept at the baseline's values: the levers and uncertain parameters
+# the lever registry marks so, and the company's other settings.
 NOT_IN_THE_DATA = [
-    "sdr_team", "opportunity.ae_team", "channels.*.quality", "scoring.noise_sd", "nurture",
-    "follow_up.max_attempts", "follow_up.attempt_spacing_hours", "follow_up.work_minutes",
-    "handoff.sla_first_touch_hours", "qualification.quality_odds_ratio_per_10_points",
-    "opportunity.message_consistency", "opportunity.content_coverage", "opportunity.*_odds_ratio",
-    "customers.gross_margin", "customers.installed_base", "closed_loop", "simulation",
-    "follow_up.shopping_window_hours", "follow_up.presence_minutes.sigma",
+    *not_in_the_data(), "channels.*.quality", "nurture", "sdr_team.cost_per_rep_month",
+    "opportunity.ae_team.cost_per_rep_month", "opportunity.ae_team.sql_patience_days", "customers.gross_margin",
+    "customers.installed_base", "closed_loop.min_outcomes", "closed_loop.noise_floor", "closed_loop.budget_*",
+    "simulation",
 ]
-# What each estimable value needs from the export; a value it cannot give keeps the baseline's
-# and is listed as such at the top of the scenario file.
+# What each estimable value needs from the export (the registry says it for its levers and
+# parameters); a value it cannot give keeps the baseline's and is listed as such at the top of
+# the scenario file.
 NEEDS = {
-    "scoring.mql_threshold": "mql_at, with inquiries over more than a week",
-    "sales_acceptance.threshold": "mql_at, handed_off_at and sal_at, with inquiries over more than a week",
-    "handoff.latency_hours": "mql_at and handed_off_at, with 20 or more handoffs within a week",
-    "follow_up.follow_up_rate": "mql_at, handed_off_at, sal_at and first_touch_at",
-    "follow_up.contact_probability": "first_touch_at and contacted_at, with 50 or more touched leads",
-    "follow_up.contact_decay": "first_touch_at and contacted_at, with 50 or more touched leads",
-    "follow_up.contact_probability_present": "first_touch_at and contacted_at, with 30 or more first dials within 10 minutes of the inquiry",
-    "follow_up.presence_minutes": "first_touch_at and contacted_at, with 30 or more first dials within 10 minutes of the inquiry",
-    "qualification.probability_at_quality_50": "contacted_at and sql_at, with 50 or more leads reached at the first attempt",
-    "follow_up.qualification_decay": "contacted_at and sql_at, with 50 or more leads reached at the first attempt",
-    **{f"opportunity.stages.{stage}.pass_probability": "the deal stage timestamps, closed_at and outcome, with 10 or more "
-       "deals through the stage" for stage in _STAGES},
+    **export_needs(),
     **{f"opportunity.stages.{stage}.duration_days": f"the deal stage timestamps and closed_at, with 20 or more stages "
        f"finished and started {STAGE_MARGIN_DAYS:g} days before the export ends" for stage in _STAGES},
-    "customers.monthly_churn": "outcome, closed_at and churned_at, with 20 or more won deals",
 }
 
 

@@ -30,10 +30,12 @@ import pandas as pd
 
 from funnelsim.analysis import compare_scenarios
 from funnelsim.evidence import add_rates, growth_after_change, mean_ci
+from funnelsim.levers import alignment_levers, as_overrides, lever_settings, staffing_levers, value_between
 from funnelsim.model.installed_base import churn_hazard_per_day
-from funnelsim.params import Scenario, parse_override, scenario_from_dict, set_path
+from funnelsim.loading import parse_override, set_path
+from funnelsim.schema import Scenario, scenario_from_dict
 from funnelsim.response import Lever, ResponseSurface
-from funnelsim.sweeps import Sweep, SweepPoint, expects_integer
+from funnelsim.sweeps import Sweep, SweepPoint
 from funnelsim.targets import DEFAULT_TARGETS, Target, load_targets
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
     "Role",
     "add_claim_kpis",
     "lever_bounds",
-    "lever_settings",
     "path_settings",
     "claims_against_model",
     "fit_surfaces",
@@ -52,7 +53,6 @@ __all__ = [
     "path_effects",
     "path_needed",
     "single_lever_needed",
-    "as_overrides",
     "claims_summary",
     "single_lever_summary",
 ]
@@ -92,25 +92,9 @@ def load_claims(path: str | Path = DEFAULT_TARGETS) -> list[Claim]:
 
 CLAIMS: list[Claim] = load_claims()
 
-# The levers the assessment moves, on the scale their effect is modelled on.
-ALIGNMENT_LEVERS: list[Lever] = [
-    Lever("handoff.mode", "switch", on="continuous"),
-    Lever("handoff.latency_hours.median", "log"),
-    Lever("follow_up.follow_up_rate"),
-    Lever("follow_up.max_attempts"),
-    Lever("follow_up.priority_routing", "switch"),
-    Lever("sales_acceptance.threshold"),
-    Lever("scoring.noise_sd"),
-    Lever("closed_loop.enabled", "switch"),
-    Lever("closed_loop.meeting_every_days"),
-    Lever("closed_loop.noise_reduction_per_meeting"),
-    Lever("opportunity.message_consistency"),
-    Lever("opportunity.content_coverage"),
-    Lever("customers.monthly_churn"),
-    # each maturity level is staffed for its own lead flow (``staffing``): capacity, not alignment
-    Lever("sdr_team.reps"),
-    Lever("opportunity.ae_team.reps"),
-]
+# The levers the assessment moves, on the scale their effect is modelled on (the lever registry),
+# then the team sizes: each maturity level is staffed for its own lead flow (capacity, not alignment).
+ALIGNMENT_LEVERS: list[Lever] = [Lever(entry.key, entry.scale, entry.on) for entry in (*alignment_levers(), *staffing_levers())]
 
 
 def add_claim_kpis(runs: pd.DataFrame, stayed: str | None = None) -> pd.DataFrame:
@@ -178,18 +162,6 @@ def lever_bounds(sweep: Sweep) -> dict[str, tuple[Any, Any] | list[Any]]:
     return bounds
 
 
-def lever_settings(scenario: Scenario, levers: list[Lever]) -> dict[str, Any]:
-    """The scenario's value of each lever."""
-    data = scenario.model_dump(mode="json", by_alias=True)
-    settings = {}
-    for lever in levers:
-        node: Any = data
-        for part in lever.key.split("."):
-            node = node[part]
-        settings[lever.key] = node
-    return settings
-
-
 def path_settings(
     start: dict[str, Any],
     end: dict[str, Any],
@@ -203,20 +175,16 @@ def path_settings(
     and stop at the edge of the swept range; a switch flips half-way, as "partly" does in the
     assessment. Beyond 1 every lever keeps going in the same direction until its range ends.
     """
-    t = np.asarray(t, float)
+    shares = [float(share) for share in np.asarray(t, float)]
     columns: dict[str, Any] = {}
     for lever in levers:
         a, b = start[lever.key], end[lever.key]
+        values = [value_between(a, b, share, lever.scale) for share in shares]  # the two scenarios exactly
         if lever.scale == "switch" or a == b:
-            columns[lever.key] = np.where(t >= 0.5, b, a) if lever.scale == "switch" else np.full(len(t), a)
+            columns[lever.key] = values
             continue
         low, high = bounds[lever.key]
-        if lever.scale == "log":
-            values = np.exp(np.log(a) + t * (np.log(b) - np.log(a)))
-        else:
-            values = a + t * (b - a)
-        values = np.where(t == 0, a, np.where(t == 1, b, values))  # the two scenarios exactly, no rounding
-        columns[lever.key] = np.clip(values, low, high)
+        columns[lever.key] = np.clip(np.array(values, float), low, high)
     return pd.DataFrame(columns)
 
 
@@ -259,7 +227,8 @@ def path_sweep(
     until each lever's range ends), as one sweep with common random numbers."""
     if not {0.0, 1.0} <= {float(t) for t in t_values}:
         raise ValueError(f"the path's points {list(t_values)} must include 0 (fully misaligned) and 1 (fully aligned)")
-    start, end = lever_settings(misaligned, levers), lever_settings(aligned, levers)
+    keys = [lever.key for lever in levers]
+    start, end = lever_settings(misaligned, keys), lever_settings(aligned, keys)
     settings = path_settings(start, end, np.asarray(t_values, float), levers, bounds)
     base = misaligned.model_dump(mode="json", by_alias=True)
     points = [SweepPoint(0, {"scenario": typical.name, "t": float("nan")}, typical)]
@@ -394,22 +363,6 @@ def single_lever_needed(
     table = pd.DataFrame(rows)
     order = table["needed"].notna().astype(int) * 10 + table["best_alone"].abs() / (1 + table["best_alone"].abs())
     return table.loc[order.sort_values(ascending=False).index].reset_index(drop=True)
-
-
-def as_overrides(settings: dict[str, Any]) -> list[str]:
-    """Lever settings as ``--set`` overrides (whole numbers where the scenario wants them)."""
-    out = []
-    for key, value in settings.items():
-        if isinstance(value, (bool, np.bool_)):
-            text = "true" if value else "false"
-        elif isinstance(value, str):
-            text = value
-        elif expects_integer(key):
-            text = str(int(round(float(value))))
-        else:
-            text = f"{float(value):.6g}"
-        out.append(f"{key}={text}")
-    return out
 
 
 def claims_summary(table: pd.DataFrame, needed: pd.DataFrame) -> list[str]:

@@ -24,7 +24,6 @@ from funnelsim.claims import (
     claims_summary,
     fit_surfaces,
     lever_bounds,
-    lever_settings,
     path_effects,
     path_needed,
     path_sweep,
@@ -33,7 +32,8 @@ from funnelsim.claims import (
 from funnelsim.config import locate
 from funnelsim.execution import run_sweep_into
 from funnelsim.experiment import run_scenario
-from funnelsim.params import load_scenario
+from funnelsim.levers import lever_settings
+from funnelsim.schema import load_scenario
 from funnelsim.response import ResponseSurface
 from funnelsim.sweeps import load_sweep
 from funnelsim.targets import DEFAULT_TARGETS, load_targets
@@ -116,8 +116,9 @@ def run_claims_check(
     if box_points:
         box_runs = add_claim_kpis(run_sweep_into(box, output_dir, "levers", executor).runs)
         result.surfaces = fit_surfaces(box_runs, ALIGNMENT_LEVERS)
-        starts = {"misaligned": lever_settings(misaligned, ALIGNMENT_LEVERS), "typical": lever_settings(typical, ALIGNMENT_LEVERS)}
-        end = lever_settings(aligned, ALIGNMENT_LEVERS)
+        keys = [lever.key for lever in ALIGNMENT_LEVERS]
+        starts = {"misaligned": lever_settings(misaligned, keys), "typical": lever_settings(typical, keys)}
+        end = lever_settings(aligned, keys)
         result.single = pd.concat(
             [single_lever_needed(c, result.surfaces[c.kpi], starts[c.reference], end, bounds) for c in CLAIMS if c.change is not None],
             ignore_index=True,

@@ -12,6 +12,7 @@ picture for the notebook's parameter values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,58 +26,36 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from funnelsim.analysis import monthly_revenue
-from funnelsim.claims import lever_settings
 from funnelsim.config import PARAMS_DIR
 from funnelsim.experiment import Comparison, ScenarioRun, run_scenario
-from funnelsim.params import Scenario, load_scenario
-from funnelsim.response import Lever
+from funnelsim.levers import Entry, as_overrides, lever_settings, sliders
+from funnelsim.schema import Scenario, load_scenario
 
-__all__ = ["Slider", "SLIDERS", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
+__all__ = ["SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
 
 BASELINE = PARAMS_DIR / "baseline.yaml"
 TODAY = "today"
 YOURS = "your settings"
 
 
-@dataclass(frozen=True)
-class Slider:
-    """One lever the class can move: its scenario key, a label, its range and step."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    step: float
-    kind: str = "float"  # float, int, log (a latency), switch (on/off)
+# The levers with a slider, their ranges and labels: the lever registry (funnelsim.levers).
+SLIDERS: list[Entry] = sliders()
 
 
-SLIDERS: list[Slider] = [
-    Slider("handoff.latency_hours.median", "Handoff latency, median hours", 0.05, 48.0, 0.1, "log"),
-    Slider("follow_up.follow_up_rate", "Share of accepted leads sales works", 0.3, 1.0, 0.05),
-    Slider("sdr_team.reps", "SDRs", 1, 12, 1, "int"),
-    Slider("sales_acceptance.threshold", "Sales' lead bar (60 = marketing's MQL bar)", 60, 75, 0.5),
-    Slider("opportunity.ae_team.reps", "Account executives", 2, 30, 1, "int"),
-    Slider("scoring.noise_sd", "Noise of the lead score, points", 5.0, 25.0, 1.0),
-    Slider("closed_loop.enabled", "Closed-loop reporting", 0, 1, 1, "switch"),
-    Slider("opportunity.message_consistency", "One message, website to sales deck (0-1)", 0.0, 1.0, 0.05),
-    Slider("opportunity.content_coverage", "Deal stages with sales content (0-1)", 0.0, 1.0, 0.05),
-    Slider("customers.monthly_churn", "Customers lost per month", 0.0025, 0.05, 0.0025),
-]
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return f"{float(value):.6g}"
+def slider_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Each slider's value among the classroom notebook's ``parameters`` (by the parameter name
+    the registry gives the slider), keyed by the lever's key path."""
+    missing = [s.slider.parameter for s in SLIDERS if s.slider and s.slider.parameter not in parameters]
+    if missing:
+        raise KeyError(f"no value for the sliders' parameters {', '.join(missing)}")
+    return {s.key: parameters[s.slider.parameter] for s in SLIDERS if s.slider}
 
 
 def classroom_scenario(values: dict[str, Any], horizon_days: int = 270, base: Path = BASELINE) -> Scenario:
     """The baseline company, shortened to ``horizon_days`` (a fifth of it warm-up), with the
     slider values set; a value out of range raises ``ParameterError`` naming the key."""
     sim = [f"simulation.horizon_days={horizon_days}", f"simulation.warmup_days={horizon_days // 5}"]
-    return load_scenario(base, sim + [f"{key}={_value_text(value)}" for key, value in values.items()])
+    return load_scenario(base, sim + as_overrides(values))
 
 
 @dataclass
@@ -164,7 +143,7 @@ def draw(run: ClassroomRun) -> Figure:
 
 
 def _defaults(base: Path) -> dict[str, Any]:
-    return lever_settings(load_scenario(base), [Lever(slider.key) for slider in SLIDERS])
+    return lever_settings(load_scenario(base), [s.key for s in SLIDERS])
 
 
 def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None) -> Any:
@@ -177,19 +156,20 @@ def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELIN
     controls: dict[str, Any] = {}
     style = {"description_width": "300px"}
     layout = widgets.Layout(width="640px")
-    for s in SLIDERS:
-        value = defaults[s.key]
+    for entry in SLIDERS:
+        s, value = entry.slider, defaults[entry.key]
+        assert s is not None
         common = {"description": s.label, "continuous_update": False, "style": style, "layout": layout}
-        if s.kind == "switch":
-            controls[s.key] = widgets.Checkbox(value=bool(value), description=s.label, style=style, layout=layout)
-        elif s.kind == "int":
-            controls[s.key] = widgets.IntSlider(value=int(value), min=int(s.low), max=int(s.high), step=int(s.step), **common)
-        elif s.kind == "log":
-            controls[s.key] = widgets.FloatLogSlider(value=float(value), base=10, min=np.log10(s.low), max=np.log10(s.high),
-                                                     step=0.05, readout_format=".2f", **common)
+        if entry.scale == "switch":
+            controls[entry.key] = widgets.Checkbox(value=bool(value), description=s.label, style=style, layout=layout)
+        elif entry.whole:
+            controls[entry.key] = widgets.IntSlider(value=int(value), min=int(s.low), max=int(s.high), step=int(s.step), **common)
+        elif entry.scale == "log":
+            controls[entry.key] = widgets.FloatLogSlider(value=float(value), base=10, min=np.log10(s.low), max=np.log10(s.high),
+                                                         step=0.05, readout_format=".2f", **common)
         else:
-            controls[s.key] = widgets.FloatSlider(value=float(value), min=s.low, max=s.high, step=s.step,
-                                                  readout_format=".3g", **common)
+            controls[entry.key] = widgets.FloatSlider(value=float(value), min=s.low, max=s.high, step=s.step,
+                                                      readout_format=".3g", **common)
     output = widgets.Output()
 
     def redraw(**values: Any) -> None:

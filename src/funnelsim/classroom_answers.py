@@ -18,7 +18,7 @@ import pandas as pd
 from funnelsim.analysis import compare_scenarios
 from funnelsim.classroom import classroom_scenario
 from funnelsim.experiment import compare_runs
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 __all__ = ["EXERCISES", "SHOWN", "ClassroomAnswers", "Exercise", "hours", "run_classroom_answers", "verdict"]
 
@@ -152,7 +152,7 @@ class ClassroomAnswers:
             "counts (marketing spend plus SDR and AE cost per new customer); the SLA costs nothing the model sees. "
             "*Caveat:* in a real team the follow-up rate is partly a capacity problem in disguise, and the gain from "
             "a faster first call rests on how long a lead shops around before buying elsewhere, which the published "
-            "evidence pins down only loosely (params/targets/uncertain.yaml)."
+            "evidence pins down only loosely (the uncertain parameters of funnelsim.levers)."
         )
 
     def one_definition_answer(self) -> str:

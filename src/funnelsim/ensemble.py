@@ -2,9 +2,9 @@
 
 The model has parameters nobody has measured directly: how long a web inquirer stays at the
 desk, how fast interest cools, how much quality and one consistent message move a deal's odds
-(``params/targets/uncertain.yaml``, each with the range it may take before any evidence). The
-published figures (``params/targets/published.yaml``) constrain them only together: no single
-study pins one down. So they are fitted together, by **history matching** (Craig et al. 1997;
+(the uncertain parameters of the lever registry, ``funnelsim.levers``, each with the range it
+may take before any evidence). The published figures (``params/targets/published.yaml``)
+constrain them only together: no single study pins one down. So they are fitted together, by **history matching** (Craig et al. 1997;
 Vernon, Goldstein & Bower 2010), the method of choice when each simulation is costly:
 
 1. **Wave 1**: simulate the typical company at points spread over the parameters' ranges (a
@@ -34,12 +34,12 @@ import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict
 from scipy.special import logit
 from scipy.stats import qmc
 from tqdm.auto import tqdm
@@ -47,7 +47,8 @@ from tqdm.auto import tqdm
 from funnelsim.config import PARAMS_DIR
 from funnelsim.evidence import first_dial_odds, firm_population, hbr_ratios, replication_measures, run_firms
 from funnelsim.experiment import run_scenarios
-from funnelsim.params import ParameterError, Scenario, format_errors, read_yaml, with_settings
+from funnelsim.levers import uncertain_parameters
+from funnelsim.schema import Scenario, with_settings
 from funnelsim.staffing import staff
 from funnelsim.targets import Target, Targets
 
@@ -66,11 +67,9 @@ __all__ = [
     "consistent",
     "refit",
     "NothingLeft",
-    "DEFAULT_UNCERTAIN",
     "DEFAULT_ENSEMBLE",
 ]
 
-DEFAULT_UNCERTAIN = PARAMS_DIR / "targets" / "uncertain.yaml"
 DEFAULT_ENSEMBLE = PARAMS_DIR / "ensemble" / "evidence.csv"
 CUTOFF = 3.0  # emulator standard deviations outside a range that rule a point out
 
@@ -99,17 +98,16 @@ class Parameter(BaseModel):
         return self.low + np.asarray(unit) * (self.high - self.low)
 
 
-class _UncertainFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    parameters: Annotated[list[Parameter], Field(min_length=1)]
-
-
-def load_uncertain(path: str | Path = DEFAULT_UNCERTAIN) -> list[Parameter]:
-    path = Path(path)
-    try:
-        return _UncertainFile.model_validate(read_yaml(path, str(path))).parameters
-    except ValidationError as exc:
-        raise ParameterError(format_errors(str(path), exc, _UncertainFile)) from None
+def load_uncertain() -> list[Parameter]:
+    """The uncertain parameters of the lever registry, each with the range it may take before the
+    evidence is seen, in the registry's order."""
+    parameters = []
+    for entry in uncertain_parameters():
+        prior = entry.prior
+        assert prior is not None
+        parameters.append(Parameter(key=entry.key, low=prior.low, high=prior.high, scale=prior.scale, why=prior.why,
+                                    at_most=prior.at_most))
+    return parameters
 
 
 def calibration_targets(targets: Targets) -> list[Target]:

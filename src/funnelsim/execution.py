@@ -39,9 +39,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from funnelsim.errors import InputError, MachineError
 from funnelsim.experiment import run_replication
 from funnelsim.files import folder_lock
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 from funnelsim.results import ResultStore, SweepResults, load_results
 from funnelsim.sweeps import Sweep
 
@@ -101,19 +102,23 @@ def execute_task(task: RunTask) -> RunOutcome:
     )
 
 
-class SweepInterrupted(Exception):
-    """The sweep stopped early (Ctrl-C or a failed worker); finished runs are saved."""
+class SweepInterrupted(MachineError):
+    """The sweep stopped early (Ctrl-C or a failed worker); finished runs are saved.
 
-    def __init__(self, reason: str, saved: int, total: int):
+    ``interrupted`` is true when the user pressed Ctrl-C (exit status 130, as a shell gives),
+    false when a worker or run failed (exit status 1)."""
+
+    def __init__(self, reason: str, saved: int, total: int, interrupted: bool = False):
         super().__init__(f"{reason}: {saved} of {total} runs are saved; run again with --resume to finish")
-        self.saved, self.total = saved, total
+        self.saved, self.total, self.interrupted = saved, total, interrupted
+        self.exit_status = 130 if interrupted else 1
 
 
-class ResumeMismatch(Exception):
+class ResumeMismatch(InputError):
     """The results folder holds another sweep (or results exist and --resume was not given)."""
 
 
-class SchedulerUnreachable(Exception):
+class SchedulerUnreachable(InputError):
     """No Dask scheduler answers at the address given."""
 
 
@@ -316,6 +321,7 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
     run_seconds: list[float] = []
     bar = tqdm(total=sweep.runs, initial=len(done), unit="run", desc=sweep.name, disable=not progress)
     reason = None
+    interrupted = False
     try:
         for outcome in _RUNNERS[executor](tasks, workers, scheduler):
             store.save_run(outcome.point, outcome.replication, outcome.kpis, outcome.daily, outcome.leads)
@@ -323,7 +329,7 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
             run_seconds.append(outcome.seconds)
             bar.update(1)
     except KeyboardInterrupt:
-        reason = "interrupted"
+        reason, interrupted = "interrupted", True
     except Exception as exc:  # a worker died, a run failed or the cluster went away: keep what is saved
         reason = f"stopped by {type(exc).__name__}: {exc}"
     finally:
@@ -346,7 +352,7 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
             except OSError as exc:  # a full disk: the saved runs stand, only this session's log is lost
                 tell(f"{store.manifest_path}: could not record this session: {exc.strerror}")
     if reason:
-        raise SweepInterrupted(reason, len(done) + saved, sweep.runs)
+        raise SweepInterrupted(reason, len(done) + saved, sweep.runs, interrupted=interrupted)
     return saved
 
 

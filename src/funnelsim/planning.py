@@ -15,7 +15,8 @@ budget that covers more deal stages, the time closed-loop reporting takes. ``wha
 folder; ``funnelsim plan`` and the ``what_it_takes`` notebook call it.
 
 The plan file is validated like a scenario file: a mistake names the file, the key, the value
-and what is allowed; the target's KPI must be one the runs report, and the combinations on
+and what is allowed; every lever on offer must be one of the lever registry
+(``funnelsim.levers``), the target's KPI must be one the runs report, and the combinations on
 offer are counted before anything is built (at most 100,000, each predicted and ranked).
 """
 
@@ -31,24 +32,16 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsim.analysis import compare_scenarios
-from funnelsim.claims import as_overrides
 from funnelsim.execution import run_sweep_into
 from funnelsim.experiment import compare_runs
 from funnelsim.files import folder_lock
+from funnelsim.levers import as_overrides, levers
+from funnelsim.loading import ParameterError, apply_overrides, load_validated, resolve_file
 from funnelsim.outputs import write_tables
-from funnelsim.params import (
-    ParameterError,
-    Scenario,
-    apply_overrides,
-    format_errors,
-    limit,
-    read_yaml,
-    resolve_file,
-    scenario_from_dict,
-)
+from funnelsim.schema import Scenario, limit, scenario_from_dict
 from funnelsim.records import REPLICATION_COLUMNS
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, sweep_from_dict
@@ -173,15 +166,25 @@ class Plan:
                              for k, l in self.spec.levers.items()])
 
 
+def _check_levers(label: str, spec: PlanFile) -> None:
+    """Every lever on offer must be a lever of the registry (``funnelsim.levers``)."""
+    allowed = [entry.key for entry in levers()]
+    problems = []
+    for key in spec.levers:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(f"{label}: levers.{key}: unknown lever; {hint}allowed: {', '.join(allowed)}")
+    if problems:
+        raise ParameterError(problems)
+
+
 def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Plan:
     """Read and validate a plan file; ``overrides`` (``key.path=value``) apply to its scenario."""
     path = Path(path)
     label = str(path)
-    raw = read_yaml(path, label)
-    try:
-        spec = PlanFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(label, exc, schema=PlanFile)) from None
+    spec = load_validated(path, PlanFile)
+    _check_levers(label, spec)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
         raise ParameterError([f"{label}: scenario: {spec.scenario!r}: no such file ({scenario_path})"])

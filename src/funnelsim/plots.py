@@ -24,7 +24,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from funnelsim.analysis import monthly_revenue
 from funnelsim.calibration import Calibration, fitted_distribution
 from funnelsim.model.odds import DecayCurve, contact_chance, logistic, logit
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 __all__ = [
     "funnel_chart",

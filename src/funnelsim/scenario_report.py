@@ -15,7 +15,7 @@ import pandas as pd
 from funnelsim.analysis import Estimate, replications_needed, revenue_growth
 from funnelsim.config import locate
 from funnelsim.experiment import ScenarioRun, run_scenario
-from funnelsim.params import Scenario, load_scenario
+from funnelsim.schema import Scenario, load_scenario
 
 __all__ = ["ScenarioReport", "run_scenario_report"]
 

@@ -17,7 +17,7 @@ from funnelsim.analysis import Estimate, rates_by_age_group, speed_to_lead_odds
 from funnelsim.check import benchmark_table
 from funnelsim.config import locate
 from funnelsim.experiment import ScenarioRun, run_scenario
-from funnelsim.params import Scenario, load_scenario
+from funnelsim.schema import Scenario, load_scenario
 from funnelsim.targets import DEFAULT_TARGETS, Targets, load_targets
 
 __all__ = ["LEAD_RESPONSE_TARGETS", "SpeedToLead", "lead_response_targets", "run_speed_to_lead"]
