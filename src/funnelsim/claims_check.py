@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -74,7 +75,8 @@ class ClaimsCheck:
 
     def surface_fits(self) -> pd.DataFrame:
         """How well each KPI's response surface over the lever sweep fits: R² and runs."""
-        return pd.DataFrame([{"kpi": k, "r_squared": s.r_squared, "runs": int(s.metamodel.fit.nobs)} for k, s in self.surfaces.items()])
+        fits = {kpi: cast(Any, surface.metamodel.fit) for kpi, surface in self.surfaces.items()}  # a statsmodels result
+        return pd.DataFrame([{"kpi": k, "r_squared": s.r_squared, "runs": int(fits[k].nobs)} for k, s in self.surfaces.items()])
 
 
 def run_claims_check(

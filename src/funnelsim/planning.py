@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -307,7 +307,8 @@ class PlanResult:
 
     def surface_fit(self) -> str:
         """How well the response surface fits (Markdown)."""
-        return f"R² = {self.surface.r_squared:.3f} over {int(self.surface.metamodel.fit.nobs)} runs."
+        fit = cast(Any, self.surface.metamodel.fit)  # a statsmodels result
+        return f"R² = {self.surface.r_squared:.3f} over {int(fit.nobs)} runs."
 
     def brief(self) -> str:
         """The answer in brief (Markdown): the target and what it takes."""

@@ -307,14 +307,15 @@ def calibration_durations(calibration: Calibration) -> list[Figure]:
     figures = []
     latency = calibration.estimates.set_index("key")["value"].get("handoff.latency_hours")
     if latency is not None:
-        figures.append(fitted_durations(calibration.observed["handoff_latency_hours"]["hours"], fitted_distribution(latency),
+        figures.append(fitted_durations(calibration.observed["handoff_latency_hours"]["hours"].to_numpy(), fitted_distribution(latency),
                                         "Handoff latency", "hours"))
     stage_days = calibration.observed.get("stage_days")
     if stage_days is not None:
         for stage, days in stage_days.groupby("stage", sort=False):
             spec = calibration.settings.get(f"opportunity.stages.{stage}.duration_days")
             if spec:
-                figures.append(fitted_durations(days["days"], fitted_distribution(spec), f"Days in {stage.replace('_', ' ')}", "days"))
+                figures.append(fitted_durations(days["days"].to_numpy(), fitted_distribution(spec), f"Days in {str(stage).replace('_', ' ')}",
+                                                "days"))
     return figures
 
 
