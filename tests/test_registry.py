@@ -16,6 +16,7 @@ from funnelsim.assessment import load_answers
 from funnelsim.calibration import NEEDS, NOT_IN_THE_DATA
 from funnelsim.claims import ALIGNMENT_LEVERS
 from funnelsim.classroom import SLIDERS
+from funnelsim.classroom_answers import EXERCISES
 from funnelsim.cli import main
 from funnelsim.levers import (
     QUESTIONS,
@@ -89,6 +90,7 @@ def used_keys(baseline) -> dict[str, set[str]]:
         used["params/ensemble/evidence.csv"] = {column for column in next(csv.reader(handle)) if "." in column}
     used["the classroom sliders"] = {entry.key for entry in SLIDERS}
     used["the claims path"] = {lever.key for lever in ALIGNMENT_LEVERS}
+    used["the instructor's exercises"] = {key for settings in EXERCISES.values() for values in settings.values() for key in values}
     return used
 
 
