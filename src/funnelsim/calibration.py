@@ -908,7 +908,7 @@ def run_calibration(
     ``replications``, the written scenario is simulated against the export's own KPIs
     (``simulate_against_export``). ``notify`` receives what is worth telling as it happens (the
     rows read and skipped, where the bad rows went). Raises ``ParameterError`` for bad input
-    and ``outputs.WriteFailed`` when a file cannot be written.
+    and ``errors.WriteFailed`` when a file cannot be written.
     """
     tell = notify or (lambda message: None)
     target, baseline = Path(out_file), Path(baseline)
