@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from funnelsim import load_scenario
 from funnelsim.assessment import QUESTIONS, assess, load_answers, scenario_text
 from funnelsim.cli import main
-from funnelsim.params import ParameterError, with_settings
+from funnelsim.loading import ParameterError
+from funnelsim.schema import with_settings
 from funnelsim.staffing import team_sizes
 
 from conftest import ROOT

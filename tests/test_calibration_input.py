@@ -17,7 +17,7 @@ from funnelsim import load_scenario
 from funnelsim.calibration import calibrate
 from funnelsim.cli import main
 from funnelsim.crm_export import STAGES, ExportMapping, load_mapping, read_export
-from funnelsim.params import ParameterError
+from funnelsim.loading import ParameterError
 
 from conftest import BASELINE
 

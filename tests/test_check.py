@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from funnelsim.check import check_scenarios
 from funnelsim.cli import main
-from funnelsim.params import load_scenario
+from funnelsim.schema import load_scenario
 from funnelsim.targets import load_targets
 
 from conftest import ROOT

@@ -11,7 +11,8 @@ import pytest
 from funnelsim import classroom
 from funnelsim.classroom import SLIDERS, classroom_panel, classroom_scenario, draw, kpi_table, play, slider_values
 from funnelsim.levers import value_at
-from funnelsim.params import ParameterError, load_scenario
+from funnelsim.loading import ParameterError
+from funnelsim.schema import load_scenario
 from funnelsim.reports import notebook_parameters
 
 from conftest import BASELINE, ROOT, scenario

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsim.cli import main
-from funnelsim.params import load_scenario, scenario_from_dict
+from funnelsim.schema import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"

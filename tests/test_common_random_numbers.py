@@ -14,7 +14,7 @@ import pytest
 from funnelsim import run_replication
 from funnelsim.assessment import QUESTIONS, Assessment
 from funnelsim.model.randomness import LeadLuck
-from funnelsim.params import with_settings
+from funnelsim.schema import with_settings
 from funnelsim.experiment import replication_seeds
 
 from conftest import scenario

@@ -22,7 +22,7 @@ from funnelsim.ensemble import (
     prior_sample,
     refit,
 )
-from funnelsim.params import load_scenario
+from funnelsim.schema import load_scenario
 from funnelsim.targets import Target, load_targets
 
 from conftest import BASELINE

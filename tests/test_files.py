@@ -18,7 +18,7 @@ from funnelsim import config, load_scenario
 from funnelsim.assessment import QUESTIONS, assess, scenario_text, write_scenario
 from funnelsim.calibration import Calibration
 from funnelsim.files import FolderBusy, commented_yaml, folder_lock, write_scenario_file, yaml_scalar
-from funnelsim.params import ParameterError, _parse_yaml, read_yaml
+from funnelsim.loading import ParameterError, parse_yaml, read_yaml
 
 from conftest import BASELINE, ROOT
 
@@ -71,6 +71,39 @@ def test_run_and_sweep_names_write_inside_reports(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("escaped*"))
 
 
+# --- where files are found and where they go --------------------------------------------------
+
+
+def test_a_named_file_is_looked_for_here_first_then_among_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shipped = config.data_dir("params") / "baseline.yaml"
+    assert config.locate("params/baseline.yaml") == shipped and shipped.is_file()
+    assert config.locate("examples/crm-mapping.yaml") == config.data_dir("examples") / "crm-mapping.yaml"
+    assert config.locate("params/nope.yaml") == Path("params/nope.yaml")  # so the error names it as typed
+    assert config.locate("baseline.yaml") == Path("baseline.yaml")  # only params/, notebooks/, examples/
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "baseline.yaml").write_text("# mine\n")
+    assert config.locate("params/baseline.yaml") == Path("params/baseline.yaml")
+    monkeypatch.setenv("FUNNELSIM_PARAMS", str(tmp_path / "library"))
+    assert config.data_dir("params") == tmp_path / "library"
+    with pytest.raises(ValueError, match="one of params, notebooks, examples"):
+        config.data_dir("reports")
+
+
+def test_from_another_folder_the_cli_reads_the_shipped_files_and_writes_there(tmp_path, monkeypatch):
+    """With the checkout installed editable, a run from elsewhere writes nothing into the checkout."""
+    monkeypatch.chdir(tmp_path)
+    before = sorted((ROOT / "reports").iterdir())
+    result = CliRunner().invoke(cli.main, ["validate", "params/baseline.yaml"])
+    assert result.exit_code == 0 and "params/baseline.yaml: ok" in result.output, result.output
+    small = ["--set", "simulation.horizon_days=20", "--set", "simulation.warmup_days=5"]
+    result = CliRunner().invoke(cli.main, ["run", "params/baseline.yaml", "-r", "1", *small])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "reports" / "runs").iterdir())) == 1 and sorted((ROOT / "reports").iterdir()) == before
+    help_text = CliRunner().invoke(cli.main, ["calibrate", "--help"]).output
+    assert "[default:" in help_text and "params/baseline.yaml" in help_text and str(ROOT) not in help_text
+
+
 # --- YAML the tool writes ---------------------------------------------------------------------
 
 PLAIN = st.recursive(
@@ -85,7 +118,7 @@ PLAIN = st.recursive(
 def test_a_yaml_scalar_is_one_line_read_back_as_itself(value):
     text = yaml_scalar(value)
     assert "\n" not in text and "\r" not in text
-    assert _parse_yaml(f"key: {text}  # a comment") == {"key": value}
+    assert parse_yaml(f"key: {text}  # a comment") == {"key": value}
 
 
 @SETTINGS
@@ -105,7 +138,7 @@ def test_commented_yaml_reads_back_as_what_was_written(tmp_path, body, comment, 
 def test_a_company_name_is_one_string_however_it_is_written(company):
     """A company 'x\\nsimulation: {horizon_days: 9999}' is text in a comment and a description, not YAML."""
     result = assess(company, {q: "partly" for q in QUESTIONS})
-    data = _parse_yaml(scenario_text(result, "../baseline.yaml", "acme"))
+    data = parse_yaml(scenario_text(result, "../baseline.yaml", "acme"))
     assert data["description"] == f"From the alignment assessment of {company} (50% of the signs)."
     assert set(data) == {"extends", "name", "description", "maturity", *(key.split(".")[0] for key in result.lever_settings())}
     assert "horizon_days" not in str(data.get("simulation", ""))
@@ -135,7 +168,7 @@ def _utf8(text: str) -> bool:
 def test_calibrated_channel_names_round_trip(channels, source):
     """Channel names with '#', ': ', dots or line breaks come back as they went in."""
     text = _calibration(channels, source).scenario_text("../baseline.yaml", "x", 0, 10)
-    data = _parse_yaml(text)
+    data = parse_yaml(text)
     assert data["channels"] == {c: {"leads_per_week": 1.5} for c in channels}
     assert data["follow_up"] == {"follow_up_rate": 1.5}
 
@@ -156,7 +189,7 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 def test_a_company_called_baseline_never_replaces_the_baseline(params, monkeypatch):
-    monkeypatch.setattr(cli, "PARAMS_DIR", params)
+    monkeypatch.setattr(cli, "ASSESS_DIR", params)
     before = (params / "baseline.yaml").read_text()
     answers = params.parent / "answers.yaml"
     for company in ("Baseline", "BASELINE", " baseline "):
@@ -171,7 +204,7 @@ def test_a_company_called_baseline_never_replaces_the_baseline(params, monkeypat
 
 
 def test_an_existing_file_is_kept_without_force(params, monkeypatch):
-    monkeypatch.setattr(cli, "PARAMS_DIR", params)
+    monkeypatch.setattr(cli, "ASSESS_DIR", params)
     answers = params.parent / "answers.yaml"
     answers.write_text("company: Acme Ltd\nanswers:\n" + "".join(f"  {q}: yes\n" for q in QUESTIONS))
     (params / "acme-ltd.yaml").write_text("# mine\n")
@@ -185,7 +218,7 @@ def test_an_existing_file_is_kept_without_force(params, monkeypatch):
 
 
 def test_interactive_assess_refuses_before_the_questions(params, monkeypatch):
-    monkeypatch.setattr(cli, "PARAMS_DIR", params)
+    monkeypatch.setattr(cli, "ASSESS_DIR", params)
     result = CliRunner().invoke(cli.main, ["assess", "--baseline", str(params / "baseline.yaml")], input="Baseline\n")
     assert result.exit_code == 2 and "never overwritten" in result.output and "1." not in result.output
 

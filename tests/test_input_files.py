@@ -20,16 +20,16 @@ from hypothesis import strategies as st
 from funnelsim.assessment import load_answers
 from funnelsim.cli import main
 from funnelsim.crm_export import load_mapping
-from funnelsim.params import (
+from funnelsim.loading import (
     MAX_ALIAS_VALUES,
     MAX_EXTENDS,
     MAX_YAML_BYTES,
     MAX_YAML_DEPTH,
     ParameterError,
-    _describe,
-    load_scenario,
+    describe,
     read_yaml,
 )
+from funnelsim.schema import load_scenario
 from funnelsim.planning import load_plan
 from funnelsim.sweeps import load_sweep
 
@@ -276,7 +276,7 @@ JSONISH = st.recursive(
 @settings(max_examples=200, deadline=None)
 @given(value=JSONISH)
 def test_values_are_shown_short_and_as_written(value):
-    text = _describe(value)
+    text = describe(value)
     assert len(text) <= 60
     if len(repr(value)) <= 60:
         assert text == (repr(value) if isinstance(value, (str, list, dict)) else str(value))
@@ -289,8 +289,8 @@ def test_a_self_referencing_or_huge_value_is_shown_at_once():
     for _ in range(30):
         huge = [huge] * 10  # 10**31 values if walked
     started = time.process_time()
-    assert _describe(looped).startswith("[[[[") and _describe({"a": huge}).startswith("{'a': [[[")
-    assert _describe(10 ** 5000) == "a number of 5001 digits"
+    assert describe(looped).startswith("[[[[") and describe({"a": huge}).startswith("{'a': [[[")
+    assert describe(10 ** 5000) == "a number of 5001 digits"
     assert time.process_time() - started < 0.1
 
 

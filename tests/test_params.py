@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from funnelsim.distributions import Gamma, Lognormal
-from funnelsim.params import HOURS, MINUTES, ParameterError, Scenario, load_scenario
+from funnelsim.loading import ParameterError
+from funnelsim.schema import HOURS, MINUTES, Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from funnelsim.cli import main
-from funnelsim.params import ParameterError
+from funnelsim.loading import ParameterError
 from funnelsim.planning import confirm_options, load_plan, plan_sweep, rank_options
 from funnelsim.response import ResponseSurface
 

@@ -16,6 +16,7 @@ from funnelsim.assessment import load_answers
 from funnelsim.calibration import NEEDS, NOT_IN_THE_DATA
 from funnelsim.claims import ALIGNMENT_LEVERS
 from funnelsim.classroom import SLIDERS
+from funnelsim.classroom_answers import EXERCISES
 from funnelsim.cli import main
 from funnelsim.levers import (
     GROUPS,
@@ -34,7 +35,7 @@ from funnelsim.levers import (
     value_at,
     value_between,
 )
-from funnelsim.params import with_settings
+from funnelsim.schema import with_settings
 from funnelsim.sweeps import expects_integer
 
 from conftest import BASELINE, ROOT
@@ -90,6 +91,7 @@ def used_keys(baseline) -> dict[str, set[str]]:
         used["params/ensemble/evidence.csv"] = {column for column in next(csv.reader(handle)) if "." in column}
     used["the classroom sliders"] = {entry.key for entry in SLIDERS}
     used["the claims path"] = {lever.key for lever in ALIGNMENT_LEVERS}
+    used["the instructor's exercises"] = {key for settings in EXERCISES.values() for values in settings.values() for key in values}
     return used
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import funnelsim.reports as reports
 from funnelsim import html_safety
 from funnelsim.cli import main
-from funnelsim.params import ParameterError
+from funnelsim.loading import ParameterError
 
 from conftest import ROOT
 

@@ -26,7 +26,7 @@ from funnelsim import load_scenario, run_replication
 from funnelsim.cli import main
 from funnelsim.experiment import NonFiniteKPI
 from funnelsim.model.closed_loop import _rescale_within_bounds
-from funnelsim.params import ParameterError
+from funnelsim.loading import ParameterError
 from funnelsim.planning import KPIS, MAX_OPTIONS, Target, load_plan
 from funnelsim.preflight import CONFIRM_ABOVE_BYTES, TooLarge, _most_leads_per_week, check_run, estimate
 from funnelsim.sweeps import MAX_SWEEP_POINTS, load_sweep

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsim.cli import main
-from funnelsim.execution import ResumeMismatch, run_sweep
-from funnelsim.params import ParameterError
+from funnelsim.execution import ResumeMismatch, run_sweep, run_sweep_into
+from funnelsim.loading import ParameterError
 from funnelsim.results import DamagedResults, ResultStore, load_results
 from funnelsim.sweeps import load_sweep
 
@@ -163,6 +163,20 @@ def test_existing_results_need_resume_and_the_same_sweep(tmp_path):
     assert run_sweep(sweep, store, executor="serial", resume=True, progress=False) == 0
     with pytest.raises(ResumeMismatch, match="different sweep"):
         run_sweep(sweep.with_options(seed=10), store, executor="serial", resume=True, progress=False)
+
+
+def test_a_study_sweep_runs_into_its_folder_and_a_second_call_runs_only_what_is_missing(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, FACTORIAL)).with_options(replications=1)
+    first = run_sweep_into(sweep, tmp_path / "report", "grid", executor="serial")
+    store = ResultStore(tmp_path / "report" / "grid")
+    assert len(first.runs) == 6 and first.factors == ["sdr_team.reps", "follow_up.follow_up_rate"]
+    again = run_sweep_into(sweep, tmp_path / "report", "grid", executor="serial")
+    pd.testing.assert_frame_equal(again.runs, first.runs)
+    assert [session["runs"] for session in store.read_manifest()["sessions"]] == [6, 0]
+    with pytest.raises(ResumeMismatch, match="--resume"):
+        run_sweep_into(sweep, tmp_path / "report", "grid", executor="serial", resume=False)
+    elsewhere = run_sweep_into(sweep, "", "grid", executor="serial")  # no folder: a temporary one
+    pd.testing.assert_frame_equal(elsewhere.runs.drop(columns="seconds"), first.runs.drop(columns="seconds"))
 
 
 def test_large_sweeps_ask_for_yes(tmp_path):

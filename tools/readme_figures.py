@@ -22,7 +22,7 @@ import pandas as pd
 
 from funnelsim.check import check_scenarios
 from funnelsim.gap import sign_contributions
-from funnelsim.params import load_scenario
+from funnelsim.schema import load_scenario
 from funnelsim.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import statsmodels.formula.api as smf
 
 from funnelsim import load_scenario, run_scenario
 from funnelsim.assessment import QUESTIONS, Assessment
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261122

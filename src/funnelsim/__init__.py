@@ -25,9 +25,9 @@ _HOMES = {
     "run_replication": "funnelsim.experiment",
     "run_scenario": "funnelsim.experiment",
     "summarise": "funnelsim.experiment",
-    "ParameterError": "funnelsim.params",
-    "Scenario": "funnelsim.params",
-    "load_scenario": "funnelsim.params",
+    "ParameterError": "funnelsim.loading",
+    "Scenario": "funnelsim.schema",
+    "load_scenario": "funnelsim.schema",
     "data_dictionary": "funnelsim.records",
     "load_results": "funnelsim.results",
     "load_sweep": "funnelsim.sweeps",
@@ -37,7 +37,8 @@ __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:
     from funnelsim.experiment import Replication, ScenarioRun, run_replication, run_scenario, summarise
-    from funnelsim.params import ParameterError, Scenario, load_scenario
+    from funnelsim.loading import ParameterError
+    from funnelsim.schema import Scenario, load_scenario
     from funnelsim.records import data_dictionary
     from funnelsim.results import load_results
     from funnelsim.sweeps import load_sweep

@@ -20,7 +20,7 @@ from typing import Any
 
 from funnelsim.files import commented_yaml, write_scenario_file
 from funnelsim.levers import Question, questions, value_between
-from funnelsim.params import ParameterError, read_yaml
+from funnelsim.loading import ParameterError, read_yaml
 
 __all__ = ["QUESTIONS", "LEVELS", "Assessment", "assess", "load_answers", "scenario_text", "write_scenario"]
 
@@ -138,7 +138,7 @@ def write_scenario(assessment: Assessment, target: Path, baseline: Path, force: 
 
     With ``staff_teams`` the SDR and AE teams are sized for the lead flow the answers give
     (a short pilot simulation, ``staffing.team_sizes``); otherwise they stay the baseline's."""
-    from funnelsim.params import load_scenario, with_settings
+    from funnelsim.schema import load_scenario, with_settings
     from funnelsim.staffing import team_sizes
 
     extends = os.path.relpath(baseline.resolve(), target.parent.resolve())

@@ -16,6 +16,10 @@ What the export cannot inform (team sizes, lead quality, score noise, messaging,
 the baseline's value and is flagged as such in the scenario file; so does a value the data
 cannot pin down (every stage stamped at the same instant, every lead with the same outcome),
 flagged "cannot estimate" with the reason. Durations that never vary are written as constants.
+
+``run_calibration`` is the whole study, from the export to the scenario file and, with
+replications, the calibrated scenario simulated against the export's own KPIs; ``funnelsim
+calibrate`` and the ``calibration`` notebook call it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +47,15 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
-from funnelsim.crm_export import CheckedExport
-from funnelsim.files import commented_yaml, write_scenario_file, yaml_scalar
+from funnelsim.config import PARAMS_DIR
+from funnelsim.crm_export import CheckedExport, load_mapping, read_export, to_crm_export
+from funnelsim.errors import WriteFailed
+from funnelsim.experiment import run_scenario
+from funnelsim.files import check_scenario_target, commented_yaml, write_scenario_file, yaml_scalar
 from funnelsim.levers import export_needs, not_in_the_data
-from funnelsim.params import Scenario
+from funnelsim.loading import ParameterError
+from funnelsim.outputs import spreadsheet_safe
+from funnelsim.schema import Scenario, load_scenario
 
 __all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 
@@ -818,3 +828,111 @@ def compare_with_export(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -
         row["export_inside_prediction"] = bool(row["prediction_low"] <= value <= row["prediction_high"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- the study: an export in, a scenario file out, checked against the export ----------------
+
+
+@dataclass
+class CalibrationRun:
+    """A calibrated export: the checked rows, the estimates, the scenario file written, and
+    (when simulated) the export's KPIs beside those of the calibrated scenario."""
+
+    export: CheckedExport
+    calibration: Calibration
+    scenario_file: Path
+    bad_rows_file: Path | None = None  # the bad rows as CSV (None: every row passed)
+    replications: int = 0
+    comparison: pd.DataFrame | None = None  # ``compare_with_export`` (None: not simulated)
+
+    def estimates_shown(self) -> pd.DataFrame:
+        """The estimates, each value written as in the scenario file."""
+        estimates = self.calibration.estimates
+        return estimates.assign(value=estimates["value"].map(display_value))
+
+    def brief(self) -> str:
+        """The answer in brief (Markdown)."""
+        result = self.calibration
+        lines = [
+            f"- {self.export.summary()}",
+            f"- {len(result.settings)} settings estimated from the data and written to `{self.scenario_file.name}`; "
+            "team sizes, lead quality, score noise, messaging and content keep the baseline's values, "
+            f"and so do {len(result.kept)} values this export is too thin or too short for (listed at the top of the file).",
+        ]
+        if self.comparison is not None:
+            inside = int(self.comparison["export_inside_prediction"].sum())
+            lines.append(
+                f"- Simulated over the export's {result.window_days:.0f} days, the calibrated scenario reproduces {inside} of "
+                f"{len(self.comparison)} of the export's KPIs within the 95% prediction interval of its {self.replications} replications."
+            )
+        return "\n".join(lines)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables to save beside the report."""
+        out = {"estimates": self.estimates_shown(), "bad_rows": self.export.bad_rows.astype(str)}
+        if self.comparison is not None:
+            out["comparison"] = self.comparison
+        return out | {"funnel": self.calibration.observed["funnel"]}
+
+
+def simulate_against_export(checked: CheckedExport, calibration: Calibration, scenario_file: Path, replications: int,
+                            seed: int) -> pd.DataFrame:
+    """The calibrated scenario simulated over the export's window (no warm-up, the same start
+    month), each replication turned into an export, beside the export's own KPIs."""
+    start = checked.leads["created_at"].min()
+    calibrated = load_scenario(scenario_file, [f"simulation.horizon_days={calibration.window_days:.0f}", "simulation.warmup_days=0",
+                                               f"simulation.start_month={start.month}"])
+    run = run_scenario(calibrated, replications, seed)
+    simulated = [to_crm_export(run.leads[run.leads["replication"] == r].drop(columns="replication"), start=start.normalize())
+                 for r in range(replications)]
+    return compare_with_export(checked.leads, simulated)
+
+
+def run_calibration(
+    export: str | Path,
+    mapping: str | Path | None,
+    out_file: str | Path,
+    baseline: str | Path = PARAMS_DIR / "baseline.yaml",
+    force: bool = False,
+    replications: int = 0,
+    seed: int = 20261122,
+    mapping_label: str | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> CalibrationRun:
+    """Calibrate ``baseline`` to a CRM export and write the scenario file ``out_file``.
+
+    The export is read with ``mapping`` (None: funnelsim's own column names; messages name it
+    ``mapping_label``, by default its path); its bad rows go to ``<out_file>.bad-rows.csv``.
+    ``out_file`` is checked first (``files.check_scenario_target``: never the baseline, an
+    existing file only with ``force``) and written only once it validates. With
+    ``replications``, the written scenario is simulated against the export's own KPIs
+    (``simulate_against_export``). ``notify`` receives what is worth telling as it happens (the
+    rows read and skipped, where the bad rows went). Raises ``ParameterError`` for bad input
+    and ``errors.WriteFailed`` when a file cannot be written.
+    """
+    tell = notify or (lambda message: None)
+    target, baseline = Path(out_file), Path(baseline)
+    check_scenario_target(target, baseline, force)
+    label = mapping_label or (str(mapping) if mapping else "the mapping")
+    checked = read_export(export, load_mapping(mapping), label)
+    tell(checked.summary())
+    bad_rows_file = None
+    if checked.rows_skipped:
+        bad_rows_file = target.with_suffix(".bad-rows.csv")
+        try:
+            bad_rows_file.parent.mkdir(parents=True, exist_ok=True)
+            spreadsheet_safe(checked.bad_rows).to_csv(bad_rows_file, index=False)
+        except OSError as exc:
+            raise WriteFailed(bad_rows_file, exc.strerror or str(exc)) from exc
+        tell(f"Bad rows listed in {bad_rows_file}")
+    if checked.leads.empty:
+        raise ParameterError([f"{export}: no valid rows left to estimate from"])
+    calibration = calibrate(checked, load_scenario(baseline))
+    try:
+        scenario_file = calibration.write(target, baseline, checked.rows_skipped, checked.total_rows, force)
+    except OSError as exc:
+        raise WriteFailed(target, exc.strerror or str(exc)) from exc
+    result = CalibrationRun(checked, calibration, scenario_file, bad_rows_file, replications)
+    if replications:
+        result.comparison = simulate_against_export(checked, calibration, scenario_file, replications, seed)
+    return result

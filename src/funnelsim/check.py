@@ -40,7 +40,7 @@ from funnelsim.evidence import (
     transition_growth,
 )
 from funnelsim.experiment import ScenarioRun, run_scenarios
-from funnelsim.params import MATURITY_LEVELS, Scenario
+from funnelsim.schema import MATURITY_LEVELS, Scenario
 from funnelsim.plausibility import plausibility_checks
 from funnelsim.targets import Target, Targets
 

@@ -32,7 +32,8 @@ from funnelsim.analysis import compare_scenarios
 from funnelsim.evidence import add_rates, growth_after_change, mean_ci
 from funnelsim.levers import alignment_levers, as_overrides, lever_settings, staffing_levers, value_between
 from funnelsim.model.installed_base import churn_hazard_per_day
-from funnelsim.params import Scenario, parse_override, scenario_from_dict, set_path
+from funnelsim.loading import parse_override, set_path
+from funnelsim.schema import Scenario, scenario_from_dict
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, SweepPoint
 from funnelsim.targets import DEFAULT_TARGETS, Target, load_targets

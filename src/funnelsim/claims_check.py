@@ -10,9 +10,9 @@ call it; the tables are those the report shows.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -22,6 +22,7 @@ from funnelsim.claims import (
     CLAIMS,
     add_claim_kpis,
     claims_against_model,
+    claims_summary,
     fit_surfaces,
     lever_bounds,
     path_effects,
@@ -30,13 +31,12 @@ from funnelsim.claims import (
     single_lever_needed,
 )
 from funnelsim.config import locate
-from funnelsim.execution import run_sweep
+from funnelsim.execution import run_sweep_into
 from funnelsim.experiment import run_scenario
 from funnelsim.levers import lever_settings
-from funnelsim.params import load_scenario
-from funnelsim.results import ResultStore, SweepResults, load_results
+from funnelsim.schema import load_scenario
 from funnelsim.response import ResponseSurface
-from funnelsim.sweeps import Sweep, load_sweep
+from funnelsim.sweeps import load_sweep
 from funnelsim.targets import DEFAULT_TARGETS, load_targets
 
 __all__ = ["ClaimsCheck", "run_claims_check"]
@@ -60,11 +60,23 @@ class ClaimsCheck:
             out["single_lever"] = self.single.astype({"from": str, "needed": str, "range_end": str})
         return out
 
+    def brief(self) -> str:
+        """The answer in brief (Markdown)."""
+        return "\n".join("- " + line for line in claims_summary(self.claims, self.needed))
 
-def _results(sweep: Sweep, folder: str | None, name: str, executor: str) -> SweepResults:
-    where = Path(folder) / name if folder else Path(tempfile.mkdtemp(prefix=f"{name}-"))
-    run_sweep(sweep, ResultStore(where), executor=executor, progress=False, resume=True)
-    return load_results(where)
+    def readings(self) -> str:
+        """How each claim was read as a relative change of a KPI (Markdown)."""
+        return "\n".join(f"- **{r.claim}**: {r.reading}" for r in self.claims.itertuples())
+
+    @staticmethod
+    def claimed() -> dict[str, float]:
+        """Each claim's relative change by its id (NaN: not comparable), as ``plots.path_chart`` takes it."""
+        return {c.id: (c.change if c.change is not None else float("nan")) for c in CLAIMS}
+
+    def surface_fits(self) -> pd.DataFrame:
+        """How well each KPI's response surface over the lever sweep fits: R² and runs."""
+        fits = {kpi: cast(Any, surface.metamodel.fit) for kpi, surface in self.surfaces.items()}  # a statsmodels result
+        return pd.DataFrame([{"kpi": k, "r_squared": s.r_squared, "runs": int(fits[k].nobs)} for k, s in self.surfaces.items()])
 
 
 def run_claims_check(
@@ -91,7 +103,7 @@ def run_claims_check(
     box = load_sweep(locate(box_sweep), overrides, points=box_points or None).with_options(replications=box_replications, seed=seed)
     bounds = lever_bounds(box)
 
-    path = _results(path_sweep(typical, misaligned, aligned, bounds, path_points, replications, seed), output_dir, "path", executor)
+    path = run_sweep_into(path_sweep(typical, misaligned, aligned, bounds, path_points, replications, seed), output_dir, "path", executor)
     start = path.runs.loc[path.runs["t"] == 0, "scenario"].iloc[0]
     runs = add_claim_kpis(path.runs, stayed=start)
     effects = path_effects(runs, typical.name, start)
@@ -104,7 +116,7 @@ def run_claims_check(
 
     result = ClaimsCheck(claims, effects, needed, benchmarks)
     if box_points:
-        box_runs = add_claim_kpis(_results(box, output_dir, "levers", executor).runs)
+        box_runs = add_claim_kpis(run_sweep_into(box, output_dir, "levers", executor).runs)
         result.surfaces = fit_surfaces(box_runs, ALIGNMENT_LEVERS)
         keys = [lever.key for lever in ALIGNMENT_LEVERS]
         starts = {"misaligned": lever_settings(misaligned, keys), "typical": lever_settings(typical, keys)}

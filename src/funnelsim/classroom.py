@@ -29,7 +29,7 @@ from funnelsim.analysis import monthly_revenue
 from funnelsim.config import PARAMS_DIR
 from funnelsim.experiment import Comparison, ScenarioRun, run_scenario
 from funnelsim.levers import Entry, as_overrides, lever_settings, sliders
-from funnelsim.params import Scenario, load_scenario
+from funnelsim.schema import Scenario, load_scenario
 
 __all__ = ["SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
 

@@ -4,26 +4,40 @@
 scenario, writes its tables as parquet with a manifest, and prints the KPI table. A bad
 parameter file or ``--set`` value prints ``FILE: key.path: value: what is allowed`` and exits
 with status 2, without a traceback.
+
+Every command is wrapped in ``reports_errors``, the one place where an error becomes output and
+an exit status, chosen by the error's type (``funnelsim.errors``): bad input (``InputError``,
+``ParameterError`` among them) exits 2, a machine that could not do what was asked (a full
+disk: ``WriteFailed``; a failed notebook cell) exits 1, a sweep stopped by Ctrl-C exits 130.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
 from funnelsim import __version__
-from funnelsim.config import PARAMS_DIR, REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, slug
-from funnelsim.params import ParameterError, load_scenario
+from funnelsim.config import REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, locate, slug
+from funnelsim.errors import FunnelsimError, InputError, WriteFailed
+from funnelsim.loading import ParameterError
+from funnelsim.schema import load_scenario
 
 # The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
 # pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.
-TARGETS_FILE = PARAMS_DIR / "targets" / "published.yaml"
-ENSEMBLE_FILE = PARAMS_DIR / "ensemble" / "evidence.csv"
+# Files to read are named as a user would type them; ``Input`` finds them (``config.locate``: the
+# working folder first, then the files shipped with funnelsim), so --help shows no install path.
+BASELINE_FILE = "params/baseline.yaml"
+TARGETS_FILE = "params/targets/published.yaml"
+# Files written by default go under the working folder (from a checkout: the checkout's own).
+ENSEMBLE_FILE = Path("params") / "ensemble" / "evidence.csv"
+ASSESS_DIR = Path("params")  # where `assess` writes <company>.yaml without --out
 
 __all__ = ["main"]
 
@@ -45,11 +59,36 @@ def _note(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _load(path: str, overrides: tuple[str, ...]):
-    try:
-        return load_scenario(path, overrides)
-    except ParameterError as exc:
-        _fail(exc.lines)
+class Input(click.Path):
+    """A file to read: as given (relative to the working folder), else the file of that name
+    shipped with funnelsim (``params/...``, ``examples/...``; see ``config.locate``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (str, os.PathLike)) and locate(value) != Path(value):
+            value = str(locate(value))  # else kept as typed, so messages name it as typed
+        return super().convert(value, param, ctx)
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def reports_errors(command: Command) -> Command:
+    """Run ``command``; an error of ours prints its lines to stderr and exits with its status.
+
+    The status comes from the error's type (``funnelsim.errors``): 2 for bad input (a parameter
+    file, a results folder of another sweep, a busy folder, a missing notebook), 1 when the
+    machine failed (``WriteFailed``: a full disk; a notebook cell; a KPI that overflowed), 130
+    for a sweep stopped by Ctrl-C. Anything else is a bug and keeps its traceback.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except FunnelsimError as exc:
+            _fail(exc.messages(), exc.exit_status)
+
+    return cast(Command, wrapper)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,8 +98,9 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=Input(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
+@reports_errors
 def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario FILES; print every problem and exit 2 if any file is invalid."""
     failed = False
@@ -68,47 +108,44 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
         try:
             load_scenario(path, overrides)
             click.echo(f"{path}: ok")
-        except ParameterError as exc:
+        except ParameterError as exc:  # tell, and go on to the next file
             failed = True
             for line in exc.lines:
                 click.echo(line, err=True)
     if failed:
-        sys.exit(2)
+        sys.exit(InputError.exit_status)  # every problem is printed above, file by file
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=Input(dir_okay=False))
 @click.option("--replications", "-r", default=10, show_default=True, type=click.IntRange(min=1), help="Independent runs.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 @click.option("--yes", "-y", is_flag=True, help="Start a large run without asking.")
+@reports_errors
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
-    from funnelsim.experiment import NonFiniteKPI, run_scenario
-    from funnelsim.outputs import WriteFailed, format_summary, write_run
+    from funnelsim.experiment import run_scenario
+    from funnelsim.outputs import format_summary, write_run
     from funnelsim.preflight import check_run
 
-    scenario = _load(file, overrides)
-    try:
-        if not yes:
-            check_run(scenario, replications, file)
-        click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
-        result = run_scenario(scenario, replications, seed)
-    except ParameterError as exc:
-        _fail(exc.lines, 2)
-    except NonFiniteKPI as exc:
-        _fail([str(exc)], 1)
+    scenario = load_scenario(file, overrides)
+    if not yes:
+        check_run(scenario, replications, file)
+    click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
+    result = run_scenario(scenario, replications, seed)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
     click.echo(format_summary(result))  # first: a full disk must not cost the answer
     try:
         write_run(result, target, source=file, overrides=list(overrides))
     except WriteFailed as exc:
-        _fail([f"{exc}; the KPI table above is all that is kept of this run (nothing half-written was left in {target})"], status=1)
+        kept = f"the KPI table above is all that is kept of this run (nothing half-written was left in {target})"
+        raise WriteFailed(exc.path, f"{exc.reason}; {kept}") from None
     click.echo(f"\nTables and manifest written to {target}/")
 
 
-def _measured(row) -> str:
+def _measured(row: Any) -> str:
     if not math.isfinite(row.model):
         return "-"
     text = _short_number(row.model)
@@ -124,13 +161,14 @@ def _short_number(value: float) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
+@click.argument("files", nargs=-1, required=True, type=Input(dir_okay=False))
+@click.option("--targets", "targets_file", default=TARGETS_FILE, show_default=True, type=Input(dir_okay=False),
               help="Published figures to check against (see params/targets/).")
 @click.option("--replications", "-r", default=3, show_default=True, type=click.IntRange(min=2, max=1000), help="Replications per scenario.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=2**63 - 1), help="Root seed.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel processes [default: CPU count].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
+@reports_errors
 def check(files: tuple[str, ...], targets_file: str, replications: int, seed: int, workers: int | None, overrides: tuple[str, ...]) -> None:
     """Check scenario FILES against the published evidence and for plausibility.
 
@@ -143,19 +181,14 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
     from funnelsim.check import check_scenarios
     from funnelsim.targets import load_targets
 
-    try:
-        targets = load_targets(targets_file)
-        scenarios = [load_scenario(f, overrides) for f in files]
-    except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
+    targets = load_targets(targets_file)
+    scenarios = [load_scenario(f, overrides) for f in files]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        click.echo(f"scenario names must differ to be checked together: {', '.join(names)}", err=True)
-        sys.exit(2)
+        raise InputError(f"scenario names must differ to be checked together: {', '.join(names)}")
     click.echo(f"Checking {len(scenarios)} scenario(s): {replications} replications each, seed {seed} ...", err=True)
     result = check_scenarios(scenarios, targets, replications, seed, workers or os.cpu_count() or 1)
+    r: Any  # a row of a result table (itertuples)
     for name in names:
         rows = result.targets[result.targets["scenario"] == name]
         role = rows["role"].iloc[0] if len(rows) else "typical"
@@ -184,9 +217,9 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
 
 
 @main.command()
-@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--baseline", default=BASELINE_FILE, show_default=True, type=Input(dir_okay=False),
               help="The typical company whose uncertain parameters are fitted.")
-@click.option("--targets", "targets_file", default=str(TARGETS_FILE), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--targets", "targets_file", default=TARGETS_FILE, show_default=True, type=Input(dir_okay=False),
               help="Published figures to fit to.")
 @click.option("--waves", default="160,120", show_default=True, help="Points simulated in each history-matching wave.")
 @click.option("--confirm", "confirm_size", default=90, show_default=True, type=click.IntRange(min=1), help="Points simulated in full to confirm the ensemble.")
@@ -196,6 +229,7 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
               help="Folder for each wave's runs (a rerun reuses the waves already there).")
 @click.option("--out", "out_file", default=str(ENSEMBLE_FILE), show_default=True, type=click.Path(dir_okay=False),
               help="The ensemble: one row per parameter set consistent with the evidence.")
+@reports_errors
 def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, seed: int,
              workers: int | None, work_dir: str, out_file: str) -> None:
     """Fit the uncertain parameters to the published figures (history matching).
@@ -217,18 +251,13 @@ def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, se
         prior_sample,
     )
 
+    base = load_scenario(baseline)
+    targets = calibration_targets(load_targets(targets_file))
+    parameters = load_uncertain()
     try:
-        base = load_scenario(baseline)
-        targets = calibration_targets(load_targets(targets_file))
-        parameters = load_uncertain()
         sizes = [int(w) for w in waves.split(",")]
-    except ParameterError as exc:
-        for line in exc.lines:
-            click.echo(line, err=True)
-        sys.exit(2)
     except ValueError:
-        click.echo(f"--waves {waves}: a comma-separated list of whole numbers, e.g. 160,120", err=True)
-        sys.exit(2)
+        raise InputError(f"--waves {waves}: a comma-separated list of whole numbers, e.g. 160,120") from None
     workers = workers or os.cpu_count() or 1
     folder = Path(work_dir)
     click.echo(f"Fitting {len(parameters)} parameters to {len(targets)} published figures: waves of {waves} points, "
@@ -272,7 +301,7 @@ def dictionary(table: str | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=Input(dir_okay=False))
 @click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications per point [default: the sweep file's].")
 @click.option("--seed", "-s", type=click.IntRange(min=0, max=MAX_SEED), help="Root seed [default: the sweep file's].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where runs happen.")
@@ -284,6 +313,7 @@ def dictionary(table: str | None) -> None:
 @click.option("--no-crn", is_flag=True, help="Independent seeds per point instead of common random numbers.")
 @click.option("--yes", "-y", is_flag=True, help="Start a large sweep without asking.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@reports_errors
 def sweep(
     file: str,
     replications: int | None,
@@ -299,52 +329,39 @@ def sweep(
     no_progress: bool,
 ) -> None:
     """Run every point of sweep FILE, saving each run as it finishes."""
-    from funnelsim.execution import ResumeMismatch, SchedulerUnreachable, SweepInterrupted, run_sweep
-    from funnelsim.files import FolderBusy
+    from funnelsim.execution import run_sweep
     from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import DamagedResults, ResultStore
+    from funnelsim.results import ResultStore
     from funnelsim.sweeps import load_sweep, sweep_size
 
-    try:
-        if not (yes or resume):  # sized before any point is built
-            points, file_replications = sweep_size(file)
-            check_runs(file, points, replications or file_replications)
-        plan = load_sweep(file)
-    except ParameterError as exc:
-        _fail(exc.lines, 2)
+    if not (yes or resume):  # sized before any point is built
+        points, file_replications = sweep_size(file)
+        check_runs(file, points, replications or file_replications)
+    plan = load_sweep(file)
     plan = plan.with_options(replications=replications, seed=seed, common_random_numbers=False if no_crn else None)
     if scheduler and executor != "dask":
-        click.echo("--scheduler needs --executor dask", err=True)
-        sys.exit(2)
+        raise InputError("--scheduler needs --executor dask")
     store = ResultStore(Path(out_dir) if out_dir else default_sweep_dir(plan.name))
     pending = plan.runs - (len(store.finished()) if resume else 0)
     if not yes:
-        try:
-            check_sweep(plan.name, [p.scenario for p in plan.points], plan.replications, pending, workers or os.cpu_count() or 1)
-        except ParameterError as exc:
-            _fail(exc.lines, 2)
+        check_sweep(plan.name, [p.scenario for p in plan.points], plan.replications, pending, workers or os.cpu_count() or 1)
     click.echo(
         f"Sweep '{plan.name}': {len(plan.points)} points x {plan.replications} replications "
         f"= {plan.runs} runs on {executor} -> {store.folder}",
         err=True,
     )
-    try:
-        ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress, notify=_note)
-    except (ResumeMismatch, FolderBusy, DamagedResults, SchedulerUnreachable) as exc:
-        _fail([str(exc)])
-    except SweepInterrupted as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(130 if exc.args and "interrupted" in str(exc) else 1)
+    ran = run_sweep(plan, store, executor, workers, scheduler, resume, save_leads, progress=not no_progress, notify=_note)
     click.echo(f"{ran} runs done; results in {store.folder} (load with funnelsim.load_results)")
 
 
 @main.command()
 @click.argument("notebook")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True))
-@click.option("-f", "--parameters-file", "params_file", type=click.Path(dir_okay=False, exists=True), help="A scenario file, or a YAML file of notebook parameters.")
+@click.argument("files", nargs=-1, type=Input(dir_okay=False, exists=True))
+@click.option("-f", "--parameters-file", "params_file", type=Input(dir_okay=False, exists=True), help="A scenario file, or a YAML file of notebook parameters.")
 @click.option("-p", "--parameter", "pairs", nargs=2, multiple=True, metavar="NAME VALUE", help="Set a notebook parameter (VALUE is YAML).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder [default: reports/<notebook>/<scenario>-<time>].")
 @click.option("--batch", is_flag=True, help="One report per FILE (scenario or parameter files), on one kernel.")
+@reports_errors
 def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs: tuple[tuple[str, str], ...], out_dir: str | None, batch: bool) -> None:
     """Render NOTEBOOK (a name in notebooks/ or a path) as an HTML report.
 
@@ -356,44 +373,30 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
     Only the notebook's declared parameters are taken, with values of their declared types;
     anything else is refused before a kernel starts.
     """
-    from funnelsim.reports import (
-        ReportFailed,
-        notebook_path,
-        parameters_from_file,
-        parameters_from_pairs,
-        render_batch,
-        render_report,
-    )
+    from funnelsim.reports import notebook_path, parameters_from_file, parameters_from_pairs, render_batch, render_report
 
-    try:
-        path = notebook_path(notebook)
-    except FileNotFoundError as exc:
-        _fail([str(exc)])
+    path = notebook_path(notebook)
     if (batch or files) and (not batch or params_file or out_dir):
-        _fail(["give several FILES with --batch (and neither -f nor --out)"])
-    try:
-        extra = parameters_from_pairs(path, pairs)
-        if batch:
-            pages = render_batch(path, [{**parameters_from_file(path, Path(f)), **extra} for f in files])
-            for page in pages:
-                click.echo(page)
-        else:
-            parameters = {**(parameters_from_file(path, Path(params_file)) if params_file else {}), **extra}
-            page = render_report(path, parameters, Path(out_dir) if out_dir else None)
-            click.echo(f"Report written to {page}")
-    except ParameterError as exc:
-        _fail(exc.lines)
-    except ReportFailed as exc:
-        _fail([str(exc)], status=1)
+        raise InputError("give several FILES with --batch (and neither -f nor --out)")
+    extra = parameters_from_pairs(path, pairs)
+    if batch:
+        pages = render_batch(path, [{**parameters_from_file(path, Path(f)), **extra} for f in files])
+        for page in pages:
+            click.echo(page)
+    else:
+        parameters = {**(parameters_from_file(path, Path(params_file)) if params_file else {}), **extra}
+        page = render_report(path, parameters, Path(out_dir) if out_dir else None)
+        click.echo(f"Report written to {page}")
 
 
 @main.command()
-@click.argument("answers", required=False, type=click.Path(dir_okay=False))
+@click.argument("answers", required=False, type=Input(dir_okay=False))
 @click.option("--company", help="Company name (asked for when answering interactively).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Scenario file to write [default: params/<company>.yaml].")
-@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True), help="Scenario the company's file extends.")
+@click.option("--baseline", default=BASELINE_FILE, show_default=True, type=Input(dir_okay=False, exists=True), help="Scenario the company's file extends.")
 @click.option("--force", is_flag=True, help="Replace the scenario file if it exists (never the baseline).")
 @click.option("--keep-teams", is_flag=True, help="Keep the baseline's SDR and AE teams instead of sizing them for the company's lead flow.")
+@reports_errors
 def assess(answers: str | None, company: str | None, out_file: str | None, baseline: str, force: bool, keep_teams: bool) -> None:
     """Alignment assessment: a maturity level and a scenario file for a company.
 
@@ -407,29 +410,26 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
     from funnelsim.files import check_scenario_target
 
     def target_for(name: str) -> Path:
-        return Path(out_file) if out_file else PARAMS_DIR / f"{slug(name.lower(), 'company')}.yaml"
+        return Path(out_file) if out_file else ASSESS_DIR / f"{slug(name.lower(), 'company')}.yaml"
 
+    if answers:
+        result = load_answers(answers)
+        target = target_for(result.company)
+        check_scenario_target(target, Path(baseline), force)
+    else:
+        company = company or click.prompt("Company")
+        target = target_for(company)
+        check_scenario_target(target, Path(baseline), force)  # before eleven questions, not after
+        given = {}
+        for number, (item, question) in enumerate(QUESTIONS.items(), 1):
+            given[item] = click.prompt(
+                f"{number:>2}. {question.text}", type=click.Choice(list(ANSWERS)), default="partly"
+            )
+        result = assess_answers(company, given)
     try:
-        if answers:
-            result = load_answers(answers)
-            target = target_for(result.company)
-            check_scenario_target(target, Path(baseline), force)
-        else:
-            company = company or click.prompt("Company")
-            target = target_for(company)
-            check_scenario_target(target, Path(baseline), force)  # before eleven questions, not after
-            given = {}
-            for number, (item, question) in enumerate(QUESTIONS.items(), 1):
-                given[item] = click.prompt(
-                    f"{number:>2}. {question.text}", type=click.Choice(list(ANSWERS)), default="partly"
-                )
-            result = assess_answers(company, given)
-        try:
-            write_scenario(result, target, Path(baseline), force, staff_teams=not keep_teams)
-        except OSError as exc:
-            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
-    except ParameterError as exc:
-        _fail(exc.lines)
+        write_scenario(result, target, Path(baseline), force, staff_teams=not keep_teams)
+    except OSError as exc:
+        raise WriteFailed(target, exc.strerror or str(exc)) from None
     click.echo(f"{result.company}: {result.level} ({result.score:.0%} of the signs of alignment)")
     for item, value in result.answers.items():
         click.echo(f"  {item:<24}{value:>5.1f}")
@@ -437,7 +437,7 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=Input(dir_okay=False))
 @click.option("--target", "target_change", type=float, help="Relative change of the plan's KPI to reach, e.g. 0.2 [default: the plan file's].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where the lever sweep runs.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
@@ -446,6 +446,7 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Cheapest options printed.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 @click.option("--yes", "-y", is_flag=True, help="Start a large plan without asking.")
+@reports_errors
 def plan(file: str, target_change: float | None, executor: str, workers: int | None, out_dir: str | None,
          resume: bool, top: int, overrides: tuple[str, ...], yes: bool) -> None:
     """What it takes: the cheapest levers on offer in plan FILE that reach its target.
@@ -453,40 +454,26 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
     cost, and confirms the cheapest by direct simulation (see params/plans/).
     """
-    from funnelsim.execution import ResumeMismatch, SweepInterrupted, run_sweep
-    from funnelsim.files import FolderBusy, folder_lock
-    from funnelsim.outputs import write_tables
-    from funnelsim.planning import load_plan, plan_sweep, what_it_takes
+    from funnelsim.execution import SweepInterrupted
+    from funnelsim.planning import load_plan, plan_sweep, run_plan
     from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import DamagedResults, ResultStore, load_results
+    from funnelsim.results import ResultStore
 
-    try:
-        chosen = load_plan(file, overrides)
-        if not (yes or resume):  # sized before the lever sweep is built
-            check_runs(file, chosen.spec.points, chosen.spec.replications)
-        sweep = plan_sweep(chosen)
-        folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
-        if not yes:
-            pending = sweep.runs - (len(ResultStore(folder / "sweep").finished()) if resume else 0)
-            check_sweep(file, [p.scenario for p in sweep.points], sweep.replications, pending, workers or os.cpu_count() or 1)
-    except ParameterError as exc:
-        _fail(exc.lines, 2)
-    if target_change is not None:
-        chosen = chosen.with_target(target_change)
+    chosen = load_plan(file, overrides)
+    if not (yes or resume):  # sized before the lever sweep is built
+        check_runs(file, chosen.spec.points, chosen.spec.replications)
+    sweep = plan_sweep(chosen)
+    folder = Path(out_dir) if out_dir else default_plan_dir(chosen.name)
+    if not yes:
+        pending = sweep.runs - (len(ResultStore(folder / "sweep").finished()) if resume else 0)
+        check_sweep(file, [p.scenario for p in sweep.points], sweep.replications, pending, workers or os.cpu_count() or 1)
     click.echo(f"Plan '{chosen.name}': lever sweep of {sweep.runs} runs on {executor} -> {folder}/sweep", err=True)
     try:
-        with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
-            if note:
-                _note(note)
-            run_sweep(sweep, ResultStore(folder / "sweep"), executor, workers, resume=resume, notify=_note)
-            result = what_it_takes(chosen, load_results(folder / "sweep").runs)
-            write_tables(folder, options=result.options, confirmed=result.confirmed)
-    except (ResumeMismatch, FolderBusy, DamagedResults) as exc:
-        _fail([str(exc)])
+        result = run_plan(chosen, folder, target_change, executor=executor, workers=workers, resume=resume, notify=_note,
+                          progress=True)
     except SweepInterrupted as exc:
-        _fail([f"{exc} (finish with --resume)"], status=130 if "interrupted" in str(exc) else 1)
-    shown = result.options[result.options["reaches_target"]].head(top)
-    for row in shown.itertuples():
+        _fail([f"{exc} (finish with --resume)"], exc.exit_status)
+    for row in result.cheapest(top).itertuples():
         click.echo(f"{row.annual_cost:>12,.0f} a year  {row.predicted_change:+7.1%} "
                    f"({row.ci_low:+.1%} to {row.ci_high:+.1%})  {row.levers_changed}")
     click.echo(result.sentence)
@@ -601,12 +588,13 @@ def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replic
 
 
 @main.command()
-@click.argument("export", type=click.Path(dir_okay=False))
-@click.option("--mapping", "-m", type=click.Path(dir_okay=False), help="YAML mapping of our fields to the export's columns (see examples/).")
+@click.argument("export", type=Input(dir_okay=False))
+@click.option("--mapping", "-m", type=Input(dir_okay=False), help="YAML mapping of our fields to the export's columns (see examples/).")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Scenario file to write, e.g. params/mycompany.yaml.")
-@click.option("--baseline", default=str(PARAMS_DIR / "baseline.yaml"), show_default=True, type=click.Path(dir_okay=False, exists=True),
+@click.option("--baseline", default=BASELINE_FILE, show_default=True, type=Input(dir_okay=False, exists=True),
               help="Scenario the calibrated file extends; what the data cannot inform keeps its values.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists (never the baseline).")
+@reports_errors
 def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, force: bool) -> None:
     """Estimate a scenario from a CRM EXPORT (CSV or parquet, one row per lead).
 
@@ -617,33 +605,14 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
     """
     import numpy as np
 
-    from funnelsim.calibration import calibrate as calibrate_export
-    from funnelsim.calibration import display_value
-    from funnelsim.crm_export import load_mapping, read_export
-    from funnelsim.files import check_scenario_target
-    from funnelsim.outputs import spreadsheet_safe
+    from funnelsim.calibration import display_value, run_calibration
 
     target = Path(out_file)
-    try:
-        check_scenario_target(target, Path(baseline), force)
-        checked = read_export(export, load_mapping(mapping), mapping or "the mapping (--mapping)")
-        click.echo(checked.summary())
-        if checked.rows_skipped:
-            report = target.with_suffix(".bad-rows.csv")
-            report.parent.mkdir(parents=True, exist_ok=True)
-            spreadsheet_safe(checked.bad_rows).to_csv(report, index=False)
-            click.echo(f"Bad rows listed in {report}")
-        if checked.leads.empty:
-            raise ParameterError([f"{export}: no valid rows left to estimate from"])
-        result = calibrate_export(checked, load_scenario(baseline))
-        try:
-            result.write(target, Path(baseline), checked.rows_skipped, checked.total_rows, force)
-        except OSError as exc:
-            _fail([f"{target}: could not write: {exc.strerror or exc}"], status=1)
-    except ParameterError as exc:
-        _fail(exc.lines)
+    result = run_calibration(export, mapping, target, baseline, force, mapping_label=mapping or "the mapping (--mapping)",
+                             notify=click.echo).calibration
     estimated = result.estimates[result.estimates["source"] == "export"]
     width = max(map(len, estimated["key"]), default=0) + 2
+    row: Any  # a row of a table (itertuples)
     for row in estimated.itertuples():
         if row.key in result.settings:
             interval = f"  [{row.ci_low:.4g}, {row.ci_high:.4g}]" if np.isfinite(row.ci_low) else ""

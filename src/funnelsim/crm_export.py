@@ -36,9 +36,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow_lib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from funnelsim.params import KeyRuleError, ParameterError, decode_text, format_errors, read_bytes, read_yaml
+from funnelsim.loading import KeyRuleError, ParameterError, decode_text, load_validated, read_bytes
 
 __all__ = ["FIELDS", "STAGES", "ExportMapping", "CheckedExport", "load_mapping", "read_export", "to_crm_export"]
 
@@ -139,11 +139,7 @@ def load_mapping(path: str | Path | None) -> ExportMapping:
     if path is None:
         return ExportMapping()
     label = str(path)
-    raw = read_yaml(Path(path), label)
-    try:
-        mapping = ExportMapping.model_validate(raw)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(label, exc, schema=ExportMapping)) from None
+    mapping = load_validated(path, ExportMapping)
     problems = [
         f"{label}: columns.{field}: unknown field; allowed: {', '.join(FIELDS)}" for field in mapping.columns if field not in FIELDS
     ]

@@ -48,7 +48,7 @@ from funnelsim.config import PARAMS_DIR
 from funnelsim.evidence import first_dial_odds, firm_population, hbr_ratios, replication_measures, run_firms
 from funnelsim.experiment import run_scenarios
 from funnelsim.levers import uncertain_parameters
-from funnelsim.params import Scenario, with_settings
+from funnelsim.schema import Scenario, with_settings
 from funnelsim.staffing import staff
 from funnelsim.targets import Target, Targets
 

@@ -36,7 +36,7 @@ from statsmodels.tools.sm_exceptions import DomainWarning
 
 from funnelsim.assessment import QUESTIONS, Assessment
 from funnelsim.experiment import run_replication
-from funnelsim.params import Scenario, with_settings
+from funnelsim.schema import Scenario, with_settings
 from funnelsim.staffing import staff
 
 __all__ = [

@@ -24,6 +24,7 @@ import logging
 import os
 import platform
 import signal
+import tempfile
 import threading
 import time
 import warnings
@@ -31,16 +32,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from funnelsim.errors import InputError, MachineError
 from funnelsim.experiment import run_replication
 from funnelsim.files import folder_lock
-from funnelsim.params import Scenario
-from funnelsim.results import ResultStore
+from funnelsim.schema import Scenario
+from funnelsim.results import ResultStore, SweepResults, load_results
 from funnelsim.sweeps import Sweep
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "SweepInterrupted",
     "check_scheduler",
     "run_sweep",
+    "run_sweep_into",
 ]
 
 Executor = Literal["serial", "processes", "dask"]
@@ -98,19 +102,23 @@ def execute_task(task: RunTask) -> RunOutcome:
     )
 
 
-class SweepInterrupted(Exception):
-    """The sweep stopped early (Ctrl-C or a failed worker); finished runs are saved."""
+class SweepInterrupted(MachineError):
+    """The sweep stopped early (Ctrl-C or a failed worker); finished runs are saved.
 
-    def __init__(self, reason: str, saved: int, total: int):
+    ``interrupted`` is true when the user pressed Ctrl-C (exit status 130, as a shell gives),
+    false when a worker or run failed (exit status 1)."""
+
+    def __init__(self, reason: str, saved: int, total: int, interrupted: bool = False):
         super().__init__(f"{reason}: {saved} of {total} runs are saved; run again with --resume to finish")
-        self.saved, self.total = saved, total
+        self.saved, self.total, self.interrupted = saved, total, interrupted
+        self.exit_status = 130 if interrupted else 1
 
 
-class ResumeMismatch(Exception):
+class ResumeMismatch(InputError):
     """The results folder holds another sweep (or results exist and --resume was not given)."""
 
 
-class SchedulerUnreachable(Exception):
+class SchedulerUnreachable(InputError):
     """No Dask scheduler answers at the address given."""
 
 
@@ -313,6 +321,7 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
     run_seconds: list[float] = []
     bar = tqdm(total=sweep.runs, initial=len(done), unit="run", desc=sweep.name, disable=not progress)
     reason = None
+    interrupted = False
     try:
         for outcome in _RUNNERS[executor](tasks, workers, scheduler):
             store.save_run(outcome.point, outcome.replication, outcome.kpis, outcome.daily, outcome.leads)
@@ -320,7 +329,7 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
             run_seconds.append(outcome.seconds)
             bar.update(1)
     except KeyboardInterrupt:
-        reason = "interrupted"
+        reason, interrupted = "interrupted", True
     except Exception as exc:  # a worker died, a run failed or the cluster went away: keep what is saved
         reason = f"stopped by {type(exc).__name__}: {exc}"
     finally:
@@ -343,5 +352,27 @@ def _run_locked(sweep: Sweep, store: ResultStore, executor: str, workers: int, s
             except OSError as exc:  # a full disk: the saved runs stand, only this session's log is lost
                 tell(f"{store.manifest_path}: could not record this session: {exc.strerror}")
     if reason:
-        raise SweepInterrupted(reason, len(done) + saved, sweep.runs)
+        raise SweepInterrupted(reason, len(done) + saved, sweep.runs, interrupted=interrupted)
     return saved
+
+
+def run_sweep_into(
+    sweep: Sweep,
+    folder: str | Path | None,
+    name: str = "sweep",
+    executor: str = "processes",
+    workers: int | None = None,
+    resume: bool = True,
+    notify: Callable[[str], None] | None = None,
+    progress: bool = False,
+) -> SweepResults:
+    """Run ``sweep`` into ``folder/name`` (a progress bar with ``progress``) and return its results.
+
+    The studies' sweeps go through here. With ``resume`` (the default) the runs already saved
+    there are reused and only the missing ones run, so a report or plan run again finishes an
+    interrupted sweep; with no ``folder`` (an empty string or None) the runs go to a new
+    temporary folder. Raises what ``run_sweep`` raises.
+    """
+    where = Path(folder) / name if folder else Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    run_sweep(sweep, ResultStore(where), executor=executor, workers=workers, progress=progress, resume=resume, notify=notify)
+    return load_results(where)

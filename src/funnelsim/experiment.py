@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
+from funnelsim.errors import MachineError
 from funnelsim.kpis import replication_kpis
 from funnelsim.model import simulate
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 from funnelsim.preflight import ensure_fits
 from funnelsim.records import REPLICATION_COLUMNS
 
@@ -50,7 +51,7 @@ def _seed_label(seed: np.random.SeedSequence) -> str:
 ALWAYS_DEFINED = ("leads", "mqls", "sals", "sqls", "opportunities", "wins", "bookings", "revenue", "marketing_spend")
 
 
-class NonFiniteKPI(ArithmeticError):
+class NonFiniteKPI(MachineError, ArithmeticError):
     """A replication ended with an infinite KPI, or NaN where a KPI is always defined: a number
     overflowed or went undefined, so the run's results cannot be trusted."""
 

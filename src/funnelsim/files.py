@@ -28,7 +28,9 @@ from typing import Any
 import yaml
 
 from funnelsim.config import PARAMS_DIR
-from funnelsim.params import ParameterError, _parse_yaml, read_yaml, resolve_file, scenario_from_dict
+from funnelsim.errors import InputError
+from funnelsim.loading import ParameterError, load_validated, parse_yaml, read_yaml
+from funnelsim.schema import Scenario
 
 __all__ = [
     "FolderBusy",
@@ -89,7 +91,7 @@ def _reads_back(text: str, value: Any) -> bool:
     if text != text.translate(_LINE_BREAKS):
         return False
     try:
-        return _same(_parse_yaml(f"key: {text}  # comment")["key"], value)
+        return _same(parse_yaml(f"key: {text}  # comment")["key"], value)
     except (yaml.YAMLError, ValueError):  # ValueError: the reader takes `._` for a float it cannot build
         return False
 
@@ -175,9 +177,8 @@ def write_scenario_file(text: str, target: Path, baseline: Path, force: bool = F
     tmp = temporary_name(target)
     try:
         tmp.write_text(text, encoding="utf-8")
-        data = resolve_file(tmp)
-        data.setdefault("name", target.stem)
-        scenario_from_dict(data, f"{target} (as it would be written)")
+        load_validated(tmp, Scenario, extends=True, defaults={"name": target.stem},
+                       label=f"{target} (as it would be written)")
         if force:
             os.replace(tmp, target)
         else:
@@ -206,7 +207,7 @@ def _link_new(source: Path, target: Path) -> None:
 LOCK_NAME = ".lock"
 
 
-class FolderBusy(Exception):
+class FolderBusy(InputError):
     """Another process is writing to the results folder."""
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from funnelsim.assessment import QUESTIONS, Assessment
 from funnelsim.experiment import run_scenarios
-from funnelsim.params import Scenario, with_settings
+from funnelsim.schema import Scenario, with_settings
 from funnelsim.staffing import staff
 
 __all__ = ["sign_contributions"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.model.installed_base import DAYS_PER_MONTH
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 __all__ = ["replication_kpis"]
 

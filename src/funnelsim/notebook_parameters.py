@@ -18,7 +18,8 @@ from typing import Any
 import papermill as pm
 import yaml
 
-from funnelsim.params import ParameterError, Scenario, load_scenario, read_yaml
+from funnelsim.loading import ParameterError, read_yaml
+from funnelsim.schema import Scenario, load_scenario
 
 __all__ = ["RESERVED", "check_parameters", "declared", "notebook_parameters", "parameters_from_file", "parameters_from_pairs"]
 

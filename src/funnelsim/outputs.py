@@ -22,20 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from funnelsim.errors import WriteFailed
 from funnelsim.experiment import ScenarioRun
 from funnelsim.files import atomic_write_text, temporary_name
 
 __all__ = ["WriteFailed", "write_run", "format_summary", "read_run", "write_tables", "spreadsheet_safe"]
 
 _TABLES = ("leads", "daily", "replications")
-
-
-class WriteFailed(Exception):
-    """A file of a run could not be written; what this call had written is removed again."""
-
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path}: could not write: {reason}")
-        self.path, self.reason = path, reason
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:

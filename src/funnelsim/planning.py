@@ -11,6 +11,9 @@ budget that covers more deal stages, the time closed-loop reporting takes. ``wha
    the combinations that reach the target by their cost;
 4. simulates the cheapest few directly, paired with today's company, to confirm them.
 
+``run_plan`` does all of it from a loaded plan, saving the lever sweep and the tables in a
+folder; ``funnelsim plan`` and the ``what_it_takes`` notebook call it.
+
 The plan file is validated like a scenario file: a mistake names the file, the key, the value
 and what is allowed; every lever on offer must be one of the lever registry
 (``funnelsim.levers``), the target's KPI must be one the runs report, and the combinations on
@@ -22,32 +25,29 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsim.analysis import compare_scenarios
+from funnelsim.execution import run_sweep_into
 from funnelsim.experiment import compare_runs
+from funnelsim.files import folder_lock
 from funnelsim.levers import as_overrides, levers
-from funnelsim.params import (
-    ParameterError,
-    Scenario,
-    apply_overrides,
-    format_errors,
-    limit,
-    read_yaml,
-    resolve_file,
-    scenario_from_dict,
-)
+from funnelsim.loading import ParameterError, apply_overrides, load_validated, resolve_file
+from funnelsim.outputs import write_tables
+from funnelsim.schema import Scenario, limit, scenario_from_dict
 from funnelsim.records import REPLICATION_COLUMNS
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, sweep_from_dict
 
-__all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes"]
+__all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes",
+           "run_plan"]
 
 Scalar = bool | int | float | str
 KPIS = [name for name, (_, unit, _) in REPLICATION_COLUMNS.items() if unit != "-"]
@@ -160,6 +160,11 @@ class Plan:
     def today_settings(self) -> dict[str, Any]:
         return {key: lever.values[0] for key, lever in self.spec.levers.items()}
 
+    def levers_table(self) -> pd.DataFrame:
+        """The levers on offer: their values (today's first), the annual cost of each, the note."""
+        return pd.DataFrame([{"lever": k, "values": l.values, "annual_costs": l.annual_costs(), "note": l.note}
+                             for k, l in self.spec.levers.items()])
+
 
 def _check_levers(label: str, spec: PlanFile) -> None:
     """Every lever on offer must be a lever of the registry (``funnelsim.levers``)."""
@@ -178,11 +183,7 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     """Read and validate a plan file; ``overrides`` (``key.path=value``) apply to its scenario."""
     path = Path(path)
     label = str(path)
-    raw = read_yaml(path, label)
-    try:
-        spec = PlanFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(label, exc, schema=PlanFile)) from None
+    spec = load_validated(path, PlanFile)
     _check_levers(label, spec)
     scenario_path = (path.parent / spec.scenario).resolve()
     if not scenario_path.is_file():
@@ -294,6 +295,30 @@ class PlanResult:
     options: pd.DataFrame
     confirmed: pd.DataFrame
 
+    def cheapest(self, n: int | None = None) -> pd.DataFrame:
+        """The options predicted to reach the target, cheapest first (the first ``n``)."""
+        reaching = self.options[self.options["reaches_target"]]
+        return reaching if n is None else reaching.head(n)
+
+    def surface_terms(self) -> pd.DataFrame:
+        """The response surface's coefficients, without the replications' fixed effects."""
+        coefficients = self.surface.metamodel.coefficients()
+        return coefficients[~coefficients["term"].str.startswith("C(replication)")]
+
+    def surface_fit(self) -> str:
+        """How well the response surface fits (Markdown)."""
+        fit = cast(Any, self.surface.metamodel.fit)  # a statsmodels result
+        return f"R² = {self.surface.r_squared:.3f} over {int(fit.nobs)} runs."
+
+    def brief(self) -> str:
+        """The answer in brief (Markdown): the target and what it takes."""
+        target = self.plan.spec.target
+        return f"- Target: {target.change:+.0%} {target.kpi} over '{self.plan.today.name}' ({self.plan.source}).\n- " + self.sentence
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables to save beside the plan: every option, the confirmed ones, the surface."""
+        return {"options": self.options, "confirmed": self.confirmed, "coefficients": self.surface.metamodel.coefficients()}
+
     @property
     def sentence(self) -> str:
         target = self.plan.spec.target
@@ -339,3 +364,44 @@ def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = Fal
         columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed"]
     )
     return PlanResult(plan, surface, options, confirmed)
+
+
+def run_plan(
+    plan: Plan,
+    folder: str | Path | None = None,
+    target_change: float | None = None,
+    points: int | None = None,
+    replications: int | None = None,
+    interactions: bool = False,
+    confirm_replications: int | None = None,
+    executor: str = "processes",
+    workers: int | None = None,
+    resume: bool = True,
+    notify: Callable[[str], None] | None = None,
+    progress: bool = False,
+) -> PlanResult:
+    """What it takes, end to end: sweep the levers on offer, fit the surface, rank and confirm.
+
+    ``target_change`` replaces the plan file's target change (None keeps it); ``points`` and
+    ``replications`` of the lever sweep default to the plan file's. With a ``folder`` the
+    lever sweep is saved in ``folder/sweep`` and the tables (``PlanResult.tables``) in
+    ``folder``, which one process writes at a time (``files.FolderBusy`` for a second);
+    ``resume`` reuses the runs saved there (without it, saved runs raise
+    ``execution.ResumeMismatch``). Without a folder the sweep goes to a temporary folder and
+    nothing is saved. ``notify`` receives notes worth telling (a lock taken over); ``progress``
+    shows a progress bar of the lever sweep.
+    """
+    if target_change is not None:
+        plan = plan.with_target(target_change)
+    sweep = plan_sweep(plan, points, replications)
+    if not folder:
+        runs = run_sweep_into(sweep, None, "plan", executor, workers, progress=progress).runs
+        return what_it_takes(plan, runs, interactions, confirm_replications)
+    folder = Path(folder)
+    with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
+        if note and notify:
+            notify(note)
+        runs = run_sweep_into(sweep, folder, "sweep", executor, workers, resume=resume, notify=notify, progress=progress).runs
+        result = what_it_takes(plan, runs, interactions, confirm_replications)
+        write_tables(folder, **result.tables())
+    return result

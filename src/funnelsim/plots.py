@@ -22,8 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from funnelsim.analysis import monthly_revenue
+from funnelsim.calibration import Calibration, fitted_distribution
 from funnelsim.model.odds import DecayCurve, contact_chance, logistic, logit
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 __all__ = [
     "funnel_chart",
@@ -38,6 +39,8 @@ __all__ = [
     "fitted_durations",
     "decay_fit_chart",
     "export_comparison",
+    "calibration_durations",
+    "calibration_decay",
 ]
 
 STAGES = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opportunities"), ("wins", "Wins")]
@@ -296,3 +299,35 @@ def export_comparison(table: pd.DataFrame) -> Figure:
         ax.set(xlabel="Export / calibrated simulation (1 = identical; 95% CI of the simulation)", ylabel="",
                title="The calibrated scenario against the export")
     return fig
+
+
+def calibration_durations(calibration: Calibration) -> list[Figure]:
+    """``fitted_durations`` for every duration a calibration fitted: the handoff latency and
+    each deal stage's days, from the export, against the distribution written to the scenario."""
+    figures = []
+    latency = calibration.estimates.set_index("key")["value"].get("handoff.latency_hours")
+    if latency is not None:
+        figures.append(fitted_durations(calibration.observed["handoff_latency_hours"]["hours"].to_numpy(), fitted_distribution(latency),
+                                        "Handoff latency", "hours"))
+    stage_days = calibration.observed.get("stage_days")
+    if stage_days is not None:
+        for stage, days in stage_days.groupby("stage", sort=False):
+            spec = calibration.settings.get(f"opportunity.stages.{stage}.duration_days")
+            if spec:
+                figures.append(fitted_durations(days["days"].to_numpy(), fitted_distribution(spec), f"Days in {str(stage).replace('_', ' ')}",
+                                                "days"))
+    return figures
+
+
+def calibration_decay(calibration: Calibration) -> list[Figure]:
+    """``decay_fit_chart`` for every decay curve a calibration fitted: the share reached at the
+    first attempt and (when estimated) the share of reached leads that qualified, by age."""
+    fits = calibration.observed.get("decay_fits")
+    if fits is None:
+        return []
+    figures = [decay_fit_chart(calibration.observed["contact_by_age"], fits[fits["curve"] == "contact_decay"],
+                               "reached at the first attempt")]
+    if "qualification_by_age" in calibration.observed and (fits["curve"] == "qualification_decay").any():
+        figures.append(decay_fit_chart(calibration.observed["qualification_by_age"], fits[fits["curve"] == "qualification_decay"],
+                                       "qualified, once reached"))
+    return figures

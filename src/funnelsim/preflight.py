@@ -31,7 +31,8 @@ import os
 from dataclasses import dataclass
 
 from funnelsim.model.installed_base import churn_hazard_per_day
-from funnelsim.params import ParameterError, Scenario
+from funnelsim.loading import ParameterError
+from funnelsim.schema import Scenario
 
 __all__ = ["Size", "TooLarge", "estimate", "check_run", "check_runs", "check_sweep", "ensure_fits",
            "CONFIRM_ABOVE_RUNS", "CONFIRM_ABOVE_SECONDS", "CONFIRM_ABOVE_BYTES"]

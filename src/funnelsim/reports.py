@@ -11,6 +11,10 @@ and writes into its report folder:
 
 ``render_batch`` renders many parameter files in one go on one kernel, resetting it between
 reports, so kernel start-up is paid once. ``reports/index.html`` lists every report made.
+
+The kernel starts in the working folder, so a path in the parameters means what it means on
+the command line; the notebooks read their files through ``config.locate`` (the working
+folder first, then the shipped ``params/`` and ``examples/``).
 """
 
 from __future__ import annotations
@@ -34,12 +38,14 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 from tqdm.auto import tqdm
 
-from funnelsim.config import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, slug
+from funnelsim.config import NOTEBOOKS_DIR, REPORTS_DIR, slug
+from funnelsim.errors import InputError, MachineError
 from funnelsim.files import atomic_write_text
 from funnelsim.html_safety import sanitise_notebook
 from funnelsim.notebook_parameters import check_parameters, notebook_parameters, parameters_from_file, parameters_from_pairs
 
 __all__ = [
+    "NotebookNotFound",
     "ReportFailed",
     "notebook_parameters",
     "notebook_path",
@@ -53,8 +59,12 @@ __all__ = [
 KERNEL_NAME = "funnelsim-this-python"
 
 
-class ReportFailed(Exception):
+class ReportFailed(MachineError):
     """A notebook cell failed; the message names the cell and where the notebook was kept."""
+
+
+class NotebookNotFound(InputError, FileNotFoundError):
+    """No notebook of that name or path; the message lists those available."""
 
 
 def notebook_path(name: str) -> Path:
@@ -64,7 +74,7 @@ def notebook_path(name: str) -> Path:
         if path.is_file() and path.suffix == ".ipynb":
             return path.resolve()
     available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
-    raise FileNotFoundError(f"{name}: no such notebook; available: {available}")
+    raise NotebookNotFound(f"{name}: no such notebook; available: {available}")
 
 
 @contextmanager
@@ -136,7 +146,7 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
             str(executed),
             parameters=parameters,
             kernel_name=KERNEL_NAME,
-            cwd=str(PROJECT_ROOT),
+            cwd=str(Path.cwd()),  # relative paths in the parameters mean what they mean here
             progress_bar=False,
             km=km,
         )
@@ -170,7 +180,7 @@ def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], pro
     pages = []
     with _this_python_kernel():
         km = KernelManager(kernel_name=KERNEL_NAME)
-        km.start_kernel(cwd=str(PROJECT_ROOT))
+        km.start_kernel(cwd=str(Path.cwd()))
         try:
             for parameters in tqdm(parameter_sets, unit="report", desc=path.stem, disable=not progress):
                 client = km.client()

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from funnelsim.errors import InputError
 from funnelsim.files import atomic_write_text, temporary_name
 
 __all__ = ["DamagedResults", "ResultStore", "load_results", "SweepResults"]
@@ -35,7 +36,7 @@ __all__ = ["DamagedResults", "ResultStore", "load_results", "SweepResults"]
 _TABLES = ("kpis", "daily", "leads")
 
 
-class DamagedResults(ValueError):
+class DamagedResults(InputError, ValueError):
     """A results folder whose manifest or tables cannot be read."""
 
 

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from funnelsim.experiment import run_replication
-from funnelsim.params import Scenario, with_settings
+from funnelsim.schema import Scenario, with_settings
 
 __all__ = ["SDR_LOAD", "AE_LOAD", "staff", "team_sizes"]
 

@@ -29,19 +29,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from funnelsim.params import (
-    ParameterError,
-    Scenario,
-    apply_overrides,
-    format_errors,
-    read_yaml,
-    resolve_file,
-    scenario_from_dict,
-    schema_at,
-    set_path,
-)
+from funnelsim.loading import ParameterError, apply_overrides, load_validated, resolve_file, schema_at, set_path, validate_data
+from funnelsim.schema import Scenario, scenario_from_dict
 
 __all__ = ["MAX_SWEEP_POINTS", "Sweep", "SweepPoint", "expects_integer", "load_sweep", "sweep_from_dict", "sweep_size"]
 
@@ -152,7 +143,7 @@ class Sweep:
         self, replications: int | None = None, seed: int | None = None, common_random_numbers: bool | None = None
     ) -> "Sweep":
         """The same sweep with command-line overrides of its run settings."""
-        changes = {
+        changes: dict[str, Any] = {
             k: v
             for k, v in (
                 ("replications", replications),
@@ -225,11 +216,9 @@ class _SpecError(Exception):
         self.key, self.value, self.message = key, value, message
 
 
-def _read(path: Path, points: int | None) -> dict[str, Any]:
-    raw = read_yaml(path, str(path))
-    if points is not None:
-        raw["points"] = points
-    return raw
+def _load(path: Path, points: int | None, label: str) -> SweepFile:
+    """The sweep file validated; ``points`` replaces a Latin hypercube's number of points."""
+    return load_validated(path, SweepFile, [] if points is None else [f"points={int(points)}"], label=label)
 
 
 def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), points: int | None = None) -> Sweep:
@@ -240,20 +229,13 @@ def load_sweep(path: str | Path, overrides: list[str] | tuple[str, ...] = (), po
     """
     path = Path(path)
     label = str(path) + (" (with --set " + ", ".join(overrides) + ")" if overrides else "")
-    return sweep_from_dict(_read(path, points), path, label, overrides)
+    return _expand(_load(path, points, label), path, label, overrides)
 
 
 def sweep_size(path: str | Path, points: int | None = None) -> tuple[int, int]:
     """The points and replications of a sweep file, without building any point."""
-    spec = _validated(_read(Path(path), points), str(path))
+    spec = _load(Path(path), points, str(path))
     return _count(spec, str(path)), spec.replications
-
-
-def _validated(raw: Any, label: str) -> SweepFile:
-    try:
-        return SweepFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(label, exc, schema=SweepFile)) from None
 
 
 def _count(spec: SweepFile, label: str) -> int:
@@ -282,7 +264,11 @@ def sweep_from_dict(
     raw: Any, path: Path, label: str, overrides: list[str] | tuple[str, ...] = ()
 ) -> Sweep:
     """Validate and expand a sweep definition; ``path`` is the file its relative paths start from."""
-    spec = _validated(raw, label)
+    return _expand(validate_data(SweepFile, raw, label), path, label, overrides)
+
+
+def _expand(spec: SweepFile, path: Path, label: str, overrides: list[str] | tuple[str, ...]) -> Sweep:
+    """Every point of a validated sweep, each validated as a scenario (all problems at once)."""
     _count(spec, label)
     points: list[SweepPoint] = []
     problems: list[str] = []

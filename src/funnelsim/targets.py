@@ -20,10 +20,11 @@ import math
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from funnelsim.config import PARAMS_DIR
-from funnelsim.params import MATURITY_LEVELS, ParameterError, format_errors, read_yaml
+from funnelsim.loading import load_validated
+from funnelsim.schema import MATURITY_LEVELS
 
 __all__ = ["Target", "Targets", "LevelAllowance", "Plausibility", "load_targets", "DEFAULT_TARGETS", "ROLES"]
 
@@ -151,9 +152,4 @@ class Targets(_Strict):
 
 def load_targets(path: str | Path = DEFAULT_TARGETS) -> Targets:
     """Read and check a targets file; a mistake names the file, the key and what is allowed."""
-    path = Path(path)
-    data = read_yaml(path, str(path))
-    try:
-        return Targets.model_validate(data)
-    except ValidationError as exc:
-        raise ParameterError(format_errors(str(path), exc, Targets)) from None
+    return load_validated(path, Targets)

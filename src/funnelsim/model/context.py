@@ -18,7 +18,7 @@ from funnelsim.model.installed_base import DAYS_PER_MONTH, churn_hazard_per_day
 from funnelsim.model.odds import DecayCurve, logit
 from funnelsim.model.randomness import LeadPass
 from funnelsim.model.teams import OfficeHours, RepPool
-from funnelsim.params import HOURS, Scenario
+from funnelsim.schema import HOURS, Scenario
 from funnelsim.records import STATUSES, LeadRecords
 
 __all__ = ["Funnel", "STATUS", "DAYS_PER_MONTH"]

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.stats import poisson
 
 from funnelsim.model.randomness import element_key, uniforms
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 
 __all__ = ["InstalledBase", "installed_base", "recurring_revenue_per_day", "DAYS_PER_YEAR", "DAYS_PER_MONTH"]
 

@@ -24,7 +24,7 @@ from funnelsim.model.closed_loop import hold_meeting
 from funnelsim.model.context import DAYS_PER_MONTH, Funnel
 from funnelsim.model.journey import begin_pass, send_to_nurture
 from funnelsim.model.randomness import LeadLuck, LeadPass, stream
-from funnelsim.params import MAX_BUDGET_WEIGHT, Channel
+from funnelsim.schema import MAX_BUDGET_WEIGHT, Channel
 
 __all__ = ["ChannelArrivals", "run_marketing"]
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from funnelsim.params import FollowUp, ResponseDecay
+from funnelsim.schema import FollowUp, ResponseDecay
 
 __all__ = ["logit", "logistic", "DecayCurve", "quality_shift", "contact_chance"]
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtri
 
-from funnelsim.params import STAGE_NAMES, Scenario
+from funnelsim.schema import STAGE_NAMES, Scenario
 
 __all__ = ["stream", "element_key", "uniforms", "LeadLuck", "PassDraws", "MAX_PASSES", "MAX_SLOTS"]
 

@@ -26,7 +26,7 @@ from funnelsim.model.installed_base import (
 )
 from funnelsim.model.marketing import run_marketing
 from funnelsim.model.teams import run_office_hours
-from funnelsim.params import Scenario
+from funnelsim.schema import Scenario
 from funnelsim.records import DAILY_COLUMNS
 
 __all__ = ["SimulationOutput", "simulate"]
