@@ -144,7 +144,7 @@ from conftest import BASELINE  # noqa: E402
 from funnelsim import execution  # noqa: E402
 from funnelsim.cli import main  # noqa: E402
 from funnelsim.execution import SweepInterrupted, run_sweep  # noqa: E402
-from funnelsim.params import ParameterError  # noqa: E402
+from funnelsim.loading import ParameterError  # noqa: E402
 from funnelsim.results import ResultStore, load_results  # noqa: E402
 from funnelsim.uncertainty import (  # noqa: E402
     ALL_DRAWN,

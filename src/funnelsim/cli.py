@@ -480,8 +480,8 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     click.echo(f"Every option: {folder}/options.parquet; confirmed: {folder}/confirmed.parquet")
 
 
-def _pairs(texts: tuple[str, ...], option: str, what: str) -> dict[str, float]:
-    """``NAME=NUMBER`` pairs of a repeatable option; a bad one exits 2 with one line."""
+def _pairs(texts: tuple[str, ...], option: str, what: str, example: str) -> dict[str, float]:
+    """``NAME=NUMBER`` pairs of a repeatable option; a bad one is an ``InputError`` (one line)."""
     out: dict[str, float] = {}
     for text in texts:
         name, sep, raw = text.partition("=")
@@ -490,7 +490,7 @@ def _pairs(texts: tuple[str, ...], option: str, what: str) -> dict[str, float]:
         except ValueError:
             value = math.nan
         if not sep or not name.strip() or not math.isfinite(value):
-            _fail([f"{option} {text[:60]}: expected {what}=NUMBER, e.g. {option} {'revenue=0.10' if what == 'KPI' else 'fully-aligned=120000'}"])
+            raise InputError(f"{option} {text[:60]}: expected {what}=NUMBER, e.g. {option} {example}")
         out[name.strip()] = value
     return out
 
@@ -504,22 +504,22 @@ def _check_kpis(kpis: list[str]) -> None:
     for kpi in kpis:
         if kpi not in known:
             close = difflib.get_close_matches(kpi, known, n=1)
-            hint = f"did you mean {close[0]}?" if close else "funnelsim dictionary replications lists them"
-            _fail([f"--kpi {kpi[:60]}: not a KPI of the runs; {hint}"])
+            hint = f"did you mean {close[0]}?" if close else "funnelsim dictionary --table replications lists them"
+            raise InputError(f"--kpi {kpi[:60]}: not a KPI of the runs; {hint}")
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--baseline", type=click.Path(dir_okay=False), help="The reference company every effect is measured against [default: the first FILE].")
+@click.argument("files", nargs=-1, required=True, type=Input(dir_okay=False))
+@click.option("--baseline", type=Input(dir_okay=False), help="The reference company every effect is measured against [default: the first FILE].")
 @click.option("--draws", "-n", default=DEFAULT_DRAWS, show_default=True, type=int, help="Members of the evidence ensemble to run over (at most its size).")
 @click.option("--replications", "-r", default=DEFAULT_PSA_REPLICATIONS, show_default=True, type=int, help="Replications per draw (common random numbers).")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed (also chooses the draws).")
 @click.option("--kpi", "kpis", multiple=True, metavar="KPI", help="KPI to summarise (repeatable) [default: revenue and wins].")
 @click.option("--threshold", "thresholds", multiple=True, metavar="KPI=CHANGE", help="Also give P(effect > CHANGE), e.g. revenue=0.10 (repeatable).")
 @click.option("--cost", "costs", multiple=True, metavar="SCENARIO=AMOUNT", help="Annual cost of choosing SCENARIO over the reference (repeatable).")
-@click.option("--horizon", type=click.FloatRange(min=1), help="Days simulated, for every scenario [default: each file's].")
+@click.option("--horizon", type=click.FloatRange(min=1), help="Days simulated, for every scenario [default: each file's; see the README before shortening].")
 @click.option("--warmup", type=click.FloatRange(min=0), help="Warm-up days left out of the KPIs [default: each file's].")
-@click.option("--ensemble", "ensemble_file", type=click.Path(dir_okay=False), help="The evidence ensemble, as funnelsim ensemble writes it [default: params/ensemble/evidence.csv].")
+@click.option("--ensemble", "ensemble_file", default=str(ENSEMBLE_FILE), show_default=True, type=Input(dir_okay=False), help="The evidence ensemble, as funnelsim ensemble writes it.")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="processes", show_default=True, help="Where runs happen.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel workers [default: CPU count].")
 @click.option("--scheduler", metavar="ADDRESS", help="Address of a running Dask scheduler (with --executor dask).")
@@ -527,9 +527,10 @@ def _check_kpis(kpis: list[str]) -> None:
 @click.option("--resume", is_flag=True, help="Finish an interrupted study (or analyse a finished one again).")
 @click.option("--yes", "-y", is_flag=True, help="Start a large study without asking.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@reports_errors
 def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replications: int, seed: int,
                 kpis: tuple[str, ...], thresholds: tuple[str, ...], costs: tuple[str, ...], horizon: float | None,
-                warmup: float | None, ensemble_file: str | None, executor: str, workers: int | None, scheduler: str | None,
+                warmup: float | None, ensemble_file: str, executor: str, workers: int | None, scheduler: str | None,
                 out_dir: str | None, resume: bool, yes: bool, no_progress: bool) -> None:
     """How sure are we: every scenario FILE over the evidence ensemble, with its range across
     plausible models beside its simulation noise, what drives it and what is worth measuring.
@@ -537,50 +538,39 @@ def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replic
     Effects are measured against --baseline (default: the first FILE), paired by draw and
     replication. Parameters a file sets itself (e.g. from funnelsim calibrate) stay fixed.
     """
-    from funnelsim.execution import ResumeMismatch, SchedulerUnreachable, SweepInterrupted, run_sweep
-    from funnelsim.files import FolderBusy
     from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import DamagedResults, ResultStore
-    from funnelsim.uncertainty import DEFAULT_KPIS, analyse, build_study, format_report, write_report
+    from funnelsim.results import ResultStore
+    from funnelsim.uncertainty import DEFAULT_KPIS, analyse, build_study, format_report, run_uncertainty, write_report
 
     if draws < 1:
-        _fail([f"--draws {draws}: allowed: 1 or more (members of the evidence ensemble)"])
+        raise InputError(f"--draws {draws}: allowed: 1 or more (members of the evidence ensemble)")
     if replications < 1:
-        _fail([f"--replications {replications}: allowed: 1 or more (2 or more to measure simulation noise)"])
+        raise InputError(f"--replications {replications}: allowed: 1 or more (2 or more measure simulation noise)")
     if scheduler and executor != "dask":
-        _fail(["--scheduler needs --executor dask"])
+        raise InputError("--scheduler needs --executor dask")
     chosen_kpis = list(dict.fromkeys(kpis or DEFAULT_KPIS))
-    threshold_of = _pairs(thresholds, "--threshold", "KPI")
+    threshold_of = _pairs(thresholds, "--threshold", "KPI", "revenue=0.10")
     chosen_kpis += [k for k in threshold_of if k not in chosen_kpis]
     _check_kpis(chosen_kpis)
-    cost_of = _pairs(costs, "--cost", "SCENARIO")
-    try:
-        study = build_study(files, baseline, draws, replications, seed, horizon, warmup, ensemble_file or ENSEMBLE_FILE)
-        names = [o.name for o in study.options]
-        unknown = [name for name in cost_of if name not in names]
-        if unknown:
-            raise ParameterError([f"--cost {unknown[0][:60]}: not one of the scenarios ({', '.join(names)})"])
-        folder = Path(out_dir) if out_dir else REPORTS_DIR / "uncertainty" / slug("-".join(names))
-        store = ResultStore(folder)
-        if not (yes or resume):
-            check_runs(study.sweep.name, len(study.sweep.points), replications)
-        pending = study.runs - (len(store.finished()) if resume else 0)
-        if not yes:
-            check_sweep(study.sweep.name, [p.scenario for p in study.sweep.points], replications, pending,
-                        workers or os.cpu_count() or 1)
-    except ParameterError as exc:
-        _fail(exc.lines, 2)
+    cost_of = _pairs(costs, "--cost", "SCENARIO", "closed-loop=40000")
+    study = build_study(files, baseline, draws, replications, seed, horizon, warmup, ensemble_file)
+    names = [o.name for o in study.options]
+    unknown = [name for name in cost_of if name not in names]
+    if unknown:
+        raise InputError(f"--cost {unknown[0][:60]}: not one of the scenarios ({', '.join(names)})")
+    folder = Path(out_dir) if out_dir else REPORTS_DIR / "uncertainty" / slug("-".join(names))
+    if not (yes or resume):
+        check_runs(study.sweep.name, len(study.sweep.points), replications)
+    pending = study.runs - (len(ResultStore(folder).finished()) if resume else 0)
+    if not yes:
+        check_sweep(study.sweep.name, [p.scenario for p in study.sweep.points], replications, pending,
+                    workers or os.cpu_count() or 1)
     click.echo(
         f"Uncertainty: {len(names)} scenarios x {draws} draws x {replications} replications = {study.runs} runs "
         f"(reference: {study.reference}) on {executor} -> {folder}",
         err=True,
     )
-    try:
-        run_sweep(study.sweep, store, executor, workers, scheduler, resume, progress=not no_progress, notify=_note)
-    except (ResumeMismatch, FolderBusy, DamagedResults, SchedulerUnreachable) as exc:
-        _fail([str(exc)])
-    except SweepInterrupted as exc:
-        _fail([str(exc)], status=130 if "interrupted" in str(exc) else 1)
+    run_uncertainty(study, folder, executor, workers, scheduler, resume, progress=not no_progress, notify=_note)
     report = analyse(folder, chosen_kpis, threshold_of, cost_of)
     click.echo(format_report(report))
     written = write_report(report, folder)

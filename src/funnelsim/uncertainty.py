@@ -44,7 +44,8 @@ import pandas as pd
 
 from funnelsim.config import PARAMS_DIR
 from funnelsim.model.installed_base import DAYS_PER_YEAR
-from funnelsim.params import ParameterError, Scenario, read_yaml, resolve_file, scenario_from_dict, with_settings
+from funnelsim.loading import ParameterError, read_yaml, resolve_file
+from funnelsim.schema import Scenario, scenario_from_dict, with_settings
 from funnelsim.sweeps import Sweep, SweepPoint
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "choose_draws",
     "measured_keys",
     "build_study",
+    "run_uncertainty",
     "analyse",
     "format_report",
     "write_report",
@@ -305,6 +307,25 @@ def _value(scenario: Scenario, key: str) -> Any:
     for part in key.split("."):
         data = data[int(part)] if isinstance(data, list) else data[part]
     return data
+
+
+def run_uncertainty(
+    study: UncertaintyStudy,
+    folder: str | Path,
+    executor: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    notify: Any = None,
+) -> int:
+    """Run every missing run of ``study`` into ``folder`` (``execution.run_sweep``: resumable,
+    any executor); return how many ran now. Raises what ``run_sweep`` raises."""
+    from funnelsim.execution import run_sweep
+    from funnelsim.results import ResultStore
+
+    return run_sweep(study.sweep, ResultStore(folder), executor, workers, scheduler, resume, progress=progress,
+                     notify=notify)
 
 
 # --- reading a study back: the tables and the words ---------------------------------------------
