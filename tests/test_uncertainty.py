@@ -125,6 +125,9 @@ def test_evppi_of_the_parameter_that_decides_is_the_evpi_and_of_the_others_nothi
     assert table.loc["x1", "evppi"] == pytest.approx(analytic, abs=4 * se)
     assert table.loc["x1", "evppi"] == pytest.approx(table.attrs["evpi"], abs=4 * se)
     assert table.loc["x2 and x3", "evppi"] < 4 * se
+    # Parameters that do nothing are worth what they are worth shuffled: their floor.
+    assert table.loc["x2 and x3", "evppi"] == pytest.approx(table.loc["x2 and x3", "floor"], abs=4 * se)
+    assert table.loc["x1", "floor"] < 4 * se
     assert list(table.index)[0] == "x1"
 
 

@@ -538,17 +538,20 @@ def _sentences(report: UncertaintyReport) -> list[str]:
                 f"the spread of {lead['scenario']}'s effect on {kpi}; {how}."
             )
     known = report.evppi.dropna(subset=["evppi"])
-    if len(known) and report.evpi > 0 and known.iloc[0]["evppi"] <= 0:
+    above = (known["evppi"] - known["floor"].fillna(0)).clip(lower=0)
+    negligible = max(1.0, 0.01 * report.evpi)  # below a unit of currency, or 1% of the EVPI
+    if len(known) and report.evpi > 0 and above.max() < negligible:
         out.append(
             f"Knowing every uncertain parameter before choosing would be worth {_money(report.evpi)} a year (EVPI), but "
-            "learning no single group of them would change the choice (every EVPPI is 0): the EVPI comes from "
-            "simulation noise and from draws where several parameters move together."
+            "learning no single group of them would change the choice (no EVPPI stands above what the method finds "
+            "in shuffled values): the EVPI comes from simulation noise and from parameters that move together."
         )
     elif len(known) and report.evpi > 0:
-        best = known.iloc[0]
+        best = known.loc[above.idxmax()]
         out.append(
             f"Knowing every uncertain parameter before choosing is worth {_money(report.evpi)} a year (EVPI); of your "
-            f"own numbers, '{best['group']}' is worth measuring most: {_money(best['evppi'])} a year (EVPPI)."
+            f"own numbers, '{best['group']}' is worth measuring most: {_money(best['evppi'])} a year (EVPPI; "
+            f"{_money(best['floor'])} of that is what the method finds in shuffled values)."
         )
     elif len(known):
         out.append("No uncertain parameter is worth measuring before this choice: the same option is best in every "
@@ -616,8 +619,9 @@ def format_report(report: UncertaintyReport) -> str:
         out += ["", f"Which of your own numbers is worth measuring before you decide (EVPPI, a year; EVPI "
                     f"{_money(report.evpi)}):"]
         erows = [[r.group, _money(r.evppi) if np.isfinite(r.evppi) else "too few draws",
-                  f"{r.share_of_evpi:.0%}" if np.isfinite(r.share_of_evpi) else "-"] for r in report.evppi.itertuples()]
-        out += _text_table(["parameter group", "worth a year", "of EVPI"], erows)
+                  f"{r.share_of_evpi:.0%}" if np.isfinite(r.share_of_evpi) else "-", _money(r.floor)]
+                 for r in report.evppi.itertuples()]
+        out += _text_table(["parameter group", "worth a year", "of EVPI", "shuffled (noise floor)"], erows)
     out += ["", *report.sentences]
     return "\n".join(out)
 

@@ -41,7 +41,9 @@ choosing. For options ``k`` with net benefit ``NB_k`` per draw:
   group does not explain, other parameters and simulation noise alike.
 
 EVPPI is at most EVPI up to estimation error, and zero when learning the group could not change
-the choice. Simulation noise in ``NB`` inflates the plain EVPI a little (the maximum of noisy
+the choice. With few draws the regression also fits noise and counts it as value; each group's
+``floor`` (its EVPPI with its values shuffled across the draws) says how much, so a group is
+worth measuring only as far as its EVPPI stands above its floor. Simulation noise in ``NB`` inflates the plain EVPI a little (the maximum of noisy
 values is biased up); the regression protects the EVPPI from it. In plain words:
 "measuring *how fast interest cools* before you decide is worth up to 40,000 a year; measuring
 *how quality moves deal odds* is worth nothing: it would not change the choice".
@@ -83,24 +85,37 @@ def _gcv(y: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray, int]:
     return score, np.asarray(fit.fittedvalues), p
 
 
-def _best_fit(y: np.ndarray, data: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """The additive fit of ``y`` on ``columns`` with the lowest GCV among the allowed sizes:
-    its design matrix, fitted values and size; None when the draws are too few even for
-    straight lines (fewer than two per coefficient), which would only reproduce the noise."""
-    n = len(y)
-    best: tuple[float, np.ndarray, np.ndarray, int] | None = None
+def _designs(data: pd.DataFrame, columns: Sequence[str]) -> list[tuple[int, np.ndarray]]:
+    """The design matrix of each size the draws allow: a straight line needs two draws per
+    coefficient, a spline four (none at all when the draws are too few even for lines)."""
+    n = len(data)
+    out = []
     for size in SPLINE_SIZES:
         coefficients = 1 + size * len(columns)
         if n < (_MIN_DRAWS_PER_TERM if size > 1 else 2) * coefficients:
             break
         try:
-            x = _design(data, columns, size)
+            out.append((size, _design(data, columns, size)))
         except (patsy.PatsyError, ValueError, np.linalg.LinAlgError):  # too few distinct values for the knots
             break
+    return out
+
+
+def _choose(y: np.ndarray, designs: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The fit with the lowest GCV among ``designs``: its design matrix, fitted values and size."""
+    best: tuple[float, np.ndarray, np.ndarray, int] | None = None
+    for size, x in designs:
         score, fitted, _ = _gcv(y, x)
         if best is None or score < best[0]:
             best = (score, x, fitted, size)
     return None if best is None else (best[1], best[2], best[3])
+
+
+def _best_fit(y: np.ndarray, data: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The additive fit of ``y`` on ``columns`` with the lowest GCV among the allowed sizes:
+    its design matrix, fitted values and size; None when the draws are too few even for
+    straight lines (fewer than two per coefficient), which would only reproduce the noise."""
+    return _choose(y, _designs(data, columns))
 
 
 def _r_squared(y: np.ndarray, fitted: np.ndarray, p: int) -> tuple[float, float]:
@@ -175,21 +190,52 @@ def evpi(net_benefit: pd.DataFrame) -> float:
     return float(np.mean(values.max(axis=1)) - values.mean(axis=0).max())
 
 
+def _group_value(incremental: np.ndarray, designs: list[tuple[int, np.ndarray]] | None, best_mean: float
+                 ) -> tuple[float, list[str], list[float]]:
+    """The regression EVPPI of one group (``designs``: its design matrices; None: nothing
+    varies): its value, the spline sizes and the R² per option."""
+    fitted = np.zeros_like(incremental)
+    sizes: list[str] = []
+    r2s: list[float] = []
+    for k in range(incremental.shape[1]):
+        y = incremental[:, k]
+        if designs is None or np.ptp(y) <= 0:
+            fitted[:, k] = y.mean()
+            sizes.append("-")
+            r2s.append(0.0)
+            continue
+        fit = _choose(y, designs)
+        if fit is None:
+            return float("nan"), ["too few draws"], [float("nan")]
+        design, fit_values, size = fit
+        fitted[:, k] = fit_values
+        sizes.append(str(size))
+        r2s.append(_r_squared(y, fit_values, int(np.linalg.matrix_rank(design)))[0])
+    return max(0.0, float(np.mean(np.maximum(fitted.max(axis=1), 0.0))) - best_mean), sizes, r2s
+
+
 def evppi(
     net_benefit: pd.DataFrame,
     parameters: pd.DataFrame,
     groups: Mapping[str, Sequence[str]],
+    permutations: int = 20,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Expected value of partial perfect information of each parameter group, by regression.
 
     ``net_benefit``: one row per draw, one column per option (the first is the comparator,
     e.g. doing nothing); ``parameters``: the draws' parameter values, same rows; ``groups``:
     a name for each group and its parameter columns. Columns returned: ``group``,
-    ``parameters``, ``evppi`` (in the net benefit's unit), ``share_of_evpi``, ``size`` (the
-    spline size chosen, per option, as text) and ``r_squared`` (how much of the incremental
-    net benefit the group explains, per option). Sorted by ``evppi``, largest first. Columns of
-    a group that do not vary are left out of its fit; a group with none left is worth 0, one
-    with fewer than two draws per coefficient of a straight-line fit gets an empty value.
+    ``parameters``, ``evppi`` (in the net benefit's unit), ``share_of_evpi``, ``floor``,
+    ``size`` (the spline size chosen, per option, as text) and ``r_squared`` (how much of the
+    incremental net benefit the group explains, per option). Sorted by ``evppi``, largest first.
+
+    With few draws a regression also fits some noise, which the EVPPI counts as value: the
+    ``floor`` is the mean EVPPI of the same group with its values shuffled across the draws
+    (``permutations`` times), what the method finds in parameters that cannot matter. Only an
+    EVPPI well above its floor says the group is worth measuring. Columns of a group that do not
+    vary are left out of its fit; a group with none left is worth 0, one with fewer than two
+    draws per coefficient of a straight-line fit gets an empty value.
     """
     if len(net_benefit) != len(parameters):
         raise ValueError(f"{len(net_benefit)} draws of net benefit for {len(parameters)} draws of the parameters")
@@ -201,42 +247,33 @@ def evppi(
     incremental = values[:, 1:] - values[:, [0]]
     total = evpi(pd.DataFrame(values))
     best_mean = max(0.0, float(incremental.mean(axis=0).max()))
+    rng = np.random.default_rng(seed)
     rows = []
     for name, columns in groups.items():
         unknown = [c for c in columns if c not in data.columns]
         if unknown:
             raise KeyError(f"group {name!r}: no parameter column {unknown[0]!r}")
         varying = [c for c in columns if np.ptp(data[c].to_numpy(float)) > 0]
-        fitted = np.zeros_like(incremental)
-        sizes, r2s = [], []
-        for k in range(incremental.shape[1]):
-            y = incremental[:, k]
-            if not varying or np.ptp(y) <= 0:
-                fitted[:, k] = y.mean()
-                sizes.append("-")
-                r2s.append(0.0)
-                continue
-            fit = _best_fit(y, data[varying], varying)
-            if fit is None:
-                sizes.append("too few draws")
-                r2s.append(np.nan)
-                continue
-            design, fit_values, size = fit
-            fitted[:, k] = fit_values
-            sizes.append(str(size))
-            r2s.append(_r_squared(y, fit_values, int(np.linalg.matrix_rank(design)))[0])
-        if "too few draws" in sizes:
-            value = float("nan")
-        else:
-            value = max(0.0, float(np.mean(np.maximum(fitted.max(axis=1), 0.0))) - best_mean)
+        designs = _designs(data[varying], varying) if varying else None
+        value, sizes, r2s = _group_value(incremental, designs, best_mean)
+        floor = float("nan")
+        if np.isfinite(value) and designs and permutations > 0:
+            shuffled = []
+            for _ in range(permutations):  # the same designs, their rows shuffled across the draws
+                order = rng.permutation(len(data))
+                shuffled.append(_group_value(incremental, [(size, x[order]) for size, x in designs], best_mean)[0])
+            floor = float(np.mean(shuffled))
+        elif np.isfinite(value):
+            floor = 0.0
         rows.append({
             "group": name,
             "parameters": ", ".join(columns),
             "evppi": value,
             "share_of_evpi": value / total if total > 0 and np.isfinite(value) else float("nan"),
+            "floor": floor,
             "size": ", ".join(sizes),
             "r_squared": ", ".join(f"{r:.2f}" for r in r2s),
         })
-    table = pd.DataFrame(rows, columns=["group", "parameters", "evppi", "share_of_evpi", "size", "r_squared"])
+    table = pd.DataFrame(rows, columns=["group", "parameters", "evppi", "share_of_evpi", "floor", "size", "r_squared"])
     table.attrs["evpi"] = total
     return table.sort_values("evppi", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
