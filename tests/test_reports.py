@@ -34,8 +34,9 @@ SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 NOTEBOOKS = {
     "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "revenue", "sdr_utilisation"]),
     "alignment_impact": (
-        {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL},
-        ["The answer in brief", "paired by replication", "fully-aligned", "per unit"],
+        {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4},
+        ["The answer in brief", "paired by replication", "fully-aligned", "per unit", "range across plausible models",
+         "simulation noise alone", "The answer leans most on"],
     ),
     "sensitivity": (
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},

@@ -31,6 +31,7 @@ __all__ = [
     "speed_to_lead_curve",
     "revenue_distribution",
     "effect_forest",
+    "uncertainty_ranges",
     "tornado_chart",
     "revenue_over_time",
     "claims_chart",
@@ -141,6 +142,26 @@ def effect_forest(table: pd.DataFrame, relative: bool = True) -> Figure:
             ax.xaxis.set_major_formatter(_MONEY)
             ax.set_xlabel(f"Change in {kpi} vs '{base}' ({table['unit'].iloc[0]}, 95% CI)")
         ax.set(ylabel="Scenario", title="What each scenario is worth")
+    return fig
+
+
+def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
+    """Each scenario's effect on ``kpi`` (from ``psa.summarise_effects``): the range across
+    plausible models as a wide pale bar, the simulation-noise CI as a dark line inside it."""
+    data = summary[summary["kpi"] == kpi].sort_values("mean")
+    with _theme():
+        fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.hlines(y, data["range_low"], data["range_high"], lw=12, color="C0", alpha=0.3,
+                  label="range across plausible models (95%)")
+        ax.hlines(y, data["noise_low"], data["noise_high"], lw=3, color="C0", label="simulation noise alone (95% CI)")
+        ax.plot(data["mean"], y, "o", color="C0")
+        ax.axvline(0, color="0.4", lw=1, ls="--")
+        ax.set_yticks(y, data["scenario"])
+        relative = (data["scale"] == "relative").all()
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0) if relative else _MONEY)
+        ax.set(xlabel=f"Change in {kpi}" + (" (%)" if relative else ""), ylabel="Scenario", title="How sure are we")
+        ax.legend(loc="best", fontsize="small")
     return fig
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 from funnelsim.config import PARAMS_DIR
 from funnelsim.model.installed_base import DAYS_PER_YEAR
-from funnelsim.loading import ParameterError, read_yaml, resolve_file
+from funnelsim.loading import ParameterError, apply_overrides, parse_override, read_yaml, resolve_file
 from funnelsim.schema import Scenario, scenario_from_dict, with_settings
 from funnelsim.sweeps import Sweep, SweepPoint
 
@@ -66,6 +66,7 @@ __all__ = [
     "run_uncertainty",
     "analyse",
     "format_report",
+    "range_table",
     "write_report",
 ]
 
@@ -196,9 +197,10 @@ def _window_years(scenario: Scenario) -> float:
     return (scenario.simulation.horizon_days - scenario.simulation.warmup_days) / DAYS_PER_YEAR
 
 
-def _load_option(file: str, horizon_days: float | None, warmup_days: float | None, keys: Sequence[str]) -> Option:
+def _load_option(file: str, horizon_days: float | None, warmup_days: float | None, keys: Sequence[str],
+                 overrides: Sequence[str] = ()) -> Option:
     path = Path(file)
-    data = resolve_file(path)
+    data = apply_overrides(resolve_file(path), list(overrides))
     data.setdefault("name", path.stem)
     timing = {}
     if horizon_days is not None:
@@ -207,9 +209,12 @@ def _load_option(file: str, horizon_days: float | None, warmup_days: float | Non
         timing["warmup_days"] = warmup_days
     if timing:
         data["simulation"] = {**data.get("simulation", {}), **timing}
-    label = str(path) + (f" (with {', '.join(f'{k} {v:g}' for k, v in timing.items())})" if timing else "")
+    changes = [*overrides, *(f"simulation.{k}={v:g}" for k, v in timing.items())]
+    label = str(path) + (f" (with --set {', '.join(changes)})" if changes else "")
     scenario = scenario_from_dict(data, label)
-    return Option(scenario.name, str(path), scenario, tuple(measured_keys(path, keys)))
+    set_here = {".".join(parse_override(text)[0]) for text in overrides}
+    own = set(measured_keys(path, keys)) | {k for k in keys if any(k == o or k.startswith(o + ".") for o in set_here)}
+    return Option(scenario.name, str(path), scenario, tuple(k for k in keys if k in own))
 
 
 def build_study(
@@ -221,12 +226,15 @@ def build_study(
     horizon_days: float | None = None,
     warmup_days: float | None = None,
     ensemble: str | Path = DEFAULT_ENSEMBLE,
+    overrides: Sequence[str] = (),
 ) -> UncertaintyStudy:
     """Validate every file and draw, and lay the runs out as a sweep; raise ``ParameterError``.
 
     ``baseline`` is the reference company (default: the first of ``files``); ``horizon_days`` and
-    ``warmup_days`` replace every scenario's own (a shorter study; see the README for what the
-    steady-state start allows).
+    ``warmup_days`` replace every scenario's own (a shorter study: the README shows how far that
+    moves the answer). ``overrides`` (``key.path=value``, as ``--set``) apply to every file; an
+    uncertain parameter set this way is an assumption of the user's and stays fixed, like a
+    file's own measurement.
     """
     if replications < 1:
         raise ParameterError([f"--replications: {replications}: allowed: 1 or more"])
@@ -240,7 +248,7 @@ def build_study(
     options: list[Option] = []
     for file in ordered:
         try:
-            options.append(_load_option(file, horizon_days, warmup_days, keys))
+            options.append(_load_option(file, horizon_days, warmup_days, keys, overrides))
         except ParameterError as exc:
             problems.extend(exc.lines)
     if problems:
@@ -347,7 +355,8 @@ class UncertaintyReport:
     narrowing: pd.DataFrame  # options with measurements of their own: range measured vs all drawn
     costs: dict[str, float]
     parameters: list[UncertainParameter]
-    sentences: list[str] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)  # the ranges, then what the answer leans on most
+    value_sentences: list[str] = field(default_factory=list)  # what knowing more is worth (EVPI, EVPPI)
 
 
 def _value_per_year(runs: pd.DataFrame) -> pd.Series:
@@ -447,6 +456,9 @@ def analyse(
     payback = payback_effects(measured, reference, costs)
     summary = pd.concat([summarise_effects(effects, thresholds, level), summarise_effects(payback, level=level)],
                         ignore_index=True)
+    order = {o["name"]: i for i, o in enumerate(definition["options"])}  # as the files were given
+    summary = summary.sort_values(["scale", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
+                                  kind="stable", ascending=[False, True]).reset_index(drop=True)
 
     narrowing = pd.DataFrame(columns=["scenario", "kpi", "width_measured", "width_all_drawn", "narrower_by"])
     if twins:
@@ -499,6 +511,7 @@ def analyse(
         parameters=parameters,
     )
     report.sentences = _sentences(report)
+    report.value_sentences = _value_sentences(report)
     return report
 
 
@@ -535,8 +548,16 @@ def _sentences(report: UncertaintyReport) -> list[str]:
                    if entry.measure else "no CRM export informs it: only better published evidence narrows it")
             out.append(
                 f"The answer leans most on '{entry.name}' ({lead['group']}): alone it explains {lead['index']:.0%} of "
-                f"the spread of {lead['scenario']}'s effect on {kpi}; {how}."
+                f"the spread of {lead['scenario']}'s effect on {kpi} across {report.draws} plausible models"
+                + (f" (bootstrap 95%: {lead['low']:.0%} to {lead['high']:.0%})" if np.isfinite(lead["high"]) else "")
+                + f"; {how}."
             )
+    return out
+
+
+def _value_sentences(report: UncertaintyReport) -> list[str]:
+    """What knowing more would be worth before choosing among the options (EVPI, EVPPI)."""
+    out = []
     known = report.evppi.dropna(subset=["evppi"])
     above = (known["evppi"] - known["floor"].fillna(0)).clip(lower=0)
     negligible = max(1.0, 0.01 * report.evpi)  # below a unit of currency, or 1% of the EVPI
@@ -572,6 +593,24 @@ def _effect_text(row: Any, low: str, high: str) -> str:
     show = _money if money else _pct
     lo, hi = getattr(row, low), getattr(row, high)
     return "-" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{show(lo)} to {show(hi)}"
+
+
+def range_table(report: UncertaintyReport, kpi: str | None = None) -> pd.DataFrame:
+    """One row per scenario for ``kpi`` (default: the first), as a report shows it: the mean
+    effect, the range across plausible models first and the simulation noise beside it, the
+    chance of a positive effect and the share of draws in which the company fails a
+    plausibility check."""
+    kpi = kpi or report.kpis[0]
+    rows = report.summary[report.summary["kpi"] == kpi]
+    failing = report.plausibility.set_index("option")["share_failing"]
+    return pd.DataFrame({
+        "scenario": rows["scenario"].to_numpy(),
+        f"{kpi}: mean effect": [_pct(v) for v in rows["mean"]],
+        "range across plausible models (95%)": [_effect_text(r, "range_low", "range_high") for r in rows.itertuples()],
+        "simulation noise alone (95% CI)": [_effect_text(r, "noise_low", "noise_high") for r in rows.itertuples()],
+        "P(effect > 0)": [f"{v:.0%}" for v in rows["p_positive"]],
+        "draws failing a plausibility check": [f"{failing.get(s, float('nan')):.0%}" for s in rows["scenario"]],
+    })
 
 
 def format_report(report: UncertaintyReport) -> str:
@@ -622,7 +661,7 @@ def format_report(report: UncertaintyReport) -> str:
                   f"{r.share_of_evpi:.0%}" if np.isfinite(r.share_of_evpi) else "-", _money(r.floor)]
                  for r in report.evppi.itertuples()]
         out += _text_table(["parameter group", "worth a year", "of EVPI", "shuffled (noise floor)"], erows)
-    out += ["", *report.sentences]
+    out += ["", *report.sentences, *report.value_sentences]
     return "\n".join(out)
 
 

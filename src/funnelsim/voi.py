@@ -64,6 +64,7 @@ __all__ = ["SPLINE_SIZES", "evpi", "evppi", "first_order_indices", "spline_formu
 # degrees of freedom. Generalised cross-validation picks one; fewer draws allow fewer.
 SPLINE_SIZES = (1, 3, 4, 5)
 _MIN_DRAWS_PER_TERM = 4  # a size needs at least this many draws per fitted coefficient
+_MIN_BOOTSTRAP_DRAWS = 10  # fewer draws resample too few distinct values to say anything
 
 
 def spline_formula(columns: Sequence[str], size: int) -> str:
@@ -140,7 +141,7 @@ def first_order_indices(
 
     Columns: ``parameter``, ``index`` (adjusted R², at least 0), ``r_squared``, ``low``/``high``
     (a percentile bootstrap over draws of the adjusted R², ``bootstrap`` resamples, with the
-    curve's size kept), ``size`` (1: a line; 3-5: spline degrees of freedom) and ``draws``.
+    curve's size kept; empty under 10 draws), ``size`` (1: a line; 3-5: spline degrees of freedom) and ``draws``.
     Sorted by index, largest first; a parameter with too few draws for even a straight line
     (fewer than two per coefficient) gets an empty index. Parameters that do not vary across the draws (fixed, e.g.
     measured by the company itself) get no row. Give parameters on the scale their effect is
@@ -153,7 +154,7 @@ def first_order_indices(
     y, data = y[keep], parameters.loc[keep].reset_index(drop=True)
     rng = np.random.default_rng(seed)
     n = len(y)
-    resamples = [rng.integers(0, n, n) for _ in range(bootstrap)] if n > 2 else []
+    resamples = [rng.integers(0, n, n) for _ in range(bootstrap)] if n >= _MIN_BOOTSTRAP_DRAWS else []
     tail = (1 - level) / 2
     rows = []
     for column in data.columns:
