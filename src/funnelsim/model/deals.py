@@ -19,6 +19,10 @@ from funnelsim.model.randomness import LeadPass
 
 __all__ = ["work_deal"]
 
+# The leads column each deal stage after the first stamps when a deal enters it (the first
+# starts when the deal opens: ``opportunity_at``).
+_ENTERED_AT = (None, "objection_handling_at", "negotiation_at")
+
 
 def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator:
     """From SQL to a closed deal, holding one AE deal slot while the deal is open.
@@ -39,10 +43,10 @@ def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator:
         rec.opportunity_at[lead] = env.now
         rec.amount[lead] = rec.deal_size[lead]
         rec.status_code[lead] = STATUS["opportunity"]
-        stage_entered = (None, rec.objection_handling_at, rec.negotiation_at)
         for i, base_logit in enumerate(funnel.stage_logits):
-            if stage_entered[i] is not None:
-                stage_entered[i][lead] = env.now
+            entered_at = _ENTERED_AT[i]
+            if entered_at is not None:  # the column now: the records may have grown meanwhile
+                rec.column(entered_at)[lead] = env.now
             yield env.timeout(draws.stage_duration[i])
             if draws.stage_pass[i] >= logistic(base_logit + quality_shift):
                 rec.closed_at[lead] = env.now

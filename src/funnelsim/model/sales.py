@@ -47,7 +47,7 @@ def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator:
 
     Returns when the call began."""
     env = funnel.env
-    with funnel.sdrs.request(priority=priority) as rep:
+    with funnel.sdrs.call(priority) as rep:
         yield rep
         start = env.now
         funnel.record_sdr_work(start, start + work)

@@ -55,7 +55,7 @@ class _DailyMonitor:
         f = self.funnel
         self.open_opportunities[day] = f.deal_slots.count
         self.awaiting_ae[day] = len(f.deal_slots.queue)
-        self.sdr_queue[day] = sum(1 for r in f.sdrs.queue if r.priority != -math.inf)
+        self.sdr_queue[day] = f.sdrs.calls_waiting()
         self.score_noise_sd[day] = f.score_noise_sd
         for name, weight in f.budget_weight.items():
             self.budget_weight[name][day] = weight
