@@ -20,7 +20,6 @@ than test alignment, and second-hand ranges are defaults, not validation targets
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +29,7 @@ import pandas as pd
 
 from funnelsim.analysis import compare_scenarios
 from funnelsim.evidence import add_rates, growth_after_change, mean_ci
-from funnelsim.model.installed_base import churn_hazard_per_day
+from funnelsim.model.maths import MONTHS_PER_YEAR, share_lost_within_months
 from funnelsim.params import Scenario, parse_override, scenario_from_dict, set_path
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, SweepPoint, expects_integer
@@ -231,7 +230,7 @@ def fit_surfaces(sweep_runs: pd.DataFrame, levers: list[Lever], interactions: bo
 
 def first_year_share(monthly_churn: float) -> float:
     """The share of the way to a new steady state a company's revenue moves in a year."""
-    return -math.expm1(-churn_hazard_per_day(monthly_churn) * 365.25)
+    return float(share_lost_within_months(MONTHS_PER_YEAR, monthly_churn))
 
 
 def _target(claim: Claim, surface: ResponseSurface, growth_share: float) -> float:
