@@ -13,8 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from funnelsim.calibration import _PresenceCurve
+from funnelsim.calibration import _LeadModel, _PresenceCurve
 from funnelsim.model import maths
+from funnelsim.model.context import Funnel
 from funnelsim.model.maths import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
@@ -161,6 +162,24 @@ def test_the_score_keeps_the_quality_scale_of_the_mix(rng):
     score = lead_score(quality, rng.standard_normal(len(quality)), mean, variance, sc.scoring.noise_sd)
     assert score.mean() == pytest.approx(mean, abs=0.1) and score.var() == pytest.approx(variance, rel=0.01)
     assert lead_score(64.0, 0.0, mean, variance, 0.0) == 64.0  # no noise: the score is the quality
+
+
+def test_calibrations_score_bars_let_the_same_shares_through_in_the_model(rng):
+    """Forward: the model scores leads (``Funnel.score``) and lets through those at or above the
+    bars; calibration reads the bars back off the shares that pass."""
+    sc = scenario()
+    channels = list(sc.channels.values())
+    volumes = np.array([c.leads_per_week for c in channels])
+    counts = rng.multinomial(400_000, volumes / volumes.sum())
+    quality = np.concatenate([c.quality.sample(rng, n) for c, n in zip(channels, counts)])
+    score = Funnel(sc, np.random.SeedSequence(1)).score(quality, rng.standard_normal(len(quality)))
+    mql = score >= sc.scoring.mql_threshold
+    accepted = score[mql] >= sc.sales_acceptance.threshold
+    lead_model = _LeadModel.draw(sc, dict(zip(sc.channels, volumes / volumes.sum())))
+    mql_bar = lead_model.threshold_for_share(float(mql.mean()))
+    assert mql_bar == pytest.approx(sc.scoring.mql_threshold, abs=0.15)
+    above = lead_model.score >= mql_bar
+    assert lead_model.threshold_for_share(float(accepted.mean()), above) == pytest.approx(sc.sales_acceptance.threshold, abs=0.2)
 
 
 # --- churn -------------------------------------------------------------------------------------

@@ -53,9 +53,11 @@ from funnelsim.model.maths import (
     base_probability_for,
     decay_basis,
     decay_slopes,
+    lead_score,
     logistic_array,
     monthly_churn_for,
     presence_mix,
+    quality_mix,
 )
 from funnelsim.model.stages import DEAL_STAGE_NAMES, DEAL_STAGES, FUNNEL_STAGES
 from funnelsim.params import Scenario
@@ -426,7 +428,9 @@ class _WindowedLogit(GenericLikelihoodModel):
 @dataclass
 class _LeadModel:
     """Simulated qualities and scores of a large lead sample under the baseline's quality and
-    noise model, with the observed channel mix: what maps shares onto score thresholds."""
+    noise model, with the observed channel mix: what maps shares onto score thresholds. The
+    scores are the model's own (``maths.lead_score``: on the quality scale of the mix), so a
+    threshold read off here lets the same share through in a simulation."""
 
     quality: np.ndarray
     score: np.ndarray
@@ -439,7 +443,9 @@ class _LeadModel:
         names = list(known) or list(baseline.channels)[:1]
         counts = rng.multinomial(size, weights / weights.sum())
         quality = np.concatenate([baseline.channels[c].quality.sample(rng, n) for c, n in zip(names, counts)])
-        score = quality + baseline.scoring.noise_sd * rng.standard_normal(len(quality))
+        channels = [baseline.channels[c] for c in names]
+        mean, variance = quality_mix(weights, [c.quality.mean for c in channels], [c.quality.variance for c in channels])
+        score = lead_score(quality, rng.standard_normal(len(quality)), mean, variance, baseline.scoring.noise_sd)
         return cls(quality, score)
 
     def threshold_for_share(self, share: float, among: np.ndarray | None = None) -> float:
