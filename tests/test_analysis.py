@@ -23,6 +23,7 @@ from funnelsim.analysis import (
     revenue_growth,
     speed_to_lead_odds,
 )
+from funnelsim.model.maths import DAYS_PER_MONTH
 
 REPETITIONS = 200
 
@@ -157,7 +158,7 @@ def test_revenue_growth_recovers_a_known_rate():
             for t in range(1, 540):  # autocorrelated daily noise, as in a real revenue series
                 shock[t] = 0.9 * shock[t - 1] + rng.normal(0, 0.01)
             day = np.arange(540)
-            revenue = 1000 * np.exp(np.log1p(monthly) * day / 30 + shock)
+            revenue = 1000 * np.exp(np.log1p(monthly) * day / DAYS_PER_MONTH + shock)  # the model's months
             frames.append(pd.DataFrame({"scenario": "s", "replication": r, "day": day, "revenue": revenue}))
         row = revenue_growth(pd.concat(frames)).table.iloc[0]
         covered += row.ci_low <= (1 + monthly) ** 12 - 1 <= row.ci_high

@@ -18,7 +18,7 @@ from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from funnelsim.analysis import growth_per_run
 from funnelsim.experiment import run_scenario
-from funnelsim.model.installed_base import churn_hazard_per_day
+from funnelsim.model.maths import churn_hazard_per_day
 
 from conftest import scenario
 

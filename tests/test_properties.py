@@ -8,25 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnelsim import run_replication
+from funnelsim.model.stages import TIMELINE
 from funnelsim.records import STATUSES
 
 from conftest import scenario
 
-STAGE_ORDER = [
-    "created_at",
-    "mql_at",
-    "handed_off_at",
-    "sal_at",
-    "first_touch_at",
-    "contacted_at",
-    "sql_at",
-    "lapsed_at",
-    "opportunity_at",
-    "objection_handling_at",
-    "negotiation_at",
-    "closed_at",
-    "churned_at",
-]
+STAGE_ORDER = list(TIMELINE)
 
 
 @st.composite

@@ -19,7 +19,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim import run_replication
 from funnelsim.experiment import replication_seeds
-from funnelsim.model.odds import DecayCurve, logistic, logit
+from funnelsim.model.maths import DecayCurve, logistic, logit
 
 from conftest import FLAT_SEASONS, scenario
 

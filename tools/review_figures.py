@@ -20,6 +20,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from funnelsim import load_scenario, run_scenario
+from funnelsim.analysis import growth_per_run
 from funnelsim.assessment import QUESTIONS, Assessment
 from funnelsim.schema import Scenario
 
@@ -73,12 +74,8 @@ def queue_rise(daily: pd.DataFrame, column: str, start: float) -> tuple[float, f
 
 
 def growth(daily: pd.DataFrame, warmup: float) -> float:
-    data = daily[daily.day >= warmup].copy()
-    data["month"] = ((data.day - warmup) // 30).astype(int)
-    monthly = data.groupby(["replication", "month"], as_index=False).revenue.sum()
-    monthly = monthly[monthly.month < monthly.month.max()]
-    slopes = [smf.ols("np.log(revenue) ~ month", g).fit().params["month"] for _, g in monthly.groupby("replication")]
-    return math.expm1(12 * float(np.mean(slopes)))
+    """Annual revenue growth: the mean over replications of the trend of log monthly revenue."""
+    return math.expm1(float(np.mean(growth_per_run(daily, warmup)["annual_log_growth"])))
 
 
 def lever_alone_share(reps: int) -> float:

@@ -31,6 +31,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
+from funnelsim.model.maths import DAYS_PER_MONTH, MONTHS_PER_YEAR
 from funnelsim.records import REPLICATION_COLUMNS
 
 __all__ = [
@@ -379,12 +380,31 @@ def rates_by_age_group(leads: pd.DataFrame, outcome: str = "qualified", confiden
 
 
 def monthly_revenue(daily: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
-    """Revenue per 30-day month, per scenario and replication, after warm-up."""
-    data = daily[daily["day"] >= warmup_days].copy()
-    data["month"] = ((data["day"] - warmup_days) // 30).astype(int)
-    keys = [k for k in ("scenario", "point", "replication") if k in data] + ["month"]
-    monthly = data.groupby(keys, as_index=False).agg(revenue=("revenue", "sum"), days=("day", "size"))
-    return monthly[monthly["days"] == 30].drop(columns="days")  # whole months only
+    """Revenue per month, per scenario (or sweep point) and replication, after warm-up.
+
+    A month is the model's, a twelfth of a year (``DAYS_PER_MONTH``, 30.4375 days), counted from
+    the first day after warm-up, so twelve months make the year the KPIs and the churn hazard
+    use. A day's revenue accrues evenly over the day: a day a month's end cuts in two counts in
+    both months in proportion. Whole months only."""
+    data = daily[daily["day"] >= warmup_days]
+    keys = [k for k in ("scenario", "point", "replication") if k in data]
+    runs = data.groupby(keys) if keys else [((), data)]
+    frames = []
+    for key, run in runs:
+        run = run.sort_values("day")
+        days = run["day"].to_numpy(float)
+        ends = days + 1.0 - days[0] if len(days) else days  # the end of each day, from the first day's start
+        months = int(ends[-1] // DAYS_PER_MONTH) if len(ends) else 0
+        if months == 0:
+            continue
+        cumulative = np.concatenate([[0.0], np.cumsum(run["revenue"].to_numpy(float))])
+        at_month_ends = np.interp(np.arange(months + 1) * DAYS_PER_MONTH, np.concatenate([[0.0], ends]), cumulative)
+        run_keys = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        frames.append(pd.DataFrame({**run_keys, "month": np.arange(months), "revenue": np.diff(at_month_ends)}))
+    if not frames:
+        return pd.DataFrame({**{k: pd.Series(dtype=data[k].dtype) for k in keys},
+                             "month": pd.Series(dtype=int), "revenue": pd.Series(dtype=float)})
+    return pd.concat(frames, ignore_index=True)
 
 
 def _monthly_log_trend(monthly: pd.DataFrame) -> float:
@@ -393,7 +413,8 @@ def _monthly_log_trend(monthly: pd.DataFrame) -> float:
 
 
 def growth_per_run(daily: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
-    """Each run's revenue trend as ``annual_log_growth`` (12 x the slope of log monthly revenue).
+    """Each run's revenue trend as ``annual_log_growth`` (12 x the slope of log monthly revenue;
+    ``monthly_revenue``'s months are a twelfth of a year).
 
     One row per run (per scenario or sweep point, and replication), ready to merge into the
     runs table and be compared or modelled like any KPI; ``exp(annual_log_growth) - 1`` is the
@@ -403,7 +424,7 @@ def growth_per_run(daily: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFram
     monthly = monthly[monthly["revenue"] > 0]
     keys = [k for k in ("scenario", "point", "replication") if k in monthly]
     rows = [
-        {**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "annual_log_growth": 12 * _monthly_log_trend(g)}
+        {**dict(zip(keys, key if isinstance(key, tuple) else (key,))), "annual_log_growth": MONTHS_PER_YEAR * _monthly_log_trend(g)}
         for key, g in monthly.groupby(keys, sort=False)
         if len(g) >= 3
     ]
@@ -446,9 +467,9 @@ def revenue_growth(daily: pd.DataFrame, warmup_days: float = 0.0, confidence: fl
             {
                 "scenario": scenario,
                 "monthly_growth": math.expm1(slope),
-                "annual_growth": math.expm1(12 * slope),
-                "ci_low": math.expm1(12 * low),
-                "ci_high": math.expm1(12 * high),
+                "annual_growth": math.expm1(MONTHS_PER_YEAR * slope),
+                "ci_low": math.expm1(MONTHS_PER_YEAR * low),
+                "ci_high": math.expm1(MONTHS_PER_YEAR * high),
                 "p_value": p_value,
                 "n": len(data),
                 "method": method,

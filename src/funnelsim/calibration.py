@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import optimize, stats
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.base.model import GenericLikelihoodModel
@@ -56,15 +56,28 @@ from funnelsim.levers import export_needs, not_in_the_data
 from funnelsim.loading import ParameterError
 from funnelsim.outputs import spreadsheet_safe
 from funnelsim.schema import Scenario, load_scenario
+from funnelsim.model.maths import (
+    DAYS_PER_MONTH,
+    HOURS_PER_DAY,
+    MINUTES_PER_HOUR,
+    QualityShift,
+    alignment_log_odds,
+    base_probability_for,
+    decay_basis,
+    decay_slopes,
+    lead_score,
+    logistic_array,
+    monthly_churn_for,
+    presence_mix,
+    quality_mix,
+)
+from funnelsim.model.stages import DEAL_STAGE_NAMES, DEAL_STAGES, FUNNEL_STAGES
 
 __all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 
-DAYS_PER_MONTH = 30.4375
 PASS_WINDOW_DAYS = 7.0  # a stage reached within this time of the previous one belongs to the same pass
 FOLLOW_UP_MARGIN_DAYS = 14.0  # accepted leads this close to the export's end may not be worked yet
 STAGE_MARGIN_DAYS = 90.0  # deal stages started this close to the end are left out of durations
-_STAGES = ["value_demonstration", "objection_handling", "negotiation_close"]
-_STAGE_STARTS = ["opportunity_at", "objection_handling_at", "negotiation_at"]
 
 # What no CRM export informs, kept at the baseline's values: the levers and uncertain parameters
 # the lever registry marks so, and the company's other settings.
@@ -80,7 +93,7 @@ NOT_IN_THE_DATA = [
 NEEDS = {
     **export_needs(),
     **{f"opportunity.stages.{stage}.duration_days": f"the deal stage timestamps and closed_at, with 20 or more stages "
-       f"finished and started {STAGE_MARGIN_DAYS:g} days before the export ends" for stage in _STAGES},
+       f"finished and started {STAGE_MARGIN_DAYS:g} days before the export ends" for stage in DEAL_STAGE_NAMES},
 }
 
 
@@ -271,13 +284,6 @@ def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, fl
     return spec, fit, centre
 
 
-def _segments(age_hours: np.ndarray, knots: list[float]) -> np.ndarray:
-    """The model's decay curve as a regression basis: log odds piecewise linear in age between
-    the knots, flat after the last."""
-    columns = [np.clip(age_hours - a, 0.0, b - a) for a, b in zip(knots[:-1], knots[1:])]
-    return np.column_stack(columns)
-
-
 def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float],
                  keep: np.ndarray | None = None) -> dict[str, Any]:
     """Logit of an outcome on the lead's age: the rate at age 0 and the odds multiplier at each knot.
@@ -291,7 +297,7 @@ def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float],
                               "instant?): the decay needs leads of different ages")
     if outcome.all() or not outcome.any():
         raise _CannotEstimate(f"every one of the {len(outcome)} leads had the same outcome")
-    basis = sm.add_constant(_segments(age_hours, knots), has_constant="add")
+    basis = sm.add_constant(decay_basis(age_hours, knots), has_constant="add")
     try:
         with warnings.catch_warnings():
             for failure in _FIT_WARNINGS:  # perfect separation and non-convergence are failures
@@ -349,14 +355,14 @@ class _PresenceCurve(GenericLikelihoodModel):
     def __init__(self, endog: np.ndarray, exog: np.ndarray, sigma: float, knots: list[float], **kwargs: Any):
         super().__init__(endog, exog, **kwargs)
         self.sigma = sigma
-        self.segments = _segments(exog[:, 0], knots)
+        self.segments = decay_basis(exog[:, 0], knots)
 
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
         present_p, log_median, cold_logit, *slopes = params
-        minutes = np.maximum(self.exog[:, 0] * 60.0, 1e-9)
+        minutes = np.maximum(self.exog[:, 0] * MINUTES_PER_HOUR, 1e-9)
         staying = stats.norm.sf((np.log(minutes) - log_median) / self.sigma)
-        cold = _logistic(cold_logit + self.segments @ np.asarray(slopes))
-        p = np.clip(_logistic(present_p) * staying + cold * (1.0 - staying), 1e-12, 1 - 1e-12)
+        cold = logistic_array(cold_logit + self.segments @ np.asarray(slopes))
+        p = np.clip(presence_mix(staying, logistic_array(present_p), cold), 1e-12, 1 - 1e-12)
         return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
 
 
@@ -369,8 +375,7 @@ def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario
     knots = list(fu.contact_decay.age_hours)
     if fu.presence_minutes is None or len(knots) < 2:
         return None
-    logs = [math.log(m) for m in fu.contact_decay.odds_multiplier]
-    slopes = [(b - a) / (k1 - k0) for a, b, k0, k1 in zip(logs, logs[1:], knots, knots[1:])]
+    slopes = decay_slopes(knots, fu.contact_decay.odds_multiplier)
     start = np.array([_safe_logit(fu.contact_probability_present), math.log(fu.presence_minutes.median or 10.0),
                       _safe_logit(fu.contact_probability), *slopes])
     model = _PresenceCurve(reached.astype(float), age_hours[:, None], fu.presence_minutes.log_sigma, knots)
@@ -385,7 +390,8 @@ def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario
     n = int(len(reached))
     return {
         "n": n,
-        "contact_probability_present": (float(_logistic(fit.params[0])), float(_logistic(ci[0, 0])), float(_logistic(ci[0, 1]))),
+        "contact_probability_present": (float(logistic_array(fit.params[0])), float(logistic_array(ci[0, 0])),
+                                        float(logistic_array(ci[0, 1]))),
         "presence_median": (float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
         "cold": {
             "intercept": float(fit.params[2]), "intercept_ci": (float(ci[2, 0]), float(ci[2, 1])),
@@ -415,24 +421,16 @@ class _WindowedLogit(GenericLikelihoodModel):
         self.keep = np.clip(keep, 1e-12, 1.0)
 
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
-        p = np.clip(self.keep * _logistic(self.exog @ params), 1e-12, 1 - 1e-12)
+        p = np.clip(self.keep * logistic_array(self.exog @ params), 1e-12, 1 - 1e-12)
         return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
-
-
-def _logistic(x: np.ndarray | float) -> np.ndarray | float:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x)))
-
-
-def _base_logit_for(rate: float, shifts: np.ndarray) -> float:
-    """The base log-odds whose average over the leads' quality shifts gives ``rate``."""
-    rate = min(max(rate, 1e-6), 1 - 1e-6)
-    return float(optimize.brentq(lambda b: float(np.mean(_logistic(b + shifts))) - rate, -30, 30))
 
 
 @dataclass
 class _LeadModel:
     """Simulated qualities and scores of a large lead sample under the baseline's quality and
-    noise model, with the observed channel mix: what maps shares onto score thresholds."""
+    noise model, with the observed channel mix: what maps shares onto score thresholds. The
+    scores are the model's own (``maths.lead_score``: on the quality scale of the mix), so a
+    threshold read off here lets the same share through in a simulation."""
 
     quality: np.ndarray
     score: np.ndarray
@@ -445,7 +443,9 @@ class _LeadModel:
         names = list(known) or list(baseline.channels)[:1]
         counts = rng.multinomial(size, weights / weights.sum())
         quality = np.concatenate([baseline.channels[c].quality.sample(rng, n) for c, n in zip(names, counts)])
-        score = quality + baseline.scoring.noise_sd * rng.standard_normal(len(quality))
+        channels = [baseline.channels[c] for c in names]
+        mean, variance = quality_mix(weights, [c.quality.mean for c in channels], [c.quality.variance for c in channels])
+        score = lead_score(quality, rng.standard_normal(len(quality)), mean, variance, baseline.scoring.noise_sd)
         return cls(quality, score)
 
     def threshold_for_share(self, share: float, among: np.ndarray | None = None) -> float:
@@ -513,8 +513,8 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     # Handoff latency.
     latency = pd.Series(dtype=float)
     if _has(leads, "mql_at", "handed_off_at"):
-        latency = _days(leads["handed_off_at"], leads["mql_at"]) * 24.0
-    latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * 24)].to_numpy(float)
+        latency = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
+    latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * HOURS_PER_DAY)].to_numpy(float)
     if (latency > 0).sum() >= 20:
         try:
             spec, fit, centre = _fit_duration(latency)
@@ -536,13 +536,13 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
                      f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
         touched = first_pass[first_pass["first_touch_at"].notna()].copy()
-        touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * 24.0
-        touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * 24)]
+        touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * HOURS_PER_DAY
+        touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * HOURS_PER_DAY)]
         if "contacted_at" in touched and len(touched) >= 50:
             reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
             ages = touched["age_hours"].to_numpy(float)
             knots = list(baseline.follow_up.contact_decay.age_hours)
-            presence = _presence_fit(ages, reached, baseline) if (ages * 60 < 10).sum() >= 30 else None
+            presence = _presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
             try:
                 if presence is not None:
                     fit = presence["cold"]
@@ -567,9 +567,9 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                                 if key == "presence_median" else value)
                         rows.add(target, spec, low, high, presence["n"], f"{label}: maximum likelihood of the model's own "
                                  "presence-window curve on first dials by age (the window's spread kept at the baseline's)")
-                p0 = float(_logistic(fit["intercept"]))
-                rows.add("follow_up.contact_probability", p0, float(_logistic(fit["intercept_ci"][0])),
-                         float(_logistic(fit["intercept_ci"][1])), fit["n"], method)
+                p0 = float(logistic_array(fit["intercept"]))
+                rows.add("follow_up.contact_probability", p0, float(logistic_array(fit["intercept_ci"][0])),
+                         float(logistic_array(fit["intercept_ci"][1])), fit["n"], method)
                 _add_decay(rows, "follow_up.contact_decay", knots, fit,
                            "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
                 observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
@@ -597,12 +597,11 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                     else:
                         rows.cannot(["follow_up.qualification_decay"], reason)
                 if fitq is not None:
-                    shifts = math.log(baseline.qualification.quality_odds_ratio_per_10_points) * (
-                        lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)] - 50.0) / 10.0
-                    base = [float(_logistic(_base_logit_for(float(_logistic(x)), shifts))) for x in
-                            (fitq["intercept"], *fitq["intercept_ci"])]
+                    accepted_quality = lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)]
+                    shifts = QualityShift(baseline.qualification.quality_odds_ratio_per_10_points)(accepted_quality)
+                    base = [base_probability_for(float(logistic_array(x)), shifts) for x in (fitq["intercept"], *fitq["intercept_ci"])]
                     rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
-                             f"leads reached at their first attempt who qualified, at age 0: {float(_logistic(fitq['intercept'])):.1%} "
+                             f"leads reached at their first attempt who qualified, at age 0: {float(logistic_array(fitq['intercept'])):.1%} "
                              "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model"
                              + ("" if decay_known else f" (from the leads first reached within {knots_q[1]:g} hours)"))
                     observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
@@ -631,11 +630,6 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     return Calibration(export.source, estimates, rows.settings, observed, window)
 
 
-def _monthly_share(hazard: float) -> float:
-    """A constant monthly hazard as the share of customers lost in a month."""
-    return float(-np.expm1(-hazard))
-
-
 def _add_decay(rows: _Rows, key: str, knots: list[float], fit: dict[str, Any], what: str) -> None:
     """A fitted decay curve as a scenario setting; the CI columns are those of the last multiplier."""
     each = ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fit["multipliers"], fit["lows"], fit["highs"]))
@@ -647,7 +641,7 @@ def _decay_table(curve: str, knots: list[float], fit: dict[str, Any]) -> pd.Data
     """A fitted decay curve: the odds multiplier at each age with its 95% CI."""
     return pd.DataFrame({"curve": curve, "age_hours": knots, "odds_multiplier": fit["multipliers"],
                          "ci_low": fit["lows"], "ci_high": fit["highs"], "n": fit["n"],
-                         "rate_at_age_0": float(_logistic(fit["intercept"]))})
+                         "rate_at_age_0": float(logistic_array(fit["intercept"]))})
 
 
 def fitted_distribution(spec: dict[str, Any]) -> Any:
@@ -675,11 +669,13 @@ def _by_age(age_hours: pd.Series, outcome: np.ndarray, knots: list[float]) -> pd
 
 def funnel_counts(leads: pd.DataFrame) -> pd.DataFrame:
     """Leads reaching each stage of the export, and the conversion from the stage before."""
-    stages = [("leads", "created_at"), ("MQLs", "mql_at"), ("SALs", "sal_at"), ("touched", "first_touch_at"),
-              ("SQLs", "sql_at"), ("opportunities", "opportunity_at")]
-    rows = [{"stage": name, "count": int(leads[col].notna().sum())} for name, col in stages if col in leads]
-    if "outcome" in leads:
-        rows.append({"stage": "wins", "count": int((leads["outcome"] == "won").sum())})
+    rows = []
+    for stage in FUNNEL_STAGES:
+        if stage.status is not None:  # an export says how a deal ended in its outcome column
+            if "outcome" in leads:
+                rows.append({"stage": stage.label, "count": int((leads["outcome"] == stage.status).sum())})
+        elif stage.reached_at in leads:
+            rows.append({"stage": stage.label, "count": int(leads[stage.reached_at].notna().sum())})
     table = pd.DataFrame(rows)
     table["conversion"] = table["count"] / table["count"].shift(1)
     return table
@@ -719,13 +715,13 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
     if not _has(leads, "opportunity_at", "closed_at") or leads["opportunity_at"].notna().sum() < 20:
         return
     opp = baseline.opportunity
-    alignment = (opp.message_consistency - 1.0) * math.log(opp.message_consistency_odds_ratio) + (
-        opp.content_coverage - 1.0) * math.log(opp.content_coverage_odds_ratio)
+    alignment = alignment_log_odds(opp)
     bar = rows.settings.get("sales_acceptance.threshold", baseline.sales_acceptance.threshold)
-    shifts = math.log(opp.quality_odds_ratio_per_10_points) * (lead_model.quality[lead_model.score >= bar] - 50.0) / 10.0
+    shifts = QualityShift(opp.quality_odds_ratio_per_10_points)(lead_model.quality[lead_model.score >= bar])
     durations = []
-    for i, (stage, start_col) in enumerate(zip(_STAGES, _STAGE_STARTS)):
-        next_col = _STAGE_STARTS[i + 1] if i + 1 < len(_STAGE_STARTS) else None
+    for i, deal_stage in enumerate(DEAL_STAGES):
+        stage, start_col = deal_stage.name, deal_stage.entered_at
+        next_col = DEAL_STAGES[i + 1].entered_at if i + 1 < len(DEAL_STAGES) else None
         if not _has(leads, start_col, next_col or "outcome"):
             continue
         entered = leads[leads[start_col].notna()]
@@ -733,7 +729,7 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
         resolved = passed | entered["closed_at"].notna()
         if resolved.sum() >= 10:
             p, low, high = _share(int(passed[resolved].sum()), int(resolved.sum()))
-            to_param = [float(_logistic(_base_logit_for(x, shifts) - alignment)) for x in (p, low, high)]
+            to_param = [base_probability_for(x, shifts, alignment) for x in (p, low, high)]
             rows.add(f"opportunity.stages.{stage}.pass_probability", to_param[0], to_param[1], to_param[2], int(resolved.sum()),
                      f"deals passing the stage: {p:.1%} observed, mapped to a quality-50 lead with full messaging and content "
                      "through the baseline's quality, messaging and content effects")
@@ -770,11 +766,13 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
         won = leads[leads["outcome"] == "won"]
         if len(won) >= 20:
             stop = won["churned_at"].where(won["churned_at"].notna(), end)
-            months = float(_days(stop, won["closed_at"]).clip(lower=0).sum() / DAYS_PER_MONTH)
+            customer_days = float(_days(stop, won["closed_at"]).clip(lower=0).sum())
+            months = customer_days / DAYS_PER_MONTH
             events = int(won["churned_at"].notna().sum())
             if months > 0:
-                low, high = confint_poisson(events, months, method="exact-c")
-                rows.add("customers.monthly_churn", _monthly_share(events / months), _monthly_share(low), _monthly_share(high), len(won),
+                low, high = confint_poisson(events, customer_days, method="exact-c")  # the daily churn hazard
+                rows.add("customers.monthly_churn", monthly_churn_for(events / customer_days), monthly_churn_for(low),
+                         monthly_churn_for(high), len(won),
                          f"{events} customers lost over {months:,.0f} customer-months (Poisson exact CI)")
 
 
@@ -790,8 +788,8 @@ def export_kpis(leads: pd.DataFrame) -> dict[str, float]:
 
     won = float((leads["outcome"] == "won").sum())
     lost = float((leads["outcome"] == "lost").sum())
-    speed = _days(leads["first_touch_at"], leads["handed_off_at"]) * 24
-    handoff = _days(leads["handed_off_at"], leads["mql_at"]) * 24
+    speed = _days(leads["first_touch_at"], leads["handed_off_at"]) * HOURS_PER_DAY
+    handoff = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
     return {
         "leads per week": count("created_at") / weeks,
         "MQL share of leads": count("mql_at") / count("created_at"),

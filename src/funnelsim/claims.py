@@ -20,7 +20,6 @@ than test alignment, and second-hand ranges are defaults, not validation targets
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,8 +30,8 @@ import pandas as pd
 from funnelsim.analysis import compare_scenarios
 from funnelsim.evidence import add_rates, growth_after_change, mean_ci
 from funnelsim.levers import alignment_levers, as_overrides, lever_settings, staffing_levers, value_between
-from funnelsim.model.installed_base import churn_hazard_per_day
 from funnelsim.loading import parse_override, set_path
+from funnelsim.model.maths import MONTHS_PER_YEAR, share_lost_within_months
 from funnelsim.schema import Scenario, scenario_from_dict
 from funnelsim.response import Lever, ResponseSurface
 from funnelsim.sweeps import Sweep, SweepPoint
@@ -199,7 +198,7 @@ def fit_surfaces(sweep_runs: pd.DataFrame, levers: list[Lever], interactions: bo
 
 def first_year_share(monthly_churn: float) -> float:
     """The share of the way to a new steady state a company's revenue moves in a year."""
-    return -math.expm1(-churn_hazard_per_day(monthly_churn) * 365.25)
+    return float(share_lost_within_months(MONTHS_PER_YEAR, monthly_churn))
 
 
 def _target(claim: Claim, surface: ResponseSurface, growth_share: float) -> float:

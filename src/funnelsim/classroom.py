@@ -29,6 +29,7 @@ from funnelsim.analysis import monthly_revenue
 from funnelsim.config import PARAMS_DIR
 from funnelsim.experiment import Comparison, ScenarioRun, run_scenario
 from funnelsim.levers import Entry, as_overrides, lever_settings, sliders
+from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.schema import Scenario, load_scenario
 
 __all__ = ["SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
@@ -125,7 +126,7 @@ _MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{
 
 def draw(run: ClassroomRun) -> Figure:
     """The funnel stage by stage and revenue month by month, today against your settings."""
-    stages = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opps"), ("wins", "Wins")]
+    stages = [(stage.count, stage.short_label) for stage in HEADLINE_STAGES]
     funnel = run.runs.melt(id_vars="scenario", value_vars=[k for k, _ in stages], var_name="stage", value_name="count")
     funnel["stage"] = funnel["stage"].map(dict(stages))
     monthly = monthly_revenue(run.daily, run.warmup_days)

@@ -39,14 +39,13 @@ import pyarrow as pyarrow_lib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsim.loading import KeyRuleError, ParameterError, decode_text, load_validated, read_bytes
+from funnelsim.model.stages import TIMELINE
 
 __all__ = ["FIELDS", "STAGES", "ExportMapping", "CheckedExport", "load_mapping", "read_export", "to_crm_export"]
 
-# Our field: what it holds. The stage timestamps, in funnel order.
-STAGES = [
-    "created_at", "mql_at", "handed_off_at", "sal_at", "first_touch_at", "contacted_at", "sql_at",
-    "opportunity_at", "objection_handling_at", "negotiation_at", "closed_at", "churned_at",
-]
+# Our field: what it holds. The stage timestamps, in funnel order (a CRM has no record of an
+# SQL that bought elsewhere while it waited for an account executive).
+STAGES = [name for name in TIMELINE if name != "lapsed_at"]
 FIELDS: dict[str, str] = {
     "lead_id": "the lead's id in the CRM (optional; row numbers are used otherwise)",
     "channel": "channel or lead source (required)",

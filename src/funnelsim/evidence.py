@@ -36,6 +36,7 @@ from statsmodels.tools.sm_exceptions import DomainWarning
 
 from funnelsim.assessment import QUESTIONS, Assessment
 from funnelsim.experiment import run_replication
+from funnelsim.model.maths import MINUTES_PER_HOUR, MONTHS_PER_YEAR, share_lost_within_months
 from funnelsim.schema import Scenario, with_settings
 from funnelsim.staffing import staff
 
@@ -125,7 +126,7 @@ def first_dial_odds(leads: pd.DataFrame, warmup_days: float) -> dict[str, Measur
     ``contact``: the first attempt reached the lead; ``qualify``: it reached the lead and that
     conversation made it an SQL. Leads first dialled after warm-up, every replication pooled."""
     dialled = leads[(leads["first_touch_at"] >= warmup_days)]
-    minutes = dialled["speed_to_lead_hours"] * 60
+    minutes = dialled["speed_to_lead_hours"] * MINUTES_PER_HOUR
     early = (minutes >= FIRST_DIAL_EARLY[0]) & (minutes < FIRST_DIAL_EARLY[1])
     late = (minutes >= FIRST_DIAL_LATE[0]) & (minutes < FIRST_DIAL_LATE[1])
     data = pd.DataFrame({"early": early[early | late]})
@@ -228,8 +229,8 @@ def growth_after_change(revenue_new: np.ndarray, revenue_old: np.ndarray, monthl
     funnel adds customers, so revenue moves from the old steady state ``R0`` toward the new one
     ``R1`` along ``R(t) = R1 + (R0 - R1) exp(-h t)``: the first year's growth is
     ``(1 - exp(-h * 1 year)) * (R1 / R0 - 1)``."""
-    hazard = -np.log1p(-np.clip(np.asarray(monthly_churn, float), 0, 1 - 1e-12)) * 12
-    return -np.expm1(-hazard) * (np.asarray(revenue_new, float) / np.asarray(revenue_old, float) - 1.0)
+    first_year = share_lost_within_months(MONTHS_PER_YEAR, monthly_churn)  # 1 - exp(-h x 1 year)
+    return first_year * (np.asarray(revenue_new, float) / np.asarray(revenue_old, float) - 1.0)
 
 
 def transition_growth(changed: pd.DataFrame, stayed: pd.DataFrame) -> Measure:

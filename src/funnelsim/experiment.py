@@ -25,6 +25,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 from funnelsim.errors import MachineError
 from funnelsim.kpis import replication_kpis
 from funnelsim.model import simulate
+from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.schema import Scenario
 from funnelsim.preflight import ensure_fits
 from funnelsim.records import REPLICATION_COLUMNS
@@ -48,7 +49,7 @@ def _seed_label(seed: np.random.SeedSequence) -> str:
 
 # KPIs that count or add up leads and money are defined for every run. The others are ratios,
 # NaN by design when their denominator is zero (no wins, no lead touched: see kpis.py).
-ALWAYS_DEFINED = ("leads", "mqls", "sals", "sqls", "opportunities", "wins", "bookings", "revenue", "marketing_spend")
+ALWAYS_DEFINED = (*(stage.count for stage in HEADLINE_STAGES), "bookings", "revenue", "marketing_spend")
 
 
 class NonFiniteKPI(MachineError, ArithmeticError):

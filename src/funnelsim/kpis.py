@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnelsim.model.installed_base import DAYS_PER_MONTH
+from funnelsim.model.maths import DAYS_PER_MONTH, MONTHS_PER_YEAR
+from funnelsim.model.stages import HEADLINE_STAGES, FunnelStage
 from funnelsim.schema import Scenario
 
 __all__ = ["replication_kpis"]
 
 
-def _ratio(numerator: float, denominator: float) -> float:
+def _ratio(numerator: float | np.number, denominator: float | np.number) -> float:
     return float(numerator / denominator) if denominator > 0 else float("nan")
 
 
@@ -31,12 +32,17 @@ def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenari
         values = leads[column].to_numpy()
         return (values >= start) & (values < horizon)
 
+    def reached(stage: FunnelStage) -> np.ndarray:  # leads reaching the stage after warm-up
+        now = after_warmup(stage.reached_at)
+        return now if stage.status is None else now & (leads["status"] == stage.status).to_numpy()
+
+    counts = {stage.count: int(np.count_nonzero(reached(stage))) for stage in HEADLINE_STAGES}
     won = (leads["status"] == "won").to_numpy()
     lost = (leads["status"] == "lost").to_numpy()
     closed = after_warmup("closed_at")
     new_leads = after_warmup("created_at")
     accepted = after_warmup("sal_at")
-    wins = int(np.count_nonzero(closed & won))
+    wins = counts["wins"]
     losses = int(np.count_nonzero(closed & lost))
     won_now = leads[closed & won]
 
@@ -57,7 +63,7 @@ def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenari
     margin = scenario.customers.gross_margin
     mean_amount = float(won_now["amount"].mean()) if wins else float("nan")
     if scenario.customers.revenue_model == "recurring":
-        clv = _ratio(mean_amount / 12 * margin, monthly_churn) if churned else float("nan")
+        clv = _ratio(mean_amount / MONTHS_PER_YEAR * margin, monthly_churn) if churned else float("nan")
     else:
         clv = mean_amount * margin
 
@@ -68,14 +74,9 @@ def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenari
     sql_now = after_warmup("sql_at")
     lapsed = after_warmup("lapsed_at")
     return {
-        "leads": int(np.count_nonzero(new_leads)),
-        "mqls": int(np.count_nonzero(after_warmup("mql_at"))),
-        "sals": int(np.count_nonzero(accepted)),
-        "sqls": int(np.count_nonzero(after_warmup("sql_at"))),
-        "opportunities": int(np.count_nonzero(after_warmup("opportunity_at"))),
-        "wins": wins,
+        **counts,  # leads, mqls, sals, sqls, opportunities, wins
         "win_rate": _ratio(wins, wins + losses),
-        "lead_to_customer_rate": _ratio(wins, np.count_nonzero(new_leads)),
+        "lead_to_customer_rate": _ratio(wins, counts["leads"]),
         "median_speed_to_lead_hours": float(np.median(leads.loc[touched, "speed_to_lead_hours"]))
         if touched.any()
         else float("nan"),
@@ -93,7 +94,7 @@ def replication_kpis(leads: pd.DataFrame, daily: pd.DataFrame, scenario: Scenari
         "bookings": float(won_now["amount"].sum()),
         "revenue": float(window["revenue"].sum()),
         "marketing_spend": marketing_spend,
-        "cpl": _ratio(marketing_spend, np.count_nonzero(new_leads)),
+        "cpl": _ratio(marketing_spend, counts["leads"]),
         "cac": _ratio(marketing_spend + sales_cost, wins),
         "monthly_churn": monthly_churn,
         "clv": clv,

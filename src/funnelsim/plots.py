@@ -23,7 +23,16 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from funnelsim.analysis import monthly_revenue
 from funnelsim.calibration import Calibration, fitted_distribution
-from funnelsim.model.odds import DecayCurve, contact_chance, logistic, logit
+from funnelsim.model.maths import (
+    HOURS_PER_DAY,
+    DecayCurve,
+    contact_chance,
+    decay_log_multiplier_array,
+    logistic,
+    logistic_array,
+    logit,
+)
+from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.schema import Scenario
 
 __all__ = [
@@ -44,7 +53,7 @@ __all__ = [
     "calibration_decay",
 ]
 
-STAGES = [("leads", "Leads"), ("mqls", "MQLs"), ("sals", "SALs"), ("sqls", "SQLs"), ("opportunities", "Opportunities"), ("wins", "Wins")]
+STAGES = [(stage.count, stage.label) for stage in HEADLINE_STAGES]
 _MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"{v:,.0f}")
 
 
@@ -94,8 +103,8 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
             fu = scenario.follow_up
             qualify = DecayCurve(fu.qualification_decay)
             p = [
-                contact_chance(fu, h / 24)
-                * logistic(logit(scenario.qualification.probability_at_quality_50) + qualify(h / 24))
+                contact_chance(fu, h / HOURS_PER_DAY)
+                * logistic(logit(scenario.qualification.probability_at_quality_50) + qualify(h / HOURS_PER_DAY))
                 for h in hours
             ]
             ax.plot(hours, p, label="configured: one attempt, quality 50")
@@ -282,10 +291,9 @@ def fitted_durations(values: np.ndarray, distribution: object, what: str, unit: 
 def decay_fit_chart(by_age: pd.DataFrame, fit: pd.DataFrame, outcome: str) -> Figure:
     """Share reaching an outcome by the lead's age (export, 95% CIs) against the fitted logit curve."""
     knots = fit["age_hours"].to_numpy(float)
-    log_multiplier = np.log(fit["odds_multiplier"].to_numpy(float))
     base = logit(float(fit["rate_at_age_0"].iloc[0]))
     ages = np.linspace(0, knots[-1] * 1.5, 400)
-    curve = [logistic(base + float(np.interp(a, knots, log_multiplier))) for a in ages]
+    curve = logistic_array(base + decay_log_multiplier_array(knots, fit["odds_multiplier"].to_numpy(float), ages))
     with _theme():
         fig, ax = _figure(height=3.8)
         ax.plot(ages, curve, lw=2, label="fitted logit (the scenario's decay curve)")

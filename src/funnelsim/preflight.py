@@ -30,8 +30,9 @@ import math
 import os
 from dataclasses import dataclass
 
-from funnelsim.model.installed_base import churn_hazard_per_day
 from funnelsim.loading import ParameterError
+from funnelsim.model.maths import DAYS_PER_WEEK, churn_hazard_per_day
+from funnelsim.model.stages import DEAL_STAGES
 from funnelsim.schema import Scenario
 
 __all__ = ["Size", "TooLarge", "estimate", "check_run", "check_runs", "check_sweep", "ensure_fits",
@@ -50,7 +51,7 @@ _SECONDS_PER_CUSTOMER_DAY = 3e-9
 _CUSTOMER_BYTES = 64  # a customer of the installed base: amount, lifetime, dates
 _RECORD_BYTES = 250  # a lead's record and bookkeeping while it runs
 _TABLE_BYTES = 210  # a lead's row in the leads table a replication returns
-_STAGES = 3
+_STAGES = len(DEAL_STAGES)
 
 
 class TooLarge(ParameterError):
@@ -105,12 +106,12 @@ def estimate(scenario: Scenario) -> Size:
     """Leads, events, memory and time of one replication of ``scenario``."""
     horizon = scenario.simulation.horizon_days
     weekly = _most_leads_per_week(scenario)
-    leads = weekly / 7 * horizon
+    leads = weekly / DAYS_PER_WEEK * horizon
     nurture, attempts = scenario.nurture, scenario.follow_up.max_attempts
     passes = 1 + nurture.max_cycles * nurture.reengage_probability
     events_per_lead = 1 + passes * (4 + 2 * attempts + 2 * _STAGES)
     hours = scenario.sdr_team.business_hours
-    rep_days = scenario.sdr_team.reps * horizon * (len(hours.working_days) / 7 if hours else 0)
+    rep_days = scenario.sdr_team.reps * horizon * (len(hours.working_days) / DAYS_PER_WEEK if hours else 0)
     base = _installed_base_at_most(scenario, leads / horizon)
     customer_days = base * horizon
     days, channels = math.ceil(horizon) + 1, len(scenario.channels)

@@ -12,7 +12,10 @@ every column of every table, with its unit and meaning.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, TypeAlias
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
@@ -147,25 +150,77 @@ def data_dictionary() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_FLOAT_LEAD_COLUMNS = [n for n, (t, _, _) in LEAD_COLUMNS.items() if t == "float64"]
-_INT_LEAD_COLUMNS = ["arrival_number", "attempts", "nurture_cycles", "rejections", "channel_code", "status_code"]
-_INTERNAL_FLOAT_COLUMNS = ["deal_size"]  # drawn at arrival, shown as `amount` once a deal opens
+FloatColumn: TypeAlias = npt.NDArray[np.float64]
+IntColumn: TypeAlias = npt.NDArray[np.int64]
+
+# The columns ``LeadRecords`` keeps: the leads table's float columns and the model's own
+# ``deal_size``, then the integer columns (``channel_code`` and ``status_code`` become the
+# table's categorical ``channel`` and ``status``). Each is declared as a typed attribute below.
+_FLOAT_COLUMNS = (*(name for name, (dtype, _, _) in LEAD_COLUMNS.items() if dtype == "float64"), "deal_size")
+_INT_COLUMNS = ("arrival_number", "attempts", "nurture_cycles", "rejections", "channel_code", "status_code")
 
 
 class LeadRecords:
-    """Preallocated numpy columns, one slot per lead, grown by doubling when full."""
+    """Preallocated numpy columns, one slot per lead, grown by doubling when full.
+
+    Every column is an attribute of its own (``records.sql_at[lead] = now``), declared below
+    with its type. Growing replaces the arrays, so a process that waits between two writes
+    looks its column up again after the wait (``column(name)`` by name). Float columns start
+    empty (NaN: a stage not reached), integer columns at 0.
+    """
+
+    __slots__ = ("channels", "size", "_capacity", *_FLOAT_COLUMNS, *_INT_COLUMNS)
+
+    channels: list[str]  # channel names in the order of ``channel_code``
+    size: int  # leads recorded so far
+    _capacity: int
+    # The float columns of the leads table (see ``LEAD_COLUMNS``), then the model's own.
+    created_at: FloatColumn
+    quality: FloatColumn
+    score: FloatColumn
+    mql_at: FloatColumn
+    handed_off_at: FloatColumn
+    handoff_hours: FloatColumn
+    sal_at: FloatColumn
+    sla_deadline_at: FloatColumn
+    first_touch_at: FloatColumn
+    speed_to_lead_hours: FloatColumn
+    contacted_at: FloatColumn
+    sql_at: FloatColumn
+    opportunity_at: FloatColumn
+    objection_handling_at: FloatColumn
+    negotiation_at: FloatColumn
+    lapsed_at: FloatColumn
+    closed_at: FloatColumn
+    amount: FloatColumn
+    churned_at: FloatColumn
+    revenue: FloatColumn  # stays empty: ``simulate`` recognises revenue on the leads table at the end
+    acquisition_cost: FloatColumn
+    deal_size: FloatColumn  # drawn at arrival, shown as ``amount`` once a deal opens
+    # Integer columns.
+    arrival_number: IntColumn
+    attempts: IntColumn
+    nurture_cycles: IntColumn
+    rejections: IntColumn
+    channel_code: IntColumn  # index into ``channels``: the leads table's ``channel``
+    status_code: IntColumn  # index into ``STATUSES``: the leads table's ``status``
+
+    FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = _FLOAT_COLUMNS
+    INT_COLUMNS: ClassVar[tuple[str, ...]] = _INT_COLUMNS
 
     def __init__(self, channels: list[str], capacity: int = 1024):
         self.channels = channels
         self.size = 0
         self._capacity = max(capacity, 16)
-        self.columns: dict[str, np.ndarray] = {}
-        for name in _FLOAT_LEAD_COLUMNS + _INTERNAL_FLOAT_COLUMNS:
-            self.columns[name] = np.full(self._capacity, np.nan)
-        for name in _INT_LEAD_COLUMNS:
-            self.columns[name] = np.zeros(self._capacity, dtype=np.int64)
-        for name, array in self.columns.items():
-            setattr(self, name, array)
+        for name in self.FLOAT_COLUMNS:
+            setattr(self, name, np.full(self._capacity, np.nan))
+        for name in self.INT_COLUMNS:
+            setattr(self, name, np.zeros(self._capacity, dtype=np.int64))
+
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` as it is now (its array changes when the records grow)."""
+        array: np.ndarray = getattr(self, name)
+        return array
 
     def add(self, count: int) -> np.ndarray:
         """Reserve ``count`` new leads and return their ids."""
@@ -173,11 +228,11 @@ class LeadRecords:
         if needed > self._capacity:
             while self._capacity < needed:
                 self._capacity *= 2
-            for name, old in self.columns.items():
+            for name in (*self.FLOAT_COLUMNS, *self.INT_COLUMNS):
+                old = self.column(name)
                 fill = np.nan if old.dtype.kind == "f" else 0
                 grown = np.full(self._capacity, fill, dtype=old.dtype)
                 grown[: self.size] = old[: self.size]
-                self.columns[name] = grown
                 setattr(self, name, grown)
         ids = np.arange(self.size, needed)
         self.size = needed
@@ -186,19 +241,15 @@ class LeadRecords:
     def to_frame(self, horizon: float) -> pd.DataFrame:
         """The leads table at the horizon (the experiment adds the replication columns)."""
         n = self.size
-        data: dict[str, object] = {"lead_id": np.arange(n, dtype=np.int64)}
-        data["channel"] = pd.Categorical.from_codes(
-            self.columns["channel_code"][:n], categories=self.channels
-        )
+        data: dict[str, Any] = {"lead_id": np.arange(n, dtype=np.int64)}
+        data["channel"] = pd.Categorical.from_codes(self.channel_code[:n], categories=pd.Index(self.channels))
         for name in LEAD_COLUMNS:
             if name in data or name in ("status", "sla_breached"):
                 continue
-            data[name] = self.columns[name][:n].copy()
-        deadline, touched = data["sla_deadline_at"], data["first_touch_at"]
+            data[name] = self.column(name)[:n].copy()
+        deadline, touched = self.sla_deadline_at[:n], self.first_touch_at[:n]
         missed = ~(touched <= deadline)  # late, or not touched at all
         decided = ~np.isnan(deadline) & ((touched <= deadline) | (deadline <= horizon))
-        data["sla_breached"] = pd.array(np.where(decided, missed, None), dtype="boolean")
-        data["status"] = pd.Categorical.from_codes(
-            self.columns["status_code"][:n], categories=list(STATUSES)
-        )
+        data["sla_breached"] = pd.array(np.where(decided, missed, None), dtype="boolean")  # type: ignore[call-overload]
+        data["status"] = pd.Categorical.from_codes(self.status_code[:n], categories=pd.Index(STATUSES))
         return pd.DataFrame(data)[list(LEAD_COLUMNS)]

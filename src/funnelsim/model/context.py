@@ -14,14 +14,25 @@ import math
 import numpy as np
 import simpy
 
-from funnelsim.model.installed_base import DAYS_PER_MONTH, churn_hazard_per_day
-from funnelsim.model.odds import DecayCurve, logit
+from funnelsim.model.maths import (
+    DAYS_PER_WEEK,
+    HOURS,
+    HOURS_PER_DAY,
+    DecayCurve,
+    Number,
+    QualityShift,
+    churn_hazard_per_day,
+    lead_score,
+    logit,
+    quality_mix,
+    stage_pass_logits,
+)
 from funnelsim.model.randomness import LeadPass
 from funnelsim.model.teams import OfficeHours, RepPool
-from funnelsim.schema import HOURS, Scenario
+from funnelsim.schema import Scenario
 from funnelsim.records import STATUSES, LeadRecords
 
-__all__ = ["Funnel", "STATUS", "DAYS_PER_MONTH"]
+__all__ = ["Funnel", "STATUS"]
 
 STATUS = {name: code for code, name in enumerate(STATUSES)}
 
@@ -34,7 +45,7 @@ class Funnel:
         self.env = simpy.Environment()
         self.horizon = scenario.simulation.horizon_days
         self.channels = list(scenario.channels)
-        expected = sum(c.leads_per_week for c in scenario.channels.values()) / 7 * self.horizon
+        expected = sum(c.leads_per_week for c in scenario.channels.values()) / DAYS_PER_WEEK * self.horizon
         self.records = LeadRecords(self.channels, capacity=int(expected * 1.3) + 64)
 
         # Teams: SDRs take attempts in order of priority; AEs hold a deal slot per open deal.
@@ -50,12 +61,10 @@ class Funnel:
         self.budget_weight = {name: 1.0 for name in self.channels}
 
         # The score's scale: the planned mix of lead quality across channels.
-        volume = np.array([c.leads_per_week for c in scenario.channels.values()])
-        means = np.array([c.quality.mean for c in scenario.channels.values()])
-        variances = np.array([c.quality.variance for c in scenario.channels.values()])
-        share = volume / volume.sum()
-        self.quality_mean = float(share @ means)
-        self.quality_variance = float(share @ (variances + (means - self.quality_mean) ** 2))
+        channels = scenario.channels.values()
+        self.quality_mean, self.quality_variance = quality_mix(
+            [c.leads_per_week for c in channels], [c.quality.mean for c in channels], [c.quality.variance for c in channels]
+        )
 
         # Hot-path constants, converted once.
         fu = scenario.follow_up
@@ -64,24 +73,25 @@ class Funnel:
         self.reengage_probability = scenario.nurture.reengage_probability
         self.max_cycles = scenario.nurture.max_cycles
         self.sla_days = scenario.handoff.sla_days
+        handoff = scenario.handoff
+        self.continuous_handoff = handoff.mode == "continuous"
+        # a batch export every ``batch_every`` days, the first at ``batch_first`` (days)
+        self.batch_every = handoff.batch_every_days or 0.0
+        self.batch_first = (handoff.batch_at_hour or 0.0) / HOURS_PER_DAY
         self.follow_up_rate = fu.follow_up_rate
         self.max_attempts = fu.max_attempts
         self.priority_routing = fu.priority_routing
         self.contact_logit = logit(fu.contact_probability)
         self.contact_decay = DecayCurve(fu.contact_decay)
-        self.present_contact_probability = fu.contact_probability_present
+        # (without a presence window no attempt finds the inquirer still at the desk)
+        self.present_contact_probability = fu.contact_probability_present or 0.0
         self.qualification_decay = DecayCurve(fu.qualification_decay)
         q = scenario.qualification
         self.qualify_logit = logit(q.probability_at_quality_50)
-        self.qualify_quality_log_or = math.log(q.quality_odds_ratio_per_10_points)
+        self.qualify_quality_shift = QualityShift(q.quality_odds_ratio_per_10_points)
         opp = scenario.opportunity
-        alignment = (opp.message_consistency - 1.0) * math.log(opp.message_consistency_odds_ratio) + (
-            opp.content_coverage - 1.0
-        ) * math.log(opp.content_coverage_odds_ratio)
-        self.stage_logits = [
-            logit(stage.pass_probability) + alignment for _, stage in opp.stages.in_order()
-        ]
-        self.stage_quality_log_or = math.log(opp.quality_odds_ratio_per_10_points)
+        self.stage_logits = stage_pass_logits(opp)
+        self.stage_quality_shift = QualityShift(opp.quality_odds_ratio_per_10_points)
         self.churn_hazard_per_day = churn_hazard_per_day(scenario.customers.monthly_churn)
 
         # Business hours in days, or always open.
@@ -98,18 +108,11 @@ class Funnel:
         self.sdr_available_days = self._sdr_available_per_day(days)
         self.new_outcomes = 0
 
-    def score(self, quality, noise):
-        """Marketing's score of leads with this quality and standard-normal noise draw.
-
-        The score is the quality plus noise at the current noise level, expressed on the
-        quality scale of the planned lead mix (same mean and spread as the true quality): a
-        lead scoring 64 ranks where a lead of true quality 64 would rank if nobody erred. So a
-        threshold passes about the same share of leads whatever the noise; less noise only
-        ranks them better. The closed loop lowers the noise inside a run the same way.
-        """
-        sd, variance = self.score_noise_sd, self.quality_variance
-        scale = math.sqrt(variance / (variance + sd * sd)) if variance > 0 else 1.0  # no spread: no scale to keep
-        return self.quality_mean + (quality - self.quality_mean + sd * noise) * scale
+    def score(self, quality: Number, noise: Number) -> Number:
+        """Marketing's score of leads with this quality and standard-normal noise draw
+        (``maths.lead_score``), on the quality scale of the planned lead mix, at the current
+        noise level: the closed loop lowers the noise inside a run."""
+        return lead_score(quality, noise, self.quality_mean, self.quality_variance, self.score_noise_sd)
 
     def record_sdr_work(self, start: float, end: float) -> None:
         """Book an SDR's call from ``start`` to ``end`` on the days it happens.

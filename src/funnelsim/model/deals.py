@@ -12,21 +12,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from typing import Any
+
+import simpy
 
 from funnelsim.model.context import STATUS, Funnel
-from funnelsim.model.odds import logistic
+from funnelsim.model.maths import customer_lifetime, logistic
 from funnelsim.model.randomness import LeadPass
+from funnelsim.model.stages import DEAL_STAGES
 
 __all__ = ["work_deal"]
 
 
-def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator:
+# The leads column each deal stage after the first stamps when a deal enters it (the first
+# starts when the deal opens: ``opportunity_at``).
+_ENTERED_AT = [None] + [stage.entered_at for stage in DEAL_STAGES[1:]]
+
+
+def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator[simpy.Event, Any, None]:
     """From SQL to a closed deal, holding one AE deal slot while the deal is open.
 
     An SQL that waits for an AE longer than its patience buys elsewhere (status ``lapsed``)."""
     env, rec = funnel.env, funnel.records
     rec.status_code[lead] = STATUS["awaiting_ae"]
-    quality_shift = funnel.stage_quality_log_or * (rec.quality[lead] - 50.0) / 10.0
+    quality_shift = funnel.stage_quality_shift(float(rec.quality[lead]))
     with funnel.deal_slots.request() as slot:
         if draws.patience == math.inf:
             yield slot
@@ -39,10 +48,10 @@ def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator:
         rec.opportunity_at[lead] = env.now
         rec.amount[lead] = rec.deal_size[lead]
         rec.status_code[lead] = STATUS["opportunity"]
-        stage_entered = (None, rec.objection_handling_at, rec.negotiation_at)
         for i, base_logit in enumerate(funnel.stage_logits):
-            if stage_entered[i] is not None:
-                stage_entered[i][lead] = env.now
+            entered_at = _ENTERED_AT[i]
+            if entered_at is not None:  # the column now: the records may have grown meanwhile
+                rec.column(entered_at)[lead] = env.now
             yield env.timeout(draws.stage_duration[i])
             if draws.stage_pass[i] >= logistic(base_logit + quality_shift):
                 rec.closed_at[lead] = env.now
@@ -50,13 +59,6 @@ def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator:
                 return
         rec.closed_at[lead] = env.now
         rec.status_code[lead] = STATUS["won"]
-        lifetime = _lifetime(draws.churn, funnel.churn_hazard_per_day)
+        lifetime = customer_lifetime(draws.churn, funnel.churn_hazard_per_day)
         if funnel.scenario.customers.revenue_model == "recurring" and env.now + lifetime <= funnel.horizon:
             rec.churned_at[lead] = env.now + lifetime
-
-
-def _lifetime(u: float, hazard_per_day: float) -> float:
-    """Days a customer stays, from a uniform draw, at a constant churn hazard."""
-    if hazard_per_day <= 0 or u <= 0:
-        return math.inf
-    return -math.log(u) / hazard_per_day

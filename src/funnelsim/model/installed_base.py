@@ -18,19 +18,15 @@ A scenario may instead give the number of customers on day 0 and their contract 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from funnelsim.model.maths import DAYS_PER_YEAR, churn_hazard_per_day, customer_lifetimes
 from funnelsim.model.randomness import element_key, uniforms
 from funnelsim.schema import Scenario
 
-__all__ = ["InstalledBase", "installed_base", "recurring_revenue_per_day", "DAYS_PER_YEAR", "DAYS_PER_MONTH"]
-
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+__all__ = ["InstalledBase", "installed_base", "recurring_revenue_per_day"]
 
 
 def recurring_revenue_per_day(
@@ -59,11 +55,6 @@ class InstalledBase:
         return cls(np.zeros(days), np.zeros(days, dtype=np.int64), np.zeros(days, dtype=np.int64))
 
 
-def churn_hazard_per_day(monthly_churn: float) -> float:
-    """The constant daily hazard at which ``monthly_churn`` of customers leave in a month."""
-    return math.inf if monthly_churn >= 1 else -math.log1p(-monthly_churn) / DAYS_PER_MONTH
-
-
 def _draws(seed: np.random.SeedSequence, element: str, n: int) -> np.ndarray:
     return uniforms(element_key(seed, f"installed_base/{element}"), np.arange(n))
 
@@ -77,7 +68,7 @@ def _steady_state_size(scenario: Scenario, leads: pd.DataFrame, hazard: float, s
     amounts = leads["amount"].to_numpy()[won]
     wins_per_day = np.count_nonzero(won & (closed >= start) & (closed < horizon)) / (horizon - start)
     churned = leads["churned_at"].to_numpy()
-    alive_at_start = np.count_nonzero(won & (closed < start) & ~(churned < start))
+    alive_at_start = int(np.count_nonzero(won & (closed < start) & ~(churned < start)))
     expected = wins_per_day / hazard if hazard > 0 else 0.0
     total = int(poisson.ppf(_draws(seed, "count", 1)[0], expected)) if expected > 0 else 0
     return max(0, total - alive_at_start), amounts
@@ -102,10 +93,11 @@ def installed_base(
         n = int(customers.installed_base)
         if n == 0:
             return InstalledBase.empty(days)
+        assert customers.initial_deal_size is not None, "validated: a counted installed base has a deal size"
         amount = customers.initial_deal_size.quantile(_draws(seed, "deal", n))
         since = 0.0
     u = _draws(seed, "lifetime", n)
-    lifetime = np.full(n, math.inf) if hazard <= 0 else -np.log(u) / hazard
+    lifetime = customer_lifetimes(u, hazard)
     leaves = since + lifetime
     end = np.minimum(leaves, horizon)
     churn_day = np.floor(leaves[leaves < horizon]).astype(np.int64)

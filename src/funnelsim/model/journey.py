@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from typing import Any
+
+import simpy
 
 from funnelsim.model.context import STATUS, Funnel
 from funnelsim.model.deals import work_deal
+from funnelsim.model.maths import HOURS_PER_DAY
 from funnelsim.model.randomness import LeadPass
 from funnelsim.model.sales import hand_off, work_lead
 
 __all__ = ["begin_pass", "send_to_nurture"]
 
 
-def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> Generator:
+def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> Generator[simpy.Event, Any, None]:
     """An MQL's pass, started at the moment it became an MQL."""
     env, rec = funnel.env, funnel.records
     mql_time = env.now
@@ -33,7 +37,7 @@ def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> Genera
     handed = env.now
     if math.isnan(rec.handed_off_at[lead]):
         rec.handed_off_at[lead] = handed
-        rec.handoff_hours[lead] = (handed - mql_time) * 24.0
+        rec.handoff_hours[lead] = (handed - mql_time) * HOURS_PER_DAY
 
     if rec.score[lead] < funnel.sales_threshold:
         rec.rejections[lead] += 1
@@ -64,7 +68,7 @@ def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: 
         funnel.env.process(_reengage(funnel, lead, delay, cycle + 1))
 
 
-def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator:
+def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator[simpy.Event, Any, None]:
     env, rec = funnel.env, funnel.records
     yield env.timeout(delay)
     draws = funnel.reentry_draws[lead][cycle - 1]

@@ -21,8 +21,9 @@ from collections.abc import Generator
 import numpy as np
 
 from funnelsim.model.closed_loop import hold_meeting
-from funnelsim.model.context import DAYS_PER_MONTH, Funnel
+from funnelsim.model.context import Funnel
 from funnelsim.model.journey import begin_pass, send_to_nurture
+from funnelsim.model.maths import DAYS_PER_MONTH, DAYS_PER_WEEK, HOURS_PER_DAY
 from funnelsim.model.randomness import LeadLuck, LeadPass, stream
 from funnelsim.schema import MAX_BUDGET_WEIGHT, Channel
 
@@ -47,7 +48,7 @@ class ChannelArrivals:
         self.weekday = np.asarray(season.weekday, float) / np.mean(season.weekday)
         self.month = np.asarray(season.month, float) / np.mean(season.month)
         self.start_month = funnel.scenario.simulation.start_month - 1
-        self.per_day = channel.leads_per_week / 7.0
+        self.per_day = channel.leads_per_week / DAYS_PER_WEEK
         self.peak_rate = self.per_day * self.hour.max() * self.weekday.max() * self.month.max() * MAX_BUDGET_WEIGHT
         self._rng = stream(seed, f"arrivals/{name}")
         self._times = np.empty(0)
@@ -67,7 +68,7 @@ class ChannelArrivals:
         """Leads per day at times ``t`` for a budget weight."""
         month = (self.start_month + np.floor(t / DAYS_PER_MONTH).astype(int)) % 12
         day = np.floor(t)
-        hour = np.minimum(((t - day) * 24).astype(int), 23)
+        hour = np.minimum(((t - day) * HOURS_PER_DAY).astype(int), 23)
         weekday = day.astype(int) % 7
         return self.per_day * self.hour[hour] * self.weekday[weekday] * self.month[month] * weight
 
@@ -120,8 +121,8 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
             lead = np.repeat(numbers[may_return], cycles)
             passes = np.tile(np.arange(1, cycles + 1), len(may_return))
             later = luck.passes(lead, passes).rows()
-            for j, i in enumerate(may_return):
-                funnel.reentry_draws[int(ids[i])] = later[j * cycles : (j + 1) * cycles]
+            for j, returning in enumerate(may_return.tolist()):
+                funnel.reentry_draws[int(ids[returning])] = later[j * cycles : (j + 1) * cycles]
         rows = first.rows()
         for i in np.flatnonzero(~is_mql).tolist():
             send_to_nurture(funnel, int(ids[i]), rows[i], cycle=0, at=float(times[i]))

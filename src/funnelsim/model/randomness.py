@@ -26,14 +26,18 @@ parameters change.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import ndtri
 
-from funnelsim.schema import STAGE_NAMES, Scenario
+from funnelsim.model.stages import DEAL_STAGE_NAMES
+from funnelsim.schema import Scenario
 
-__all__ = ["stream", "element_key", "uniforms", "LeadLuck", "PassDraws", "MAX_PASSES", "MAX_SLOTS"]
+__all__ = ["stream", "element_key", "uniforms", "LeadLuck", "LeadPass", "PassDraws", "MAX_PASSES", "MAX_SLOTS"]
 
 MAX_PASSES = 64  # passes through the funnel a lead's luck is indexed for (nurture.max_cycles + 1)
 MAX_SLOTS = 64  # attempts (follow_up.max_attempts) or deal stages indexed within one pass
@@ -61,6 +65,11 @@ def element_key(seed: np.random.SeedSequence, element: str) -> np.uint64:
     return child.generate_state(1, np.uint64)[0]
 
 
+PerRow: TypeAlias = npt.NDArray[np.float64]  # shape (rows,): one draw per (lead, pass)
+PerSlot: TypeAlias = npt.NDArray[np.float64]  # shape (rows, slots): one draw per attempt or deal stage
+Quantile: TypeAlias = Callable[[np.ndarray], np.ndarray]  # a distribution's inverse distribution function
+
+
 def _mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: a bijection of 64-bit words that scrambles every bit."""
     z = (z ^ (z >> _S30)) * _MIX1
@@ -75,7 +84,7 @@ def uniforms(key: np.uint64, position: np.ndarray) -> np.ndarray:
     return ((z >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
 
 
-def _position(lead: np.ndarray, passes: np.ndarray, slot: np.ndarray | int = 0) -> np.ndarray:
+def _position(lead: np.ndarray, passes: np.ndarray | int, slot: np.ndarray | int = 0) -> np.ndarray:
     lead = np.asarray(lead, dtype=np.uint64)
     return (lead * np.uint64(MAX_PASSES) + np.asarray(passes, dtype=np.uint64)) * np.uint64(MAX_SLOTS) + np.asarray(
         slot, dtype=np.uint64
@@ -84,27 +93,28 @@ def _position(lead: np.ndarray, passes: np.ndarray, slot: np.ndarray | int = 0) 
 
 @dataclass
 class PassDraws:
-    """Every random draw a lead may need on one pass: numpy columns, one row per (lead, pass).
+    """Every random draw of many (lead, pass) rows at once, as numpy columns, one row per
+    (lead, pass): drawn in bulk when leads are booked. Per-attempt and per-stage draws are 2-D,
+    (row, attempt) and (row, stage). ``rows()`` splits them into one ``LeadPass`` per row, the
+    plain floats the simulation's hot path reads."""
 
-    Per-attempt and per-stage draws are 2-D (row, attempt) and (row, stage)."""
+    score_noise: PerRow  # standard normal: marketing's score error on this pass
+    reengage: PerRow  # uniform: re-engages from nurture if below the probability
+    reengage_delay: PerRow  # days in nurture before re-engaging
+    handoff_latency: PerRow  # days from MQL to sales (continuous handoff)
+    follow_up: PerRow  # uniform: worked at all if below the follow-up rate
+    presence: PerRow  # days the inquirer stays at their desk, reachable at once
+    shopping: PerRow  # days the lead waits for a first touch before engaging a competitor
+    contact: PerSlot  # uniform per attempt: reached if below the chance of contact
+    work: PerSlot  # days of SDR work per attempt
+    spacing: PerSlot  # days between attempts
+    qualify: PerRow  # uniform: qualifies at the first conversation if below the chance
+    patience: PerRow  # days an SQL waits for an account executive before buying elsewhere
+    stage_pass: PerSlot  # uniform per opportunity stage
+    stage_duration: PerSlot  # days per opportunity stage
+    churn: PerRow  # uniform, turned into a customer lifetime
 
-    score_noise: np.ndarray  # standard normal: marketing's score error on this pass
-    reengage: np.ndarray  # uniform: re-engages from nurture if below the probability
-    reengage_delay: np.ndarray  # days in nurture before re-engaging
-    handoff_latency: np.ndarray  # days from MQL to sales (continuous handoff)
-    follow_up: np.ndarray  # uniform: worked at all if below the follow-up rate
-    presence: np.ndarray  # days the inquirer stays at their desk, reachable at once
-    shopping: np.ndarray  # days the lead waits for a first touch before engaging a competitor
-    contact: np.ndarray  # uniform per attempt: reached if below the chance of contact
-    work: np.ndarray  # days of SDR work per attempt
-    spacing: np.ndarray  # days between attempts
-    qualify: np.ndarray  # uniform: qualifies at the first conversation if below the chance
-    patience: np.ndarray  # days an SQL waits for an account executive before buying elsewhere
-    stage_pass: np.ndarray  # uniform per opportunity stage
-    stage_duration: np.ndarray  # days per opportunity stage
-    churn: np.ndarray  # uniform, turned into a customer lifetime
-
-    def rows(self) -> list["LeadPass"]:
+    def rows(self) -> list[LeadPass]:
         """The rows as plain Python values (faster than numpy scalars in the hot path)."""
         columns = [getattr(self, f.name).tolist() for f in fields(self)]
         return [LeadPass(*values) for values in zip(*columns)]
@@ -112,7 +122,8 @@ class PassDraws:
 
 @dataclass
 class LeadPass:
-    """One lead's draws for one pass, as plain Python numbers and lists."""
+    """One lead's draws for one pass (one row of ``PassDraws``), as plain Python floats and,
+    per attempt or deal stage, lists of floats."""
 
     score_noise: float
     reengage: float
@@ -145,7 +156,7 @@ class LeadLuck:
         patience = scenario.opportunity.ae_team.sql_patience_days
         presence = fu.presence_days
         shopping = fu.shopping_window_days
-        self._quantity = {
+        self._quantity: dict[str, Quantile | None] = {
             "reengage_delay": scenario.nurture.reengage_delay_days.quantile,
             "handoff_latency": handoff.quantile if handoff is not None else None,
             "presence": presence.quantile if presence is not None else None,
@@ -154,7 +165,7 @@ class LeadLuck:
             "spacing": fu.attempt_spacing_days.quantile,
             "patience": patience.quantile if patience is not None else None,
         }
-        self._stage_durations = [getattr(stages, name).duration_days.quantile for name in STAGE_NAMES]
+        self._stage_durations: list[Quantile] = [getattr(stages, name).duration_days.quantile for name in DEAL_STAGE_NAMES]
 
     def uniform(self, element: str, lead: np.ndarray, passes: np.ndarray | int = 0, slot: np.ndarray | int = 0) -> np.ndarray:
         """Uniforms of ``element`` for the leads with these arrival numbers, passes and slots."""
@@ -170,7 +181,7 @@ class LeadLuck:
         n = len(lead)
         attempt = np.arange(self._attempts)
         per_attempt = (lead[:, None], passes[:, None], attempt[None, :])
-        stage = np.arange(len(STAGE_NAMES))
+        stage = np.arange(len(DEAL_STAGE_NAMES))
         per_stage = (lead[:, None], passes[:, None], stage[None, :])
 
         def quantity(element: str, *where: np.ndarray) -> np.ndarray:
@@ -196,6 +207,6 @@ class LeadLuck:
             stage_pass=self.uniform("stage_pass", *per_stage),
             stage_duration=np.column_stack([turn(durations[:, j]) for j, turn in enumerate(self._stage_durations)])
             if n
-            else np.zeros((0, len(STAGE_NAMES))),
+            else np.zeros((0, len(DEAL_STAGE_NAMES))),
             churn=self.uniform("churn", lead, passes),
         )

@@ -18,36 +18,38 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from typing import Any
+
+import simpy
 
 from funnelsim.model.context import Funnel
-from funnelsim.model.odds import logistic
+from funnelsim.model.maths import HOURS_PER_DAY, logistic
 from funnelsim.model.randomness import LeadPass
 
 __all__ = ["hand_off", "work_lead", "sdr_attempt"]
 
 
-def hand_off(funnel: Funnel, draws: LeadPass) -> Generator:
+def hand_off(funnel: Funnel, draws: LeadPass) -> Generator[simpy.Event, Any, None]:
     """Wait until the MQL reaches sales."""
     env = funnel.env
-    handoff = funnel.scenario.handoff
-    if handoff.mode == "continuous":
+    if funnel.continuous_handoff:
         if draws.handoff_latency > 0:
             yield env.timeout(draws.handoff_latency)
         return
-    every = handoff.batch_every_days
-    first = handoff.batch_at_hour / 24.0
+    every = funnel.batch_every
+    first = funnel.batch_first
     periods = math.ceil((env.now - first) / every) if env.now > first else 0
     export = first + periods * every
     if export > env.now:
         yield env.timeout(export - env.now)
 
 
-def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator:
+def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator[simpy.Event, Any, float]:
     """Wait for a free SDR (reps only pick up calls in office hours) and make one call.
 
     Returns when the call began."""
     env = funnel.env
-    with funnel.sdrs.request(priority=priority) as rep:
+    with funnel.sdrs.call(priority) as rep:
         yield rep
         start = env.now
         funnel.record_sdr_work(start, start + work)
@@ -55,7 +57,7 @@ def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator:
         return start
 
 
-def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Generator:
+def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Generator[simpy.Event, Any, bool]:
     """Up to N attempts to reach and qualify an accepted lead; True if it became an SQL.
 
     ``inquiry`` is when the lead last raised its hand (its first inquiry, or its return from
@@ -67,7 +69,7 @@ def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Gen
     env, rec = funnel.env, funnel.records
     quality = rec.quality[lead]
     priority = -rec.score[lead] if funnel.priority_routing else 0.0
-    quality_shift = funnel.qualify_quality_log_or * (quality - 50.0) / 10.0
+    quality_shift = funnel.qualify_quality_shift(quality)
     gone = False  # the lead engaged a competitor before anyone from the company touched it
     for k in range(funnel.max_attempts):
         if k:
@@ -79,7 +81,7 @@ def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Gen
             gone = age > draws.shopping
         if math.isnan(rec.first_touch_at[lead]):
             rec.first_touch_at[lead] = start
-            rec.speed_to_lead_hours[lead] = age * 24.0
+            rec.speed_to_lead_hours[lead] = age * HOURS_PER_DAY
         if age < draws.presence:
             reached = draws.contact[k] < funnel.present_contact_probability
         else:

@@ -13,24 +13,22 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import simpy
 
 from funnelsim.model.context import Funnel
-from funnelsim.model.installed_base import (
-    DAYS_PER_YEAR,
-    InstalledBase,
-    installed_base,
-    recurring_revenue_per_day,
-)
+from funnelsim.model.installed_base import InstalledBase, installed_base, recurring_revenue_per_day
 from funnelsim.model.marketing import run_marketing
+from funnelsim.model.maths import DAYS_PER_YEAR, HOURS_PER_DAY
+from funnelsim.model.stages import FUNNEL_STAGES, FunnelStage
 from funnelsim.model.teams import run_office_hours
 from funnelsim.schema import Scenario
 from funnelsim.records import DAILY_COLUMNS
 
 __all__ = ["SimulationOutput", "simulate"]
-
 
 
 @dataclass
@@ -55,12 +53,12 @@ class _DailyMonitor:
         f = self.funnel
         self.open_opportunities[day] = f.deal_slots.count
         self.awaiting_ae[day] = len(f.deal_slots.queue)
-        self.sdr_queue[day] = sum(1 for r in f.sdrs.queue if r.priority != -math.inf)
+        self.sdr_queue[day] = f.sdrs.calls_waiting()
         self.score_noise_sd[day] = f.score_noise_sd
         for name, weight in f.budget_weight.items():
             self.budget_weight[name][day] = weight
 
-    def run(self) -> Generator:
+    def run(self) -> Generator[simpy.Event, Any, None]:
         days = len(self.open_opportunities)
         for day in range(days - 1):
             yield self.funnel.env.timeout(day + 1 - self.funnel.env.now)
@@ -101,20 +99,19 @@ def _daily_table(
     horizon = funnel.horizon
     recurring = funnel.scenario.customers.revenue_model == "recurring"
     col = {name: leads[name].to_numpy() for name in leads.columns if leads[name].dtype.kind == "f"}
-    won = (leads["status"] == "won").to_numpy()
-    lost = (leads["status"] == "lost").to_numpy()
-    closed_won = np.where(won, col["closed_at"], np.nan)
-    wins = _per_day(closed_won, days)
+    status = leads["status"]
+    lost = (status == "lost").to_numpy()
+
+    def reached(stage: FunnelStage) -> np.ndarray:  # when each lead first reached the stage
+        times = col[stage.reached_at]
+        return times if stage.status is None else np.where((status == stage.status).to_numpy(), times, np.nan)
+
+    closed_won = np.where((status == "won").to_numpy(), col["closed_at"], np.nan)
     churned = _per_day(col["churned_at"], days)
-    daily = {
-        "day": np.arange(days, dtype=np.int64),
-        "leads": _per_day(col["created_at"], days),
-        "mqls": _per_day(col["mql_at"], days),
-        "sals": _per_day(col["sal_at"], days),
-        "first_touches": _per_day(col["first_touch_at"], days),
-        "sqls": _per_day(col["sql_at"], days),
-        "opportunities": _per_day(col["opportunity_at"], days),
-        "wins": wins,
+    daily: dict[str, np.ndarray] = {"day": np.arange(days, dtype=np.int64)}
+    daily |= {stage.count: _per_day(reached(stage), days) for stage in FUNNEL_STAGES}
+    wins = daily["wins"]
+    daily |= {
         "losses": _per_day(np.where(lost, col["closed_at"], np.nan), days),
         "lapsed": _per_day(col["lapsed_at"], days),
         "churned": churned + base.churned,
@@ -126,18 +123,16 @@ def _daily_table(
         "open_opportunities": monitor.open_opportunities,
         "awaiting_ae": monitor.awaiting_ae,
         "sdr_queue": monitor.sdr_queue,
-        "sdr_busy_hours": funnel.sdr_busy_days[:days] * 24.0,
-        "sdr_available_hours": funnel.sdr_available_days[:days] * 24.0,
+        "sdr_busy_hours": funnel.sdr_busy_days[:days] * HOURS_PER_DAY,
+        "sdr_available_hours": funnel.sdr_available_days[:days] * HOURS_PER_DAY,
         "score_noise_sd": monitor.score_noise_sd,
         "customers": np.cumsum(wins) - np.cumsum(churned) + base.customers,
     }
     for name, weights in monitor.budget_weight.items():
         daily[f"budget_weight_{name}"] = weights
     frame = pd.DataFrame(daily)
-    for name, (dtype, _, _) in DAILY_COLUMNS.items():
-        if name in frame:  # one dtype per column, even in a run without a single deal
-            frame[name] = frame[name].astype(dtype)
-    return frame
+    # one dtype per column, even in a run without a single deal
+    return frame.astype({name: dtype for name, (dtype, _, _) in DAILY_COLUMNS.items() if name in frame})
 
 
 def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutput:
