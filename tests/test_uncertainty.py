@@ -7,10 +7,29 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from scipy import stats
 
+from funnelsim import execution
+from funnelsim.cli import main
+from funnelsim.execution import SweepInterrupted, run_sweep
+from funnelsim.loading import ParameterError
 from funnelsim.psa import paired_effects, payback_effects, summarise_effects
+from funnelsim.results import ResultStore, load_results
+from funnelsim.uncertainty import (
+    ALL_DRAWN,
+    analyse,
+    build_study,
+    choose_draws,
+    format_report,
+    load_ensemble,
+    measured_keys,
+    uncertain_parameters,
+    write_report,
+)
 from funnelsim.voi import evpi, evppi, first_order_indices
+
+from conftest import BASELINE
 
 
 def toy_runs(draws: int, replications: int, beta: float, mu: float, noise: float, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -96,7 +115,7 @@ def test_sensitivity_indices_rank_the_parameter_the_effect_depends_on():
     runs, params = toy_runs(200, 2, 0.1, 0.05, 0.01, seed=3)
     means = paired_effects(runs, "today", ["revenue"]).groupby("draw")["effect"].mean()
     table = first_order_indices(means.to_numpy(), params, bootstrap=50)
-    assert list(table["parameter"])[0] == "x1"
+    assert table["parameter"].iloc[0] == "x1"
     first = table.iloc[0]
     # Noise keeps 0.01^2 / 2 of a variance of 0.1^2 + that unexplained.
     assert first["index"] == pytest.approx(1 / (1 + 0.005), abs=0.03) and first["low"] <= first["index"] <= first["high"] + 1e-9
@@ -128,7 +147,7 @@ def test_evppi_of_the_parameter_that_decides_is_the_evpi_and_of_the_others_nothi
     # Parameters that do nothing are worth what they are worth shuffled: their floor.
     assert table.loc["x2 and x3", "evppi"] == pytest.approx(table.loc["x2 and x3", "floor"], abs=4 * se)
     assert table.loc["x1", "floor"] < 4 * se
-    assert list(table.index)[0] == "x1"
+    assert table.index[0] == "x1"
 
 
 def test_evppi_is_nothing_when_one_option_is_always_best():
@@ -140,26 +159,6 @@ def test_evppi_is_nothing_when_one_option_is_always_best():
 
 
 # --- the study on the model: tiny companies, a few draws --------------------------------------
-
-from click.testing import CliRunner  # noqa: E402
-
-from conftest import BASELINE  # noqa: E402
-from funnelsim import execution  # noqa: E402
-from funnelsim.cli import main  # noqa: E402
-from funnelsim.execution import SweepInterrupted, run_sweep  # noqa: E402
-from funnelsim.loading import ParameterError  # noqa: E402
-from funnelsim.results import ResultStore, load_results  # noqa: E402
-from funnelsim.uncertainty import (  # noqa: E402
-    ALL_DRAWN,
-    analyse,
-    build_study,
-    choose_draws,
-    format_report,
-    load_ensemble,
-    measured_keys,
-    uncertain_parameters,
-    write_report,
-)
 
 TINY = "simulation: {horizon_days: 45, warmup_days: 10}\nchannels:\n  paid_search: {leads_per_week: 120}\n  inbound_content: {leads_per_week: 100}\n"
 
@@ -269,3 +268,17 @@ def test_the_command_line_defaults_are_the_module_s():
 
     assert cli.DEFAULT_DRAWS == uncertainty.DEFAULT_DRAWS
     assert cli.DEFAULT_PSA_REPLICATIONS == uncertainty.DEFAULT_REPLICATIONS
+
+
+def test_the_range_figure_shows_both_uncertainties_labelled():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from funnelsim.plots import uncertainty_ranges
+
+    runs, _ = toy_runs(50, 2, 0.1, 0.05, 0.02)
+    fig = uncertainty_ranges(summarise_effects(paired_effects(runs, "today", ["revenue"])), "revenue")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Change in revenue (%)" and ax.get_title() == "How sure are we"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "range across plausible models (95%)", "simulation noise alone (95% CI)"}

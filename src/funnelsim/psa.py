@@ -56,12 +56,12 @@ from scipy import optimize, stats
 
 __all__ = [
     "EFFECT_COLUMNS",
-    "mixture_quantiles",
+    "draw_means",
     "mixture_exceedance",
+    "mixture_quantiles",
     "paired_effects",
     "payback_effects",
     "summarise_effects",
-    "draw_means",
 ]
 
 # The columns of the table ``summarise_effects`` returns, with what each means.
@@ -184,7 +184,7 @@ def mixture_quantiles(centres: np.ndarray, scales: np.ndarray, df: float, probab
         reach = stats.t.ppf(max(p, 1 - p), df) * scales.max()
         low, high = centres.min() - 2 * reach - 1e-300, centres.max() + 2 * reach + 1e-300
         spread = max(high - low, 1e-300)
-        out.append(float(optimize.brentq(lambda x: _t_cdf(x, centres, scales, df) - p, low, high,
+        out.append(float(optimize.brentq(lambda x, p=p: _t_cdf(x, centres, scales, df) - p, low, high,
                                          xtol=1e-12 * spread, rtol=1e-14)))
     return out
 
@@ -247,11 +247,12 @@ def summarise_effects(
         raise ValueError("level must be between 0 and 1")
     thresholds = dict(thresholds or {})
     per_draw = draw_means(effects)
-    scales = effects.drop_duplicates(["scenario", "kpi"]).set_index(["scenario", "kpi"])["scale"]
+    firsts = effects.drop_duplicates(["scenario", "kpi"])
+    scales = {(str(s), str(k)): str(v) for s, k, v in zip(firsts["scenario"], firsts["kpi"], firsts["scale"])}
     rows = []
     for (scenario, kpi), draws in per_draw.groupby(["scenario", "kpi"], sort=False):
-        threshold = thresholds.get(kpi)
-        row = {"scenario": scenario, "kpi": kpi, "scale": scales[(scenario, kpi)],
+        threshold = thresholds.get(str(kpi))
+        row = {"scenario": scenario, "kpi": kpi, "scale": scales[(str(scenario), str(kpi))],
                "threshold": np.nan if threshold is None else float(threshold)}
         row.update(_summary_row(draws, threshold, level))
         rows.append(row)

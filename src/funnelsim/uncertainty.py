@@ -33,7 +33,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,30 +42,36 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.config import PARAMS_DIR
-from funnelsim.model.installed_base import DAYS_PER_YEAR
-from funnelsim.loading import ParameterError, apply_overrides, parse_override, read_yaml, resolve_file
+from funnelsim.loading import (
+    ParameterError,
+    apply_overrides,
+    parse_override,
+    read_yaml,
+    resolve_file,
+)
+from funnelsim.model.maths import DAYS_PER_YEAR
 from funnelsim.schema import Scenario, scenario_from_dict, with_settings
 from funnelsim.sweeps import Sweep, SweepPoint
 
 __all__ = [
+    "ALL_DRAWN",
+    "DEFAULT_DRAWS",
     "DEFAULT_ENSEMBLE",
     "DEFAULT_KPIS",
-    "DEFAULT_DRAWS",
     "DEFAULT_REPLICATIONS",
     "MEASURED",
-    "ALL_DRAWN",
     "UncertainParameter",
-    "UncertaintyStudy",
     "UncertaintyReport",
-    "uncertain_parameters",
-    "load_ensemble",
-    "choose_draws",
-    "measured_keys",
-    "build_study",
-    "run_uncertainty",
+    "UncertaintyStudy",
     "analyse",
+    "build_study",
+    "choose_draws",
     "format_report",
+    "load_ensemble",
+    "measured_keys",
     "range_table",
+    "run_uncertainty",
+    "uncertain_parameters",
     "write_report",
 ]
 
@@ -99,6 +104,7 @@ def uncertain_parameters() -> list[UncertainParameter]:
         UncertainParameter(entry.key, entry.name, entry.prior.scale, entry.prior.group,
                            entry.export.needs if entry.export is not None else "")
         for entry in registered()
+        if entry.prior is not None  # every uncertain parameter has one
     ]
 
 
@@ -275,7 +281,7 @@ def build_study(
                     problems.extend(f"{line} (ensemble member {member})" for line in exc.lines)
                     continue
                 used = {k: (float(_value(option.scenario, k)) if k in fixed else float(draw[k])) for k in keys}
-                factors = {
+                factors: dict[str, Any] = {
                     "draw": member,
                     "option": option.name,
                     "variant": variant,
@@ -481,11 +487,11 @@ def analyse(
     rows = []
     for (option, kpi), group in effects.groupby(["scenario", "kpi"], sort=False):
         means = group.groupby("draw")["effect"].mean().reindex(scaled.index)
-        table = first_order_indices(means.to_numpy(), scaled.reset_index(drop=True), bootstrap=bootstrap)
-        for row in table.itertuples():
-            p = names[row.parameter]
+        table = first_order_indices(list(means.to_numpy(float)), scaled.reset_index(drop=True), bootstrap=bootstrap)
+        for row in _records(table):
+            p = names[str(row["parameter"])]
             rows.append({"scenario": option, "kpi": kpi, "parameter": p.key, "name": p.name, "group": p.group,
-                         "index": row.index, "low": row.low, "high": row.high, "size": row.size})
+                         "index": row["index"], "low": row["low"], "high": row["high"], "size": row["size"]})
     sensitivity = pd.DataFrame(rows, columns=["scenario", "kpi", "parameter", "name", "group", "index", "low", "high",
                                               "size"])
 
@@ -532,17 +538,18 @@ def _sentences(report: UncertaintyReport) -> list[str]:
     out = []
     kpi = report.kpis[0]
     summary = report.summary[report.summary["kpi"] == kpi]
-    for row in summary.itertuples():
+    for row in _records(summary):
         out.append(
-            f"{row.scenario} against {report.reference}: {kpi} {_pct(row.mean)} on average over {row.draws} plausible "
-            f"models; 95% of them give {_pct(row.range_low)} to {_pct(row.range_high)} (simulation noise alone: "
-            f"{_pct(row.noise_low)} to {_pct(row.noise_high)}); the chance it is positive is {row.p_positive:.0%}."
+            f"{row['scenario']} against {report.reference}: {kpi} {_pct(row['mean'])} on average over {row['draws']} "
+            f"plausible models; 95% of them give {_pct(row['range_low'])} to {_pct(row['range_high'])} (simulation "
+            f"noise alone: {_pct(row['noise_low'])} to {_pct(row['noise_high'])}); the chance it is positive is "
+            f"{row['p_positive']:.0%}."
         )
     if not report.sensitivity.empty:
         top = report.sensitivity[report.sensitivity["kpi"] == kpi].dropna(subset=["index"])
         top = top.sort_values("index", ascending=False, kind="stable")
         if len(top):
-            lead = top.iloc[0]
+            lead = _records(top)[0]
             entry = next(p for p in report.parameters if p.key == lead["parameter"])
             how = (f"a company measures it from its own CRM export (funnelsim calibrate needs {entry.measure})"
                    if entry.measure else "no CRM export informs it: only better published evidence narrows it")
@@ -568,7 +575,7 @@ def _value_sentences(report: UncertaintyReport) -> list[str]:
             "in shuffled values): the EVPI comes from simulation noise and from parameters that move together."
         )
     elif len(known) and report.evpi > 0:
-        best = known.loc[above.idxmax()]
+        best = _records(known.loc[[above.idxmax()]])[0]
         out.append(
             f"Knowing every uncertain parameter before choosing is worth {_money(report.evpi)} a year (EVPI); of your "
             f"own numbers, '{best['group']}' is worth measuring most: {_money(best['evppi'])} a year (EVPPI; "
@@ -584,14 +591,19 @@ def _value_sentences(report: UncertaintyReport) -> list[str]:
 
 def _text_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def _effect_text(row: Any, low: str, high: str) -> str:
-    money = row.scale == "absolute"
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as mappings of column to value."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _effect_text(row: dict[str, Any], low: str, high: str) -> str:
+    money = row["scale"] == "absolute"
     show = _money if money else _pct
-    lo, hi = getattr(row, low), getattr(row, high)
+    lo, hi = row[low], row[high]
     return "-" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{show(lo)} to {show(hi)}"
 
 
@@ -605,9 +617,9 @@ def range_table(report: UncertaintyReport, kpi: str | None = None) -> pd.DataFra
     failing = report.plausibility.set_index("option")["share_failing"]
     return pd.DataFrame({
         "scenario": rows["scenario"].to_numpy(),
-        f"{kpi}: mean effect": [_pct(v) for v in rows["mean"]],
-        "range across plausible models (95%)": [_effect_text(r, "range_low", "range_high") for r in rows.itertuples()],
-        "simulation noise alone (95% CI)": [_effect_text(r, "noise_low", "noise_high") for r in rows.itertuples()],
+        f"{kpi}: mean effect": [_pct(float(v)) for v in rows["mean"]],
+        "range across plausible models (95%)": [_effect_text(r, "range_low", "range_high") for r in _records(rows)],
+        "simulation noise alone (95% CI)": [_effect_text(r, "noise_low", "noise_high") for r in _records(rows)],
         "P(effect > 0)": [f"{v:.0%}" for v in rows["p_positive"]],
         "draws failing a plausibility check": [f"{failing.get(s, float('nan')):.0%}" for s in rows["scenario"]],
     })
@@ -615,19 +627,20 @@ def range_table(report: UncertaintyReport, kpi: str | None = None) -> pd.DataFra
 
 def format_report(report: UncertaintyReport) -> str:
     """The report as text: the effects table, plausibility, what drives it, what to measure."""
-    out = [f"How sure are we: every option against '{report.reference}' over {report.draws} plausible models "
-           f"(evidence ensemble members), {report.replications} replications each, common random numbers.", ""]
+    out = [(f"How sure are we: every option against '{report.reference}' over {report.draws} plausible models "
+            f"(evidence ensemble members), {report.replications} replications each, common random numbers."), ""]
     rows = []
-    for row in report.summary.itertuples():
-        money = row.scale == "absolute"
-        kpi = "net benefit a year" if money else row.kpi
-        threshold = (f"P(>{_pct(row.threshold)}) {row.p_above:.0%}"
-                     if np.isfinite(row.threshold) and np.isfinite(row.p_above) else "")
+    for row in _records(report.summary):
+        money = row["scale"] == "absolute"
+        kpi = "net benefit a year" if money else str(row["kpi"])
+        threshold = (f"P(>{_pct(row['threshold'])}) {row['p_above']:.0%}"
+                     if np.isfinite(row["threshold"]) and np.isfinite(row["p_above"]) else "")
         if money:
-            threshold = f"P(pays back in a year) {row.p_positive:.0%}"
+            threshold = f"P(pays back in a year) {row['p_positive']:.0%}"
         rows.append([
-            row.scenario, kpi, (_money if money else _pct)(row.mean), _effect_text(row, "noise_low", "noise_high"),
-            _effect_text(row, "range_low", "range_high"), f"{row.p_positive:.0%}", threshold,
+            str(row["scenario"]), kpi, (_money if money else _pct)(row["mean"]),
+            _effect_text(row, "noise_low", "noise_high"), _effect_text(row, "range_low", "range_high"),
+            f"{row['p_positive']:.0%}", threshold,
         ])
     out += _text_table(["option", "KPI", "mean effect", "simulation noise (95% CI)",
                         "range across plausible models (95%)", "P(>0)", ""], rows)
@@ -638,28 +651,29 @@ def format_report(report: UncertaintyReport) -> str:
         out.append("Net benefit a year: gross margin on revenue less marketing spend and team cost, per year, against "
                    "the reference (no --cost given).")
     out += ["", "Could these companies exist in every plausible model? (plausibility checks per draw)"]
-    prows = [[r.option, f"{r.share_failing:.0%}", r.checks_failed or "-"] for r in report.plausibility.itertuples()]
+    prows = [[str(r["option"]), f"{r['share_failing']:.0%}", str(r["checks_failed"] or "-")]
+             for r in _records(report.plausibility)]
     out += _text_table(["option", "draws failing a check", "which checks"], prows)
     if not report.narrowing.empty:
         out += ["", "Your own measurements narrow the range (95% range width, measured kept vs all drawn):"]
-        nrows = [[r.scenario, r.kpi, _pct(r.width_measured).lstrip("+"), _pct(r.width_all_drawn).lstrip("+"),
-                  f"{r.narrower_by:.0%}"] for r in report.narrowing.itertuples()]
+        nrows = [[str(r["scenario"]), str(r["kpi"]), _pct(r["width_measured"]).lstrip("+"),
+                  _pct(r["width_all_drawn"]).lstrip("+"), f"{r['narrower_by']:.0%}"] for r in _records(report.narrowing)]
         out += _text_table(["option", "KPI", "measured", "all drawn", "narrower by"], nrows)
     if not report.sensitivity.empty:
         kpi = report.kpis[0]
-        out += ["", f"What drives the uncertainty of the effect on {kpi} (first-order index: share of the spread across "
-                    "plausible models explained by the parameter alone; spline regression over the draws):"]
+        out += ["", (f"What drives the uncertainty of the effect on {kpi} (first-order index: share of the spread "
+                     "across plausible models explained by the parameter alone; spline regression over the draws):")]
         srows = []
         for option, group in report.sensitivity[report.sensitivity["kpi"] == kpi].groupby("scenario", sort=False):
-            for r in group.head(3).itertuples():
-                srows.append([option, r.name, _share(r.index), f"{_share(r.low)} to {_share(r.high)}"])
+            for r in _records(group.head(3)):
+                srows.append([str(option), str(r["name"]), _share(r["index"]), f"{_share(r['low'])} to {_share(r['high'])}"])
         out += _text_table(["option", "parameter", "index", "bootstrap 95%"], srows)
     if len(report.evppi):
-        out += ["", f"Which of your own numbers is worth measuring before you decide (EVPPI, a year; EVPI "
-                    f"{_money(report.evpi)}):"]
-        erows = [[r.group, _money(r.evppi) if np.isfinite(r.evppi) else "too few draws",
-                  f"{r.share_of_evpi:.0%}" if np.isfinite(r.share_of_evpi) else "-", _money(r.floor)]
-                 for r in report.evppi.itertuples()]
+        out += ["", (f"Which of your own numbers is worth measuring before you decide (EVPPI, a year; EVPI "
+                     f"{_money(report.evpi)}):")]
+        erows = [[str(r["group"]), _money(r["evppi"]) if np.isfinite(r["evppi"]) else "too few draws",
+                  f"{r['share_of_evpi']:.0%}" if np.isfinite(r["share_of_evpi"]) else "-", _money(r["floor"])]
+                 for r in _records(report.evppi)]
         out += _text_table(["parameter group", "worth a year", "of EVPI", "shuffled (noise floor)"], erows)
     out += ["", *report.sentences, *report.value_sentences]
     return "\n".join(out)
