@@ -206,9 +206,10 @@ def test_a_file_own_measurements_stay_fixed_and_inherited_baseline_values_are_dr
 def test_every_executor_gives_identical_results_and_one_draw_gives_the_noise_ci(tmp_path):
     today, routing, _ = tiny_companies(tmp_path)
     study = build_study([today, routing], draws=1, replications=3, seed=4)
-    for executor in ("serial", "processes"):
+    for executor in ("serial", "processes", "dask"):  # dask: a LocalCluster of 2 workers, as the sweep tests start
         run_sweep(study.sweep, ResultStore(tmp_path / executor), executor=executor, workers=2, progress=False)
     pd.testing.assert_frame_equal(_runs(tmp_path / "serial"), _runs(tmp_path / "processes"))
+    pd.testing.assert_frame_equal(_runs(tmp_path / "serial"), _runs(tmp_path / "dask"))
     report = analyse(tmp_path / "serial", kpis=["revenue"], bootstrap=0)
     row = report.summary[report.summary["kpi"] == "revenue"].iloc[0]
     assert row["draws"] == 1 and row["range_low"] == row["noise_low"] and row["range_high"] == row["noise_high"]
