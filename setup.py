@@ -1,7 +1,7 @@
 """Build hook: the wheel carries params/, notebooks/ and examples/ as funnelsim/_data/.
 
 The folders have one home, the checkout's top level, where people read and edit them; they
-are copied into the package only when a wheel is built. ``funnelsim.config.data_dir`` finds
+are copied into the package only when a wheel is built. ``funnelsim.config.paths.data_dir`` finds
 them in the checkout when funnelsim runs from one (an editable install copies nothing), and
 in ``funnelsim/_data`` when installed from a wheel. Everything else is in pyproject.toml.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ("params", "notebooks", "examples")  # as funnelsim.config.SHIPPED
+SHIPPED = ("params", "notebooks", "examples")  # as funnelsim.config.paths.SHIPPED
 ROOT = Path(__file__).resolve().parent
 SKIP = shutil.ignore_patterns("__pycache__", "*.py[cod]", ".ipynb_checkpoints", ".*")
 

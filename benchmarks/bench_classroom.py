@@ -21,12 +21,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the headless backend
-
 from simpy_baseline import seconds_per_customer  # noqa: E402
 
-from funnelsim import classroom  # noqa: E402
-from funnelsim.classroom import classroom_scenario, draw, kpi_table, play  # noqa: E402
-from funnelsim.experiment import run_scenario  # noqa: E402
+from funnelsim.studies import classroom  # noqa: E402
+from funnelsim.experiments.experiment import run_scenario  # noqa: E402
+from funnelsim.studies.classroom import classroom_scenario, draw, kpi_table, play  # noqa: E402
 
 
 def redraw(run: classroom.ClassroomRun) -> float:

@@ -19,7 +19,7 @@ What is measured
       moves toward the channels that make SQLs) and under high load (``sdr_team.reps=3``:
       SDRs are saturated, attempts queue for days);
     * the time split of a replication: ``simulate()`` (the SimPy model plus building its
-      tables) against ``funnelsim.kpis.replication_kpis``, as shares of their sum;
+      tables) against ``funnelsim.experiments.kpis.replication_kpis``, as shares of their sum;
     * the peak memory of one baseline replication (``tracemalloc``, which also sees numpy
       buffers) in MB and bytes per lead. Tracing slows Python down several times, so this run
       is not timed.
@@ -54,7 +54,7 @@ from simpy_baseline import seconds_per_customer
 
 import funnelsim
 from funnelsim import Scenario, load_scenario
-from funnelsim.kpis import replication_kpis
+from funnelsim.experiments.kpis import replication_kpis
 from funnelsim.model import simulate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,9 +25,9 @@ import numpy as np
 from simpy_baseline import seconds_per_customer
 
 from funnelsim import load_scenario
-from funnelsim.execution import run_sweep
-from funnelsim.results import ResultStore, load_results
-from funnelsim.sweeps import load_sweep
+from funnelsim.experiments.execution import run_sweep
+from funnelsim.experiments.results import ResultStore, load_results
+from funnelsim.experiments.sweeps import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def timed_sweep(sweep_file: Path, folder: Path, executor: str, workers: int) -> 
 
 
 def crn_variance_reduction(replications: int, horizon: int) -> dict[str, float]:
-    from funnelsim.experiment import replication_seeds, run_replication
+    from funnelsim.experiments.experiment import replication_seeds, run_replication
 
     base = ROOT / "params" / "baseline.yaml"
     short = [f"simulation.horizon_days={horizon}", "simulation.warmup_days=60"]

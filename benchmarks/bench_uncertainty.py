@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 from simpy_baseline import seconds_per_customer
 
-from funnelsim.execution import run_sweep
-from funnelsim.psa import draw_means, paired_effects
-from funnelsim.results import ResultStore, load_results
-from funnelsim.uncertainty import build_study
+from funnelsim.experiments.execution import run_sweep
+from funnelsim.stats.psa import draw_means, paired_effects
+from funnelsim.experiments.results import ResultStore, load_results
+from funnelsim.studies.uncertainty import build_study
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = ["somewhat-misaligned", "fully-misaligned", "somewhat-aligned", "fully-aligned"]  # the first: the reference

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from funnelsim import load_scenario, run_scenario
-from funnelsim.crm_export import to_crm_export
+from funnelsim.studies.crm_export import to_crm_export
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

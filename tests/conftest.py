@@ -10,7 +10,7 @@ import pytest
 from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim import load_scenario, run_replication
-from funnelsim.experiment import replication_seeds
+from funnelsim.experiments.experiment import replication_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"

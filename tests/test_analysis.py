@@ -15,7 +15,8 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
-from funnelsim.analysis import (
+from funnelsim.model.maths import DAYS_PER_MONTH
+from funnelsim.stats.analysis import (
     compare_scenarios,
     fit_metamodel,
     lever_effects,
@@ -23,7 +24,6 @@ from funnelsim.analysis import (
     revenue_growth,
     speed_to_lead_odds,
 )
-from funnelsim.model.maths import DAYS_PER_MONTH
 
 REPETITIONS = 200
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 from funnelsim import load_scenario
-from funnelsim.assessment import QUESTIONS, assess, load_answers, scenario_text
 from funnelsim.cli import main
-from funnelsim.loading import ParameterError
-from funnelsim.schema import with_settings
-from funnelsim.staffing import team_sizes
-
-from conftest import ROOT
+from funnelsim.config.loading import ParameterError
+from funnelsim.config.schema import with_settings
+from funnelsim.experiments.staffing import team_sizes
+from funnelsim.studies.assessment import QUESTIONS, assess, load_answers, scenario_text
 
 LEVEL_FILES = ["fully-aligned", "somewhat-aligned", "somewhat-misaligned", "fully-misaligned"]
 

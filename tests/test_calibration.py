@@ -9,14 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import BASELINE, ROOT
 from scipy import stats
 
 from funnelsim import load_scenario, run_scenario
-from funnelsim.calibration import calibrate
 from funnelsim.cli import main
-from funnelsim.crm_export import load_mapping, read_export, to_crm_export
-
-from conftest import BASELINE, ROOT
+from funnelsim.studies.calibration import calibrate
+from funnelsim.studies.crm_export import load_mapping, read_export, to_crm_export
 
 YEAR = ["simulation.horizon_days=365", "simulation.warmup_days=0"]
 

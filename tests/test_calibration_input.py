@@ -10,16 +10,20 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import BASELINE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnelsim import load_scenario
-from funnelsim.calibration import calibrate
 from funnelsim.cli import main
-from funnelsim.crm_export import STAGES, ExportMapping, load_mapping, read_export
-from funnelsim.loading import ParameterError
-
-from conftest import BASELINE
+from funnelsim.config.loading import ParameterError
+from funnelsim.studies.calibration import calibrate
+from funnelsim.studies.crm_export import (
+    STAGES,
+    ExportMapping,
+    load_mapping,
+    read_export,
+)
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 START = pd.Timestamp("2024-01-08 09:00")  # three years of inquiries from here end before next year

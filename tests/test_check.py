@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
-from funnelsim.check import check_scenarios
-from funnelsim.cli import main
-from funnelsim.schema import load_scenario
-from funnelsim.targets import load_targets
-
 from conftest import ROOT
+
+from funnelsim.cli import main
+from funnelsim.config.schema import load_scenario
+from funnelsim.studies.check import check_scenarios
+from funnelsim.studies.targets import load_targets
 
 LEVELS = ["fully-aligned", "somewhat-aligned", "somewhat-misaligned", "fully-misaligned"]
 FILES = [ROOT / "params" / "baseline.yaml", *(ROOT / "params" / "scenarios" / f"{name}.yaml" for name in LEVELS)]

@@ -8,9 +8,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from funnelsim import load_scenario, load_sweep, run_replication
-from funnelsim.claims import (
+from funnelsim.config.levers import lever_settings
+from funnelsim.experiments.experiment import run_scenario
+from funnelsim.stats.response import Lever, ResponseSurface
+from funnelsim.studies.claims import (
     ALIGNMENT_LEVERS,
     CLAIMS,
     Claim,
@@ -22,11 +26,6 @@ from funnelsim.claims import (
     path_sweep,
     single_lever_needed,
 )
-from funnelsim.experiment import run_scenario
-from funnelsim.levers import lever_settings
-from funnelsim.response import Lever, ResponseSurface
-
-from conftest import ROOT
 
 SHORT = ["simulation.horizon_days=100", "simulation.warmup_days=20"]
 
@@ -172,7 +171,7 @@ def test_single_lever_search_finds_the_value_a_known_effect_implies():
 def test_growth_after_a_change_moves_a_share_of_the_way_to_the_new_steady_state():
     # A year at 1.5% churn a month replaces 1 - exp(-12 h) of the customers: revenue moves that
     # share of the way from the old steady state to the new one.
-    from funnelsim.evidence import growth_after_change
+    from funnelsim.stats.measures import growth_after_change
 
     share = -math.expm1(12 * math.log1p(-0.015))
     assert growth_after_change(np.array([150.0]), np.array([100.0]), np.array([0.015]))[0] == pytest.approx(0.5 * share)
@@ -180,8 +179,8 @@ def test_growth_after_a_change_moves_a_share_of_the_way_to_the_new_steady_state(
 
 
 def test_the_benchmark_table_measures_the_typical_company_as_the_studies_did():
-    from funnelsim.check import benchmark_table
-    from funnelsim.targets import load_targets
+    from funnelsim.studies.check import benchmark_table
+    from funnelsim.studies.targets import load_targets
 
     typical = scenario("baseline.yaml", ["simulation.horizon_days=200", "simulation.warmup_days=30"])
     run = run_scenario(typical, 2, 3)

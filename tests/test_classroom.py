@@ -7,15 +7,22 @@ import matplotlib.pyplot as plt
 import nbformat
 import pandas as pd
 import pytest
-
-from funnelsim import classroom
-from funnelsim.classroom import SLIDERS, classroom_panel, classroom_scenario, draw, kpi_table, play, slider_values
-from funnelsim.levers import value_at
-from funnelsim.loading import ParameterError
-from funnelsim.schema import load_scenario
-from funnelsim.reports import notebook_parameters
-
 from conftest import BASELINE, ROOT, scenario
+
+from funnelsim.config.levers import value_at
+from funnelsim.config.loading import ParameterError
+from funnelsim.config.schema import load_scenario
+from funnelsim.present.reports import notebook_parameters
+from funnelsim.studies import classroom
+from funnelsim.studies.classroom import (
+    SLIDERS,
+    classroom_panel,
+    classroom_scenario,
+    draw,
+    kpi_table,
+    play,
+    slider_values,
+)
 
 
 def test_slider_values_set_exactly_their_keys():

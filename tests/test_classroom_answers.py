@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnelsim.classroom import classroom_scenario
-from funnelsim.classroom_answers import EXERCISES, TODAY, Exercise, hours, verdict
+from funnelsim.studies.classroom import classroom_scenario
+from funnelsim.studies.classroom_answers import (
+    EXERCISES,
+    TODAY,
+    Exercise,
+    hours,
+    verdict,
+)
 
 
 def row(relative: float, low: float, high: float) -> SimpleNamespace:

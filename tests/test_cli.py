@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from funnelsim.cli import main
-from funnelsim.schema import load_scenario, scenario_from_dict
+from funnelsim.config.schema import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"
@@ -106,7 +106,8 @@ def test_the_cli_and_validate_import_no_heavy_library():
 
 
 def test_the_cli_offers_every_executor():
-    from funnelsim import cli, execution
+    from funnelsim import cli
+    from funnelsim.experiments import execution
 
     assert cli.EXECUTORS == execution.EXECUTORS
 
@@ -311,9 +312,9 @@ def small_result(small):
 def test_a_full_disk_keeps_the_kpi_table_and_leaves_nothing_half_written(small, small_result, tmp_path, monkeypatch, failing, error, existing):
     """The disk fills up while one file is half-written: the KPIs are printed, that file is named,
     no temporary file is left and the folder does not pass for a whole run."""
-    import funnelsim.experiment
+    import funnelsim.experiments.experiment
 
-    monkeypatch.setattr(funnelsim.experiment, "run_scenario", lambda *args: small_result)
+    monkeypatch.setattr(funnelsim.experiments.experiment, "run_scenario", lambda *args: small_result)
     out = tmp_path / "run"
     if existing:
         out.mkdir()

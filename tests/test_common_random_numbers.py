@@ -10,14 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import scenario
 
 from funnelsim import run_replication
-from funnelsim.assessment import QUESTIONS, Assessment
+from funnelsim.config.schema import with_settings
+from funnelsim.experiments.experiment import replication_seeds
 from funnelsim.model.randomness import LeadLuck
-from funnelsim.schema import with_settings
-from funnelsim.experiment import replication_seeds
-
-from conftest import scenario
+from funnelsim.studies.assessment import QUESTIONS, Assessment
 
 SEED = 20261123
 SHORT = ("simulation.horizon_days=45", "simulation.warmup_days=5")

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 from scipy.special import gammaincinv
 
-from funnelsim.distributions import (
+from funnelsim.config.distributions import (
     Constant,
     Distribution,
     Empirical,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BASELINE
 
-from funnelsim.ensemble import (
+from funnelsim.config.schema import load_scenario
+from funnelsim.studies.ensemble import (
     CUTOFF,
     DEFAULT_ENSEMBLE,
     Emulator,
@@ -22,10 +24,7 @@ from funnelsim.ensemble import (
     prior_sample,
     refit,
 )
-from funnelsim.schema import load_scenario
-from funnelsim.targets import Target, load_targets
-
-from conftest import BASELINE
+from funnelsim.studies.targets import Target, load_targets
 
 PARAMS = [
     Parameter(key="a", low=0.0, high=1.0, why="x"),

@@ -10,17 +10,28 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import BASELINE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import funnelsim.cli as cli
-from funnelsim import config, load_scenario
-from funnelsim.assessment import QUESTIONS, assess, scenario_text, write_scenario
-from funnelsim.calibration import Calibration
-from funnelsim.files import FolderBusy, commented_yaml, folder_lock, write_scenario_file, yaml_scalar
-from funnelsim.loading import ParameterError, parse_yaml, read_yaml
-
-from conftest import BASELINE, ROOT
+from funnelsim import load_scenario
+from funnelsim.config import paths as config
+from funnelsim.config.files import (
+    FolderBusy,
+    commented_yaml,
+    folder_lock,
+    write_scenario_file,
+    yaml_scalar,
+)
+from funnelsim.config.loading import ParameterError, parse_yaml, read_yaml
+from funnelsim.studies.assessment import (
+    QUESTIONS,
+    assess,
+    scenario_text,
+    write_scenario,
+)
+from funnelsim.studies.calibration import Calibration
 
 HOSTILE = [
     "../../../../tmp/x", "/abs/path", "..", ".", "", " ", "a/../../b", "C:\\Windows\\x", "x\x00y", "~/x", "\n",
@@ -266,7 +277,7 @@ def test_a_folder_lock_refuses_a_second_writer_and_takes_over_a_dead_ones(tmp_pa
 
     folder = tmp_path / "results"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from funnelsim.files import folder_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from funnelsim.config.files import folder_lock\n"
          f"with folder_lock(Path({str(folder)!r})):\n    print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )

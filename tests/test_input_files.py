@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import BASELINE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelsim.assessment import load_answers
 from funnelsim.cli import main
-from funnelsim.crm_export import load_mapping
-from funnelsim.loading import (
+from funnelsim.config.loading import (
     MAX_ALIAS_VALUES,
     MAX_EXTENDS,
     MAX_YAML_BYTES,
@@ -29,11 +28,11 @@ from funnelsim.loading import (
     describe,
     read_yaml,
 )
-from funnelsim.schema import load_scenario
-from funnelsim.planning import load_plan
-from funnelsim.sweeps import load_sweep
-
-from conftest import BASELINE, ROOT
+from funnelsim.config.schema import load_scenario
+from funnelsim.experiments.sweeps import load_sweep
+from funnelsim.studies.assessment import load_answers
+from funnelsim.studies.crm_export import load_mapping
+from funnelsim.studies.planning import load_plan
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 KEYS = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
 # It starts a Jupyter kernel (one report), so it runs beside the report tests (see test_reports).
@@ -110,7 +109,7 @@ def test_the_installed_wheel_runs_from_any_folder_and_writes_only_there(tmp_path
         assert done.returncode == 0, f"funnelsim {' '.join(args)}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         return done
 
-    where = subprocess.run([str(env / "bin" / "python"), "-c", "import funnelsim, funnelsim.config as c; "
+    where = subprocess.run([str(env / "bin" / "python"), "-c", "import funnelsim, funnelsim.config.paths as c; "
                             "print(funnelsim.__file__); print(c.PARAMS_DIR); print(c.source_checkout())"],
                            cwd=work, env=variables, capture_output=True, text=True, check=True).stdout.split("\n")
     assert Path(where[0]).is_relative_to(env), f"funnelsim imported from {where[0]}, not from the fresh environment"

@@ -14,13 +14,12 @@ import functools
 
 import numpy as np
 import pandas as pd
+from conftest import scenario
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from funnelsim.analysis import growth_per_run
-from funnelsim.experiment import run_scenario
+from funnelsim.experiments.experiment import run_scenario
 from funnelsim.model.maths import churn_hazard_per_day
-
-from conftest import scenario
+from funnelsim.stats.analysis import growth_per_run
 
 CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")
 WINDOW = ("simulation.horizon_days=360", "simulation.warmup_days=90")

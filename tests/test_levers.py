@@ -3,7 +3,7 @@
 Every check runs the same seeded replications of a "worse" and a "better" setting of one lever
 (common random numbers) and asserts that the 99% confidence interval of the paired difference
 lies entirely on the expected side of zero. The checks are the effects the lever registry
-(``funnelsim.levers``) states for each lever.
+(``funnelsim.config.levers``) states for each lever.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import paired_difference_ci, scenario
 
 from funnelsim import run_replication
-from funnelsim.experiment import replication_seeds
-from funnelsim.levers import REGISTRY, as_overrides
-
-from conftest import paired_difference_ci, scenario
+from funnelsim.config.levers import REGISTRY, as_overrides
+from funnelsim.experiments.experiment import replication_seeds
 
 SHORT = ("simulation.horizon_days=180", "simulation.warmup_days=45")
 REPLICATIONS = 4  # paired with common random numbers: differences are far less noisy than levels

@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import scenario
 
-from funnelsim.calibration import _LeadModel, _PresenceCurve
+from funnelsim.config.schema import STAGE_NAMES, Stages
 from funnelsim.model import maths
 from funnelsim.model.context import Funnel
 from funnelsim.model.maths import (
@@ -43,11 +44,15 @@ from funnelsim.model.maths import (
     share_lost_within_months,
     stage_pass_logits,
 )
-from funnelsim.model.stages import DEAL_STAGE_NAMES, DEAL_STAGES, FUNNEL_STAGES, HEADLINE_STAGES, TIMELINE
-from funnelsim.schema import STAGE_NAMES, Stages
-from funnelsim.records import DAILY_COLUMNS, LEAD_COLUMNS, REPLICATION_COLUMNS
-
-from conftest import scenario
+from funnelsim.model.records import DAILY_COLUMNS, LEAD_COLUMNS, REPLICATION_COLUMNS
+from funnelsim.model.stages import (
+    DEAL_STAGE_NAMES,
+    DEAL_STAGES,
+    FUNNEL_STAGES,
+    HEADLINE_STAGES,
+    TIMELINE,
+)
+from funnelsim.studies.calibration import _LeadModel, _PresenceCurve
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import simpy
-
-from funnelsim.experiment import replication_seeds
-from funnelsim.model import context, simulate
-from funnelsim.model.teams import RepPool
-from funnelsim.records import LEAD_COLUMNS, LeadRecords
-
 from conftest import scenario
+
+from funnelsim.experiments.experiment import replication_seeds
+from funnelsim.model import context, simulate
+from funnelsim.model.records import LEAD_COLUMNS, LeadRecords
+from funnelsim.model.teams import RepPool
 
 
 def test_every_record_column_is_a_declared_typed_attribute():

@@ -20,15 +20,15 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 # notebook: the package function it calls to run its study (module, function)
 STUDIES = {
-    "alignment_impact": ("funnelsim.alignment_impact", "run_alignment_impact"),
-    "calibration": ("funnelsim.calibration", "run_calibration"),  # and funnelsim calibrate
-    "claims_check": ("funnelsim.claims_check", "run_claims_check"),
-    "classroom": ("funnelsim.classroom", "play"),  # the sliders call it too, on every move
-    "classroom_instructor": ("funnelsim.classroom_answers", "run_classroom_answers"),
-    "scenario_report": ("funnelsim.scenario_report", "run_scenario_report"),
-    "sensitivity": ("funnelsim.sensitivity", "run_sensitivity"),
-    "speed_to_lead": ("funnelsim.speed_to_lead", "run_speed_to_lead"),
-    "what_it_takes": ("funnelsim.planning", "run_plan"),  # and funnelsim plan
+    "alignment_impact": ("funnelsim.studies.alignment_impact", "run_alignment_impact"),
+    "calibration": ("funnelsim.studies.calibration", "run_calibration"),  # and funnelsim calibrate
+    "claims_check": ("funnelsim.studies.claims_check", "run_claims_check"),
+    "classroom": ("funnelsim.studies.classroom", "play"),  # the sliders call it too, on every move
+    "classroom_instructor": ("funnelsim.studies.classroom_answers", "run_classroom_answers"),
+    "scenario_report": ("funnelsim.studies.scenario_report", "run_scenario_report"),
+    "sensitivity": ("funnelsim.studies.sensitivity", "run_sensitivity"),
+    "speed_to_lead": ("funnelsim.studies.speed_to_lead", "run_speed_to_lead"),
+    "what_it_takes": ("funnelsim.studies.planning", "run_plan"),  # and funnelsim plan
 }
 
 LOGIC = {

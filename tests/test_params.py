@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from funnelsim.distributions import Gamma, Lognormal
-from funnelsim.loading import ParameterError
-from funnelsim.schema import HOURS, MINUTES, Scenario, load_scenario
+from funnelsim.config.distributions import Gamma, Lognormal
+from funnelsim.config.loading import ParameterError
+from funnelsim.config.schema import HOURS, MINUTES, Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"

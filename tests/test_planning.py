@@ -10,13 +10,17 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import ROOT
 
 from funnelsim.cli import main
-from funnelsim.loading import ParameterError
-from funnelsim.planning import confirm_options, load_plan, plan_sweep, rank_options
-from funnelsim.response import ResponseSurface
-
-from conftest import ROOT
+from funnelsim.config.loading import ParameterError
+from funnelsim.stats.response import ResponseSurface
+from funnelsim.studies.planning import (
+    confirm_options,
+    load_plan,
+    plan_sweep,
+    rank_options,
+)
 
 PLAN = ROOT / "params" / "plans" / "grow-revenue.yaml"
 SHORT = ["simulation.horizon_days=100", "simulation.warmup_days=20"]

@@ -8,11 +8,11 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import scenario  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from funnelsim import run_scenario  # noqa: E402
-from funnelsim.analysis import compare_scenarios, fit_metamodel, lever_effects  # noqa: E402
-from funnelsim.plots import (  # noqa: E402
+from funnelsim.present.plots import (  # noqa: E402
     effect_forest,
     funnel_chart,
     revenue_distribution,
@@ -20,8 +20,7 @@ from funnelsim.plots import (  # noqa: E402
     speed_to_lead_curve,
     tornado_chart,
 )
-
-from conftest import scenario  # noqa: E402
+from funnelsim.stats.analysis import compare_scenarios, fit_metamodel, lever_effects  # noqa: E402
 
 
 @pytest.fixture(scope="module")

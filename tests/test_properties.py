@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from conftest import scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnelsim import run_replication
+from funnelsim.model.records import STATUSES
 from funnelsim.model.stages import TIMELINE
-from funnelsim.records import STATUSES
-
-from conftest import scenario
 
 STAGE_ORDER = list(TIMELINE)
 

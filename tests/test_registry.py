@@ -10,15 +10,11 @@ import shutil
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import BASELINE, ROOT
 
 from funnelsim import load_scenario
-from funnelsim.assessment import load_answers
-from funnelsim.calibration import NEEDS, NOT_IN_THE_DATA
-from funnelsim.claims import ALIGNMENT_LEVERS
-from funnelsim.classroom import SLIDERS
-from funnelsim.classroom_answers import EXERCISES
 from funnelsim.cli import main
-from funnelsim.levers import (
+from funnelsim.config.levers import (
     GROUPS,
     QUESTIONS,
     REGISTRY,
@@ -28,17 +24,20 @@ from funnelsim.levers import (
     export_needs,
     format_value,
     lever,
-    levers,
     lever_settings,
+    levers,
     set_text,
     uncertain_parameters,
     value_at,
     value_between,
 )
-from funnelsim.schema import with_settings
-from funnelsim.sweeps import expects_integer
-
-from conftest import BASELINE, ROOT
+from funnelsim.config.schema import with_settings
+from funnelsim.experiments.sweeps import expects_integer
+from funnelsim.studies.assessment import load_answers
+from funnelsim.studies.calibration import NEEDS, NOT_IN_THE_DATA
+from funnelsim.studies.claims import ALIGNMENT_LEVERS
+from funnelsim.studies.classroom import SLIDERS
+from funnelsim.studies.classroom_answers import EXERCISES
 
 PARAMS = ROOT / "params"
 MATURITY_LEVELS = ["fully-aligned", "somewhat-aligned", "somewhat-misaligned", "fully-misaligned"]
@@ -100,7 +99,7 @@ def test_every_scenario_key_used_anywhere_is_in_the_registry(baseline):
     assert used["params/sweeps/alignment-box.yaml"] and used["params/scenarios/realtime-routing.yaml"]
     missing = sorted(f"{where}: {key}" for where, keys in used.items() for key in keys
                      if not key.startswith(NOT_LEVERS) and not registered(key))
-    assert not missing, "not in funnelsim.levers:\n" + "\n".join(missing)
+    assert not missing, "not in funnelsim.config.levers:\n" + "\n".join(missing)
 
 
 def test_the_check_would_catch_a_key_missing_from_the_registry(baseline):

@@ -7,10 +7,9 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import kpi_table, scenario
 
 from funnelsim import run_replication, run_scenario
-
-from conftest import kpi_table, scenario
 
 SHORT = ("simulation.horizon_days=150", "simulation.warmup_days=30")
 

@@ -15,15 +15,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import funnelsim.reports as reports
-from funnelsim import html_safety
+import funnelsim.present.reports as reports
 from funnelsim.cli import main
-from funnelsim.loading import ParameterError
-
-from conftest import ROOT
+from funnelsim.config.loading import ParameterError
+from funnelsim.present import html_safety
 
 # The tests here start Jupyter kernels, so they run on one pytest worker (`make test` passes
 # --dist loadgroup): with kernels started by two workers at once, a report was seen to wait for

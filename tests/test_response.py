@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnelsim.response import Lever, ResponseSurface
+from funnelsim.stats.response import Lever, ResponseSurface
 
 LEVERS = [Lever("handoff.latency_hours.median", "log"), Lever("follow_up.follow_up_rate"), Lever("handoff.mode", "switch", on="continuous")]
 # Ground truth: log(revenue) = 10 - 0.2 log(latency) + 1.0 rate + 0.3 [continuous] + replication effect + noise

@@ -17,21 +17,26 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import BASELINE, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import funnelsim.experiment as experiment
-import funnelsim.sweeps as sweeps
+import funnelsim.experiments.experiment as experiment
+import funnelsim.experiments.sweeps as sweeps
 from funnelsim import load_scenario, run_replication
 from funnelsim.cli import main
-from funnelsim.experiment import NonFiniteKPI
+from funnelsim.config.loading import ParameterError
+from funnelsim.experiments.experiment import NonFiniteKPI
+from funnelsim.experiments.preflight import (
+    CONFIRM_ABOVE_BYTES,
+    TooLarge,
+    _most_leads_per_week,
+    check_run,
+    estimate,
+)
+from funnelsim.experiments.sweeps import MAX_SWEEP_POINTS, load_sweep
 from funnelsim.model.closed_loop import _rescale_within_bounds
-from funnelsim.loading import ParameterError
-from funnelsim.planning import KPIS, MAX_OPTIONS, Target, load_plan
-from funnelsim.preflight import CONFIRM_ABOVE_BYTES, TooLarge, _most_leads_per_week, check_run, estimate
-from funnelsim.sweeps import MAX_SWEEP_POINTS, load_sweep
-
-from conftest import BASELINE, ROOT
+from funnelsim.studies.planning import KPIS, MAX_OPTIONS, Target, load_plan
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")
@@ -279,7 +284,7 @@ def test_a_hundred_million_replications_ask_for_yes(tmp_path):
 
 
 def test_a_run_that_cannot_fit_in_memory_is_refused_even_with_yes(monkeypatch, tmp_path):
-    monkeypatch.setattr("funnelsim.preflight._physical_memory", lambda: 2.0 * 2**30)
+    monkeypatch.setattr("funnelsim.experiments.preflight._physical_memory", lambda: 2.0 * 2**30)
     result = CliRunner().invoke(main, ["run", str(BASELINE), "--yes", "-r", "1", "--out", str(tmp_path / "o"),
                                        "--set", "channels.events.leads_per_week=100000"])
     assert result.exit_code == 2 and "more than this computer's 2.0 GB" in result.output

@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import BASELINE, ROOT
 
 from funnelsim.cli import main
-from funnelsim.execution import ResumeMismatch, run_sweep, run_sweep_into
-from funnelsim.loading import ParameterError
-from funnelsim.results import DamagedResults, ResultStore, load_results
-from funnelsim.sweeps import load_sweep
-
-from conftest import BASELINE, ROOT
+from funnelsim.config.loading import ParameterError
+from funnelsim.experiments.execution import ResumeMismatch, run_sweep, run_sweep_into
+from funnelsim.experiments.results import DamagedResults, ResultStore, load_results
+from funnelsim.experiments.sweeps import load_sweep
 
 FUNNELSIM = Path(sys.executable).parent / "funnelsim"
 
@@ -251,7 +250,7 @@ def test_two_sweeps_on_one_folder_one_writes_the_other_is_refused(tmp_path):
 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path):
-    from funnelsim.files import folder_lock
+    from funnelsim.config.files import folder_lock
 
     path = write_tiny_sweep(tmp_path)
     with folder_lock(tmp_path / "held"):
@@ -338,7 +337,7 @@ def fake_servers():
 
 
 def test_an_address_that_is_not_a_dask_scheduler_fails_fast(tmp_path, monkeypatch, fake_servers):
-    import funnelsim.execution as execution
+    import funnelsim.experiments.execution as execution
 
     monkeypatch.setattr(execution, "CONNECT_SECONDS", 1.0)
     path = write_tiny_sweep(tmp_path)
@@ -356,14 +355,14 @@ def test_an_address_that_is_not_a_dask_scheduler_fails_fast(tmp_path, monkeypatc
 def test_a_real_scheduler_passes_the_check():
     from dask.distributed import LocalCluster
 
-    from funnelsim.execution import check_scheduler
+    from funnelsim.experiments.execution import check_scheduler
 
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         check_scheduler(cluster.scheduler_address)
 
 
 def test_a_failed_session_that_saved_nothing_leaves_no_manifest(tmp_path, monkeypatch):
-    import funnelsim.execution as execution
+    import funnelsim.experiments.execution as execution
 
     def broken(tasks, workers, scheduler):
         raise OSError("the cluster went away")

@@ -13,15 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from conftest import FLAT_SEASONS, scenario
 from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim import run_replication
-from funnelsim.experiment import replication_seeds
+from funnelsim.experiments.experiment import replication_seeds
 from funnelsim.model.maths import DecayCurve, logistic, logit
-
-from conftest import FLAT_SEASONS, scenario
 
 CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")
 

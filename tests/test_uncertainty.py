@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from funnelsim import execution
+from funnelsim.experiments import execution
 from funnelsim.cli import main
-from funnelsim.execution import SweepInterrupted, run_sweep
-from funnelsim.loading import ParameterError
-from funnelsim.psa import paired_effects, payback_effects, summarise_effects
-from funnelsim.results import ResultStore, load_results
-from funnelsim.uncertainty import (
+from funnelsim.experiments.execution import SweepInterrupted, run_sweep
+from funnelsim.config.loading import ParameterError
+from funnelsim.stats.psa import paired_effects, payback_effects, summarise_effects
+from funnelsim.experiments.results import ResultStore, load_results
+from funnelsim.studies.uncertainty import (
     ALL_DRAWN,
     analyse,
     build_study,
@@ -27,7 +27,7 @@ from funnelsim.uncertainty import (
     uncertain_parameters,
     write_report,
 )
-from funnelsim.voi import evpi, evppi, first_order_indices
+from funnelsim.stats.voi import evpi, evppi, first_order_indices
 
 from conftest import BASELINE
 
@@ -265,7 +265,8 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path, args, says):
 
 
 def test_the_command_line_defaults_are_the_module_s():
-    from funnelsim import cli, uncertainty
+    from funnelsim import cli
+    from funnelsim.studies import uncertainty
 
     assert cli.DEFAULT_DRAWS == uncertainty.DEFAULT_DRAWS
     assert cli.DEFAULT_PSA_REPLICATIONS == uncertainty.DEFAULT_REPLICATIONS
@@ -275,7 +276,7 @@ def test_the_range_figure_shows_both_uncertainties_labelled():
     import matplotlib
 
     matplotlib.use("Agg")
-    from funnelsim.plots import uncertainty_ranges
+    from funnelsim.present.plots import uncertainty_ranges
 
     runs, _ = toy_runs(50, 2, 0.1, 0.05, 0.02)
     fig = uncertainty_ranges(summarise_effects(paired_effects(runs, "today", ["revenue"])), "revenue")

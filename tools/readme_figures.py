@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from funnelsim.check import check_scenarios
-from funnelsim.gap import sign_contributions
-from funnelsim.schema import load_scenario
-from funnelsim.targets import load_targets
+from funnelsim.config.schema import load_scenario
+from funnelsim.studies.check import check_scenarios
+from funnelsim.studies.gap import sign_contributions
+from funnelsim.studies.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = ["fully-misaligned", "somewhat-misaligned", "somewhat-aligned", "fully-aligned"]

@@ -20,9 +20,9 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from funnelsim import load_scenario, run_scenario
-from funnelsim.analysis import growth_per_run
-from funnelsim.assessment import QUESTIONS, Assessment
-from funnelsim.schema import Scenario
+from funnelsim.config.schema import Scenario
+from funnelsim.stats.analysis import growth_per_run
+from funnelsim.studies.assessment import QUESTIONS, Assessment
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261122

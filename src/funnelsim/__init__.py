@@ -20,28 +20,34 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 _HOMES = {
-    "Replication": "funnelsim.experiment",
-    "ScenarioRun": "funnelsim.experiment",
-    "run_replication": "funnelsim.experiment",
-    "run_scenario": "funnelsim.experiment",
-    "summarise": "funnelsim.experiment",
-    "ParameterError": "funnelsim.loading",
-    "Scenario": "funnelsim.schema",
-    "load_scenario": "funnelsim.schema",
-    "data_dictionary": "funnelsim.records",
-    "load_results": "funnelsim.results",
-    "load_sweep": "funnelsim.sweeps",
+    "Replication": "funnelsim.experiments.experiment",
+    "ScenarioRun": "funnelsim.experiments.experiment",
+    "run_replication": "funnelsim.experiments.experiment",
+    "run_scenario": "funnelsim.experiments.experiment",
+    "summarise": "funnelsim.experiments.experiment",
+    "ParameterError": "funnelsim.config.loading",
+    "Scenario": "funnelsim.config.schema",
+    "load_scenario": "funnelsim.config.schema",
+    "data_dictionary": "funnelsim.model.records",
+    "load_results": "funnelsim.experiments.results",
+    "load_sweep": "funnelsim.experiments.sweeps",
 }
 
 __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:
-    from funnelsim.experiment import Replication, ScenarioRun, run_replication, run_scenario, summarise
-    from funnelsim.loading import ParameterError
-    from funnelsim.schema import Scenario, load_scenario
-    from funnelsim.records import data_dictionary
-    from funnelsim.results import load_results
-    from funnelsim.sweeps import load_sweep
+    from funnelsim.config.loading import ParameterError
+    from funnelsim.config.schema import Scenario, load_scenario
+    from funnelsim.experiments.experiment import (
+        Replication,
+        ScenarioRun,
+        run_replication,
+        run_scenario,
+        summarise,
+    )
+    from funnelsim.experiments.results import load_results
+    from funnelsim.experiments.sweeps import load_sweep
+    from funnelsim.model.records import data_dictionary
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,7 @@ parameter file or ``--set`` value prints ``FILE: key.path: value: what is allowe
 with status 2, without a traceback.
 
 Every command is wrapped in ``reports_errors``, the one place where an error becomes output and
-an exit status, chosen by the error's type (``funnelsim.errors``): bad input (``InputError``,
+an exit status, chosen by the error's type (``funnelsim.config.errors``): bad input (``InputError``,
 ``ParameterError`` among them) exits 2, a machine that could not do what was asked (a full
 disk: ``WriteFailed``; a failed notebook cell) exits 1, a sweep stopped by Ctrl-C exits 130.
 """
@@ -24,10 +24,17 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from funnelsim import __version__
-from funnelsim.config import REPORTS_DIR, default_plan_dir, default_run_dir, default_sweep_dir, locate, slug
-from funnelsim.errors import FunnelsimError, InputError, WriteFailed
-from funnelsim.loading import ParameterError
-from funnelsim.schema import load_scenario
+from funnelsim.config.errors import FunnelsimError, InputError, WriteFailed
+from funnelsim.config.loading import ParameterError
+from funnelsim.config.paths import (
+    REPORTS_DIR,
+    default_plan_dir,
+    default_run_dir,
+    default_sweep_dir,
+    locate,
+    slug,
+)
+from funnelsim.config.schema import load_scenario
 
 # The commands import what they need when they run (papermill, nbconvert, dask, statsmodels,
 # pandas...), so `funnelsim validate` and `--help` do not pay seconds for libraries they never use.
@@ -42,9 +49,9 @@ ASSESS_DIR = Path("params")  # where `assess` writes <company>.yaml without --ou
 __all__ = ["main"]
 
 MAX_SEED = 2**63 - 1  # seeds are saved in int64 columns
-EXECUTORS = ("serial", "processes", "dask")  # as funnelsim.execution.EXECUTORS (a test checks)
-DEFAULT_DRAWS = 30  # as funnelsim.uncertainty.DEFAULT_DRAWS (a test checks; the README says why)
-DEFAULT_PSA_REPLICATIONS = 2  # as funnelsim.uncertainty.DEFAULT_REPLICATIONS
+EXECUTORS = ("serial", "processes", "dask")  # as funnelsim.experiments.execution.EXECUTORS (a test checks)
+DEFAULT_DRAWS = 30  # as funnelsim.studies.uncertainty.DEFAULT_DRAWS (a test checks; the README says why)
+DEFAULT_PSA_REPLICATIONS = 2  # as funnelsim.studies.uncertainty.DEFAULT_REPLICATIONS
 _SET_HELP = "Override any value, e.g. --set sdr_team.reps=8 (repeatable; the value is YAML)."
 
 
@@ -75,7 +82,7 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 def reports_errors(command: Command) -> Command:
     """Run ``command``; an error of ours prints its lines to stderr and exits with its status.
 
-    The status comes from the error's type (``funnelsim.errors``): 2 for bad input (a parameter
+    The status comes from the error's type (``funnelsim.config.errors``): 2 for bad input (a parameter
     file, a results folder of another sweep, a busy folder, a missing notebook), 1 when the
     machine failed (``WriteFailed``: a full disk; a notebook cell; a KPI that overflowed), 130
     for a sweep stopped by Ctrl-C. Anything else is a bug and keeps its traceback.
@@ -126,9 +133,9 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @reports_errors
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
-    from funnelsim.experiment import run_scenario
-    from funnelsim.outputs import format_summary, write_run
-    from funnelsim.preflight import check_run
+    from funnelsim.experiments.experiment import run_scenario
+    from funnelsim.experiments.outputs import format_summary, write_run
+    from funnelsim.experiments.preflight import check_run
 
     scenario = load_scenario(file, overrides)
     if not yes:
@@ -178,8 +185,8 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
     overloaded), and maturity levels must keep their order. Exits 1 when a high-trust figure or
     a plausibility check fails.
     """
-    from funnelsim.check import check_scenarios
-    from funnelsim.targets import load_targets
+    from funnelsim.studies.check import check_scenarios
+    from funnelsim.studies.targets import load_targets
 
     targets = load_targets(targets_file)
     scenarios = [load_scenario(f, overrides) for f in files]
@@ -238,10 +245,9 @@ def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, se
     figure, rules out the points that cannot reproduce it, and confirms the rest by direct
     simulation. Writes every confirmed point, marking the members of the ensemble and the
     baseline's point. Takes an hour or more; an interrupted fit resumes from --work. The
-    parameters and their ranges are those of the lever registry (funnelsim.levers).
+    parameters and their ranges are those of the lever registry (funnelsim.config.levers).
     """
-    from funnelsim.targets import load_targets
-    from funnelsim.ensemble import (
+    from funnelsim.studies.ensemble import (
         NothingLeft,
         calibration_targets,
         confirm,
@@ -250,6 +256,7 @@ def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, se
         load_uncertain,
         prior_sample,
     )
+    from funnelsim.studies.targets import load_targets
 
     base = load_scenario(baseline)
     targets = calibration_targets(load_targets(targets_file))
@@ -289,7 +296,7 @@ def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, se
 @click.option("--table", type=click.Choice(["leads", "daily", "replications"]), help="Only this table.")
 def dictionary(table: str | None) -> None:
     """Print the data dictionary: every output column with its unit and meaning."""
-    from funnelsim.records import data_dictionary
+    from funnelsim.model.records import data_dictionary
 
     frame = data_dictionary()
     if table:
@@ -329,10 +336,10 @@ def sweep(
     no_progress: bool,
 ) -> None:
     """Run every point of sweep FILE, saving each run as it finishes."""
-    from funnelsim.execution import run_sweep
-    from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import ResultStore
-    from funnelsim.sweeps import load_sweep, sweep_size
+    from funnelsim.experiments.execution import run_sweep
+    from funnelsim.experiments.preflight import check_runs, check_sweep
+    from funnelsim.experiments.results import ResultStore
+    from funnelsim.experiments.sweeps import load_sweep, sweep_size
 
     if not (yes or resume):  # sized before any point is built
         points, file_replications = sweep_size(file)
@@ -373,7 +380,13 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
     Only the notebook's declared parameters are taken, with values of their declared types;
     anything else is refused before a kernel starts.
     """
-    from funnelsim.reports import notebook_path, parameters_from_file, parameters_from_pairs, render_batch, render_report
+    from funnelsim.present.reports import (
+        notebook_path,
+        parameters_from_file,
+        parameters_from_pairs,
+        render_batch,
+        render_report,
+    )
 
     path = notebook_path(notebook)
     if (batch or files) and (not batch or params_file or out_dir):
@@ -405,9 +418,14 @@ def assess(answers: str | None, company: str | None, out_file: str | None, basel
     The file is params/<company>.yaml unless --out says otherwise; an existing file is kept
     unless --force is given, and the baseline is never replaced.
     """
-    from funnelsim.assessment import ANSWERS, QUESTIONS, load_answers, write_scenario
-    from funnelsim.assessment import assess as assess_answers
-    from funnelsim.files import check_scenario_target
+    from funnelsim.config.files import check_scenario_target
+    from funnelsim.studies.assessment import (
+        ANSWERS,
+        QUESTIONS,
+        load_answers,
+        write_scenario,
+    )
+    from funnelsim.studies.assessment import assess as assess_answers
 
     def target_for(name: str) -> Path:
         return Path(out_file) if out_file else ASSESS_DIR / f"{slug(name.lower(), 'company')}.yaml"
@@ -454,10 +472,10 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     Sweeps the levers, fits a response surface, ranks every combination on offer by its annual
     cost, and confirms the cheapest by direct simulation (see params/plans/).
     """
-    from funnelsim.execution import SweepInterrupted
-    from funnelsim.planning import load_plan, plan_sweep, run_plan
-    from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import ResultStore
+    from funnelsim.experiments.execution import SweepInterrupted
+    from funnelsim.experiments.preflight import check_runs, check_sweep
+    from funnelsim.experiments.results import ResultStore
+    from funnelsim.studies.planning import load_plan, plan_sweep, run_plan
 
     chosen = load_plan(file, overrides)
     if not (yes or resume):  # sized before the lever sweep is built
@@ -498,7 +516,7 @@ def _pairs(texts: tuple[str, ...], option: str, what: str, example: str) -> dict
 def _check_kpis(kpis: list[str]) -> None:
     import difflib
 
-    from funnelsim.records import REPLICATION_COLUMNS
+    from funnelsim.model.records import REPLICATION_COLUMNS
 
     known = [k for k, (_, unit, _) in REPLICATION_COLUMNS.items() if unit != "-"]
     for kpi in kpis:
@@ -538,9 +556,9 @@ def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replic
     Effects are measured against --baseline (default: the first FILE), paired by draw and
     replication. Parameters a file sets itself (e.g. from funnelsim calibrate) stay fixed.
     """
-    from funnelsim.preflight import check_runs, check_sweep
-    from funnelsim.results import ResultStore
-    from funnelsim.uncertainty import DEFAULT_KPIS, analyse, build_study, format_report, run_uncertainty, write_report
+    from funnelsim.experiments.preflight import check_runs, check_sweep
+    from funnelsim.experiments.results import ResultStore
+    from funnelsim.studies.uncertainty import DEFAULT_KPIS, analyse, build_study, format_report, run_uncertainty, write_report
 
     if draws < 1:
         raise InputError(f"--draws {draws}: allowed: 1 or more (members of the evidence ensemble)")
@@ -595,7 +613,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
     """
     import numpy as np
 
-    from funnelsim.calibration import display_value, run_calibration
+    from funnelsim.studies.calibration import display_value, run_calibration
 
     target = Path(out_file)
     result = run_calibration(export, mapping, target, baseline, force, mapping_label=mapping or "the mapping (--mapping)",

@@ -77,7 +77,7 @@ def compute() -> dict[str, Any]:
     """The golden digest of today's code."""
     sys.path.insert(0, str(ROOT / "src"))
     from funnelsim import load_scenario
-    from funnelsim.experiment import run_scenario
+    from funnelsim.experiments.experiment import run_scenario
 
     out: dict[str, Any] = {
         "settings": {"overrides": OVERRIDES, "replications": REPLICATIONS, "seed": SEED,

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import simpy
 
+from funnelsim.config.schema import Scenario
 from funnelsim.model.maths import (
     DAYS_PER_WEEK,
     HOURS,
@@ -28,9 +29,8 @@ from funnelsim.model.maths import (
     stage_pass_logits,
 )
 from funnelsim.model.randomness import LeadPass
+from funnelsim.model.records import STATUSES, LeadRecords
 from funnelsim.model.teams import OfficeHours, RepPool
-from funnelsim.schema import Scenario
-from funnelsim.records import STATUSES, LeadRecords
 
 __all__ = ["Funnel", "STATUS"]
 

@@ -22,9 +22,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from funnelsim.model.maths import DAYS_PER_YEAR, churn_hazard_per_day, customer_lifetimes
+from funnelsim.config.schema import Scenario
+from funnelsim.model.maths import (
+    DAYS_PER_YEAR,
+    churn_hazard_per_day,
+    customer_lifetimes,
+)
 from funnelsim.model.randomness import element_key, uniforms
-from funnelsim.schema import Scenario
 
 __all__ = ["InstalledBase", "installed_base", "recurring_revenue_per_day"]
 

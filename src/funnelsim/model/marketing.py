@@ -20,12 +20,12 @@ from collections.abc import Generator
 
 import numpy as np
 
+from funnelsim.config.schema import MAX_BUDGET_WEIGHT, Channel
 from funnelsim.model.closed_loop import hold_meeting
 from funnelsim.model.context import Funnel
 from funnelsim.model.journey import begin_pass, send_to_nurture
 from funnelsim.model.maths import DAYS_PER_MONTH, DAYS_PER_WEEK, HOURS_PER_DAY
 from funnelsim.model.randomness import LeadLuck, LeadPass, stream
-from funnelsim.schema import MAX_BUDGET_WEIGHT, Channel
 
 __all__ = ["ChannelArrivals", "run_marketing"]
 

@@ -40,10 +40,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from funnelsim.schema import HOURS, MINUTES
+from funnelsim.config.schema import HOURS, MINUTES
 
 if TYPE_CHECKING:
-    from funnelsim.schema import FollowUp, Opportunity, ResponseDecay
+    from funnelsim.config.schema import FollowUp, Opportunity, ResponseDecay
 
 __all__ = [
     "DAYS_PER_MONTH",

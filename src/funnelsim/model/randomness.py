@@ -34,8 +34,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
+from funnelsim.config.schema import Scenario
 from funnelsim.model.stages import DEAL_STAGE_NAMES
-from funnelsim.schema import Scenario
 
 __all__ = ["stream", "element_key", "uniforms", "LeadLuck", "LeadPass", "PassDraws", "MAX_PASSES", "MAX_SLOTS"]
 

@@ -19,14 +19,18 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from funnelsim.config.schema import Scenario
 from funnelsim.model.context import Funnel
-from funnelsim.model.installed_base import InstalledBase, installed_base, recurring_revenue_per_day
+from funnelsim.model.installed_base import (
+    InstalledBase,
+    installed_base,
+    recurring_revenue_per_day,
+)
 from funnelsim.model.marketing import run_marketing
 from funnelsim.model.maths import DAYS_PER_YEAR, HOURS_PER_DAY
+from funnelsim.model.records import DAILY_COLUMNS
 from funnelsim.model.stages import FUNNEL_STAGES, FunnelStage
 from funnelsim.model.teams import run_office_hours
-from funnelsim.schema import Scenario
-from funnelsim.records import DAILY_COLUMNS
 
 __all__ = ["SimulationOutput", "simulate"]
 

@@ -1,0 +1,1 @@
+"""What a company is: scenario files, their schema and loading, the lever registry, where files live."""

@@ -1,0 +1,1 @@
+"""Running the model: replications, sweeps, executors, results folders and KPIs."""

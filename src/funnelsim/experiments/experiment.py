@@ -1,0 +1,225 @@
+"""Replications: running a scenario many times with controlled luck, and summarising it.
+
+One simulated run is one possible 18 months; a decision needs many. ``run_scenario`` runs
+``replications`` independent runs whose seeds are spawned from one root seed with numpy's
+``SeedSequence``. Replication *i* of two scenarios run with the same root seed gets the same
+random streams (common random numbers), so comparing scenarios replication by replication
+isolates the effect of the levers from the luck of the draw.
+
+``run_replication(scenario, seed)`` is a pure function of its arguments and can be pickled to
+any executor: the same scenario and seed give identical tables wherever they run. A run that
+cannot fit in this computer's memory is refused before it starts (``preflight``), and one that
+ends with an infinite KPI, or NaN where a KPI is always defined, raises ``NonFiniteKPI``.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.weightstats import DescrStatsW
+
+from funnelsim.config.errors import MachineError
+from funnelsim.config.schema import Scenario
+from funnelsim.experiments.kpis import replication_kpis
+from funnelsim.experiments.preflight import ensure_fits
+from funnelsim.model import simulate
+from funnelsim.model.records import REPLICATION_COLUMNS
+from funnelsim.model.stages import HEADLINE_STAGES
+
+__all__ = [
+    "Comparison",
+    "NonFiniteKPI",
+    "Replication",
+    "ScenarioRun",
+    "compare_runs",
+    "run_replication",
+    "run_scenario",
+    "run_scenarios",
+    "summarise",
+]
+
+
+def _seed_label(seed: np.random.SeedSequence) -> str:
+    return "/".join(str(k) for k in seed.spawn_key) or "root"
+
+
+# KPIs that count or add up leads and money are defined for every run. The others are ratios,
+# NaN by design when their denominator is zero (no wins, no lead touched: see kpis.py).
+ALWAYS_DEFINED = (*(stage.count for stage in HEADLINE_STAGES), "bookings", "revenue", "marketing_spend")
+
+
+class NonFiniteKPI(MachineError, ArithmeticError):
+    """A replication ended with an infinite KPI, or NaN where a KPI is always defined: a number
+    overflowed or went undefined, so the run's results cannot be trusted."""
+
+
+def _check_finite(kpis: dict[str, float], scenario: Scenario, replication: int) -> None:
+    bad = {name: value for name, value in kpis.items()
+           if np.isinf(value) or (np.isnan(value) and name in ALWAYS_DEFINED)}
+    if bad:
+        shown = ", ".join(f"{name} = {value}" for name, value in bad.items())
+        raise NonFiniteKPI(
+            f"{scenario.name}: replication {replication} ended with {shown}: a number overflowed or went "
+            "undefined; check the scenario's volumes and amounts"
+        )
+
+
+@dataclass
+class Replication:
+    """One run: the leads and daily tables, its KPIs, and where its randomness came from."""
+
+    replication: int
+    seed: int
+    spawn_key: str
+    leads: pd.DataFrame
+    daily: pd.DataFrame
+    kpis: dict[str, float]
+    seconds: float
+
+
+def run_replication(
+    scenario: Scenario, seed: int | np.random.SeedSequence, replication: int = 0
+) -> Replication:
+    """Simulate ``scenario`` once; ``seed`` is a root seed or a spawned ``SeedSequence``."""
+    ensure_fits(scenario)
+    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    started = time.perf_counter()
+    output = simulate(scenario, sequence)
+    kpis = replication_kpis(output.leads, output.daily, scenario)
+    _check_finite(kpis, scenario, replication)
+    seconds = time.perf_counter() - started
+    for table in (output.leads, output.daily):
+        table.insert(0, "replication", replication)
+    return Replication(
+        replication=replication,
+        seed=int(sequence.entropy),
+        spawn_key=_seed_label(sequence),
+        leads=output.leads,
+        daily=output.daily,
+        kpis=kpis,
+        seconds=seconds,
+    )
+
+
+@dataclass
+class ScenarioRun:
+    """All replications of one scenario, as tidy tables."""
+
+    scenario: Scenario
+    seed: int
+    leads: pd.DataFrame
+    daily: pd.DataFrame
+    replications: pd.DataFrame
+    seconds: list[float] = field(default_factory=list)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        return summarise(self.replications, confidence)
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """The spawned seed of each replication: the same for every scenario run with ``seed``."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def _replication_job(job: tuple[Scenario, np.random.SeedSequence, int]) -> Replication:
+    return run_replication(*job)
+
+
+def _collect(scenario: Scenario, seed: int, runs: list[Replication]) -> ScenarioRun:
+    rows = [
+        {
+            "scenario": scenario.name,
+            "replication": r.replication,
+            "seed": r.seed,
+            "spawn_key": r.spawn_key,
+            **r.kpis,
+        }
+        for r in runs
+    ]
+    return ScenarioRun(
+        scenario=scenario,
+        seed=seed,
+        leads=pd.concat([r.leads for r in runs], ignore_index=True),
+        daily=pd.concat([r.daily for r in runs], ignore_index=True),
+        replications=pd.DataFrame(rows),
+        seconds=[r.seconds for r in runs],
+    )
+
+
+def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int = 1) -> ScenarioRun:
+    """Run ``replications`` replications of ``scenario`` with seeds spawned from ``seed``
+    (on ``workers`` local processes; the tables are the same whatever the number)."""
+    return run_scenarios([scenario], replications, seed, workers)[scenario.name]
+
+
+def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1) -> dict[str, ScenarioRun]:
+    """Every scenario with the same spawned seeds (common random numbers), by name."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    for scenario in scenarios:
+        ensure_fits(scenario, replications)
+    seeds = replication_seeds(seed, replications)
+    jobs = [(s, child, i) for s in scenarios for i, child in enumerate(seeds)]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            done = list(pool.map(_replication_job, jobs))
+    else:
+        done = [_replication_job(job) for job in jobs]
+    return {
+        s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)
+    }
+
+
+def summarise(replications: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based confidence interval of every KPI across replications."""
+    rows = []
+    for kpi, (_, unit, _) in REPLICATION_COLUMNS.items():
+        if unit == "-" or kpi not in replications:
+            continue  # identifiers, not KPIs
+        values = replications[kpi].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) == 0:
+            mean = low = high = float("nan")
+        elif len(values) == 1 or np.ptp(values) == 0:
+            mean = low = high = float(values.mean())
+        else:
+            stats = DescrStatsW(values)
+            mean = float(stats.mean)
+            low, high = (float(v) for v in stats.tconfint_mean(alpha=1 - confidence))
+        rows.append({"kpi": kpi, "unit": unit, "mean": mean, "ci_low": low, "ci_high": high, "n": len(values)})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Comparison:
+    """Several scenarios run with the same seeds, as tidy tables with a ``scenario`` column."""
+
+    runs: dict[str, ScenarioRun]
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        return pd.concat([r.replications for r in self.runs.values()], ignore_index=True)
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        return pd.concat([r.daily.assign(scenario=name) for name, r in self.runs.items()], ignore_index=True)
+
+    @property
+    def leads(self) -> pd.DataFrame:
+        return pd.concat([r.leads.assign(scenario=name) for name, r in self.runs.items()], ignore_index=True)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        """KPI means and CIs, one column block per scenario."""
+        return pd.concat({name: r.summary(confidence).set_index("kpi") for name, r in self.runs.items()}, axis=1)
+
+
+def compare_runs(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1) -> Comparison:
+    """Run every scenario with the same seeds (common random numbers)."""
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ to be compared: {names}")
+    return Comparison(run_scenarios(scenarios, replications, seed, workers))

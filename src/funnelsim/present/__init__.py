@@ -1,0 +1,1 @@
+"""What people see: figures, report notebooks and their HTML, parameters of a report."""

@@ -1,0 +1,362 @@
+"""The figures of a report, in one consistent seaborn theme, with labelled axes and units.
+
+Each function takes tidy tables (or an estimate's table) and returns a matplotlib ``Figure``;
+nothing is saved unless the caller asks (``fig.savefig``). Figures: the funnel by stage per
+scenario, the speed-to-lead curve beside its configured decay, revenue distributions per
+scenario, a forest plot of effects with CIs, a tornado chart of levers, revenue over time
+with confidence bands, published claims against the model, claims along the alignment path,
+the cost and effect of every combination of levers on offer, and a calibration's fits against
+the CRM export they came from.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from funnelsim.config.schema import Scenario
+from funnelsim.model.maths import (
+    HOURS_PER_DAY,
+    DecayCurve,
+    contact_chance,
+    decay_log_multiplier_array,
+    logistic,
+    logistic_array,
+    logit,
+)
+from funnelsim.model.stages import HEADLINE_STAGES
+from funnelsim.stats.analysis import monthly_revenue
+from funnelsim.studies.calibration import Calibration, fitted_distribution
+
+__all__ = [
+    "funnel_chart",
+    "speed_to_lead_curve",
+    "revenue_distribution",
+    "effect_forest",
+    "uncertainty_ranges",
+    "tornado_chart",
+    "revenue_over_time",
+    "claims_chart",
+    "path_chart",
+    "options_chart",
+    "fitted_durations",
+    "decay_fit_chart",
+    "export_comparison",
+    "calibration_durations",
+    "calibration_decay",
+]
+
+STAGES = [(stage.count, stage.label) for stage in HEADLINE_STAGES]
+_MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"{v:,.0f}")
+
+
+@contextmanager
+def _theme():
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"), sns.color_palette("colorblind"):
+        yield
+
+
+def _figure(width: float = 8, height: float = 4.5) -> tuple[Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    return fig, ax
+
+
+def funnel_chart(runs: pd.DataFrame) -> Figure:
+    """Mean count per funnel stage (log scale) per scenario, with 95% CIs across replications."""
+    data = runs.melt(id_vars=["scenario"], value_vars=[k for k, _ in STAGES], var_name="stage", value_name="count")
+    data["stage"] = data["stage"].map(dict(STAGES))
+    with _theme():
+        fig, ax = _figure()
+        sns.barplot(data=data, x="stage", y="count", hue="scenario", errorbar=("ci", 95), ax=ax, order=[s for _, s in STAGES])
+        ax.set_yscale("log")
+        ax.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel, stage by stage")
+        ax.legend(title="Scenario", fontsize="small")
+    return fig
+
+
+def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -> Figure:
+    """Share of touched leads that qualified, by hours from inquiry to first touch.
+
+    With ``scenario``, the configured chance that a single attempt at that age reaches a
+    quality-50 lead and qualifies it is drawn beside it (presence window and cold calls for
+    the contact, the cooling of interest for the qualification).
+    """
+    touched = leads[leads["first_touch_at"].notna()].copy()
+    edges = np.array([0, 0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96, np.inf])
+    touched["bin"] = pd.cut(touched["speed_to_lead_hours"], edges, right=False)
+    touched["qualified"] = touched["sql_at"].notna().astype(float)
+    grouped = touched.groupby("bin", observed=True)["qualified"].agg(["mean", "size", "std"])
+    mids = np.array([min(iv.left * 1.5 if iv.left else 0.125, 200) if np.isfinite(iv.right) else 150 for iv in grouped.index])
+    half = 1.96 * np.sqrt(grouped["mean"] * (1 - grouped["mean"]) / grouped["size"])
+    with _theme():
+        fig, ax = _figure()
+        ax.errorbar(mids, grouped["mean"], yerr=half, fmt="o", capsize=3, label="simulated leads (95% CI)")
+        if scenario is not None:
+            hours = np.geomspace(0.05, 150, 200)
+            fu = scenario.follow_up
+            qualify = DecayCurve(fu.qualification_decay)
+            p = [
+                contact_chance(fu, h / HOURS_PER_DAY)
+                * logistic(logit(scenario.qualification.probability_at_quality_50) + qualify(h / HOURS_PER_DAY))
+                for h in hours
+            ]
+            ax.plot(hours, p, label="configured: one attempt, quality 50")
+        ax.set_xscale("log")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(
+            xlabel="Lead age at first touch (hours, log scale)",
+            ylabel="Share qualified",
+            title="Speed to lead: the older the lead, the lower the odds",
+        )
+        ax.legend(fontsize="small")
+    return fig
+
+
+def revenue_distribution(runs: pd.DataFrame, kpi: str = "revenue", unit: str = "currency") -> Figure:
+    """The KPI of every replication per scenario: a box plot with the replications on top."""
+    with _theme():
+        fig, ax = _figure()
+        sns.boxplot(data=runs, x="scenario", y=kpi, ax=ax, color="0.9", showfliers=False)
+        sns.stripplot(data=runs, x="scenario", y=kpi, ax=ax, hue="scenario", legend=False, size=5)
+        if unit == "currency":
+            ax.yaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel="Scenario", ylabel=f"{kpi.replace('_', ' ').capitalize()} ({unit}) per replication", title=f"{kpi.replace('_', ' ').capitalize()} across replications")
+        ax.tick_params(axis="x", rotation=20)
+    return fig
+
+
+def effect_forest(table: pd.DataFrame, relative: bool = True) -> Figure:
+    """Each scenario's effect against the baseline with its CI (from ``compare_scenarios``)."""
+    cols = ("relative", "relative_ci_low", "relative_ci_high") if relative else ("estimate", "ci_low", "ci_high")
+    data = table.sort_values(cols[0])
+    with _theme():
+        fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.errorbar(data[cols[0]], y, xerr=[data[cols[0]] - data[cols[1]], data[cols[2]] - data[cols[0]]], fmt="o", capsize=4)
+        ax.axvline(0, color="0.4", lw=1, ls="--")
+        ax.set_yticks(y, data["scenario"])
+        kpi = str(table["kpi"].iloc[0]) if "kpi" in table else "KPI"
+        base = str(table["baseline"].iloc[0]) if "baseline" in table else "baseline"
+        if relative:
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_xlabel(f"Change in {kpi} vs '{base}' (%, 95% CI)")
+        else:
+            ax.xaxis.set_major_formatter(_MONEY)
+            ax.set_xlabel(f"Change in {kpi} vs '{base}' ({table['unit'].iloc[0]}, 95% CI)")
+        ax.set(ylabel="Scenario", title="What each scenario is worth")
+    return fig
+
+
+def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
+    """Each scenario's effect on ``kpi`` (from ``psa.summarise_effects``): the range across
+    plausible models as a wide pale bar, the simulation-noise CI as a dark line inside it."""
+    data = summary[summary["kpi"] == kpi].sort_values("mean")
+    with _theme():
+        fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.hlines(y, data["range_low"], data["range_high"], lw=12, color="C0", alpha=0.3,
+                  label="range across plausible models (95%)")
+        ax.hlines(y, data["noise_low"], data["noise_high"], lw=3, color="C0", label="simulation noise alone (95% CI)")
+        ax.plot(data["mean"], y, "o", color="C0")
+        ax.axvline(0, color="0.4", lw=1, ls="--")
+        ax.set_yticks(y, data["scenario"])
+        relative = (data["scale"] == "relative").all()
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0) if relative else _MONEY)
+        ax.set(xlabel=f"Change in {kpi}" + (" (%)" if relative else ""), ylabel="Scenario", title="How sure are we")
+        ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def tornado_chart(table: pd.DataFrame, kpi: str = "revenue", unit: str = "currency") -> Figure:
+    """Levers ranked by their swing on the KPI over the sweep's range (from ``lever_effects``)."""
+    data = table.reindex(table["swing"].abs().sort_values().index)
+    with _theme():
+        fig, ax = _figure(height=max(2.5, 0.45 * len(data) + 1.5))
+        y = np.arange(len(data))
+        palette = sns.color_palette("colorblind")
+        colors = [palette[2] if swing >= 0 else palette[3] for swing in data["swing"]]
+        ax.barh(y, data["swing"], color=colors)
+        ax.errorbar(data["swing"], y, xerr=[data["swing"] - data["swing_ci_low"], data["swing_ci_high"] - data["swing"]], fmt="none", ecolor="0.2", capsize=3)
+        labels = [f"{lever}  ({low:.3g} to {high:.3g})" for lever, low, high in zip(data["lever"], data["low"], data["high"])]
+        ax.set_yticks(y, labels)
+        ax.axvline(0, color="0.4", lw=1)
+        if unit == "currency":
+            ax.xaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel=f"Change in {kpi}, lever low to high ({unit}, 95% CI)", ylabel="Lever (range in the sweep)", title="Which lever buys the most")
+    return fig
+
+
+def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
+    """Monthly revenue per scenario: the mean over replications with a 95% band."""
+    monthly = monthly_revenue(daily, warmup_days)
+    if "scenario" not in monthly:
+        monthly = monthly.assign(scenario="scenario")
+    with _theme():
+        fig, ax = _figure()
+        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=("ci", 95), marker="o", ax=ax)
+        ax.yaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel="Month after warm-up (30-day months)", ylabel="Revenue per month (currency)", title="Revenue over time")
+        ax.legend(title="Scenario", fontsize="small")
+    return fig
+
+
+
+def _growth_axis(ax: plt.Axes) -> None:
+    """A symmetric-log percentage axis: +20% and +2,000% on one readable scale."""
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.axvline(0, color="0.4", lw=1, ls="--")
+
+
+def claims_chart(table: pd.DataFrame) -> Figure:
+    """Each published claim (cross) beside the model's effect with its 95% CI (from ``claims_against_model``)."""
+    data = table.iloc[::-1].reset_index(drop=True)
+    with _theme():
+        fig, ax = _figure(width=9, height=max(3.0, 0.5 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.errorbar(data["model"], y, xerr=[data["model"] - data["ci_low"], data["ci_high"] - data["model"]],
+                    fmt="o", capsize=4, label="model (95% CI)")
+        ax.scatter(data["claimed"], y, marker="X", s=90, color=sns.color_palette("colorblind")[3], zorder=3, label="published claim")
+        ax.set_yticks(y, [f"{c}: {s}" for c, s in zip(data["claim"], data["statement"])], fontsize="small")
+        _growth_axis(ax)
+        ax.set(xlabel="Relative change (growth claims: ratio of growth factors), symmetric log scale", ylabel="",
+               title="Published alignment claims against the model")
+        ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def path_chart(effects: pd.DataFrame, claimed: dict[str, float]) -> Figure:
+    """Each claim's KPI change along the misaligned-to-aligned path (with 95% bands) and the claimed value."""
+    names = list(dict.fromkeys(effects["claim"]))
+    cols = 3
+    rows = math.ceil(len(names) / cols)
+    with _theme():
+        fig, axes = plt.subplots(rows, cols, figsize=(12, 3.0 * rows), layout="constrained", sharex=True, squeeze=False)
+        for ax, name in zip(axes.ravel(), names):
+            data = effects[effects["claim"] == name].sort_values("t")
+            ax.plot(data["t"], data["change"], marker="o")
+            ax.fill_between(data["t"], data["ci_low"], data["ci_high"], alpha=0.25)
+            if np.isfinite(claimed.get(name, np.nan)):
+                ax.axhline(claimed[name], color=sns.color_palette("colorblind")[3], ls="--", lw=1.5)
+            ax.axvline(1.0, color="0.5", lw=1, ls=":")
+            ax.set_yscale("symlog", linthresh=1.0)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.set_title(name, fontsize="small")
+        for ax in axes.ravel()[len(names):]:
+            ax.set_visible(False)
+        fig.supxlabel("Share of the way from fully misaligned (0) to fully aligned (1) and beyond")
+        fig.supylabel("Change against the claim's reference (dashed: the claim)")
+    return fig
+
+
+def options_chart(options: pd.DataFrame, target: float, kpi: str = "revenue") -> Figure:
+    """Every combination of levers on offer: annual cost against the predicted change, target dashed."""
+    data = options.assign(reaches=np.where(options["reaches_target"], "reaches the target", "falls short"))
+    with _theme():
+        fig, ax = _figure()
+        sns.scatterplot(data=data, x="annual_cost", y="predicted_change", hue="reaches", hue_order=["falls short", "reaches the target"],
+                        alpha=0.5, s=18, ax=ax)
+        ax.axhline(target, color="0.3", ls="--", lw=1.5)
+        ax.xaxis.set_major_formatter(_MONEY)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="Annual cost of the levers (currency)", ylabel=f"Predicted change in {kpi} (%)",
+               title="What each combination of levers costs and buys")
+        ax.legend(title="", fontsize="small")
+    return fig
+
+
+def fitted_durations(values: np.ndarray, distribution: object, what: str, unit: str) -> Figure:
+    """Observed durations (histogram, log scale) against the fitted distribution's density."""
+    values = np.asarray(values, float)
+    values = values[values > 0]
+    with _theme():
+        fig, ax = _figure(height=3.8)
+        bins = np.geomspace(values.min(), values.max(), 40)
+        ax.hist(values, bins=bins, density=True, alpha=0.5, label=f"export (n = {len(values):,})")
+        grid = np.geomspace(values.min(), values.max(), 300)
+        ax.plot(grid, distribution.pdf(grid), lw=2, label="fitted")  # type: ignore[attr-defined]
+        ax.set_xscale("log")
+        ax.set(xlabel=f"{what} ({unit}, log scale)", ylabel="Density", title=f"{what}: export against the fit")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def decay_fit_chart(by_age: pd.DataFrame, fit: pd.DataFrame, outcome: str) -> Figure:
+    """Share reaching an outcome by the lead's age (export, 95% CIs) against the fitted logit curve."""
+    knots = fit["age_hours"].to_numpy(float)
+    base = logit(float(fit["rate_at_age_0"].iloc[0]))
+    ages = np.linspace(0, knots[-1] * 1.5, 400)
+    curve = logistic_array(base + decay_log_multiplier_array(knots, fit["odds_multiplier"].to_numpy(float), ages))
+    with _theme():
+        fig, ax = _figure(height=3.8)
+        ax.plot(ages, curve, lw=2, label="fitted logit (the scenario's decay curve)")
+        mids = [_age_mid(label, knots) for label in by_age["age_group"]]
+        ax.errorbar(mids, by_age["share"], yerr=[by_age["share"] - by_age["ci_low"], by_age["ci_high"] - by_age["share"]],
+                    fmt="o", capsize=4, label="export, by age group (95% CI)")
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set(xlabel="Lead's age at its first touch (hours, symmetric log scale)", ylabel=f"Share {outcome}",
+               title=f"Share {outcome} by the lead's age")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def _age_mid(label: str, knots: np.ndarray) -> float:
+    low = float(label.split("-")[0].split(" ")[0])
+    higher = knots[knots > low]
+    return (low + higher[0]) / 2 if len(higher) else low * 1.5
+
+
+def export_comparison(table: pd.DataFrame) -> Figure:
+    """Each KPI of the export against the calibrated scenario's simulations (ratio, 95% CI)."""
+    data = table.iloc[::-1].reset_index(drop=True)
+    ratio = data["export"] / data["simulated"]
+    low, high = data["export"] / data["ci_high"], data["export"] / data["ci_low"]
+    with _theme():
+        fig, ax = _figure(height=max(3.0, 0.45 * len(data) + 1.5))
+        y = np.arange(len(data))
+        ax.errorbar(ratio, y, xerr=[(ratio - low).clip(lower=0), (high - ratio).clip(lower=0)], fmt="o", capsize=4)
+        ax.axvline(1.0, color="0.4", ls="--", lw=1)
+        ax.set_yticks(y, data["kpi"])
+        ax.set(xlabel="Export / calibrated simulation (1 = identical; 95% CI of the simulation)", ylabel="",
+               title="The calibrated scenario against the export")
+    return fig
+
+
+def calibration_durations(calibration: Calibration) -> list[Figure]:
+    """``fitted_durations`` for every duration a calibration fitted: the handoff latency and
+    each deal stage's days, from the export, against the distribution written to the scenario."""
+    figures = []
+    latency = calibration.estimates.set_index("key")["value"].get("handoff.latency_hours")
+    if latency is not None:
+        figures.append(fitted_durations(calibration.observed["handoff_latency_hours"]["hours"].to_numpy(), fitted_distribution(latency),
+                                        "Handoff latency", "hours"))
+    stage_days = calibration.observed.get("stage_days")
+    if stage_days is not None:
+        for stage, days in stage_days.groupby("stage", sort=False):
+            spec = calibration.settings.get(f"opportunity.stages.{stage}.duration_days")
+            if spec:
+                figures.append(fitted_durations(days["days"].to_numpy(), fitted_distribution(spec), f"Days in {str(stage).replace('_', ' ')}",
+                                                "days"))
+    return figures
+
+
+def calibration_decay(calibration: Calibration) -> list[Figure]:
+    """``decay_fit_chart`` for every decay curve a calibration fitted: the share reached at the
+    first attempt and (when estimated) the share of reached leads that qualified, by age."""
+    fits = calibration.observed.get("decay_fits")
+    if fits is None:
+        return []
+    figures = [decay_fit_chart(calibration.observed["contact_by_age"], fits[fits["curve"] == "contact_decay"],
+                               "reached at the first attempt")]
+    if "qualification_by_age" in calibration.observed and (fits["curve"] == "qualification_decay").any():
+        figures.append(decay_fit_chart(calibration.observed["qualification_by_age"], fits[fits["curve"] == "qualification_decay"],
+                                       "qualified, once reached"))
+    return figures

@@ -1,0 +1,246 @@
+"""Reports: a parameterised notebook, executed with papermill and exported as HTML.
+
+``render_report`` runs one notebook from ``notebooks/`` with the given parameters on a kernel
+of *this* Python environment (so a virtual environment never hits a missing-kernel error),
+and writes into its report folder:
+
+* ``report.html``: the narrative, tables and embedded figures, without code;
+* ``report.ipynb``: the executed notebook (kept, partly executed, when a cell fails);
+* ``parameters.yaml``: the parameters used;
+* ``data/``: the tables the notebook computed, as parquet.
+
+``render_batch`` renders many parameter files in one go on one kernel, resetting it between
+reports, so kernel start-up is paid once. ``reports/index.html`` lists every report made.
+
+The kernel starts in the working folder, so a path in the parameters means what it means on
+the command line; the notebooks read their files through ``config.locate`` (the working
+folder first, then the shipped ``params/`` and ``examples/``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill as pm
+import yaml
+from jupyter_client.manager import KernelManager
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+from tqdm.auto import tqdm
+
+from funnelsim.config.errors import InputError, MachineError
+from funnelsim.config.files import atomic_write_text
+from funnelsim.config.paths import NOTEBOOKS_DIR, REPORTS_DIR, slug
+from funnelsim.present.html_safety import sanitise_notebook
+from funnelsim.present.notebook_parameters import (
+    check_parameters,
+    notebook_parameters,
+    parameters_from_file,
+    parameters_from_pairs,
+)
+
+__all__ = [
+    "NotebookNotFound",
+    "ReportFailed",
+    "notebook_parameters",
+    "notebook_path",
+    "parameters_from_file",
+    "parameters_from_pairs",
+    "render_batch",
+    "render_report",
+    "write_index",
+]
+
+KERNEL_NAME = "funnelsim-this-python"
+
+
+class ReportFailed(MachineError):
+    """A notebook cell failed; the message names the cell and where the notebook was kept."""
+
+
+class NotebookNotFound(InputError, FileNotFoundError):
+    """No notebook of that name or path; the message lists those available."""
+
+
+def notebook_path(name: str) -> Path:
+    """A notebook by path, or by name in ``notebooks/`` (``alignment_impact`` will do)."""
+    candidates = [Path(name), NOTEBOOKS_DIR / name, NOTEBOOKS_DIR / f"{name}.ipynb"]
+    for path in candidates:
+        if path.is_file() and path.suffix == ".ipynb":
+            return path.resolve()
+    available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
+    raise NotebookNotFound(f"{name}: no such notebook; available: {available}")
+
+
+@contextmanager
+def _this_python_kernel() -> Iterator[None]:
+    """A kernelspec pointing at this interpreter, found first on JUPYTER_PATH."""
+    with tempfile.TemporaryDirectory(prefix="funnelsim-kernel-") as folder:
+        spec = Path(folder) / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "funnelsim (this environment)",
+                    "language": "python",
+                    "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+                }
+            )
+        )
+        before = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, before) if p)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = before
+
+
+def _export_html(executed: Path, target: Path) -> None:
+    """HTML for readers: no code, no prompts, no warnings (those stay in report.ipynb), and no
+    markup in the outputs that could run (see ``html_safety``)."""
+    book = nbformat.read(executed, as_version=4)
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    sanitise_notebook(book)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(book)
+    atomic_write_text(target, body)
+
+
+def default_report_dir(notebook: Path, label: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return REPORTS_DIR / slug(notebook.stem) / f"{slug(label)}-{stamp}"
+
+
+def _label(parameters: dict[str, Any]) -> str:
+    """What a report is about, for its folder name: its scenario(s), else its sweep."""
+    if parameters.get("scenario_file"):
+        return Path(str(parameters["scenario_file"])).stem
+    if parameters.get("scenario_files"):
+        return "-vs-".join(Path(str(f)).stem for f in parameters["scenario_files"])[:60]
+    for name in ("sweep_file", "plan_file", "export"):
+        if parameters.get(name):
+            return Path(str(parameters[name])).stem
+    return "defaults"
+
+
+def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager | None) -> Path:
+    out_dir = out_dir or default_report_dir(notebook, _label({**notebook_parameters(notebook), **parameters}))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {**parameters, "output_dir": str((out_dir / "data").resolve())}
+    executed = out_dir / "report.ipynb"
+    atomic_write_text(out_dir / "parameters.yaml", yaml.safe_dump({"notebook": notebook.name, **parameters}, sort_keys=False))
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(Path.cwd()),  # relative paths in the parameters mean what they mean here
+            progress_bar=False,
+            km=km,
+        )
+    except PapermillExecutionError as exc:
+        raise ReportFailed(
+            f"{notebook.name}: cell {exc.cell_index} (execution count {exc.exec_count}) failed: "
+            f"{exc.ename}: {exc.evalue}\nThe partly executed notebook is kept at {executed}"
+        ) from None
+    _export_html(executed, out_dir / "report.html")
+    write_index()
+    return out_dir / "report.html"
+
+
+def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Path | None = None) -> Path:
+    """Execute one report and export it; return the path of its HTML.
+
+    Parameters the notebook does not declare, or values not of their type, raise
+    ``ParameterError`` before any kernel starts.
+    """
+    path = notebook_path(str(notebook))
+    check_parameters(path, parameters)
+    with _this_python_kernel():
+        return _render(path, parameters, out_dir, km=None)
+
+
+def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], progress: bool = True) -> list[Path]:
+    """Render one report per parameter set on a single kernel (reset between reports)."""
+    path = notebook_path(str(notebook))
+    for number, parameters in enumerate(parameter_sets, 1):
+        check_parameters(path, parameters, f"parameter set {number}")
+    pages = []
+    with _this_python_kernel():
+        km = KernelManager(kernel_name=KERNEL_NAME)
+        km.start_kernel(cwd=str(Path.cwd()))
+        try:
+            for parameters in tqdm(parameter_sets, unit="report", desc=path.stem, disable=not progress):
+                client = km.client()
+                client.start_channels()
+                client.wait_for_ready(timeout=60)
+                client.execute_interactive("%reset -f\nimport matplotlib.pyplot as plt\nplt.close('all')", timeout=60)
+                client.stop_channels()
+                pages.append(_render(path, parameters, None, km=km))
+        finally:
+            km.shutdown_kernel(now=True)
+    return pages
+
+
+_INDEX_PARAMETERS_LIMIT = 100_000  # bytes of parameters.yaml read for the index
+
+
+def _shown_parameters(path: Path) -> str:
+    """A report's parameters for the index; a missing or unreadable file is flagged, not fatal."""
+    if not path.is_file():
+        return ""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(_INDEX_PARAMETERS_LIMIT + 1)
+        if len(text) > _INDEX_PARAMETERS_LIMIT:
+            return "(parameters.yaml too large to show)"
+        params = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return "(parameters.yaml unreadable)"
+    if params is None:
+        return ""
+    if not isinstance(params, dict):
+        return "(parameters.yaml is not a mapping)"
+    return ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
+
+
+def write_index() -> Path:
+    """``reports/index.html``: every report made, newest first."""
+    rows = []
+    for page in sorted(REPORTS_DIR.glob("*/*/report.html"), key=lambda p: p.stat().st_mtime, reverse=True):
+        made = datetime.fromtimestamp(page.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        shown = _shown_parameters(page.parent / "parameters.yaml")
+        rows.append(
+            f"<tr><td>{made}</td><td>{html.escape(page.parent.parent.name)}</td>"
+            f"<td><a href='{html.escape(str(page.relative_to(REPORTS_DIR)))}'>{html.escape(page.parent.name)}</a></td>"
+            f"<td>{html.escape(shown)}</td></tr>"
+        )
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    index = REPORTS_DIR / "index.html"
+    atomic_write_text(
+        index,
+        "<!doctype html><html><head><meta charset='utf-8'><title>funnelsim reports</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
+        "tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>funnelsim reports</h1>"
+        "<table><tr><th>made</th><th>notebook</th><th>report</th><th>parameters</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>",
+    )
+    return index

@@ -1,0 +1,1 @@
+"""Estimates from simulated runs: effects with confidence intervals, metamodels, response surfaces."""

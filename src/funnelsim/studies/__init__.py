@@ -1,0 +1,1 @@
+"""The questions funnelsim answers: assessment, claims check, planning, calibration, classroom, evidence."""

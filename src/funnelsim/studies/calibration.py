@@ -1,0 +1,946 @@
+"""Calibration: a company's own funnel, estimated from its CRM export, as a scenario file.
+
+From the checked export (``crm_export``) this module estimates what the data can tell:
+
+* how many leads each channel brings a week (Poisson CI), what a lead costs, and the
+  hour-of-day, weekday and (with a year of data) month profiles of inquiries;
+* the MQL and sales-acceptance bars, as the score thresholds that let through the observed
+  shares of leads (a binomial CI mapped through the baseline's quality and score-noise model);
+* how fast MQLs reach sales (handoff latency, a fitted distribution with a goodness-of-fit
+  test), how many accepted leads sales works at all, and how a lead's chance of being reached
+  and of qualifying falls with its age (logits on the model's own decay curve);
+* each deal stage's pass rate and duration, deal sizes per channel, and the churn rate.
+
+Every value comes with the number of leads it rests on, its confidence interval and the method.
+What the export cannot inform (team sizes, lead quality, score noise, messaging, content) keeps
+the baseline's value and is flagged as such in the scenario file; so does a value the data
+cannot pin down (every stage stamped at the same instant, every lead with the same outcome),
+flagged "cannot estimate" with the reason. Durations that never vary are written as constants.
+
+``run_calibration`` is the whole study, from the export to the scenario file and, with
+replications, the calibrated scenario simulated against the export's own KPIs; ``funnelsim
+calibrate`` and the ``calibration`` notebook call it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.base.model import GenericLikelihoodModel
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.rates import confint_poisson
+from statsmodels.stats.weightstats import DescrStatsW
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    HessianInversionWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
+
+from funnelsim.config.errors import WriteFailed
+from funnelsim.config.files import (
+    check_scenario_target,
+    commented_yaml,
+    write_scenario_file,
+    yaml_scalar,
+)
+from funnelsim.config.levers import export_needs, not_in_the_data
+from funnelsim.config.loading import ParameterError
+from funnelsim.config.paths import PARAMS_DIR
+from funnelsim.config.schema import Scenario, load_scenario
+from funnelsim.experiments.experiment import run_scenario
+from funnelsim.experiments.outputs import spreadsheet_safe
+from funnelsim.model.maths import (
+    DAYS_PER_MONTH,
+    HOURS_PER_DAY,
+    MINUTES_PER_HOUR,
+    QualityShift,
+    alignment_log_odds,
+    base_probability_for,
+    decay_basis,
+    decay_slopes,
+    lead_score,
+    logistic_array,
+    monthly_churn_for,
+    presence_mix,
+    quality_mix,
+)
+from funnelsim.model.stages import DEAL_STAGE_NAMES, DEAL_STAGES, FUNNEL_STAGES
+from funnelsim.studies.crm_export import (
+    CheckedExport,
+    load_mapping,
+    read_export,
+    to_crm_export,
+)
+
+__all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
+
+PASS_WINDOW_DAYS = 7.0  # a stage reached within this time of the previous one belongs to the same pass
+FOLLOW_UP_MARGIN_DAYS = 14.0  # accepted leads this close to the export's end may not be worked yet
+STAGE_MARGIN_DAYS = 90.0  # deal stages started this close to the end are left out of durations
+
+# What no CRM export informs, kept at the baseline's values: the levers and uncertain parameters
+# the lever registry marks so, and the company's other settings.
+NOT_IN_THE_DATA = [
+    *not_in_the_data(), "channels.*.quality", "nurture", "sdr_team.cost_per_rep_month",
+    "opportunity.ae_team.cost_per_rep_month", "opportunity.ae_team.sql_patience_days", "customers.gross_margin",
+    "customers.installed_base", "closed_loop.min_outcomes", "closed_loop.noise_floor", "closed_loop.budget_*",
+    "simulation",
+]
+# What each estimable value needs from the export (the registry says it for its levers and
+# parameters); a value it cannot give keeps the baseline's and is listed as such at the top of
+# the scenario file.
+NEEDS = {
+    **export_needs(),
+    **{f"opportunity.stages.{stage}.duration_days": f"the deal stage timestamps and closed_at, with 20 or more stages "
+       f"finished and started {STAGE_MARGIN_DAYS:g} days before the export ends" for stage in DEAL_STAGE_NAMES},
+}
+
+
+@dataclass
+class Calibration:
+    """The estimates, the observed funnel, and the scenario settings they give."""
+
+    source: str
+    estimates: pd.DataFrame  # key, value, ci_low, ci_high, n, method, fit, source ("export" or "baseline")
+    settings: dict[str, Any]  # key path: value (for the scenario file)
+    observed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    window_days: float = 0.0
+
+    def scenario_text(self, extends: str, name: str, bad_rows: int, total_rows: int) -> str:
+        """A commented scenario file that extends the baseline with every estimated value."""
+        header = [
+            f"{name}: calibrated by `funnelsim calibrate` from {self.source}",
+            f"({total_rows:,} rows, {bad_rows:,} skipped as invalid; {self.window_days:.0f} days of inquiries).",
+            "Each value says what it was estimated from: n, the 95% CI, the method and, for fitted",
+            "distributions, the goodness of fit. Not in the data, so kept at the baseline's values:",
+            *[f"  {key}" for key in NOT_IN_THE_DATA],
+            *self._not_estimated(),
+        ]
+        top = {"extends": extends, "name": name, "description": f"Calibrated from the CRM export {Path(self.source).name}."}
+        comments = {r.key: _comment(r) for r in self.estimates.itertuples() if r.key in self.settings}
+        nested: dict[str, Any] = {}
+        for key, value in self.settings.items():
+            node = nested
+            parts = _key_parts(key)
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = _plain(value)
+        return commented_yaml(header, top, nested, comments)
+
+    @property
+    def kept(self) -> pd.DataFrame:
+        """The estimable values this export could not inform (they keep the baseline's), with why."""
+        return self.estimates[self.estimates["source"] == "baseline"]
+
+    def _not_estimated(self) -> list[str]:
+        """Header lines for the values this export could not inform."""
+        if not len(self.kept):
+            return []
+        return ["Estimable, but not from this export, so also kept at the baseline's values:",
+                *[f"  {row.key}: {row.method}" for row in self.kept.itertuples()]]
+
+    def write(self, target: Path, baseline: Path, bad_rows: int, total_rows: int, force: bool = False) -> Path:
+        """Write the scenario file once it validates (never over the baseline; see ``files``)."""
+        extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
+        return write_scenario_file(self.scenario_text(extends, target.stem, bad_rows, total_rows), target, baseline, force)
+
+
+def _key_parts(key: str) -> list[str]:
+    """A settings key as its path; a channel's name may itself hold dots (``channels.<name>.<field>``)."""
+    parts = key.split(".")
+    if parts[0] == "channels" and len(parts) > 3:
+        return ["channels", ".".join(parts[1:-1]), parts[-1]]
+    return parts
+
+
+def _comment(row: Any) -> str:
+    parts = [row.method]
+    if np.isfinite(row.ci_low) and np.isfinite(row.ci_high):
+        parts.append(f"95% CI {row.ci_low:.4g} to {row.ci_high:.4g}")
+    parts.append(f"n = {int(row.n):,}")
+    if isinstance(row.fit, str) and row.fit:
+        parts.append(row.fit)
+    return "; ".join(parts)
+
+
+def display_value(value: Any) -> str:
+    """A value as it appears in the scenario file (4 significant digits, one line)."""
+    return yaml_scalar(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(f"{float(value):.4g}")
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _has(leads: pd.DataFrame, *fields: str) -> bool:
+    return all(f in leads for f in fields)
+
+
+def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (later - earlier).dt.total_seconds() / 86400.0
+
+
+def _share(successes: int, trials: int) -> tuple[float, float, float]:
+    low, high = proportion_confint(successes, trials, alpha=0.05, method="wilson")
+    return successes / trials, float(low), float(high)
+
+
+class _Rows:
+    """Collects estimate rows and scenario settings."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.settings: dict[str, Any] = {}
+
+    def add(self, key: str, value: Any, low: float, high: float, n: int, method: str, fit: str = "",
+            set_it: bool = True) -> None:
+        self.rows.append({"key": key, "value": value, "ci_low": low, "ci_high": high, "n": n, "method": method, "fit": fit,
+                          "source": "export"})
+        if set_it:
+            self.settings[key] = value
+
+    def keep_baseline(self, key: str, value: Any, why: str, set_it: bool = False) -> None:
+        """A value the export cannot inform: the baseline's, flagged with the reason."""
+        self.rows.append({"key": key, "value": value, "ci_low": np.nan, "ci_high": np.nan, "n": 0, "method": why, "fit": "",
+                          "source": "baseline"})
+        if set_it:
+            self.settings[key] = value
+
+    def cannot(self, keys: list[str], reason: str) -> None:
+        """Values the data cannot pin down: the baseline's, flagged with the reason."""
+        for key in keys:
+            self.keep_baseline(key, None, f"cannot estimate: {reason}")
+
+    def flag_missing(self, needs: dict[str, str]) -> None:
+        """Flag every estimable value that got no estimate, with what it needs."""
+        done = {row["key"] for row in self.rows}
+        for key, what in needs.items():
+            if key not in done:
+                self.keep_baseline(key, None, f"not estimated: needs {what}")
+
+
+class _CannotEstimate(Exception):
+    """The data cannot pin a value down (no spread, a singular or separated fit); says why."""
+
+
+_FIT_WARNINGS = (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning)
+
+
+def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
+    """The best of lognormal, gamma and exponential by AIC, with its KS test; the distribution
+    as scenario settings, a fit note, and the mean with its CI. Values that never vary are a
+    constant."""
+    values = values[np.isfinite(values) & (values > 0)]
+    if np.ptp(values) == 0:
+        value = float(values[0])
+        return ({"dist": "constant", "value": value}, f"every one of the {len(values)} values is {value:.4g}",
+                {"value": value, "ci_low": value, "ci_high": value, "what": "value"})
+    candidates = {
+        "lognormal": stats.lognorm, "gamma": stats.gamma, "exponential": stats.expon,
+    }
+    best = None
+    for name, family in candidates.items():
+        try:
+            params = family.fit(values, floc=0)
+        except (ValueError, RuntimeError, FloatingPointError):  # a family that cannot fit these values
+            continue
+        loglik = float(np.sum(family.logpdf(values, *params)))
+        aic = 2 * (len(params) - 1) - 2 * loglik  # the location is fixed at 0
+        if np.isfinite(aic) and (best is None or aic < best[2]):
+            best = (name, params, aic)
+    if best is None:
+        raise _CannotEstimate("no duration distribution fits these values")
+    name, params, aic = best
+    family = candidates[name]
+    ks = stats.kstest(values, family.cdf, args=params)
+    if name == "lognormal":
+        logs = DescrStatsW(np.log(values))
+        low, high = logs.tconfint_mean()
+        spec = {"dist": "lognormal", "median": float(np.exp(logs.mean)), "sigma": float(logs.std)}
+        centre = {"value": spec["median"], "ci_low": float(np.exp(low)), "ci_high": float(np.exp(high)), "what": "median"}
+    else:
+        data = DescrStatsW(values)
+        low, high = data.tconfint_mean()
+        mean = float(data.mean)
+        spec = (
+            {"dist": "gamma", "mean": mean, "cv": float(1 / math.sqrt(params[0]))}
+            if name == "gamma"
+            else {"dist": "exponential", "mean": mean}
+        )
+        centre = {"value": mean, "ci_low": float(low), "ci_high": float(high), "what": "mean"}
+    fit = f"{name} by AIC among lognormal, gamma, exponential; KS D = {ks.statistic:.3f}, p = {ks.pvalue:.2g}"
+    return spec, fit, centre
+
+
+def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float],
+                 keep: np.ndarray | None = None) -> dict[str, Any]:
+    """Logit of an outcome on the lead's age: the rate at age 0 and the odds multiplier at each knot.
+
+    With ``keep`` (the chance each lead is still shopping; the rest have chosen a competitor and
+    never qualify), the outcome's chance is keep(a) x logistic(b + curve(a))."""
+    if len(age_hours) < 2:
+        raise _CannotEstimate("fewer than two leads to estimate from")
+    if np.ptp(age_hours) == 0:
+        raise _CannotEstimate(f"every lead has the same age ({age_hours[0]:.3g} h; stages stamped at the same "
+                              "instant?): the decay needs leads of different ages")
+    if outcome.all() or not outcome.any():
+        raise _CannotEstimate(f"every one of the {len(outcome)} leads had the same outcome")
+    basis = sm.add_constant(decay_basis(age_hours, knots), has_constant="add")
+    try:
+        with warnings.catch_warnings():
+            for failure in _FIT_WARNINGS:  # perfect separation and non-convergence are failures
+                warnings.simplefilter("error", failure)
+            if keep is None:
+                fit = sm.Logit(outcome.astype(float), basis).fit(disp=0)
+            else:
+                start = np.zeros(basis.shape[1])
+                start[0] = _safe_logit(float(np.clip(outcome.mean() / max(keep.mean(), 1e-6), 0.01, 0.99)))
+                fit = _WindowedLogit(outcome.astype(float), basis, keep).fit(start_params=start, method="bfgs",
+                                                                              maxiter=1000, disp=0)
+                if not fit.mle_retvals.get("converged", False):
+                    raise ValueError("the maximum-likelihood search did not converge")
+    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError, *_FIT_WARNINGS) as exc:
+        raise _CannotEstimate(f"the logit fit failed ({str(exc)[:120] or type(exc).__name__}); the leads' ages "
+                              "may not spread over the curve's knots") from None
+    multipliers, lows, highs = _multipliers(fit, knots, first_slope=1)
+    ci = np.asarray(fit.conf_int())
+    if not (np.isfinite([*multipliers, *lows, *highs, fit.params[0], *ci[0]]).all() and min(lows) > 0):
+        raise _CannotEstimate("the logit fit gave no finite estimate (too few leads at some ages)")
+    return {
+        "intercept": float(fit.params[0]),
+        "intercept_ci": (float(ci[0][0]), float(ci[0][1])),
+        "multipliers": multipliers,
+        "lows": lows,
+        "highs": highs,
+        "n": int(len(outcome)),
+        "pseudo_r2": float(1 - fit.llf / _null_loglike(outcome)),
+    }
+
+
+def _multipliers(fit: Any, knots: list[float], first_slope: int) -> tuple[list[float], list[float], list[float]]:
+    """Odds multiplier (with 95% CI) at each knot of a fit whose per-hour slopes of the log odds,
+    one per segment between knots, start at parameter ``first_slope``."""
+    multipliers, lows, highs = [1.0], [1.0], [1.0]
+    for j in range(1, len(knots)):
+        contrast = np.zeros(len(fit.params))
+        for i in range(j):
+            contrast[first_slope + i] = knots[i + 1] - knots[i]
+        test = fit.t_test(contrast)
+        low, high = np.asarray(test.conf_int()).ravel()
+        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
+        lows.append(float(np.exp(low)))
+        highs.append(float(np.exp(high)))
+    return multipliers, lows, highs
+
+
+class _PresenceCurve(GenericLikelihoodModel):
+    """The chance a first dial at age ``a`` reaches the lead, as the model has it: the inquirer
+    is still at the desk with the presence window's survival S(a) and is then reached with
+    ``p_present``; otherwise the dial is a cold call whose log odds are piecewise linear in age
+    between the knots (the model's decay curve). Parameters: logit p_present, log median
+    minutes, logit p_cold at age 0, then the log-odds slope of each segment (per hour)."""
+
+    def __init__(self, endog: np.ndarray, exog: np.ndarray, sigma: float, knots: list[float], **kwargs: Any):
+        super().__init__(endog, exog, **kwargs)
+        self.sigma = sigma
+        self.segments = decay_basis(exog[:, 0], knots)
+
+    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        present_p, log_median, cold_logit, *slopes = params
+        minutes = np.maximum(self.exog[:, 0] * MINUTES_PER_HOUR, 1e-9)
+        staying = stats.norm.sf((np.log(minutes) - log_median) / self.sigma)
+        cold = logistic_array(cold_logit + self.segments @ np.asarray(slopes))
+        p = np.clip(presence_mix(staying, logistic_array(present_p), cold), 1e-12, 1 - 1e-12)
+        return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
+
+
+def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario) -> dict[str, Any] | None:
+    """Maximum likelihood of the presence window and the cold-call curve on first dials.
+
+    Returns the estimates with 95% CIs (None when the fit does not converge), and the cold part
+    in the shape of ``_decay_logit`` so it is written like any decay curve."""
+    fu = baseline.follow_up
+    knots = list(fu.contact_decay.age_hours)
+    if fu.presence_minutes is None or len(knots) < 2:
+        return None
+    slopes = decay_slopes(knots, fu.contact_decay.odds_multiplier)
+    start = np.array([_safe_logit(fu.contact_probability_present), math.log(fu.presence_minutes.median or 10.0),
+                      _safe_logit(fu.contact_probability), *slopes])
+    model = _PresenceCurve(reached.astype(float), age_hours[:, None], fu.presence_minutes.log_sigma, knots)
+    try:
+        fit = model.fit(start_params=start, method="bfgs", maxiter=1000, disp=0)
+        ci = np.asarray(fit.conf_int())
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if not fit.mle_retvals.get("converged", False) or not np.isfinite(ci).all():
+        return None
+    multipliers, lows, highs = _multipliers(fit, knots, first_slope=3)
+    n = int(len(reached))
+    return {
+        "n": n,
+        "contact_probability_present": (float(logistic_array(fit.params[0])), float(logistic_array(ci[0, 0])),
+                                        float(logistic_array(ci[0, 1]))),
+        "presence_median": (float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
+        "cold": {
+            "intercept": float(fit.params[2]), "intercept_ci": (float(ci[2, 0]), float(ci[2, 1])),
+            "multipliers": multipliers, "lows": lows, "highs": highs,
+            "n": n, "pseudo_r2": float(1 - fit.llf / _null_loglike(reached)),
+        },
+    }
+
+
+def _safe_logit(p: float | None) -> float:
+    p = min(max(p if p is not None else 0.5, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _null_loglike(outcome: np.ndarray) -> float:
+    rate = min(max(float(outcome.mean()), 1e-12), 1 - 1e-12)
+    k = float(outcome.sum())
+    return k * math.log(rate) + (len(outcome) - k) * math.log1p(-rate)
+
+
+class _WindowedLogit(GenericLikelihoodModel):
+    """A logit on the model's decay curve for leads still shopping with chance ``keep`` (the
+    rest have chosen a competitor and never qualify): p(a) = keep(a) * logistic(b + curve(a))."""
+
+    def __init__(self, endog: np.ndarray, exog: np.ndarray, keep: np.ndarray, **kwargs: Any):
+        super().__init__(endog, exog, **kwargs)
+        self.keep = np.clip(keep, 1e-12, 1.0)
+
+    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
+        p = np.clip(self.keep * logistic_array(self.exog @ params), 1e-12, 1 - 1e-12)
+        return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
+
+
+@dataclass
+class _LeadModel:
+    """Simulated qualities and scores of a large lead sample under the baseline's quality and
+    noise model, with the observed channel mix: what maps shares onto score thresholds. The
+    scores are the model's own (``maths.lead_score``: on the quality scale of the mix), so a
+    threshold read off here lets the same share through in a simulation."""
+
+    quality: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def draw(cls, baseline: Scenario, channel_share: dict[str, float], size: int = 200_000, seed: int = 20261122) -> "_LeadModel":
+        rng = np.random.default_rng(seed)
+        known = {c: s for c, s in channel_share.items() if c in baseline.channels}
+        weights = np.array(list(known.values()) or [1.0])
+        names = list(known) or list(baseline.channels)[:1]
+        counts = rng.multinomial(size, weights / weights.sum())
+        quality = np.concatenate([baseline.channels[c].quality.sample(rng, n) for c, n in zip(names, counts)])
+        channels = [baseline.channels[c] for c in names]
+        mean, variance = quality_mix(weights, [c.quality.mean for c in channels], [c.quality.variance for c in channels])
+        score = lead_score(quality, rng.standard_normal(len(quality)), mean, variance, baseline.scoring.noise_sd)
+        return cls(quality, score)
+
+    def threshold_for_share(self, share: float, among: np.ndarray | None = None) -> float:
+        pool = self.score if among is None else self.score[among]
+        return float(np.quantile(pool, 1 - min(max(share, 1e-6), 1 - 1e-6)))
+
+
+# --- the estimates -----------------------------------------------------------------------------
+
+
+def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
+    """Estimate every parameter the export informs; the rest stays at the baseline's value."""
+    leads = export.leads
+    rows = _Rows()
+    observed: dict[str, pd.DataFrame] = {}
+    start, end = leads["created_at"].min(), leads["created_at"].max()
+    window = max((end - start).total_seconds() / 86400.0, 1.0)
+    weeks = window / 7.0
+
+    # Arrivals and costs per channel.
+    counts = leads["channel"].value_counts()
+    for channel, n in counts.items():
+        low, high = confint_poisson(int(n), weeks, method="exact-c")
+        rows.add(f"channels.{channel}.leads_per_week", float(n / weeks), float(low), float(high), int(n),
+                 f"{n:,} leads over {weeks:.1f} weeks (Poisson exact CI)")
+        if "cost" in leads and leads.loc[leads["channel"] == channel, "cost"].notna().any():
+            costs = DescrStatsW(leads.loc[leads["channel"] == channel, "cost"].dropna().to_numpy(float))
+            clow, chigh = costs.tconfint_mean() if costs.nobs > 1 else (costs.mean, costs.mean)
+            rows.add(f"channels.{channel}.cost_per_lead", float(costs.mean), float(clow), float(chigh), int(costs.nobs), "mean cost per lead")
+        if channel not in baseline.channels:
+            name, template = next(iter(baseline.channels.items()))
+            why = f"not in the data: a channel new to the baseline, given the baseline's {name} value"
+            rows.keep_baseline(f"channels.{channel}.quality", template.quality.model_dump(mode="json"), why, set_it=True)
+            if f"channels.{channel}.cost_per_lead" not in rows.settings:
+                rows.keep_baseline(f"channels.{channel}.cost_per_lead", template.cost_per_lead, why, set_it=True)
+    for channel in baseline.channels:
+        if channel not in counts.index:
+            rows.add(f"channels.{channel}.leads_per_week", 0.0, 0.0, 0.0, 0, "no leads from this baseline channel in the export")
+    _seasonality(leads, start, end, rows)
+
+    # Shares that set the score thresholds.
+    share = (counts / counts.sum()).to_dict()
+    lead_model = _LeadModel.draw(baseline, share)
+    settled = leads[leads["created_at"] <= end - pd.Timedelta(days=PASS_WINDOW_DAYS)]
+    mql_threshold = baseline.scoring.mql_threshold
+    if _has(leads, "mql_at") and len(settled):
+        mql_fast = _days(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
+        p, low, high = _share(int(mql_fast.sum()), len(settled))
+        mql_threshold = lead_model.threshold_for_share(p)
+        rows.add("scoring.mql_threshold", mql_threshold, lead_model.threshold_for_share(high), lead_model.threshold_for_share(low),
+                 len(settled), f"score bar letting through the observed {p:.1%} MQLs within {PASS_WINDOW_DAYS:g} days "
+                 "(mapped through the baseline's quality and score noise)")
+    handed = settled.iloc[0:0]
+    if _has(leads, "mql_at", "handed_off_at", "sal_at") and len(settled):
+        handed = settled[mql_fast & settled["handed_off_at"].notna()]
+    above = lead_model.score >= mql_threshold
+    if len(handed):
+        accepted = _days(handed["sal_at"], handed["handed_off_at"]) <= PASS_WINDOW_DAYS
+        p, low, high = _share(int(accepted.sum()), len(handed))
+        bar = max(mql_threshold, lead_model.threshold_for_share(p, above))
+        rows.add("sales_acceptance.threshold", bar, max(mql_threshold, lead_model.threshold_for_share(high, above)),
+                 max(mql_threshold, lead_model.threshold_for_share(low, above)), len(handed),
+                 f"sales' score bar accepting the observed {p:.1%} of MQLs handed over")
+
+    # Handoff latency.
+    latency = pd.Series(dtype=float)
+    if _has(leads, "mql_at", "handed_off_at"):
+        latency = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
+    latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * HOURS_PER_DAY)].to_numpy(float)
+    if (latency > 0).sum() >= 20:
+        try:
+            spec, fit, centre = _fit_duration(latency)
+        except _CannotEstimate as exc:
+            rows.cannot(["handoff.latency_hours"], str(exc))
+        else:
+            rows.add("handoff.latency_hours", spec, centre["ci_low"], centre["ci_high"], len(latency),
+                     f"MQL to handoff, hours: {centre['what']} {centre['value']:.3g}", fit)
+            rows.settings["handoff.mode"] = "continuous"
+            observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
+
+    # Follow-up, contact and qualification.
+    if _has(leads, "mql_at", "handed_off_at", "sal_at", "first_touch_at"):
+        first_pass = leads[(_days(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
+                           & (_days(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
+        workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
+        if len(workable):
+            p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
+            rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
+                     f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
+        touched = first_pass[first_pass["first_touch_at"].notna()].copy()
+        touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * HOURS_PER_DAY
+        touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * HOURS_PER_DAY)]
+        if "contacted_at" in touched and len(touched) >= 50:
+            reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
+            ages = touched["age_hours"].to_numpy(float)
+            knots = list(baseline.follow_up.contact_decay.age_hours)
+            presence = _presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
+            try:
+                if presence is not None:
+                    fit = presence["cold"]
+                    method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
+                else:
+                    cold = ages >= 1.0  # past any presence window: cold calls only
+                    if not cold.any() and np.ptp(ages) > 0:
+                        raise _CannotEstimate("no first dial came an hour or more after the inquiry: the cold-call "
+                                              "curve needs older leads")
+                    fit = _decay_logit(ages[cold] if cold.any() else ages, reached[cold] if cold.any() else reached, knots)
+                    method = ("first dials an hour or more after the inquiry that reached the lead, extrapolated to "
+                              "age 0 (logit on age)")
+            except _CannotEstimate as exc:
+                rows.cannot(["follow_up.contact_probability", "follow_up.contact_decay"], str(exc))
+            else:
+                if presence is not None:
+                    for key, label in (("contact_probability_present", "first dials while the inquirer is still at the desk that reached them"),
+                                       ("presence_median", "minutes an inquirer stays at the desk (median of the presence window)")):
+                        value, low, high = presence[key]
+                        target = ("follow_up.presence_minutes" if key == "presence_median" else f"follow_up.{key}")
+                        spec = ({"dist": "lognormal", "median": round(value, 3), "sigma": baseline.follow_up.presence_minutes.log_sigma}
+                                if key == "presence_median" else value)
+                        rows.add(target, spec, low, high, presence["n"], f"{label}: maximum likelihood of the model's own "
+                                 "presence-window curve on first dials by age (the window's spread kept at the baseline's)")
+                p0 = float(logistic_array(fit["intercept"]))
+                rows.add("follow_up.contact_probability", p0, float(logistic_array(fit["intercept_ci"][0])),
+                         float(logistic_array(fit["intercept_ci"][1])), fit["n"], method)
+                _add_decay(rows, "follow_up.contact_decay", knots, fit,
+                           "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
+                observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
+                observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
+            contacted = touched[reached]
+            if len(contacted) >= 50 and "sql_at" in contacted:
+                qualified = contacted["sql_at"].notna().to_numpy()
+                knots_q = list(baseline.follow_up.qualification_decay.age_hours)
+                ages_q = contacted["age_hours"].to_numpy(float)
+                shopping = baseline.follow_up.shopping_window_hours
+                keep = None if shopping is None else 1.0 - shopping.cdf(ages_q)
+                decay_known = True
+                try:
+                    fitq = _decay_logit(ages_q, qualified, knots_q, keep)
+                except _CannotEstimate as exc:
+                    # leads first reached long after the inquiry have mostly bought elsewhere, so the
+                    # later part of the curve may not be identified: fit the first day alone
+                    decay_known, reason = False, str(exc)
+                    early = ages_q < knots_q[1]
+                    try:
+                        fitq = _decay_logit(ages_q[early], qualified[early], knots_q[:2], None if keep is None else keep[early])
+                    except _CannotEstimate as again:
+                        fitq = None
+                        rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(again))
+                    else:
+                        rows.cannot(["follow_up.qualification_decay"], reason)
+                if fitq is not None:
+                    accepted_quality = lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)]
+                    shifts = QualityShift(baseline.qualification.quality_odds_ratio_per_10_points)(accepted_quality)
+                    base = [base_probability_for(float(logistic_array(x)), shifts) for x in (fitq["intercept"], *fitq["intercept_ci"])]
+                    rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
+                             f"leads reached at their first attempt who qualified, at age 0: {float(logistic_array(fitq['intercept'])):.1%} "
+                             "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model"
+                             + ("" if decay_known else f" (from the leads first reached within {knots_q[1]:g} hours)"))
+                    observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+                if fitq is not None and decay_known:
+                    _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
+                               "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
+                               + ("" if shopping is None else "; net of leads that chose a competitor first, with the shopping window kept "
+                                  "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
+                    observed["decay_fits"] = pd.concat([observed.get("decay_fits"), _decay_table("qualification_decay", knots_q, fitq)],
+                                                       ignore_index=True)
+
+    _deals(leads, baseline, lead_model, rows, observed, end)
+    for channel in counts.index:
+        if f"channels.{channel}.deal_size" not in rows.settings:
+            if channel in baseline.channels:
+                rows.keep_baseline(f"channels.{channel}.deal_size", None, "not estimated: needs opportunity_at and amount, "
+                                   "with 10 or more deals of the channel")
+            else:
+                name, template = next(iter(baseline.channels.items()))
+                rows.keep_baseline(f"channels.{channel}.deal_size", template.deal_size.model_dump(mode="json"),
+                                   f"not estimated (needs 10 or more deals): a channel new to the baseline, given the "
+                                   f"baseline's {name} value", set_it=True)
+    rows.flag_missing(NEEDS)
+    observed["funnel"] = funnel_counts(leads)
+    estimates = pd.DataFrame(rows.rows)
+    return Calibration(export.source, estimates, rows.settings, observed, window)
+
+
+def _add_decay(rows: _Rows, key: str, knots: list[float], fit: dict[str, Any], what: str) -> None:
+    """A fitted decay curve as a scenario setting; the CI columns are those of the last multiplier."""
+    each = ", ".join(f"{m:.3g} [{a:.3g}, {b:.3g}]" for m, a, b in zip(fit["multipliers"], fit["lows"], fit["highs"]))
+    rows.add(key, {"age_hours": knots, "odds_multiplier": fit["multipliers"]}, fit["lows"][-1], fit["highs"][-1], fit["n"],
+             f"{what}; each multiplier with its CI: {each}", f"McFadden pseudo-R2 {fit['pseudo_r2']:.3f}")
+
+
+def _decay_table(curve: str, knots: list[float], fit: dict[str, Any]) -> pd.DataFrame:
+    """A fitted decay curve: the odds multiplier at each age with its 95% CI."""
+    return pd.DataFrame({"curve": curve, "age_hours": knots, "odds_multiplier": fit["multipliers"],
+                         "ci_low": fit["lows"], "ci_high": fit["highs"], "n": fit["n"],
+                         "rate_at_age_0": float(logistic_array(fit["intercept"]))})
+
+
+def fitted_distribution(spec: dict[str, Any]) -> Any:
+    """A fitted duration distribution (as written to the scenario) as a scipy distribution."""
+    if spec["dist"] == "lognormal":
+        return stats.lognorm(s=spec["sigma"], scale=spec["median"])
+    if spec["dist"] == "gamma":
+        shape = 1 / spec["cv"] ** 2
+        return stats.gamma(shape, scale=spec["mean"] / shape)
+    return stats.expon(scale=spec["mean"])
+
+
+def _by_age(age_hours: pd.Series, outcome: np.ndarray, knots: list[float]) -> pd.DataFrame:
+    edges = [*knots, np.inf]
+    labels = [f"{a:g}-{b:g} h" if np.isfinite(b) else f"{a:g} h or more" for a, b in zip(edges[:-1], edges[1:])]
+    groups = pd.cut(age_hours.to_numpy(float), edges, right=False, labels=labels)
+    rows = []
+    for label in labels:
+        mask = np.asarray(groups == label)
+        if mask.sum():
+            share, low, high = _share(int(outcome[mask].sum()), int(mask.sum()))
+            rows.append({"age_group": label, "leads": int(mask.sum()), "share": share, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def funnel_counts(leads: pd.DataFrame) -> pd.DataFrame:
+    """Leads reaching each stage of the export, and the conversion from the stage before."""
+    rows = []
+    for stage in FUNNEL_STAGES:
+        if stage.status is not None:  # an export says how a deal ended in its outcome column
+            if "outcome" in leads:
+                rows.append({"stage": stage.label, "count": int((leads["outcome"] == stage.status).sum())})
+        elif stage.reached_at in leads:
+            rows.append({"stage": stage.label, "count": int(leads[stage.reached_at].notna().sum())})
+    table = pd.DataFrame(rows)
+    table["conversion"] = table["count"] / table["count"].shift(1)
+    return table
+
+
+def _seasonality(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, rows: _Rows) -> None:
+    created = leads["created_at"]
+    days = pd.date_range(start.normalize(), end.normalize(), freq="D")
+    hours = created.dt.hour.value_counts().reindex(range(24), fill_value=0).to_numpy(float)
+    hour_profile = hours / hours.mean()
+    chi = stats.chisquare(hours)
+    rows.add("seasonality.hour", [round(float(v), 3) for v in hour_profile], np.nan, np.nan, len(created),
+             "inquiries per hour of day, relative to the mean", f"chi-square against a flat day: p = {chi.pvalue:.2g}")
+    _calendar_profile(rows, "seasonality.weekday", created.dt.day_of_week, days.day_of_week, range(7), len(days), 7,
+                      "weekday (per calendar day of that weekday)", "week")
+    _calendar_profile(rows, "seasonality.month", created.dt.month, days.month, range(1, 13), len(days), 365,
+                      "month (per calendar day of that month)", "year")
+
+
+def _calendar_profile(rows: _Rows, key: str, inquiries: pd.Series, calendar: Any, periods: range, covered: int,
+                      needed: int, per: str, cycle: str) -> None:
+    """Inquiries per weekday or month, per calendar day of it, relative to the mean, with a
+    chi-square test against a flat cycle; kept at the baseline when the export is shorter than a cycle."""
+    if covered < needed:
+        rows.keep_baseline(key, None, f"not estimated: the inquiries cover {covered} calendar days, under a {cycle}")
+        return
+    counts = inquiries.value_counts().reindex(periods, fill_value=0).to_numpy(float)
+    exposure = pd.Series(calendar).value_counts().reindex(periods, fill_value=0).to_numpy(float)
+    rate = counts / exposure
+    chi = stats.chisquare(counts, exposure / exposure.sum() * counts.sum())
+    rows.add(key, [round(float(v), 3) for v in rate / rate.mean()], np.nan, np.nan, len(inquiries),
+             f"inquiries per {per}, relative to the mean", f"chi-square against a flat {cycle}: p = {chi.pvalue:.2g}")
+
+
+def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows: _Rows,
+           observed: dict[str, pd.DataFrame], end: pd.Timestamp) -> None:
+    if not _has(leads, "opportunity_at", "closed_at") or leads["opportunity_at"].notna().sum() < 20:
+        return
+    opp = baseline.opportunity
+    alignment = alignment_log_odds(opp)
+    bar = rows.settings.get("sales_acceptance.threshold", baseline.sales_acceptance.threshold)
+    shifts = QualityShift(opp.quality_odds_ratio_per_10_points)(lead_model.quality[lead_model.score >= bar])
+    durations = []
+    for i, deal_stage in enumerate(DEAL_STAGES):
+        stage, start_col = deal_stage.name, deal_stage.entered_at
+        next_col = DEAL_STAGES[i + 1].entered_at if i + 1 < len(DEAL_STAGES) else None
+        if not _has(leads, start_col, next_col or "outcome"):
+            continue
+        entered = leads[leads[start_col].notna()]
+        passed = entered[next_col].notna() if next_col else entered["outcome"].eq("won")
+        resolved = passed | entered["closed_at"].notna()
+        if resolved.sum() >= 10:
+            p, low, high = _share(int(passed[resolved].sum()), int(resolved.sum()))
+            to_param = [base_probability_for(x, shifts, alignment) for x in (p, low, high)]
+            rows.add(f"opportunity.stages.{stage}.pass_probability", to_param[0], to_param[1], to_param[2], int(resolved.sum()),
+                     f"deals passing the stage: {p:.1%} observed, mapped to a quality-50 lead with full messaging and content "
+                     "through the baseline's quality, messaging and content effects")
+        finished = entered[resolved & (entered[start_col] <= end - pd.Timedelta(days=STAGE_MARGIN_DAYS))]
+        stop = finished[next_col].where(finished[next_col].notna(), finished["closed_at"]) if next_col else finished["closed_at"]
+        days = _days(stop, finished[start_col]).to_numpy(float)
+        if (days > 0).sum() >= 20:
+            try:
+                spec, fit, centre = _fit_duration(days)
+            except _CannotEstimate as exc:
+                rows.cannot([f"opportunity.stages.{stage}.duration_days"], str(exc))
+                continue
+            rows.add(f"opportunity.stages.{stage}.duration_days", spec, centre["ci_low"], centre["ci_high"], int((days > 0).sum()),
+                     f"days in the stage ({centre['what']} {centre['value']:.3g}; stages started at least "
+                     f"{STAGE_MARGIN_DAYS:g} days before the export ends)", fit)
+            durations.append(pd.DataFrame({"stage": stage, "days": days[days > 0]}))
+    if durations:
+        observed["stage_days"] = pd.concat(durations, ignore_index=True)
+
+    if "amount" in leads:
+        deals = leads[leads["opportunity_at"].notna() & (leads["amount"] > 0)]
+        for channel, group in deals.groupby("channel", observed=True):
+            amounts = group["amount"].to_numpy(float)
+            if len(group) >= 10 and np.ptp(amounts) == 0:
+                rows.add(f"channels.{channel}.deal_size", {"dist": "constant", "value": float(amounts[0])}, float(amounts[0]),
+                         float(amounts[0]), len(group), f"deal amounts: every one {amounts[0]:,.0f}")
+            elif len(group) >= 10:
+                logs = DescrStatsW(np.log(amounts))
+                low, high = logs.tconfint_mean()
+                rows.add(f"channels.{channel}.deal_size", {"dist": "lognormal", "median": float(np.exp(logs.mean)), "sigma": float(logs.std)},
+                         float(np.exp(low)), float(np.exp(high)), len(group), f"deal amounts: median {np.exp(logs.mean):,.0f} (lognormal)")
+
+    if "outcome" in leads and "churned_at" in leads:
+        won = leads[leads["outcome"] == "won"]
+        if len(won) >= 20:
+            stop = won["churned_at"].where(won["churned_at"].notna(), end)
+            customer_days = float(_days(stop, won["closed_at"]).clip(lower=0).sum())
+            months = customer_days / DAYS_PER_MONTH
+            events = int(won["churned_at"].notna().sum())
+            if months > 0:
+                low, high = confint_poisson(events, customer_days, method="exact-c")  # the daily churn hazard
+                rows.add("customers.monthly_churn", monthly_churn_for(events / customer_days), monthly_churn_for(low),
+                         monthly_churn_for(high), len(won),
+                         f"{events} customers lost over {months:,.0f} customer-months (Poisson exact CI)")
+
+
+# --- checking the calibrated scenario against the export -----------------------------------
+
+
+def export_kpis(leads: pd.DataFrame) -> dict[str, float]:
+    """The KPIs an export shows by itself, computed the same way for a simulated export."""
+    weeks = max((leads["created_at"].max() - leads["created_at"].min()).total_seconds() / 86400 / 7, 1e-9)
+
+    def count(column: str) -> float:
+        return float(leads[column].notna().sum())
+
+    won = float((leads["outcome"] == "won").sum())
+    lost = float((leads["outcome"] == "lost").sum())
+    speed = _days(leads["first_touch_at"], leads["handed_off_at"]) * HOURS_PER_DAY
+    handoff = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
+    return {
+        "leads per week": count("created_at") / weeks,
+        "MQL share of leads": count("mql_at") / count("created_at"),
+        "SAL share of MQLs": count("sal_at") / max(count("mql_at"), 1),
+        "touched share of SALs": count("first_touch_at") / max(count("sal_at"), 1),
+        "SQL share of touched leads": count("sql_at") / max(count("first_touch_at"), 1),
+        "opportunity share of SQLs": count("opportunity_at") / max(count("sql_at"), 1),
+        "win rate": won / max(won + lost, 1),
+        "median handoff latency (hours)": float(handoff.median()),
+        "median speed to lead (hours)": float(speed.median()),
+        "bookings per week": float(leads.loc[leads["outcome"] == "won", "amount"].sum()) / weeks,
+    }
+
+
+def compare_with_export(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -> pd.DataFrame:
+    """The export's KPIs beside those of simulated exports of the calibrated scenario (one per
+    replication): their mean with a 95% CI, and a 95% prediction interval for one more run,
+    which is what the export should fall in if the scenario describes the company."""
+    own = export_kpis(observed)
+    runs = pd.DataFrame([export_kpis(s) for s in simulated])
+    rows = []
+    for kpi, value in own.items():
+        values = runs[kpi].dropna().to_numpy(float)
+        row = {"kpi": kpi, "export": value, "simulated": float(values.mean()) if len(values) else np.nan}
+        if len(values) > 1 and np.ptp(values) > 0:
+            fit = sm.OLS(values, np.ones((len(values), 1))).fit()
+            frame = fit.get_prediction(np.ones((1, 1))).summary_frame(alpha=0.05).iloc[0]
+            row |= {"ci_low": frame["mean_ci_lower"], "ci_high": frame["mean_ci_upper"],
+                    "prediction_low": frame["obs_ci_lower"], "prediction_high": frame["obs_ci_upper"]}
+        else:
+            row |= {"ci_low": row["simulated"], "ci_high": row["simulated"], "prediction_low": row["simulated"],
+                    "prediction_high": row["simulated"]}
+        row["relative_gap"] = value / row["simulated"] - 1 if row["simulated"] else np.nan
+        row["export_inside_prediction"] = bool(row["prediction_low"] <= value <= row["prediction_high"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- the study: an export in, a scenario file out, checked against the export ----------------
+
+
+@dataclass
+class CalibrationRun:
+    """A calibrated export: the checked rows, the estimates, the scenario file written, and
+    (when simulated) the export's KPIs beside those of the calibrated scenario."""
+
+    export: CheckedExport
+    calibration: Calibration
+    scenario_file: Path
+    bad_rows_file: Path | None = None  # the bad rows as CSV (None: every row passed)
+    replications: int = 0
+    comparison: pd.DataFrame | None = None  # ``compare_with_export`` (None: not simulated)
+
+    def estimates_shown(self) -> pd.DataFrame:
+        """The estimates, each value written as in the scenario file."""
+        estimates = self.calibration.estimates
+        return estimates.assign(value=estimates["value"].map(display_value))
+
+    def brief(self) -> str:
+        """The answer in brief (Markdown)."""
+        result = self.calibration
+        lines = [
+            f"- {self.export.summary()}",
+            f"- {len(result.settings)} settings estimated from the data and written to `{self.scenario_file.name}`; "
+            "team sizes, lead quality, score noise, messaging and content keep the baseline's values, "
+            f"and so do {len(result.kept)} values this export is too thin or too short for (listed at the top of the file).",
+        ]
+        if self.comparison is not None:
+            inside = int(self.comparison["export_inside_prediction"].sum())
+            lines.append(
+                f"- Simulated over the export's {result.window_days:.0f} days, the calibrated scenario reproduces {inside} of "
+                f"{len(self.comparison)} of the export's KPIs within the 95% prediction interval of its {self.replications} replications."
+            )
+        return "\n".join(lines)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables to save beside the report."""
+        out = {"estimates": self.estimates_shown(), "bad_rows": self.export.bad_rows.astype(str)}
+        if self.comparison is not None:
+            out["comparison"] = self.comparison
+        return out | {"funnel": self.calibration.observed["funnel"]}
+
+
+def simulate_against_export(checked: CheckedExport, calibration: Calibration, scenario_file: Path, replications: int,
+                            seed: int) -> pd.DataFrame:
+    """The calibrated scenario simulated over the export's window (no warm-up, the same start
+    month), each replication turned into an export, beside the export's own KPIs."""
+    start = checked.leads["created_at"].min()
+    calibrated = load_scenario(scenario_file, [f"simulation.horizon_days={calibration.window_days:.0f}", "simulation.warmup_days=0",
+                                               f"simulation.start_month={start.month}"])
+    run = run_scenario(calibrated, replications, seed)
+    simulated = [to_crm_export(run.leads[run.leads["replication"] == r].drop(columns="replication"), start=start.normalize())
+                 for r in range(replications)]
+    return compare_with_export(checked.leads, simulated)
+
+
+def run_calibration(
+    export: str | Path,
+    mapping: str | Path | None,
+    out_file: str | Path,
+    baseline: str | Path = PARAMS_DIR / "baseline.yaml",
+    force: bool = False,
+    replications: int = 0,
+    seed: int = 20261122,
+    mapping_label: str | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> CalibrationRun:
+    """Calibrate ``baseline`` to a CRM export and write the scenario file ``out_file``.
+
+    The export is read with ``mapping`` (None: funnelsim's own column names; messages name it
+    ``mapping_label``, by default its path); its bad rows go to ``<out_file>.bad-rows.csv``.
+    ``out_file`` is checked first (``files.check_scenario_target``: never the baseline, an
+    existing file only with ``force``) and written only once it validates. With
+    ``replications``, the written scenario is simulated against the export's own KPIs
+    (``simulate_against_export``). ``notify`` receives what is worth telling as it happens (the
+    rows read and skipped, where the bad rows went). Raises ``ParameterError`` for bad input
+    and ``errors.WriteFailed`` when a file cannot be written.
+    """
+    tell = notify or (lambda message: None)
+    target, baseline = Path(out_file), Path(baseline)
+    check_scenario_target(target, baseline, force)
+    label = mapping_label or (str(mapping) if mapping else "the mapping")
+    checked = read_export(export, load_mapping(mapping), label)
+    tell(checked.summary())
+    bad_rows_file = None
+    if checked.rows_skipped:
+        bad_rows_file = target.with_suffix(".bad-rows.csv")
+        try:
+            bad_rows_file.parent.mkdir(parents=True, exist_ok=True)
+            spreadsheet_safe(checked.bad_rows).to_csv(bad_rows_file, index=False)
+        except OSError as exc:
+            raise WriteFailed(bad_rows_file, exc.strerror or str(exc)) from exc
+        tell(f"Bad rows listed in {bad_rows_file}")
+    if checked.leads.empty:
+        raise ParameterError([f"{export}: no valid rows left to estimate from"])
+    calibration = calibrate(checked, load_scenario(baseline))
+    try:
+        scenario_file = calibration.write(target, baseline, checked.rows_skipped, checked.total_rows, force)
+    except OSError as exc:
+        raise WriteFailed(target, exc.strerror or str(exc)) from exc
+    result = CalibrationRun(checked, calibration, scenario_file, bad_rows_file, replications)
+    if replications:
+        result.comparison = simulate_against_export(checked, calibration, scenario_file, replications, seed)
+    return result

@@ -1,0 +1,185 @@
+"""The classroom: move a lever, see the funnel and the revenue change within a couple of seconds.
+
+For teaching "smarketing": a handful of levers a class can argue about (how fast marketing
+hands leads to sales, how many leads sales works at all, how many SDRs there are, whether both
+teams use one lead definition, whether marketing learns from sales' outcomes, messaging,
+content, retention), each a slider. Moving one re-runs a small simulation (nine months of the
+baseline company, one replication, always the same seed, so the difference is the lever's and
+not luck's) beside the unchanged company, and redraws the funnel, monthly revenue and the KPI
+table. Without a live kernel (a report rendered by papermill) the same functions draw the
+picture for the notebook's parameter values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from funnelsim.config.levers import Entry, as_overrides, lever_settings, sliders
+from funnelsim.config.paths import PARAMS_DIR
+from funnelsim.config.schema import Scenario, load_scenario
+from funnelsim.experiments.experiment import Comparison, ScenarioRun, run_scenario
+from funnelsim.model.stages import HEADLINE_STAGES
+from funnelsim.stats.analysis import monthly_revenue
+
+__all__ = ["SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
+
+BASELINE = PARAMS_DIR / "baseline.yaml"
+TODAY = "today"
+YOURS = "your settings"
+
+
+# The levers with a slider, their ranges and labels: the lever registry (funnelsim.config.levers).
+SLIDERS: list[Entry] = sliders()
+
+
+def slider_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Each slider's value among the classroom notebook's ``parameters`` (by the parameter name
+    the registry gives the slider), keyed by the lever's key path."""
+    missing = [s.slider.parameter for s in SLIDERS if s.slider and s.slider.parameter not in parameters]
+    if missing:
+        raise KeyError(f"no value for the sliders' parameters {', '.join(missing)}")
+    return {s.key: parameters[s.slider.parameter] for s in SLIDERS if s.slider}
+
+
+def classroom_scenario(values: dict[str, Any], horizon_days: int = 270, base: Path = BASELINE) -> Scenario:
+    """The baseline company, shortened to ``horizon_days`` (a fifth of it warm-up), with the
+    slider values set; a value out of range raises ``ParameterError`` naming the key."""
+    sim = [f"simulation.horizon_days={horizon_days}", f"simulation.warmup_days={horizon_days // 5}"]
+    return load_scenario(base, sim + as_overrides(values))
+
+
+@dataclass
+class ClassroomRun:
+    """Today's company and the class's settings, simulated with the same seed."""
+
+    values: dict[str, Any]
+    runs: pd.DataFrame  # one row per scenario: the replications table
+    daily: pd.DataFrame
+    warmup_days: float
+
+
+@lru_cache(maxsize=8)
+def _today(seed: int, horizon_days: int, base: Path) -> ScenarioRun:
+    """Today's company, simulated once per seed and horizon: a slider move re-runs only yours."""
+    return run_scenario(classroom_scenario({}, horizon_days, base).model_copy(update={"name": TODAY}), 1, seed)
+
+
+def play(values: dict[str, Any], seed: int = 1, horizon_days: int = 270, base: Path = BASELINE) -> ClassroomRun:
+    """Simulate the company with the slider values beside today's, with the same seed (so the
+    same leads and the same luck: common random numbers), one replication each."""
+    yours = classroom_scenario(values, horizon_days, base).model_copy(update={"name": YOURS})
+    comparison = Comparison({TODAY: _today(seed, horizon_days, Path(base)), YOURS: run_scenario(yours, 1, seed)})
+    return ClassroomRun(values, comparison.replications, comparison.daily, yours.simulation.warmup_days)
+
+
+# KPI, label, format
+_KPIS = [
+    ("leads", "Leads", "{:,.0f}"),
+    ("mqls", "MQLs", "{:,.0f}"),
+    ("sals", "SALs (accepted by sales)", "{:,.0f}"),
+    ("sqls", "SQLs (qualified by sales)", "{:,.0f}"),
+    ("wins", "New customers", "{:,.0f}"),
+    ("median_speed_to_lead_hours", "Speed to lead (inquiry to first call), median hours", "{:,.1f}"),
+    ("share_never_contacted", "Worked leads never reached", "{:.0%}"),
+    ("sla_breach_rate", "SLA breaches (first touch late)", "{:.0%}"),
+    ("share_sqls_lapsed", "SQLs that bought elsewhere waiting for an AE", "{:.0%}"),
+    ("win_rate", "Win rate", "{:.0%}"),
+    ("sdr_utilisation", "SDR time on calls", "{:.0%}"),
+    ("ae_utilisation", "AE deal slots in use", "{:.0%}"),
+    ("cpl", "CPL (cost per lead)", "{:,.0f}"),
+    ("cac", "CAC (cost per new customer)", "{:,.0f}"),
+    ("clv", "CLV (lifetime value of a customer)", "{:,.0f}"),
+    ("bookings", "New bookings (annual value of deals won)", "{:,.0f}"),
+    ("revenue", "Revenue after warm-up (installed base included)", "{:,.0f}"),
+]
+
+
+def kpi_table(run: ClassroomRun) -> pd.DataFrame:
+    """The KPIs of today's company and of the class's settings, side by side, with the change."""
+    runs = run.runs.set_index("scenario")
+    rows = []
+    for kpi, label, fmt in _KPIS:
+        today, yours = float(runs.loc[TODAY, kpi]), float(runs.loc[YOURS, kpi])
+        change = yours / today - 1 if today and np.isfinite(today) and np.isfinite(yours) else np.nan
+        rows.append({"KPI": label, TODAY: _fmt(fmt, today), YOURS: _fmt(fmt, yours),
+                     "change": "" if not np.isfinite(change) else f"{change:+.0%}"})
+    return pd.DataFrame(rows).set_index("KPI")
+
+
+def _fmt(fmt: str, value: float) -> str:
+    return fmt.format(value) if np.isfinite(value) else "n/a"
+
+
+_MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k")
+
+
+def draw(run: ClassroomRun) -> Figure:
+    """The funnel stage by stage and revenue month by month, today against your settings."""
+    stages = [(stage.count, stage.short_label) for stage in HEADLINE_STAGES]
+    funnel = run.runs.melt(id_vars="scenario", value_vars=[k for k, _ in stages], var_name="stage", value_name="count")
+    funnel["stage"] = funnel["stage"].map(dict(stages))
+    monthly = monthly_revenue(run.daily, run.warmup_days)
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"), sns.color_palette("colorblind"):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+        sns.barplot(data=funnel, x="stage", y="count", hue="scenario", hue_order=[TODAY, YOURS], ax=left)
+        left.set_yscale("log")
+        left.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel")
+        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", hue_order=[TODAY, YOURS], marker="o", ax=right)
+        right.yaxis.set_major_formatter(_MONEY)
+        right.set(xlabel="Month after warm-up", ylabel="Revenue per month", title="Revenue")
+        for ax in (left, right):
+            ax.legend(title="", fontsize="small")
+    return fig
+
+
+def _defaults(base: Path) -> dict[str, Any]:
+    return lever_settings(load_scenario(base), [s.key for s in SLIDERS])
+
+
+def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None) -> Any:
+    """The sliders and the picture they redraw (needs a live Jupyter kernel to move). The sliders
+    start at the baseline's values, or at ``start``'s for the levers it names."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    defaults = {**_defaults(base), **(start or {})}
+    controls: dict[str, Any] = {}
+    style = {"description_width": "300px"}
+    layout = widgets.Layout(width="640px")
+    for entry in SLIDERS:
+        s, value = entry.slider, defaults[entry.key]
+        assert s is not None
+        common = {"description": s.label, "continuous_update": False, "style": style, "layout": layout}
+        if entry.scale == "switch":
+            controls[entry.key] = widgets.Checkbox(value=bool(value), description=s.label, style=style, layout=layout)
+        elif entry.whole:
+            controls[entry.key] = widgets.IntSlider(value=int(value), min=int(s.low), max=int(s.high), step=int(s.step), **common)
+        elif entry.scale == "log":
+            controls[entry.key] = widgets.FloatLogSlider(value=float(value), base=10, min=np.log10(s.low), max=np.log10(s.high),
+                                                         step=0.05, readout_format=".2f", **common)
+        else:
+            controls[entry.key] = widgets.FloatSlider(value=float(value), min=s.low, max=s.high, step=s.step,
+                                                      readout_format=".3g", **common)
+    output = widgets.Output()
+
+    def redraw(**values: Any) -> None:
+        run = play(values, seed, horizon_days, base)
+        with output:
+            output.clear_output(wait=True)
+            display(draw(run))
+            plt.close("all")
+            display(kpi_table(run))
+
+    widgets.interactive_output(redraw, controls)
+    return widgets.VBox([widgets.HTML("<b>Move a lever; the simulation re-runs when you let go.</b>"), *controls.values(), output])

@@ -1,0 +1,412 @@
+"""What it takes: the cheapest mix of levers that reaches a revenue target.
+
+A plan file names the company as it is today (a scenario file), a target ("+20% revenue"),
+and the levers management could pull, each with the values on offer and what each costs a
+year: another SDR's salary, routing software that cuts the handoff to minutes, a content
+budget that covers more deal stages, the time closed-loop reporting takes. ``what_it_takes``
+
+1. simulates a Latin hypercube over those levers (the sweep machinery, any executor);
+2. fits a response surface of the KPI on the levers (``response.ResponseSurface``);
+3. predicts every combination of the offered values, with a confidence interval, and ranks
+   the combinations that reach the target by their cost;
+4. simulates the cheapest few directly, paired with today's company, to confirm them.
+
+``run_plan`` does all of it from a loaded plan, saving the lever sweep and the tables in a
+folder; ``funnelsim plan`` and the ``what_it_takes`` notebook call it.
+
+The plan file is validated like a scenario file: a mistake names the file, the key, the value
+and what is allowed; every lever on offer must be one of the lever registry
+(``funnelsim.config.levers``), the target's KPI must be one the runs report, and the combinations on
+offer are counted before anything is built (at most 100,000, each predicted and ranked).
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from funnelsim.config.files import folder_lock
+from funnelsim.config.levers import as_overrides, levers
+from funnelsim.config.loading import (
+    ParameterError,
+    apply_overrides,
+    load_validated,
+    resolve_file,
+)
+from funnelsim.config.schema import Scenario, limit, scenario_from_dict
+from funnelsim.experiments.execution import run_sweep_into
+from funnelsim.experiments.experiment import compare_runs
+from funnelsim.experiments.outputs import write_tables
+from funnelsim.experiments.sweeps import Sweep, sweep_from_dict
+from funnelsim.model.records import REPLICATION_COLUMNS
+from funnelsim.stats.analysis import compare_scenarios
+from funnelsim.stats.response import Lever, ResponseSurface
+
+__all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes",
+           "run_plan"]
+
+Scalar = bool | int | float | str
+KPIS = [name for name, (_, unit, _) in REPLICATION_COLUMNS.items() if unit != "-"]
+MAX_OPTIONS = 100_000
+
+
+class PlanLever(BaseModel):
+    """One lever on offer: its values (today's first) and the annual cost of each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    values: Annotated[list[Scalar], Field(min_length=2), limit(high=100, why="each value is validated as a whole "
+                                                                "scenario")]
+    costs: list[Annotated[float, Field(ge=0)]] | None = None
+    cost_per_unit: Annotated[float, Field(ge=0)] | None = None
+    scale: Literal["linear", "log", "switch"] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one_cost(self) -> "PlanLever":
+        if (self.costs is None) == (self.cost_per_unit is None):
+            raise ValueError("give either 'costs' (one per value) or 'cost_per_unit', not both or neither")
+        if self.costs is not None and len(self.costs) != len(self.values):
+            raise ValueError(f"'costs' needs one cost per value: {len(self.values)} values, {len(self.costs)} costs")
+        kinds = {type(v) for v in self.values}
+        if len(kinds - {int, float}) > 0 and len(kinds) > 1:
+            raise ValueError("values must all be numbers, all true/false, or all words")
+        numeric = kinds <= {int, float}
+        if self.cost_per_unit is not None and not numeric:
+            raise ValueError("'cost_per_unit' needs numeric values; give 'costs' for a switch")
+        if self.scale in ("linear", "log") and not numeric:
+            raise ValueError(f"scale '{self.scale}' needs numeric values")
+        if self.scale == "log" and min(float(v) for v in self.values) <= 0:
+            raise ValueError("scale 'log' needs values above 0")
+        if not numeric and len(self.values) != 2:
+            raise ValueError("a switch (true/false or words) takes exactly two values: today's, then the other")
+        return self
+
+    def annual_costs(self) -> list[float]:
+        if self.costs is not None:
+            return list(self.costs)
+        today = float(self.values[0])  # type: ignore[arg-type]
+        return [abs(float(v) - today) * (self.cost_per_unit or 0.0) for v in self.values]  # type: ignore[arg-type]
+
+    def lever(self, key: str) -> Lever:
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values)
+        scale = self.scale or ("linear" if numeric else "switch")
+        return Lever(key, scale, on=self.values[-1]) if scale == "switch" else Lever(key, scale)
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kpi: str = "revenue"
+    change: float = Field(description="relative change over today, e.g. 0.2 for +20% (negative to cut, e.g. CAC)")
+
+    @field_validator("kpi")
+    @classmethod
+    def _known(cls, kpi: str) -> str:
+        if kpi not in KPIS:
+            close = difflib.get_close_matches(kpi.lower(), KPIS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(f"unknown KPI; {hint}allowed: {', '.join(KPIS)}")
+        return kpi
+
+
+class PlanFile(BaseModel):
+    """The schema of a plan file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: str = ""
+    description: str = ""
+    scenario: str
+    target: Target
+    levers: Annotated[dict[str, PlanLever], Field(min_length=1)]
+    points: Annotated[int, Field(ge=4)] = 40
+    replications: Annotated[int, Field(ge=1)] = 2
+    confirm: Annotated[int, Field(ge=0), limit(high=20, why="each option confirmed is simulated directly, "
+                                                "with every replication")] = 3
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 20261122  # saved in int64 columns
+
+    @model_validator(mode="after")
+    def _few_enough_options(self) -> "PlanFile":
+        options = math.prod(len(lever.values) for lever in self.levers.values())
+        if options > MAX_OPTIONS:
+            raise ValueError(f"{options:,} combinations of the values on offer; allowed: at most {MAX_OPTIONS:,} "
+                             "(every combination is predicted, costed and ranked in memory)")
+        return self
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan: today's company, the target, and the levers on offer."""
+
+    name: str
+    source: Path
+    spec: PlanFile
+    today: Scenario
+
+    @property
+    def levers(self) -> list[Lever]:
+        return [lever.lever(key) for key, lever in self.spec.levers.items()]
+
+    def with_target(self, change: float) -> "Plan":
+        """The same plan with another target change of the same KPI."""
+        target = Target(kpi=self.spec.target.kpi, change=change)
+        return Plan(self.name, self.source, self.spec.model_copy(update={"target": target}), self.today)
+
+    def today_settings(self) -> dict[str, Any]:
+        return {key: lever.values[0] for key, lever in self.spec.levers.items()}
+
+    def levers_table(self) -> pd.DataFrame:
+        """The levers on offer: their values (today's first), the annual cost of each, the note."""
+        return pd.DataFrame([{"lever": k, "values": l.values, "annual_costs": l.annual_costs(), "note": l.note}
+                             for k, l in self.spec.levers.items()])
+
+
+def _check_levers(label: str, spec: PlanFile) -> None:
+    """Every lever on offer must be a lever of the registry (``funnelsim.config.levers``)."""
+    allowed = [entry.key for entry in levers()]
+    problems = []
+    for key in spec.levers:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(f"{label}: levers.{key}: unknown lever; {hint}allowed: {', '.join(allowed)}")
+    if problems:
+        raise ParameterError(problems)
+
+
+def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Plan:
+    """Read and validate a plan file; ``overrides`` (``key.path=value``) apply to its scenario."""
+    path = Path(path)
+    label = str(path)
+    spec = load_validated(path, PlanFile)
+    _check_levers(label, spec)
+    scenario_path = (path.parent / spec.scenario).resolve()
+    if not scenario_path.is_file():
+        raise ParameterError([f"{label}: scenario: {spec.scenario!r}: no such file ({scenario_path})"])
+    data = apply_overrides(resolve_file(scenario_path), list(overrides))
+    data.setdefault("name", scenario_path.stem)
+    problems = []
+    for key, lever in spec.levers.items():
+        for i, value in enumerate(lever.values):
+            try:
+                scenario_from_dict(apply_overrides(data, as_overrides({key: value})), str(scenario_path))
+            except ParameterError as exc:
+                problems.extend(f"{label}: levers.{key}.values[{i}]: {line.split(': ', 2)[-1]}" for line in exc.lines)
+    if problems:
+        raise ParameterError(problems)
+    today = scenario_from_dict(apply_overrides(data, as_overrides({k: v.values[0] for k, v in spec.levers.items()})), str(scenario_path))
+    return Plan(spec.name or path.stem, path, spec, today)
+
+
+def plan_sweep(plan: Plan, points: int | None = None, replications: int | None = None) -> Sweep:
+    """A Latin hypercube over the levers on offer, from today's company (enough runs to fit
+    the response surface, or a ``ParameterError``)."""
+    factors: dict[str, Any] = {}
+    for key, lever in plan.spec.levers.items():
+        if lever.lever(key).scale == "switch":
+            factors[key] = list(lever.values)
+        else:
+            numbers = [float(v) for v in lever.values]  # type: ignore[arg-type]
+            factors[key] = {"low": min(numbers), "high": max(numbers)}
+    points, replications = points or plan.spec.points, replications or plan.spec.replications
+    coefficients = 1 + len(plan.spec.levers) + (replications - 1)  # intercept, levers, replication effects
+    if points * replications <= coefficients:
+        raise ParameterError([
+            f"{plan.source}: points: {points}: {points} points x {replications} replications give too few runs "
+            f"for a surface with {coefficients} coefficients; allowed: more than {coefficients} runs in all"
+        ])
+    definition = {
+        "name": f"{plan.name}-levers",
+        "design": "latin_hypercube",
+        "points": points,
+        "base": plan.spec.scenario,
+        "factors": factors,
+        "replications": replications,
+        "seed": plan.spec.seed,
+    }
+    return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)")
+
+
+def rank_options(plan: Plan, surface: ResponseSurface, confidence: float = 0.95) -> pd.DataFrame:
+    """Every combination of the values on offer: annual cost, predicted change with its CI,
+    and whether it reaches the target; cheapest first among those that do."""
+    keys = list(plan.spec.levers)
+    grids = [list(zip(plan.spec.levers[k].values, plan.spec.levers[k].annual_costs())) for k in keys]
+    combos = list(itertools.product(*grids))
+    settings = pd.DataFrame([{k: value for k, (value, _) in zip(keys, combo)} for combo in combos])
+    cost = np.array([sum(c for _, c in combo) for combo in combos])
+    change = surface.change(settings, plan.today_settings(), confidence)
+    target = plan.spec.target.change
+    direction = 1 if target >= 0 else -1
+    table = settings.assign(
+        annual_cost=cost,
+        predicted_change=change["estimate"].to_numpy(),
+        ci_low=change["ci_low"].to_numpy(),
+        ci_high=change["ci_high"].to_numpy(),
+    )
+    table["reaches_target"] = table["predicted_change"] * direction >= target * direction
+    sure_end = table["ci_low"] if direction > 0 else table["ci_high"]
+    table["reaches_with_confidence"] = sure_end * direction >= target * direction
+    table["levers_changed"] = [
+        ", ".join(f"{k} {plan.spec.levers[k].values[0]}→{row[k]}" for k in keys if row[k] != plan.spec.levers[k].values[0]) or "(none)"
+        for row in settings.to_dict("records")
+    ]
+    return table.sort_values(
+        ["reaches_target", "annual_cost", "predicted_change"], ascending=[False, True, direction < 0]
+    ).reset_index(drop=True)
+
+
+def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: int, confidence: float = 0.95) -> pd.DataFrame:
+    """Simulate today's company and each option directly, paired by replication, and report the
+    simulated change beside the predicted one."""
+    keys = list(plan.spec.levers)
+    scenarios = [plan.today]
+    today = plan.today.model_dump(mode="json", by_alias=True)
+    for i, row in enumerate(options.to_dict("records")):
+        data = apply_overrides(today, as_overrides({k: row[k] for k in keys}))
+        data["name"] = f"option {i + 1}"
+        scenarios.append(scenario_from_dict(data, f"{plan.source}: option {i + 1}"))
+    comparison = compare_runs(scenarios, replications, seed)
+    kpi = plan.spec.target.kpi
+    effects = compare_scenarios(comparison.replications, kpi, plan.today.name, paired=True, confidence=confidence).table
+    target = plan.spec.target.change
+    direction = 1 if target >= 0 else -1
+    out = options.reset_index(drop=True).copy()
+    out.insert(0, "option", [f"option {i + 1}" for i in range(len(out))])
+    simulated = effects.set_index("scenario").loc[out["option"]]
+    out["simulated_change"] = simulated["relative"].to_numpy()
+    out["simulated_ci_low"] = simulated["relative_ci_low"].to_numpy()
+    out["simulated_ci_high"] = simulated["relative_ci_high"].to_numpy()
+    out["confirmed"] = out["simulated_change"] * direction >= target * direction
+    return out
+
+
+@dataclass
+class PlanResult:
+    """Everything a plan produced: the surface, every option ranked, and the confirmed few."""
+
+    plan: Plan
+    surface: ResponseSurface
+    options: pd.DataFrame
+    confirmed: pd.DataFrame
+
+    def cheapest(self, n: int | None = None) -> pd.DataFrame:
+        """The options predicted to reach the target, cheapest first (the first ``n``)."""
+        reaching = self.options[self.options["reaches_target"]]
+        return reaching if n is None else reaching.head(n)
+
+    def surface_terms(self) -> pd.DataFrame:
+        """The response surface's coefficients, without the replications' fixed effects."""
+        coefficients = self.surface.metamodel.coefficients()
+        return coefficients[~coefficients["term"].str.startswith("C(replication)")]
+
+    def surface_fit(self) -> str:
+        """How well the response surface fits (Markdown)."""
+        fit = cast(Any, self.surface.metamodel.fit)  # a statsmodels result
+        return f"R² = {self.surface.r_squared:.3f} over {int(fit.nobs)} runs."
+
+    def brief(self) -> str:
+        """The answer in brief (Markdown): the target and what it takes."""
+        target = self.plan.spec.target
+        return f"- Target: {target.change:+.0%} {target.kpi} over '{self.plan.today.name}' ({self.plan.source}).\n- " + self.sentence
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables to save beside the plan: every option, the confirmed ones, the surface."""
+        return {"options": self.options, "confirmed": self.confirmed, "coefficients": self.surface.metamodel.coefficients()}
+
+    @property
+    def sentence(self) -> str:
+        target = self.plan.spec.target
+        kpi = target.kpi
+        reaching = self.options[self.options["reaches_target"]]
+        if reaching.empty:
+            best = self.options.iloc[(self.options["predicted_change"] * np.sign(target.change or 1)).argmax()]
+            return (
+                f"No combination on offer is predicted to reach {target.change:+.0%} {kpi}; the most any gives is "
+                f"{best.predicted_change:+.1%} ({best.levers_changed}, {best.annual_cost:,.0f} a year)."
+            )
+        ok = self.confirmed[self.confirmed["confirmed"]]
+        first = ok.iloc[0] if len(ok) else None
+        text = (
+            f"{len(reaching)} of {len(self.options)} combinations are predicted to reach {target.change:+.0%} {kpi}. "
+        )
+        if first is not None:
+            text += (
+                f"The cheapest confirmed by direct simulation costs {first.annual_cost:,.0f} a year: "
+                f"{first.levers_changed}; simulated {first.simulated_change:+.1%} "
+                f"(95% CI {first.simulated_ci_low:+.1%} to {first.simulated_ci_high:+.1%})."
+            )
+        else:
+            text += "None of the cheapest was confirmed by direct simulation: treat the ranking as a shortlist only."
+        return text
+
+
+def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = False, confirm_replications: int | None = None) -> PlanResult:
+    """Fit the surface on the lever sweep's runs, rank every option, and confirm the cheapest.
+
+    The options confirmed are the ``confirm`` cheapest whose prediction reaches the target,
+    plus the cheapest whose whole confidence interval does: the surface is an approximation,
+    and direct simulation has the last word.
+    """
+    spec = plan.spec
+    surface = ResponseSurface.fit(sweep_runs, spec.target.kpi, plan.levers, "relative", interactions)
+    options = rank_options(plan, surface)
+    cheapest = options[options["reaches_target"]].head(spec.confirm)
+    confident = options[options["reaches_with_confidence"]].head(1)
+    shortlist = pd.concat([cheapest, confident.loc[confident.index.difference(cheapest.index)]]).sort_index()
+    reps = confirm_replications or max(spec.replications, 3)
+    confirmed = confirm_options(plan, shortlist, reps, spec.seed) if len(shortlist) else pd.DataFrame(
+        columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed"]
+    )
+    return PlanResult(plan, surface, options, confirmed)
+
+
+def run_plan(
+    plan: Plan,
+    folder: str | Path | None = None,
+    target_change: float | None = None,
+    points: int | None = None,
+    replications: int | None = None,
+    interactions: bool = False,
+    confirm_replications: int | None = None,
+    executor: str = "processes",
+    workers: int | None = None,
+    resume: bool = True,
+    notify: Callable[[str], None] | None = None,
+    progress: bool = False,
+) -> PlanResult:
+    """What it takes, end to end: sweep the levers on offer, fit the surface, rank and confirm.
+
+    ``target_change`` replaces the plan file's target change (None keeps it); ``points`` and
+    ``replications`` of the lever sweep default to the plan file's. With a ``folder`` the
+    lever sweep is saved in ``folder/sweep`` and the tables (``PlanResult.tables``) in
+    ``folder``, which one process writes at a time (``files.FolderBusy`` for a second);
+    ``resume`` reuses the runs saved there (without it, saved runs raise
+    ``execution.ResumeMismatch``). Without a folder the sweep goes to a temporary folder and
+    nothing is saved. ``notify`` receives notes worth telling (a lock taken over); ``progress``
+    shows a progress bar of the lever sweep.
+    """
+    if target_change is not None:
+        plan = plan.with_target(target_change)
+    sweep = plan_sweep(plan, points, replications)
+    if not folder:
+        runs = run_sweep_into(sweep, None, "plan", executor, workers, progress=progress).runs
+        return what_it_takes(plan, runs, interactions, confirm_replications)
+    folder = Path(folder)
+    with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
+        if note and notify:
+            notify(note)
+        runs = run_sweep_into(sweep, folder, "sweep", executor, workers, resume=resume, notify=notify, progress=progress).runs
+        result = what_it_takes(plan, runs, interactions, confirm_replications)
+        write_tables(folder, **result.tables())
+    return result

@@ -1,0 +1,694 @@
+"""How sure are we? Every option simulated over the evidence ensemble, and what the answer leans on.
+
+``funnelsim uncertainty A.yaml B.yaml ...`` runs a probabilistic sensitivity analysis (PSA):
+
+1. **Draws**: ``draws`` members of the evidence ensemble (``params/ensemble/evidence.csv``, the
+   parameter sets consistent with every published figure), chosen without replacement and
+   deterministically from the seed (all of them when ``draws`` is the ensemble's size). A draw
+   sets every uncertain parameter (how reachable a new inquirer is, how fast interest cools, how
+   quality and one message move a deal's odds ...) to that member's values.
+2. **Runs**: every option (scenario file) in every draw, ``replications`` times. Replication
+   ``r`` uses the same seed in every option *and every draw* (common random numbers), so
+   options are compared on the same leads with the same luck, and draws differ only by their
+   parameters. The runs form a ``sweeps.Sweep`` of points (draw x option, each point its own
+   scenario) run by ``execution.run_sweep`` into a results folder: any executor (serial, local
+   processes, Dask) gives identical tables, each run is saved as it finishes, and ``--resume``
+   finishes an interrupted study.
+3. **Reference**: effects are measured against the *reference* company: ``baseline`` when given
+   (a scenario file, typically the company as it is today), else the first option. It is
+   simulated in every draw like the options, so every effect is paired by draw and replication.
+4. **Teams stay as the files set them**: head counts are decisions, not uncertain parameters. In
+   a draw where a company's teams could not carry its flow, its plausibility checks fail
+   (``plausibility.py``), and the share of such draws is reported per option.
+5. **A company's own measurements stay fixed**: an uncertain parameter set by the option's file
+   itself, or by any file it extends other than the ensemble's base (``params/baseline.yaml``,
+   whose values are one member of the ensemble), is a measurement (values estimated by
+   ``funnelsim calibrate`` from the company's CRM export, say): it keeps its value in every
+   draw. Such options are also run with every parameter drawn (variant ``all drawn``), and the
+   report says how much narrower the range is thanks to the measurement.
+
+``analyse`` turns a results folder into the tables (``psa.summarise_effects``,
+``voi.first_order_indices``, ``voi.evppi``) and ``format_report`` into text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from funnelsim.config.paths import PARAMS_DIR
+from funnelsim.config.loading import (
+    ParameterError,
+    apply_overrides,
+    parse_override,
+    read_yaml,
+    resolve_file,
+)
+from funnelsim.model.maths import DAYS_PER_YEAR
+from funnelsim.config.schema import Scenario, scenario_from_dict, with_settings
+from funnelsim.experiments.sweeps import Sweep, SweepPoint
+
+__all__ = [
+    "ALL_DRAWN",
+    "DEFAULT_DRAWS",
+    "DEFAULT_ENSEMBLE",
+    "DEFAULT_KPIS",
+    "DEFAULT_REPLICATIONS",
+    "MEASURED",
+    "UncertainParameter",
+    "UncertaintyReport",
+    "UncertaintyStudy",
+    "analyse",
+    "build_study",
+    "choose_draws",
+    "format_report",
+    "load_ensemble",
+    "measured_keys",
+    "range_table",
+    "run_uncertainty",
+    "uncertain_parameters",
+    "write_report",
+]
+
+DEFAULT_ENSEMBLE = PARAMS_DIR / "ensemble" / "evidence.csv"
+ENSEMBLE_BASE = PARAMS_DIR / "baseline.yaml"  # its uncertain values are one member of the ensemble
+DEFAULT_KPIS = ("revenue", "wins")
+DEFAULT_DRAWS = 30  # half the ensemble: two options in about 120 runs (the README's figures); --draws 59 for all
+DEFAULT_REPLICATIONS = 2  # the fewest that measure simulation noise; common random numbers do the rest
+MEASURED = "measured"  # the option as its file says: its own measurements kept
+ALL_DRAWN = "all drawn"  # the same option with every uncertain parameter drawn
+_DRAW_STREAM = 0x5053  # spawn key of the stream that chooses the draws (never a replication's)
+
+@dataclass(frozen=True)
+class UncertainParameter:
+    """One uncertain parameter: its key, a name a marketer understands, the scale its effect is
+    smooth on, its group (for what is worth measuring) and how a CRM export informs it."""
+
+    key: str
+    name: str
+    scale: str  # "linear" or "log"
+    group: str
+    measure: str  # what funnelsim calibrate needs from an export to estimate it ("" if nothing)
+
+
+def uncertain_parameters() -> list[UncertainParameter]:
+    """The model's uncertain parameters, from the lever registry (``funnelsim.levers``)."""
+    from funnelsim.config.levers import uncertain_parameters as registered
+
+    return [
+        UncertainParameter(entry.key, entry.name, entry.prior.scale, entry.prior.group,
+                           entry.export.needs if entry.export is not None else "")
+        for entry in registered()
+        if entry.prior is not None  # every uncertain parameter has one
+    ]
+
+
+def load_ensemble(path: str | Path = DEFAULT_ENSEMBLE, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """The ensemble's members (rows marked ``member``): a ``member`` id (the row in the file)
+    and one column per uncertain parameter key."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ParameterError([f"{path}: not a readable ensemble file ({exc})"]) from None
+    keys = list(keys if keys is not None else [p.key for p in uncertain_parameters()])
+    missing = [k for k in [*keys, "member"] if k not in table.columns]
+    if missing:
+        raise ParameterError([f"{path}: no column {missing[0]!r}; an ensemble file as funnelsim ensemble writes it"])
+    members = table[table["member"].astype(str).str.lower() == "true"]
+    if members.empty:
+        raise ParameterError([f"{path}: no row is marked as a member of the ensemble"])
+    out = members[keys].astype(float).copy()
+    out.insert(0, "member", members.index.to_numpy())
+    return out.reset_index(drop=True)
+
+
+def choose_draws(ensemble: pd.DataFrame, draws: int, seed: int, label: str = "--draws") -> pd.DataFrame:
+    """``draws`` members chosen without replacement, the same for the same seed (in member order)."""
+    size = len(ensemble)
+    if not 1 <= draws <= size:
+        raise ParameterError([f"{label}: {draws}: allowed: 1 to {size} (the evidence ensemble has {size} members)"])
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_DRAW_STREAM,)))
+    chosen = np.sort(rng.choice(size, size=draws, replace=False))
+    return ensemble.iloc[chosen].reset_index(drop=True)
+
+
+def _has(data: Any, key: str) -> bool:
+    for part in key.split("."):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return False
+    return True
+
+
+def measured_keys(path: str | Path, keys: Sequence[str], base: str | Path = ENSEMBLE_BASE) -> list[str]:
+    """The ``keys`` that ``path``, or a file it extends other than ``base``, sets itself.
+
+    A mapping that names its ``dist`` replaces the parent's whole, so all its keys count as set.
+    """
+    base = Path(base).resolve()
+    own: set[str] = set()
+    current: Path | None = Path(path).resolve()
+    seen: set[Path] = set()
+    while current is not None and current != base and current not in seen:
+        seen.add(current)
+        data = read_yaml(current, str(current))
+        own.update(k for k in keys if _has(data, k))
+        parent = data.get("extends")
+        current = (current.parent / parent).resolve() if isinstance(parent, str) else None
+    return [k for k in keys if k in own]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One scenario of the study: its name, file, validated scenario and its own measurements."""
+
+    name: str
+    file: str
+    scenario: Scenario
+    measured: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UncertaintyStudy:
+    """The runs of a PSA as a sweep, with what the analysis needs to read them back."""
+
+    sweep: Sweep
+    reference: str
+    options: tuple[Option, ...]
+    draws: pd.DataFrame
+    parameters: tuple[UncertainParameter, ...]
+
+    @property
+    def runs(self) -> int:
+        return self.sweep.runs
+
+
+def _team_cost_per_year(scenario: Scenario) -> float:
+    monthly = (scenario.sdr_team.reps * scenario.sdr_team.cost_per_rep_month
+               + scenario.opportunity.ae_team.reps * scenario.opportunity.ae_team.cost_per_rep_month)
+    return 12.0 * monthly
+
+
+def _window_years(scenario: Scenario) -> float:
+    """The years the KPIs cover: the window from the end of warm-up to the horizon."""
+    return (scenario.simulation.horizon_days - scenario.simulation.warmup_days) / DAYS_PER_YEAR
+
+
+def _load_option(file: str, horizon_days: float | None, warmup_days: float | None, keys: Sequence[str],
+                 overrides: Sequence[str] = ()) -> Option:
+    path = Path(file)
+    data = apply_overrides(resolve_file(path), list(overrides))
+    data.setdefault("name", path.stem)
+    timing = {}
+    if horizon_days is not None:
+        timing["horizon_days"] = horizon_days
+    if warmup_days is not None:
+        timing["warmup_days"] = warmup_days
+    if timing:
+        data["simulation"] = {**data.get("simulation", {}), **timing}
+    changes = [*overrides, *(f"simulation.{k}={v:g}" for k, v in timing.items())]
+    label = str(path) + (f" (with --set {', '.join(changes)})" if changes else "")
+    scenario = scenario_from_dict(data, label)
+    set_here = {".".join(parse_override(text)[0]) for text in overrides}
+    own = set(measured_keys(path, keys)) | {k for k in keys if any(k == o or k.startswith(o + ".") for o in set_here)}
+    return Option(scenario.name, str(path), scenario, tuple(k for k in keys if k in own))
+
+
+def build_study(
+    files: Sequence[str],
+    baseline: str | None = None,
+    draws: int = DEFAULT_DRAWS,
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = 20261122,
+    horizon_days: float | None = None,
+    warmup_days: float | None = None,
+    ensemble: str | Path = DEFAULT_ENSEMBLE,
+    overrides: Sequence[str] = (),
+) -> UncertaintyStudy:
+    """Validate every file and draw, and lay the runs out as a sweep; raise ``ParameterError``.
+
+    ``baseline`` is the reference company (default: the first of ``files``); ``horizon_days`` and
+    ``warmup_days`` replace every scenario's own (a shorter study: the README shows how far that
+    moves the answer). ``overrides`` (``key.path=value``, as ``--set``) apply to every file; an
+    uncertain parameter set this way is an assumption of the user's and stays fixed, like a
+    file's own measurement.
+    """
+    if replications < 1:
+        raise ParameterError([f"--replications: {replications}: allowed: 1 or more"])
+    parameters = tuple(uncertain_parameters())
+    keys = [p.key for p in parameters]
+    chosen = choose_draws(load_ensemble(ensemble, keys), draws, seed)
+    ordered = ([baseline] if baseline else []) + [f for f in files if f != baseline]
+    if not ordered:
+        raise ParameterError(["give at least one scenario file"])
+    problems: list[str] = []
+    options: list[Option] = []
+    for file in ordered:
+        try:
+            options.append(_load_option(file, horizon_days, warmup_days, keys, overrides))
+        except ParameterError as exc:
+            problems.extend(exc.lines)
+    if problems:
+        raise ParameterError(problems)
+    names = [o.name for o in options]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ParameterError([f"{repeated[0]!r}: two files give a scenario this name; each option needs its own name"])
+    if len(options) < 2:
+        raise ParameterError([f"{options[0].file}: nothing to compare it with: give another scenario file"])
+
+    points: list[SweepPoint] = []
+    for _, draw in chosen.iterrows():
+        member = int(draw["member"])
+        for option in options:
+            variants = [MEASURED] + ([ALL_DRAWN] if option.measured else [])
+            for variant in variants:
+                fixed = set(option.measured) if variant == MEASURED else set()
+                settings = {k: float(draw[k]) for k in keys if k not in fixed}
+                suffix = "" if variant == MEASURED else f" ({ALL_DRAWN})"
+                try:
+                    scenario = with_settings(option.scenario, settings, name=f"{option.name}{suffix} @ member {member}")
+                except ParameterError as exc:
+                    problems.extend(f"{line} (ensemble member {member})" for line in exc.lines)
+                    continue
+                used = {k: (float(_value(option.scenario, k)) if k in fixed else float(draw[k])) for k in keys}
+                factors: dict[str, Any] = {
+                    "draw": member,
+                    "option": option.name,
+                    "variant": variant,
+                    "gross_margin": float(scenario.customers.gross_margin),
+                    "team_cost_per_year": _team_cost_per_year(scenario),
+                    "window_years": _window_years(scenario),
+                    **used,
+                }
+                points.append(SweepPoint(len(points), factors, scenario))
+    if problems:
+        raise ParameterError(list(dict.fromkeys(problems)))
+    definition = {
+        "kind": "uncertainty",
+        "reference": options[0].name,
+        "options": [{"name": o.name, "file": o.file, "measured": list(o.measured)} for o in options],
+        "members": [int(m) for m in chosen["member"]],
+        "ensemble": str(ensemble),
+        "horizon_days": horizon_days,
+        "warmup_days": warmup_days,
+    }
+    sweep = Sweep(
+        name="uncertainty-" + "-".join(names),
+        source=", ".join(o.file for o in options),
+        design="uncertainty",
+        factor_names=list(points[0].factors),
+        points=points,
+        replications=replications,
+        seed=seed,
+        common_random_numbers=True,
+        definition=definition,
+    )
+    return UncertaintyStudy(sweep, options[0].name, tuple(options), chosen, parameters)
+
+
+def _value(scenario: Scenario, key: str) -> Any:
+    data: Any = scenario.model_dump(mode="json", by_alias=True)
+    for part in key.split("."):
+        data = data[int(part)] if isinstance(data, list) else data[part]
+    return data
+
+
+def run_uncertainty(
+    study: UncertaintyStudy,
+    folder: str | Path,
+    executor: str = "processes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    notify: Any = None,
+) -> int:
+    """Run every missing run of ``study`` into ``folder`` (``execution.run_sweep``: resumable,
+    any executor); return how many ran now. Raises what ``run_sweep`` raises."""
+    from funnelsim.experiments.execution import run_sweep
+    from funnelsim.experiments.results import ResultStore
+
+    return run_sweep(study.sweep, ResultStore(folder), executor, workers, scheduler, resume, progress=progress,
+                     notify=notify)
+
+
+# --- reading a study back: the tables and the words ---------------------------------------------
+
+
+@dataclass
+class UncertaintyReport:
+    """Everything ``analyse`` finds in a study's results folder (see each table's columns)."""
+
+    reference: str
+    kpis: list[str]
+    draws: int
+    replications: int
+    summary: pd.DataFrame  # psa.EFFECT_COLUMNS per option and KPI, and the payback rows
+    plausibility: pd.DataFrame  # per option: share of draws failing a check, and which
+    sensitivity: pd.DataFrame  # per option, KPI and parameter: first-order index
+    evppi: pd.DataFrame  # per parameter group: what measuring it is worth a year
+    evpi: float
+    narrowing: pd.DataFrame  # options with measurements of their own: range measured vs all drawn
+    costs: dict[str, float]
+    parameters: list[UncertainParameter]
+    sentences: list[str] = field(default_factory=list)  # the ranges, then what the answer leans on most
+    value_sentences: list[str] = field(default_factory=list)  # what knowing more is worth (EVPI, EVPPI)
+
+
+def _value_per_year(runs: pd.DataFrame) -> pd.Series:
+    """What a run earns a year: gross margin on revenue less marketing spend, per year of the
+    window, less the sales teams' yearly cost."""
+    window = (runs["revenue"] * runs["gross_margin"] - runs["marketing_spend"]) / runs["window_years"]
+    return window - runs["team_cost_per_year"]
+
+
+def _for_psa(runs: pd.DataFrame, variant: str, options_with_twins: set[str]) -> pd.DataFrame:
+    """One row per draw, option and replication: the measured rows, or the all-drawn twins."""
+    if variant == MEASURED:
+        chosen = runs[runs["variant"] == MEASURED]
+    else:
+        twin = runs["option"].isin(options_with_twins)
+        chosen = runs[(twin & (runs["variant"] == ALL_DRAWN)) | (~twin & (runs["variant"] == MEASURED))]
+    return chosen.rename(columns={"scenario": "point_scenario"}).rename(columns={"option": "scenario"})
+
+
+def _plausibility(results: Any, runs: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
+    """Per option: the share of draws in which the company fails a plausibility check, and which."""
+    from funnelsim.experiments.experiment import ScenarioRun
+    from funnelsim.studies.plausibility import plausibility_checks
+    from funnelsim.studies.targets import load_targets
+
+    limits = load_targets().plausibility
+    daily = results.daily
+    measured = runs[runs["variant"] == MEASURED]
+    verdicts = []
+    for point, rows in measured.groupby("point", sort=True):
+        name = rows["scenario"].iloc[0]
+        scenario = scenario_from_dict(manifest["parameters"][name], name)
+        run = ScenarioRun(scenario=scenario, seed=0, leads=pd.DataFrame(), daily=daily[daily["point"] == point],
+                          replications=rows)
+        checks = plausibility_checks(run, limits)
+        failed = checks.loc[~checks["passes"], "check"].tolist()
+        verdicts.append({"option": rows["option"].iloc[0], "draw": rows["draw"].iloc[0], "fails": failed})
+    table = pd.DataFrame(verdicts)
+    out = []
+    for option, group in table.groupby("option", sort=False):
+        failing = group["fails"].map(bool)
+        counts = pd.Series([c for fails in group["fails"] for c in fails]).value_counts()
+        out.append({
+            "option": option,
+            "draws": len(group),
+            "share_failing": float(failing.mean()),
+            "checks_failed": "; ".join(f"{c} ({n} of {len(group)})" for c, n in counts.items()),
+        })
+    return pd.DataFrame(out, columns=["option", "draws", "share_failing", "checks_failed"])
+
+
+def _scaled(values: pd.DataFrame, parameters: Sequence[UncertainParameter]) -> pd.DataFrame:
+    """Parameter values on the scale their effect is smooth on (logarithms of multipliers)."""
+    out = values.copy()
+    for p in parameters:
+        if p.scale == "log" and p.key in out:
+            out[p.key] = np.log(out[p.key].astype(float))
+    return out
+
+
+def analyse(
+    folder: str | Path,
+    kpis: Sequence[str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    costs: Mapping[str, float] | None = None,
+    level: float = 0.95,
+    bootstrap: int = 200,
+) -> UncertaintyReport:
+    """Read a study's results folder and compute every table of the report.
+
+    ``kpis`` (default: ``DEFAULT_KPIS``) are summarised as relative changes against the
+    reference; ``thresholds`` give, per KPI, a relative change whose probability is reported;
+    ``costs`` give each option's annual cost beyond the reference (for the payback and EVPPI).
+    """
+    from funnelsim.stats.psa import paired_effects, payback_effects, summarise_effects
+    from funnelsim.experiments.results import load_results
+    from funnelsim.stats.voi import evpi, evppi, first_order_indices
+
+    results = load_results(folder)
+    manifest = results.manifest
+    definition = manifest.get("definition", {})
+    if definition.get("kind") != "uncertainty":
+        raise ParameterError([f"{folder}: not the results of funnelsim uncertainty"])
+    kpis = list(kpis or DEFAULT_KPIS)
+    costs = {k: float(v) for k, v in (costs or {}).items()}
+    reference = definition["reference"]
+    twins = {o["name"] for o in definition["options"] if o["measured"]}
+    runs = results.runs
+    if runs.empty:
+        raise ParameterError([f"{folder}: no finished runs yet; finish the study with --resume"])
+    parameters = [p for p in uncertain_parameters() if p.key in runs.columns]
+    keys = [p.key for p in parameters]
+    runs = runs.assign(value_per_year=_value_per_year(runs))
+
+    measured = _for_psa(runs, MEASURED, twins)
+    effects = paired_effects(measured, reference, kpis)
+    payback = payback_effects(measured, reference, costs)
+    summary = pd.concat([summarise_effects(effects, thresholds, level), summarise_effects(payback, level=level)],
+                        ignore_index=True)
+    order = {o["name"]: i for i, o in enumerate(definition["options"])}  # as the files were given
+    summary = summary.sort_values(["scale", "scenario"], key=lambda c: c.map(order) if c.name == "scenario" else c,
+                                  kind="stable", ascending=[False, True]).reset_index(drop=True)
+
+    narrowing = pd.DataFrame(columns=["scenario", "kpi", "width_measured", "width_all_drawn", "narrower_by"])
+    if twins:
+        drawn = _for_psa(runs, ALL_DRAWN, twins)
+        wide = summarise_effects(paired_effects(drawn, reference, kpis), thresholds, level)
+        both = summary.merge(wide, on=["scenario", "kpi"], suffixes=("", "_drawn"))
+        involved = both["scenario"].isin(twins) | (reference in twins)
+        both = both[involved]
+        narrowing = pd.DataFrame({
+            "scenario": both["scenario"],
+            "kpi": both["kpi"],
+            "width_measured": both["range_high"] - both["range_low"],
+            "width_all_drawn": both["range_high_drawn"] - both["range_low_drawn"],
+        })
+        narrowing["narrower_by"] = 1 - narrowing["width_measured"] / narrowing["width_all_drawn"]
+
+    per_draw = measured.drop_duplicates("draw").set_index("draw")[keys].sort_index()
+    scaled = _scaled(per_draw, parameters)
+    names = {p.key: p for p in parameters}
+    rows = []
+    for (option, kpi), group in effects.groupby(["scenario", "kpi"], sort=False):
+        means = group.groupby("draw")["effect"].mean().reindex(scaled.index)
+        table = first_order_indices(list(means.to_numpy(float)), scaled.reset_index(drop=True), bootstrap=bootstrap)
+        for row in _records(table):
+            p = names[str(row["parameter"])]
+            rows.append({"scenario": option, "kpi": kpi, "parameter": p.key, "name": p.name, "group": p.group,
+                         "index": row["index"], "low": row["low"], "high": row["high"], "size": row["size"]})
+    sensitivity = pd.DataFrame(rows, columns=["scenario", "kpi", "parameter", "name", "group", "index", "low", "high",
+                                              "size"])
+
+    benefit = payback.groupby(["draw", "scenario"])["effect"].mean().unstack("scenario")
+    benefit.insert(0, reference, 0.0)
+    benefit = benefit.reindex(scaled.index)
+    groups: dict[str, list[str]] = {}
+    for p in parameters:
+        groups.setdefault(p.group, []).append(p.key)
+    value_table = evppi(benefit.reset_index(drop=True), scaled.reset_index(drop=True), groups)
+    report = UncertaintyReport(
+        reference=reference,
+        kpis=kpis,
+        draws=int(measured["draw"].nunique()),
+        replications=int(manifest.get("replications", 0)),
+        summary=summary,
+        plausibility=_plausibility(results, runs, manifest),
+        sensitivity=sensitivity,
+        evppi=value_table,
+        evpi=float(value_table.attrs.get("evpi", evpi(benefit))),
+        narrowing=narrowing,
+        costs=costs,
+        parameters=parameters,
+    )
+    report.sentences = _sentences(report)
+    report.value_sentences = _value_sentences(report)
+    return report
+
+
+def _pct(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:+.1%}"
+
+
+def _money(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:,.0f}"
+
+
+def _share(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.2f}"
+
+
+def _sentences(report: UncertaintyReport) -> list[str]:
+    """The plain-words summary: the range for the first KPI, what it leans on, what to measure."""
+    out = []
+    kpi = report.kpis[0]
+    summary = report.summary[report.summary["kpi"] == kpi]
+    for row in _records(summary):
+        out.append(
+            f"{row['scenario']} against {report.reference}: {kpi} {_pct(row['mean'])} on average over {row['draws']} "
+            f"plausible models; 95% of them give {_pct(row['range_low'])} to {_pct(row['range_high'])} (simulation "
+            f"noise alone: {_pct(row['noise_low'])} to {_pct(row['noise_high'])}); the chance it is positive is "
+            f"{row['p_positive']:.0%}."
+        )
+    if not report.sensitivity.empty:
+        top = report.sensitivity[report.sensitivity["kpi"] == kpi].dropna(subset=["index"])
+        top = top.sort_values("index", ascending=False, kind="stable")
+        if len(top):
+            lead = _records(top)[0]
+            entry = next(p for p in report.parameters if p.key == lead["parameter"])
+            how = (f"a company measures it from its own CRM export (funnelsim calibrate needs {entry.measure})"
+                   if entry.measure else "no CRM export informs it: only better published evidence narrows it")
+            out.append(
+                f"The answer leans most on '{entry.name}' ({lead['group']}): alone it explains {lead['index']:.0%} of "
+                f"the spread of {lead['scenario']}'s effect on {kpi} across {report.draws} plausible models"
+                + (f" (bootstrap 95%: {lead['low']:.0%} to {lead['high']:.0%})" if np.isfinite(lead["high"]) else "")
+                + f"; {how}."
+            )
+    return out
+
+
+def _value_sentences(report: UncertaintyReport) -> list[str]:
+    """What knowing more would be worth before choosing among the options (EVPI, EVPPI)."""
+    out = []
+    known = report.evppi.dropna(subset=["evppi"])
+    above = (known["evppi"] - known["floor"].fillna(0)).clip(lower=0)
+    negligible = max(1.0, 0.01 * report.evpi)  # below a unit of currency, or 1% of the EVPI
+    if len(known) and report.evpi > 0 and above.max() < negligible:
+        out.append(
+            f"Knowing every uncertain parameter before choosing would be worth {_money(report.evpi)} a year (EVPI), but "
+            "learning no single group of them would change the choice (no EVPPI stands above what the method finds "
+            "in shuffled values): the EVPI comes from simulation noise and from parameters that move together."
+        )
+    elif len(known) and report.evpi > 0:
+        best = _records(known.loc[[above.idxmax()]])[0]
+        out.append(
+            f"Knowing every uncertain parameter before choosing is worth {_money(report.evpi)} a year (EVPI); of your "
+            f"own numbers, '{best['group']}' is worth measuring most: {_money(best['evppi'])} a year (EVPPI; "
+            f"{_money(best['floor'])} of that is what the method finds in shuffled values)."
+        )
+    elif len(known):
+        out.append("No uncertain parameter is worth measuring before this choice: the same option is best in every "
+                   "plausible model (EVPI 0).")
+    if len(known) < len(report.evppi):
+        out.append("Too few draws to say what some groups of parameters are worth measuring: run more --draws.")
+    return out
+
+
+def _text_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as mappings of column to value."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _effect_text(row: dict[str, Any], low: str, high: str) -> str:
+    money = row["scale"] == "absolute"
+    show = _money if money else _pct
+    lo, hi = row[low], row[high]
+    return "-" if not (np.isfinite(lo) and np.isfinite(hi)) else f"{show(lo)} to {show(hi)}"
+
+
+def range_table(report: UncertaintyReport, kpi: str | None = None) -> pd.DataFrame:
+    """One row per scenario for ``kpi`` (default: the first), as a report shows it: the mean
+    effect, the range across plausible models first and the simulation noise beside it, the
+    chance of a positive effect and the share of draws in which the company fails a
+    plausibility check."""
+    kpi = kpi or report.kpis[0]
+    rows = report.summary[report.summary["kpi"] == kpi]
+    failing = report.plausibility.set_index("option")["share_failing"]
+    return pd.DataFrame({
+        "scenario": rows["scenario"].to_numpy(),
+        f"{kpi}: mean effect": [_pct(float(v)) for v in rows["mean"]],
+        "range across plausible models (95%)": [_effect_text(r, "range_low", "range_high") for r in _records(rows)],
+        "simulation noise alone (95% CI)": [_effect_text(r, "noise_low", "noise_high") for r in _records(rows)],
+        "P(effect > 0)": [f"{v:.0%}" for v in rows["p_positive"]],
+        "draws failing a plausibility check": [f"{failing.get(s, float('nan')):.0%}" for s in rows["scenario"]],
+    })
+
+
+def format_report(report: UncertaintyReport) -> str:
+    """The report as text: the effects table, plausibility, what drives it, what to measure."""
+    out = [(f"How sure are we: every option against '{report.reference}' over {report.draws} plausible models "
+            f"(evidence ensemble members), {report.replications} replications each, common random numbers."), ""]
+    rows = []
+    for row in _records(report.summary):
+        money = row["scale"] == "absolute"
+        kpi = "net benefit a year" if money else str(row["kpi"])
+        threshold = (f"P(>{_pct(row['threshold'])}) {row['p_above']:.0%}"
+                     if np.isfinite(row["threshold"]) and np.isfinite(row["p_above"]) else "")
+        if money:
+            threshold = f"P(pays back in a year) {row['p_positive']:.0%}"
+        rows.append([
+            str(row["scenario"]), kpi, (_money if money else _pct)(row["mean"]),
+            _effect_text(row, "noise_low", "noise_high"), _effect_text(row, "range_low", "range_high"),
+            f"{row['p_positive']:.0%}", threshold,
+        ])
+    out += _text_table(["option", "KPI", "mean effect", "simulation noise (95% CI)",
+                        "range across plausible models (95%)", "P(>0)", ""], rows)
+    if report.costs:
+        out.append("Net benefit a year: gross margin on revenue less marketing spend and team cost, per year, against "
+                   "the reference, less the annual cost given: " + ", ".join(f"{k} {_money(v)}" for k, v in report.costs.items()))
+    else:
+        out.append("Net benefit a year: gross margin on revenue less marketing spend and team cost, per year, against "
+                   "the reference (no --cost given).")
+    out += ["", "Could these companies exist in every plausible model? (plausibility checks per draw)"]
+    prows = [[str(r["option"]), f"{r['share_failing']:.0%}", str(r["checks_failed"] or "-")]
+             for r in _records(report.plausibility)]
+    out += _text_table(["option", "draws failing a check", "which checks"], prows)
+    if not report.narrowing.empty:
+        out += ["", "Your own measurements narrow the range (95% range width, measured kept vs all drawn):"]
+        nrows = [[str(r["scenario"]), str(r["kpi"]), _pct(r["width_measured"]).lstrip("+"),
+                  _pct(r["width_all_drawn"]).lstrip("+"), f"{r['narrower_by']:.0%}"] for r in _records(report.narrowing)]
+        out += _text_table(["option", "KPI", "measured", "all drawn", "narrower by"], nrows)
+    if not report.sensitivity.empty:
+        kpi = report.kpis[0]
+        out += ["", (f"What drives the uncertainty of the effect on {kpi} (first-order index: share of the spread "
+                     "across plausible models explained by the parameter alone; spline regression over the draws):")]
+        srows = []
+        for option, group in report.sensitivity[report.sensitivity["kpi"] == kpi].groupby("scenario", sort=False):
+            for r in _records(group.head(3)):
+                srows.append([str(option), str(r["name"]), _share(r["index"]), f"{_share(r['low'])} to {_share(r['high'])}"])
+        out += _text_table(["option", "parameter", "index", "bootstrap 95%"], srows)
+    if len(report.evppi):
+        out += ["", (f"Which of your own numbers is worth measuring before you decide (EVPPI, a year; EVPI "
+                     f"{_money(report.evpi)}):")]
+        erows = [[str(r["group"]), _money(r["evppi"]) if np.isfinite(r["evppi"]) else "too few draws",
+                  f"{r['share_of_evpi']:.0%}" if np.isfinite(r["share_of_evpi"]) else "-", _money(r["floor"])]
+                 for r in _records(report.evppi)]
+        out += _text_table(["parameter group", "worth a year", "of EVPI", "shuffled (noise floor)"], erows)
+    out += ["", *report.sentences, *report.value_sentences]
+    return "\n".join(out)
+
+
+def write_report(report: UncertaintyReport, folder: str | Path) -> Path:
+    """Write every table as CSV and parquet, and the text, into ``folder/analysis``."""
+    from funnelsim.config.files import atomic_write_text
+    from funnelsim.experiments.outputs import spreadsheet_safe, write_tables
+
+    target = Path(folder) / "analysis"
+    tables = {"summary": report.summary, "plausibility": report.plausibility, "sensitivity": report.sensitivity,
+              "evppi": report.evppi, "narrowing": report.narrowing}
+    write_tables(target, **tables)
+    for name, table in tables.items():
+        atomic_write_text(target / f"{name}.csv", spreadsheet_safe(table).to_csv(index=False))
+    atomic_write_text(target / "report.txt", format_report(report) + "\n")
+    return target
