@@ -20,7 +20,7 @@ import math
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ __all__ = [
     "commented_yaml",
     "folder_lock",
     "temporary_name",
+    "write_whole",
     "write_scenario_file",
     "yaml_comment",
     "yaml_scalar",
@@ -55,14 +56,20 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole (temporary file, then rename); no temporary file is left."""
+def write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Let ``write`` write a temporary file beside ``path``, then rename it to ``path``: the file
+    is whole or absent, and no temporary file is left."""
     tmp = temporary_name(path)
     try:
-        tmp.write_text(text, encoding="utf-8")
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole (temporary file, then rename); no temporary file is left."""
+    write_whole(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 # --- YAML with comments ---------------------------------------------------------------------

@@ -13,7 +13,6 @@ A table written as CSV, which analysts open in a spreadsheet, first goes through
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
 from importlib.metadata import version
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.config.errors import WriteFailed
-from funnelsim.config.files import atomic_write_text, temporary_name
+from funnelsim.config.files import atomic_write_text, write_whole
 from funnelsim.experiments.experiment import ScenarioRun
 
 __all__ = ["WriteFailed", "write_run", "format_summary", "read_run", "write_tables", "spreadsheet_safe"]
@@ -32,12 +31,7 @@ _TABLES = ("leads", "daily", "replications")
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = temporary_name(path)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_whole(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def write_run(result: ScenarioRun, folder: Path, source: str, overrides: list[str]) -> None:

@@ -18,7 +18,6 @@ runs exactly the ones that are missing or damaged. One process writes a folder a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from funnelsim.config.errors import InputError
-from funnelsim.config.files import atomic_write_text, temporary_name
+from funnelsim.config.files import atomic_write_text, write_whole
 
 __all__ = ["DamagedResults", "ResultStore", "load_results", "SweepResults"]
 
@@ -122,12 +121,7 @@ class ResultStore:
     @staticmethod
     def _write(frame: pd.DataFrame, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temporary_name(path)
-        try:
-            frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_whole(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
     def read_table(self, table: str) -> pd.DataFrame:
         folder = self.folder / table
