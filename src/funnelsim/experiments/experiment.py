@@ -47,6 +47,14 @@ def _seed_label(seed: np.random.SeedSequence) -> str:
     return "/".join(str(k) for k in seed.spawn_key) or "root"
 
 
+def _root_seed(seed: np.random.SeedSequence) -> int:
+    """The integer a run was seeded with (a spawned sequence keeps its root's)."""
+    entropy = seed.entropy
+    if not isinstance(entropy, (int, np.integer)):
+        raise TypeError(f"a run is seeded by an integer, not {entropy!r}")
+    return int(entropy)
+
+
 # KPIs that count or add up leads and money are defined for every run. The others are ratios,
 # NaN by design when their denominator is zero (no wins, no lead touched: see kpis.py).
 ALWAYS_DEFINED = (*(stage.count for stage in HEADLINE_STAGES), "bookings", "revenue", "marketing_spend")
@@ -96,7 +104,7 @@ def run_replication(
         table.insert(0, "replication", replication)
     return Replication(
         replication=replication,
-        seed=int(sequence.entropy),
+        seed=_root_seed(sequence),
         spawn_key=_seed_label(sequence),
         leads=output.leads,
         daily=output.daily,

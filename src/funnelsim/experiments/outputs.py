@@ -17,6 +17,7 @@ import platform
 import re
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,7 @@ def format_summary(result: ScenarioRun) -> str:
         f"KPIs over days {warmup:g}-{horizon:g}",
         f"{'KPI':<28}{'unit':<18}{'mean':>14}{'95% CI':>28}",
     ]
+    row: Any  # a row of the summary table (itertuples)
     for row in table.itertuples():
         ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
         lines.append(f"{row.kpi:<28}{row.unit:<18}{_fmt(row.mean):>14}{ci:>28}")
