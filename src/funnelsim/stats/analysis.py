@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -181,7 +182,7 @@ class Metamodel:
     kpi: str
     factors: list[str]
     aliases: dict[str, str]
-    fit: object
+    fit: Any  # statsmodels' results (OLS or GLM): statsmodels ships no types
     anova: pd.DataFrame
     data: pd.DataFrame
     family: str

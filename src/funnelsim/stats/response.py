@@ -17,7 +17,7 @@ a percentage, or as it is (``absolute``), e.g. for a growth rate that can be neg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, cast
 
 import numpy as np
 import pandas as pd
@@ -120,7 +120,8 @@ class ResponseSurface:
     def predict(self, settings: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         """The KPI at each row of lever settings (for ``relative``: the geometric mean level)."""
         table = self._linear(self._design(settings), confidence)
-        return np.exp(table) if self.transform == "relative" else table
+        # a ufunc on a DataFrame gives a DataFrame (__array_ufunc__); numpy's stubs say ndarray
+        return cast(pd.DataFrame, np.exp(table)) if self.transform == "relative" else table
 
     def change(
         self, settings: pd.DataFrame, reference: Mapping[str, Any], confidence: float = 0.95
@@ -134,4 +135,4 @@ class ResponseSurface:
         rows = self._design(settings)
         base = self._design(pd.DataFrame([{lever.key: reference[lever.key] for lever in self.levers}]))
         table = self._linear(rows - base, confidence)
-        return np.expm1(table) if self.transform == "relative" else table
+        return cast(pd.DataFrame, np.expm1(table)) if self.transform == "relative" else table  # as in predict
