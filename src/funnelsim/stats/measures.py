@@ -12,10 +12,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from statsmodels.stats.weightstats import DescrStatsW
 
-from funnelsim.model.maths import MONTHS_PER_YEAR, share_lost_within_months
+from funnelsim.model.maths import MONTHS_PER_YEAR, FloatArray, share_lost_within_months
 
 __all__ = ["Measure", "add_rates", "mean_ci", "replication_measures", "growth_after_change"]
 
@@ -69,7 +70,7 @@ def replication_measures(runs: pd.DataFrame) -> dict[str, Measure]:
     return {c: mean_ci(table[c]) for c in numeric}
 
 
-def growth_after_change(revenue_new: np.ndarray, revenue_old: np.ndarray, monthly_churn: np.ndarray) -> np.ndarray:
+def growth_after_change(revenue_new: npt.ArrayLike, revenue_old: npt.ArrayLike, monthly_churn: npt.ArrayLike) -> FloatArray:
     """Revenue growth in the year after a company in one steady state (revenue ``revenue_old``)
     takes on another company's funnel and retention (steady-state revenue ``revenue_new``,
     monthly churn ``monthly_churn``).

@@ -239,7 +239,7 @@ def path_sweep(
     points = [SweepPoint(0, {"scenario": typical.name, "t": float("nan")}, typical)]
     for i, (t, row) in enumerate(zip(t_values, settings.to_dict("records")), start=1):
         data = copy.deepcopy(base)
-        for override in as_overrides(row):
+        for override in as_overrides({key: row[key] for key in keys}):
             key, value = parse_override(override)
             data = set_path(data, key, value)
         data["name"] = f"{misaligned.name}+{t:g}"
@@ -402,7 +402,7 @@ def single_lever_summary(single: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for claim, data in single.groupby("claim", sort=False):
         able = [r for r in data.to_dict("records") if pd.notna(r["needed"])]
-        strongest = data.loc[data["best_alone"].abs().idxmax()]
+        strongest = data.iloc[data["best_alone"].abs().argmax()]
         rows.append(
             {
                 "claim": claim,
