@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from typing import Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -54,6 +55,14 @@ __all__ = [
 ]
 
 STAGES = [(stage.count, stage.label) for stage in HEADLINE_STAGES]
+
+
+class Density(Protocol):
+    """A distribution with a density, such as a frozen scipy distribution."""
+
+    def pdf(self, x: np.ndarray) -> np.ndarray: ...
+
+
 _MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"{v:,.0f}")
 
 
@@ -89,7 +98,7 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
     the contact, the cooling of interest for the qualification).
     """
     touched = leads[leads["first_touch_at"].notna()].copy()
-    edges = np.array([0, 0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96, np.inf])
+    edges = [0, 0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96, np.inf]
     touched["bin"] = pd.cut(touched["speed_to_lead_hours"], edges, right=False)
     touched["qualified"] = touched["sql_at"].notna().astype(float)
     grouped = touched.groupby("bin", observed=True)["qualified"].agg(["mean", "size", "std"])
@@ -272,16 +281,16 @@ def options_chart(options: pd.DataFrame, target: float, kpi: str = "revenue") ->
     return fig
 
 
-def fitted_durations(values: np.ndarray, distribution: object, what: str, unit: str) -> Figure:
+def fitted_durations(values: np.ndarray, distribution: Density, what: str, unit: str) -> Figure:
     """Observed durations (histogram, log scale) against the fitted distribution's density."""
     values = np.asarray(values, float)
     values = values[values > 0]
     with _theme():
         fig, ax = _figure(height=3.8)
-        bins = np.geomspace(values.min(), values.max(), 40)
+        bins = np.geomspace(values.min(), values.max(), 40).tolist()
         ax.hist(values, bins=bins, density=True, alpha=0.5, label=f"export (n = {len(values):,})")
         grid = np.geomspace(values.min(), values.max(), 300)
-        ax.plot(grid, distribution.pdf(grid), lw=2, label="fitted")  # type: ignore[attr-defined]
+        ax.plot(grid, distribution.pdf(grid), lw=2, label="fitted")
         ax.set_xscale("log")
         ax.set(xlabel=f"{what} ({unit}, log scale)", ylabel="Density", title=f"{what}: export against the fit")
         ax.legend(fontsize="small")

@@ -176,6 +176,7 @@ def _claim_rows(runs: dict[str, ScenarioRun], targets: Targets) -> list[dict]:
     by_role = {role_of(r.scenario): r for r in runs.values()}
     rows = []
     for claim in targets.claims:
+        assert claim.compare is not None  # every claim compares two companies (Target._shape)
         company, reference = claim.compare
         if company not in by_role or reference not in by_role:
             continue

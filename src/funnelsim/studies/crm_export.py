@@ -225,7 +225,7 @@ def _read_csv(text: str, label: str, delimiter: str) -> tuple[pd.DataFrame, list
     return pd.DataFrame(rows[1:], columns=header, dtype=str), problems
 
 
-def _problems(failures: pd.DataFrame, column: str, problem: str, raw: pd.DataFrame, source_column: str) -> list[dict[str, Any]]:
+def _problems(failures: pd.Index, column: str, problem: str, raw: pd.DataFrame, source_column: str) -> list[dict[str, Any]]:
     return [
         {"row": int(i) + 1, "column": source_column, "value": raw.at[i, source_column] if source_column in raw else "",
          "problem": problem, "field": column}
@@ -271,7 +271,7 @@ def _typed_times(column: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(column):
         return True
     values = column.dropna()
-    return column.dtype == object and len(values) > 0 and values.map(lambda v: isinstance(v, dt.date)).all()
+    return column.dtype == object and len(values) > 0 and bool(values.map(lambda v: isinstance(v, dt.date)).all())
 
 
 _SERIAL = re.compile(r"\d{5}(\.\d+)?")

@@ -175,7 +175,8 @@ def measure_point(job: PointJob) -> dict[str, float]:
 def measure_points(points: pd.DataFrame, base: Scenario, seed: int, replications: int, horizon_days: float,
                    firms: int, workers: int, progress: bool = True) -> pd.DataFrame:
     """Measure every row of ``points`` (columns: parameter keys); one row of metrics each."""
-    jobs = [PointJob(row, base, seed, replications, horizon_days, firms) for row in points.to_dict("records")]
+    jobs = [PointJob({str(key): value for key, value in row.items()}, base, seed, replications, horizon_days, firms)
+            for row in points.to_dict("records")]
     bar = tqdm(total=len(jobs), unit="point", desc="simulating points", disable=not progress)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -413,7 +414,7 @@ def _walk(emulator: Emulator, parameters: list[Parameter], start: pd.DataFrame, 
     """Points spread over the region not ruled out: ``walkers`` random walks from ``start`` that
     take a step (on each parameter's search scale) only where it stays inside the region."""
     unit = np.tile(np.column_stack([p.to_unit(start[p.key].to_numpy(float)) for p in parameters]), (walkers, 1))
-    kept = []
+    kept: list[np.ndarray] = []
     while sum(len(k) for k in kept) < n:
         proposal = np.clip(unit + rng.normal(0.0, step, unit.shape), 0.0, 1.0)
         inside = implausibility(emulator, _points(parameters, proposal))["max"].to_numpy() <= CUTOFF

@@ -94,8 +94,8 @@ class PlanLever(BaseModel):
     def annual_costs(self) -> list[float]:
         if self.costs is not None:
             return list(self.costs)
-        today = float(self.values[0])  # type: ignore[arg-type]
-        return [abs(float(v) - today) * (self.cost_per_unit or 0.0) for v in self.values]  # type: ignore[arg-type]
+        today = float(self.values[0])
+        return [abs(float(v) - today) * (self.cost_per_unit or 0.0) for v in self.values]
 
     def lever(self, key: str) -> Lever:
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values)
@@ -195,7 +195,7 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
         raise ParameterError([f"{label}: scenario: {spec.scenario!r}: no such file ({scenario_path})"])
     data = apply_overrides(resolve_file(scenario_path), list(overrides))
     data.setdefault("name", scenario_path.stem)
-    problems = []
+    problems: list[str] = []
     for key, lever in spec.levers.items():
         for i, value in enumerate(lever.values):
             try:
@@ -216,7 +216,7 @@ def plan_sweep(plan: Plan, points: int | None = None, replications: int | None =
         if lever.lever(key).scale == "switch":
             factors[key] = list(lever.values)
         else:
-            numbers = [float(v) for v in lever.values]  # type: ignore[arg-type]
+            numbers = [float(v) for v in lever.values]
             factors[key] = {"low": min(numbers), "high": max(numbers)}
     points, replications = points or plan.spec.points, replications or plan.spec.replications
     coefficients = 1 + len(plan.spec.levers) + (replications - 1)  # intercept, levers, replication effects
