@@ -47,6 +47,7 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
+from funnelsim.config.distributions import Lognormal
 from funnelsim.config.errors import WriteFailed
 from funnelsim.config.files import (
     check_scenario_target,
@@ -128,7 +129,7 @@ class Calibration:
             *self._not_estimated(),
         ]
         top = {"extends": extends, "name": name, "description": f"Calibrated from the CRM export {Path(self.source).name}."}
-        comments = {r.key: _comment(r) for r in self.estimates.itertuples() if r.key in self.settings}
+        comments = {str(r.key): _comment(r) for r in self.estimates.itertuples() if r.key in self.settings}
         nested: dict[str, Any] = {}
         for key, value in self.settings.items():
             node = nested
@@ -248,7 +249,17 @@ class _CannotEstimate(Exception):
 _FIT_WARNINGS = (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning)
 
 
-def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, float]]:
+@dataclass(frozen=True)
+class _Centre:
+    """The centre of fitted durations (their median or mean, or the one value) with its 95% CI."""
+
+    what: str  # "median", "mean" or "value"
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, _Centre]:
     """The best of lognormal, gamma and exponential by AIC, with its KS test; the distribution
     as scenario settings, a fit note, and the mean with its CI. Values that never vary are a
     constant."""
@@ -256,7 +267,7 @@ def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, fl
     if np.ptp(values) == 0:
         value = float(values[0])
         return ({"dist": "constant", "value": value}, f"every one of the {len(values)} values is {value:.4g}",
-                {"value": value, "ci_low": value, "ci_high": value, "what": "value"})
+                _Centre("value", value, value, value))
     candidates = {
         "lognormal": stats.lognorm, "gamma": stats.gamma, "exponential": stats.expon,
     }
@@ -278,8 +289,9 @@ def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, fl
     if name == "lognormal":
         logs = DescrStatsW(np.log(values))
         low, high = logs.tconfint_mean()
-        spec = {"dist": "lognormal", "median": float(np.exp(logs.mean)), "sigma": float(logs.std)}
-        centre = {"value": spec["median"], "ci_low": float(np.exp(low)), "ci_high": float(np.exp(high)), "what": "median"}
+        median = float(np.exp(logs.mean))
+        spec: dict[str, Any] = {"dist": "lognormal", "median": median, "sigma": float(logs.std)}
+        centre = _Centre("median", median, float(np.exp(low)), float(np.exp(high)))
     else:
         data = DescrStatsW(values)
         low, high = data.tconfint_mean()
@@ -289,7 +301,7 @@ def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, dict[str, fl
             if name == "gamma"
             else {"dist": "exponential", "mean": mean}
         )
-        centre = {"value": mean, "ci_low": float(low), "ci_high": float(high), "what": "mean"}
+        centre = _Centre("mean", mean, float(low), float(high))
     fit = f"{name} by AIC among lognormal, gamma, exponential; KS D = {ks.statistic:.3f}, p = {ks.pvalue:.2g}"
     return spec, fit, centre
 
@@ -376,19 +388,32 @@ class _PresenceCurve(GenericLikelihoodModel):
         return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
 
 
-def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _PresenceFit:
+    """The presence window and the cold-call curve, fitted together on first dials."""
+
+    n: int
+    contact_probability_present: tuple[float, float, float]  # estimate, 95% CI
+    presence_median: tuple[float, float, float]  # minutes: estimate, 95% CI
+    presence_sigma: float  # the window's spread, kept at the baseline's
+    cold: dict[str, Any]  # the cold-call curve, in the shape of ``_decay_logit``
+
+
+def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario) -> _PresenceFit | None:
     """Maximum likelihood of the presence window and the cold-call curve on first dials.
 
-    Returns the estimates with 95% CIs (None when the fit does not converge), and the cold part
-    in the shape of ``_decay_logit`` so it is written like any decay curve."""
+    Returns the estimates with 95% CIs (None when the fit does not converge, or when the
+    baseline has no lognormal presence window, the curve this fit is written for), and the cold
+    part in the shape of ``_decay_logit`` so it is written like any decay curve."""
     fu = baseline.follow_up
     knots = list(fu.contact_decay.age_hours)
-    if fu.presence_minutes is None or len(knots) < 2:
+    window = fu.presence_minutes
+    if not isinstance(window, Lognormal) or len(knots) < 2:
         return None
     slopes = decay_slopes(knots, fu.contact_decay.odds_multiplier)
-    start = np.array([_safe_logit(fu.contact_probability_present), math.log(fu.presence_minutes.median or 10.0),
+    start = np.array([_safe_logit(fu.contact_probability_present), math.log(window.median or 10.0),
                       _safe_logit(fu.contact_probability), *slopes])
-    model = _PresenceCurve(reached.astype(float), age_hours[:, None], fu.presence_minutes.log_sigma, knots)
+    model = _PresenceCurve(reached.astype(float), age_hours[:, None], window.log_sigma, knots)
     try:
         fit = model.fit(start_params=start, method="bfgs", maxiter=1000, disp=0)
         ci = np.asarray(fit.conf_int())
@@ -398,17 +423,18 @@ def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario
         return None
     multipliers, lows, highs = _multipliers(fit, knots, first_slope=3)
     n = int(len(reached))
-    return {
-        "n": n,
-        "contact_probability_present": (float(logistic_array(fit.params[0])), float(logistic_array(ci[0, 0])),
-                                        float(logistic_array(ci[0, 1]))),
-        "presence_median": (float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
-        "cold": {
+    return _PresenceFit(
+        n=n,
+        contact_probability_present=(float(logistic_array(fit.params[0])), float(logistic_array(ci[0, 0])),
+                                     float(logistic_array(ci[0, 1]))),
+        presence_median=(float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
+        presence_sigma=window.log_sigma,
+        cold={
             "intercept": float(fit.params[2]), "intercept_ci": (float(ci[2, 0]), float(ci[2, 1])),
             "multipliers": multipliers, "lows": lows, "highs": highs,
             "n": n, "pseudo_r2": float(1 - fit.llf / _null_loglike(reached)),
         },
-    }
+    )
 
 
 def _safe_logit(p: float | None) -> float:
@@ -497,7 +523,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     _seasonality(leads, start, end, rows)
 
     # Shares that set the score thresholds.
-    share = (counts / counts.sum()).to_dict()
+    share = {str(channel): float(s) for channel, s in (counts / counts.sum()).items()}
     lead_model = _LeadModel.draw(baseline, share)
     settled = leads[leads["created_at"] <= end - pd.Timedelta(days=PASS_WINDOW_DAYS)]
     mql_threshold = baseline.scoring.mql_threshold
@@ -521,18 +547,18 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                  f"sales' score bar accepting the observed {p:.1%} of MQLs handed over")
 
     # Handoff latency.
-    latency = pd.Series(dtype=float)
+    gaps = pd.Series(dtype=float)
     if _has(leads, "mql_at", "handed_off_at"):
-        latency = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
-    latency = latency[(latency >= 0) & (latency <= PASS_WINDOW_DAYS * HOURS_PER_DAY)].to_numpy(float)
+        gaps = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
+    latency = gaps[(gaps >= 0) & (gaps <= PASS_WINDOW_DAYS * HOURS_PER_DAY)].to_numpy(float)
     if (latency > 0).sum() >= 20:
         try:
-            spec, fit, centre = _fit_duration(latency)
+            spec, note, centre = _fit_duration(latency)
         except _CannotEstimate as exc:
             rows.cannot(["handoff.latency_hours"], str(exc))
         else:
-            rows.add("handoff.latency_hours", spec, centre["ci_low"], centre["ci_high"], len(latency),
-                     f"MQL to handoff, hours: {centre['what']} {centre['value']:.3g}", fit)
+            rows.add("handoff.latency_hours", spec, centre.ci_low, centre.ci_high, len(latency),
+                     f"MQL to handoff, hours: {centre.what} {centre.value:.3g}", note)
             rows.settings["handoff.mode"] = "continuous"
             observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
 
@@ -555,7 +581,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             presence = _presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
             try:
                 if presence is not None:
-                    fit = presence["cold"]
+                    fit = presence.cold
                     method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
                 else:
                     cold = ages >= 1.0  # past any presence window: cold calls only
@@ -569,14 +595,14 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                 rows.cannot(["follow_up.contact_probability", "follow_up.contact_decay"], str(exc))
             else:
                 if presence is not None:
-                    for key, label in (("contact_probability_present", "first dials while the inquirer is still at the desk that reached them"),
-                                       ("presence_median", "minutes an inquirer stays at the desk (median of the presence window)")):
-                        value, low, high = presence[key]
-                        target = ("follow_up.presence_minutes" if key == "presence_median" else f"follow_up.{key}")
-                        spec = ({"dist": "lognormal", "median": round(value, 3), "sigma": baseline.follow_up.presence_minutes.log_sigma}
-                                if key == "presence_median" else value)
-                        rows.add(target, spec, low, high, presence["n"], f"{label}: maximum likelihood of the model's own "
-                                 "presence-window curve on first dials by age (the window's spread kept at the baseline's)")
+                    how = ("maximum likelihood of the model's own presence-window curve on first dials by age (the "
+                           "window's spread kept at the baseline's)")
+                    value, low, high = presence.contact_probability_present
+                    rows.add("follow_up.contact_probability_present", value, low, high, presence.n,
+                             f"first dials while the inquirer is still at the desk that reached them: {how}")
+                    value, low, high = presence.presence_median
+                    rows.add("follow_up.presence_minutes", {"dist": "lognormal", "median": round(value, 3), "sigma": presence.presence_sigma},
+                             low, high, presence.n, f"minutes an inquirer stays at the desk (median of the presence window): {how}")
                 p0 = float(logistic_array(fit["intercept"]))
                 rows.add("follow_up.contact_probability", p0, float(logistic_array(fit["intercept_ci"][0])),
                          float(logistic_array(fit["intercept_ci"][1])), fit["n"], method)
@@ -752,8 +778,8 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
             except _CannotEstimate as exc:
                 rows.cannot([f"opportunity.stages.{stage}.duration_days"], str(exc))
                 continue
-            rows.add(f"opportunity.stages.{stage}.duration_days", spec, centre["ci_low"], centre["ci_high"], int((days > 0).sum()),
-                     f"days in the stage ({centre['what']} {centre['value']:.3g}; stages started at least "
+            rows.add(f"opportunity.stages.{stage}.duration_days", spec, centre.ci_low, centre.ci_high, int((days > 0).sum()),
+                     f"days in the stage ({centre.what} {centre.value:.3g}; stages started at least "
                      f"{STAGE_MARGIN_DAYS:g} days before the export ends)", fit)
             durations.append(pd.DataFrame({"stage": stage, "days": days[days > 0]}))
     if durations:
@@ -823,7 +849,7 @@ def compare_with_export(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -
     rows = []
     for kpi, value in own.items():
         values = runs[kpi].dropna().to_numpy(float)
-        row = {"kpi": kpi, "export": value, "simulated": float(values.mean()) if len(values) else np.nan}
+        row: dict[str, Any] = {"kpi": kpi, "export": value, "simulated": float(values.mean()) if len(values) else np.nan}
         if len(values) > 1 and np.ptp(values) > 0:
             fit = sm.OLS(values, np.ones((len(values), 1))).fit()
             frame = fit.get_prediction(np.ones((1, 1))).summary_frame(alpha=0.05).iloc[0]
