@@ -166,13 +166,15 @@ class Lognormal(_Base):
     def mu(self) -> float:
         if self.median is not None:
             return math.log(self.median)
-        return math.log(self.mean_value) - 0.5 * self.log_sigma**2  # type: ignore[arg-type]
+        assert self.mean_value is not None  # median and sigma, or mean and cv (_one_parametrisation)
+        return math.log(self.mean_value) - 0.5 * self.log_sigma**2
 
     @property
     def log_sigma(self) -> float:
         if self.sigma is not None:
             return self.sigma
-        return math.sqrt(math.log1p(self.cv**2))  # type: ignore[operator]
+        assert self.cv is not None  # median and sigma, or mean and cv (_one_parametrisation)
+        return math.sqrt(math.log1p(self.cv**2))
 
     @property
     def lowest_value(self) -> float:
@@ -218,11 +220,17 @@ class Gamma(_Base):
 
     @property
     def k(self) -> float:
-        return self.shape if self.shape is not None else 1.0 / self.cv**2  # type: ignore[operator]
+        if self.shape is not None:
+            return self.shape
+        assert self.cv is not None  # shape and scale, or mean and cv (_one_parametrisation)
+        return 1.0 / self.cv**2
 
     @property
     def theta(self) -> float:
-        return self.scale if self.scale is not None else self.mean_value / self.k  # type: ignore[operator]
+        if self.scale is not None:
+            return self.scale
+        assert self.mean_value is not None  # shape and scale, or mean and cv (_one_parametrisation)
+        return self.mean_value / self.k
 
     @property
     def lowest_value(self) -> float:

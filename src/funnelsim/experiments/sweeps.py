@@ -296,7 +296,8 @@ def _expand(spec: SweepFile, path: Path, label: str, overrides: list[str] | tupl
             points.append(SweepPoint(i, {"scenario": scenario.name}, scenario))
         factor_names = ["scenario"]
     else:
-        base_path = (path.parent / spec.base).resolve()  # type: ignore[operator]
+        assert spec.base is not None  # every design but 'scenarios' extends a base (SweepFile._design_fields)
+        base_path = (path.parent / spec.base).resolve()
         if not base_path.is_file():
             raise ParameterError([f"{label}: base: {spec.base!r}: no such file ({base_path})"])
         base = apply_overrides(resolve_file(base_path), list(overrides))

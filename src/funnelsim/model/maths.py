@@ -236,10 +236,10 @@ def decay_basis(age_hours: npt.ArrayLike, knots_hours: Sequence[float]) -> Float
 # --- contact: the presence window and cold calls --------------------------------------------
 
 
-def presence_mix(staying: Number, present_chance: float | FloatArray, cold_chance: Number) -> Number:
+def presence_mix(staying: Number, present_chance: Number, cold_chance: Number) -> Number:
     """The chance a dial reaches the lead when the inquirer is still at the desk with chance
     ``staying`` (then reached with ``present_chance``), and is otherwise a cold call."""
-    return present_chance * staying + cold_chance * (1.0 - staying)  # type: ignore[return-value]
+    return present_chance * staying + cold_chance * (1.0 - staying)
 
 
 def contact_chance(follow_up: FollowUp, age_days: float) -> float:

@@ -250,6 +250,7 @@ class LeadRecords:
         deadline, touched = self.sla_deadline_at[:n], self.first_touch_at[:n]
         missed = ~(touched <= deadline)  # late, or not touched at all
         decided = ~np.isnan(deadline) & ((touched <= deadline) | (deadline <= horizon))
+        # numpy's stubs do not take None as np.where's value (here: an object array of True, False and None)
         data["sla_breached"] = pd.array(np.where(decided, missed, None), dtype="boolean")  # type: ignore[call-overload]
         data["status"] = pd.Categorical.from_codes(self.status_code[:n], categories=pd.Index(STATUSES))
         return pd.DataFrame(data)[list(LEAD_COLUMNS)]
