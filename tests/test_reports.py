@@ -295,8 +295,28 @@ def test_a_report_folder_is_named_after_its_default_scenarios():
     parameters = reports.notebook_parameters(reports.notebook_path("alignment_impact"))
     assert isinstance(parameters["scenario_files"], list)
     label = reports._label(parameters)
-    assert label.startswith("fully-misaligned-vs-somewhat-misaligned") and '"' not in label and "[" not in label
+    assert label == "fully-misaligned-vs-somewhat-misaligned-vs-somewhat-aligned-vs-fully-aligned"
     assert reports._label(reports.notebook_parameters(reports.notebook_path("what_it_takes"))) == "grow-revenue"
+
+
+@pytest.mark.parametrize("count", [2, 4, 6, 9])
+def test_a_folder_name_keeps_every_scenario_and_never_cuts_a_name(count):
+    names = ["fully-misaligned", "somewhat-misaligned", "somewhat-aligned", "fully-aligned", "closed-loop",
+             "realtime-routing", "daily-export", "baseline", "my_own.company"][:count]
+    label = reports.joined_label(names)
+    assert len(label) <= reports.SLUG_LENGTH and reports.slug(label) == label
+    parts = label.split("-vs-") if "-vs-" in label else label.split("_")
+    assert len(parts) == count  # every scenario, each recognisable by the start of each of its words
+    for name, part in zip(names, parts):
+        assert [w[:3] for w in part.split("-")] == [w[:3] for w in name.replace("_", "-").replace(".", "-").split("-")]
+
+
+def test_the_page_title_is_the_report_heading(tmp_path):
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_markdown_cell("Intro"), nbformat.v4.new_markdown_cell("# What is alignment worth?\n\ntext")]
+    nbformat.write(book, tmp_path / "report.ipynb")
+    reports._export_html(tmp_path / "report.ipynb", tmp_path / "report.html")
+    assert "<title>What is alignment worth?</title>" in (tmp_path / "report.html").read_text()
 
 
 @pytest.mark.parametrize(
