@@ -46,6 +46,8 @@ def test_kpis_in_their_units():
     assert v.format_kpi("sqls", 12_344.6) == "12,345"
     assert v.signed_percent(0.47) == "+47%" and v.signed_percent(-0.1234) == "−12.3%"
     assert v.format_kpi_change("win_rate", -0.023) == "−2.3 points"
+    assert v.signed_percent(15.71) == "+1,571%" and v.percent(2.5) == "250%"
+    assert [v.chance(p) for p in (0.0000111, 0.37, 0.999, 1.0)] == ["<1%", "37%", ">99%", "100%"]
     assert v.period(330) == "11 months" and v.period(720) == "2 years" and v.period(14) == "2 weeks"
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "KPIS",
     "SCENARIOS",
     "Term",
+    "chance",
     "format_kpi",
     "format_kpi_change",
     "kpi",
@@ -167,7 +168,20 @@ def percent(share: float) -> str:
     """A share as a percentage to at most three significant digits: "47%", "4.7%", "0.35%"."""
     if not _finite(share):
         return "–"
+    if abs(float(share)) >= 1:  # 100% and more: whole percents, never an exponent
+        return f"{float(share) * 100:,.0f}%".replace("-", MINUS)
     return format_as("percent", share).replace("-", MINUS)
+
+
+def chance(probability: float) -> str:
+    """A probability as people read it: "<1%", "37%", ">99%"."""
+    if not _finite(probability):
+        return "–"
+    if probability < 0.005:
+        return "<1%"
+    if probability > 0.995:
+        return ">99%" if probability < 1 else "100%"
+    return f"{float(probability):.0%}"
 
 
 def signed_percent(share: float) -> str:
@@ -236,6 +250,7 @@ def people_frame(
         "scenario": scenario_name,
         "lever": lever_name,
         "percent": percent,
+        "chance": chance,
         "signed percent": signed_percent,
         "money": lambda v: money(v, currency),
         "signed money": lambda v: signed_money(v, currency),
