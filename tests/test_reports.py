@@ -35,7 +35,7 @@ pytestmark = pytest.mark.xdist_group("jupyter-kernels")
 
 SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 NOTEBOOKS = {
-    "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "revenue", "sdr_utilisation"]),
+    "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "the company earns", "Customer acquisition cost", "Appendix for analysts", "sdr_utilisation"]),
     "alignment_impact": (
         {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4},
         ["a fully aligned company earns", "Appendix for analysts", "paired by replication", "Fully aligned", "per unit",

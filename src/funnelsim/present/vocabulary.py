@@ -37,6 +37,7 @@ __all__ = [
     "format_kpi_change",
     "kpi",
     "kpi_name",
+    "kpi_table",
     "lever_name",
     "money",
     "people_frame",
@@ -294,3 +295,16 @@ def people_table(
 def _looks_numeric(text: str) -> bool:
     stripped = text.lstrip("+" + MINUS + "-×$€£")
     return bool(stripped) and (stripped[0].isdigit() or stripped == "–")
+
+
+def kpi_table(summary: pd.DataFrame, currency: str = "$") -> Styler:
+    """A KPI summary (``kpi``, ``mean``, ``ci_low``, ``ci_high`` per row) for people: each KPI by
+    its business name, its mean and its 95% range in its unit, in the vocabulary's order."""
+    order = {key: number for number, key in enumerate(KPIS)}
+    rows = summary[summary["kpi"].isin(list(KPIS))].copy()
+    rows = rows.assign(order=rows["kpi"].map(order)).sort_values("order", kind="stable")
+    rows["name"] = rows["kpi"].map(kpi_name)
+    rows["value"] = [format_kpi(k, v, currency) for k, v in zip(rows["kpi"], rows["mean"])]
+    rows["range"] = [f"{format_kpi(k, lo, currency)} to {format_kpi(k, hi, currency)}"
+                     if _finite(lo) and _finite(hi) else "–" for k, lo, hi in zip(rows["kpi"], rows["ci_low"], rows["ci_high"])]
+    return people_table(rows, {"name": ("Measure", "text"), "value": ("Average", "text"), "range": ("95% range", "text")})
