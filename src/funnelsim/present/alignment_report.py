@@ -60,8 +60,8 @@ def headline(impact: AlignmentImpact, currency: str = "$") -> str:
         return f"Only {scenario_name(impact.effects.sentence)} was simulated: nothing to compare."
     key = impact.kpi
     baseline = str(table["baseline"].iloc[0])
-    best = table.loc[table["estimate"].idxmax()]
-    worst = table.loc[table["estimate"].idxmin()]
+    best = table.iloc[table["estimate"].argmax()]
+    worst = table.iloc[table["estimate"].argmin()]
     relative = f" ({signed_percent(best['relative'])})" if np.isfinite(best["relative"]) else ""
     first = (f"Over {window(impact)}, {_company(best['scenario'])} earns {_gap(key, best['estimate'], currency)} "
              f"than {_one(baseline)}{relative}")

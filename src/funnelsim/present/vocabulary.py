@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -285,7 +285,7 @@ def people_table(
                        c if c in KPIS else ("scenario" if c == "scenario" else "text")) for c in frame.columns}
     shown = people_frame(frame, columns, currency)
     styler = shown.style.hide(axis="index").set_table_attributes('class="dataframe people"')
-    numeric = [c for c in shown.columns if shown[c].map(_looks_numeric).all()]
+    numeric: list[Hashable] = [c for c in shown.columns if shown[c].map(_looks_numeric).all()]
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     if caption:
         styler = styler.set_caption(caption)
