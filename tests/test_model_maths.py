@@ -52,7 +52,8 @@ from funnelsim.model.stages import (
     HEADLINE_STAGES,
     TIMELINE,
 )
-from funnelsim.studies.calibration import _LeadModel, _PresenceCurve
+from funnelsim.studies.calibration import _LeadModel
+from funnelsim.studies.calibration_fits import PresenceCurve
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +146,7 @@ def test_calibrations_presence_curve_is_the_models_contact_chance():
     fu = scenario().follow_up
     knots = list(fu.contact_decay.age_hours)
     ages_hours = np.array([0.001, 0.05, 0.1, 0.148, 0.2, 0.5, 1, 3, 12, 24, 30, 100, 168, 400])
-    curve = _PresenceCurve(np.ones(len(ages_hours)), ages_hours[:, None], fu.presence_minutes.log_sigma, knots)
+    curve = PresenceCurve(np.ones(len(ages_hours)), ages_hours[:, None], fu.presence_minutes.log_sigma, knots)
     params = np.array([logit(fu.contact_probability_present), math.log(fu.presence_minutes.median),
                        logit(fu.contact_probability), *decay_slopes(knots, fu.contact_decay.odds_multiplier)])
     fitted = np.exp(curve.loglikeobs(params))  # every dial reached: the log-likelihood is log p

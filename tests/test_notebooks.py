@@ -21,7 +21,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # notebook: the package function it calls to run its study (module, function)
 STUDIES = {
     "alignment_impact": ("funnelsim.studies.alignment_impact", "run_alignment_impact"),
-    "calibration": ("funnelsim.studies.calibration", "run_calibration"),  # and funnelsim calibrate
+    "calibration": ("funnelsim.studies.calibration_run", "run_calibration"),  # and funnelsim calibrate
     "claims_check": ("funnelsim.studies.claims_check", "run_claims_check"),
     "classroom": ("funnelsim.studies.classroom", "play"),  # the sliders call it too, on every move
     "classroom_instructor": ("funnelsim.studies.classroom_answers", "run_classroom_answers"),

@@ -613,7 +613,8 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
     """
     import numpy as np
 
-    from funnelsim.studies.calibration import display_value, run_calibration
+    from funnelsim.studies.calibration import display_value
+    from funnelsim.studies.calibration_run import run_calibration
 
     target = Path(out_file)
     result = run_calibration(export, mapping, target, baseline, force, mapping_label=mapping or "the mapping (--mapping)",

@@ -24,43 +24,25 @@ calibrate`` and the ``calibration`` notebook call it.
 
 from __future__ import annotations
 
-import math
 import os
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
-from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.weightstats import DescrStatsW
-from statsmodels.tools.sm_exceptions import (
-    ConvergenceWarning,
-    HessianInversionWarning,
-    PerfectSeparationError,
-    PerfectSeparationWarning,
-)
 
-from funnelsim.config.distributions import Lognormal
-from funnelsim.config.errors import WriteFailed
 from funnelsim.config.files import (
-    check_scenario_target,
     commented_yaml,
     write_scenario_file,
     yaml_scalar,
 )
 from funnelsim.config.levers import export_needs, not_in_the_data
-from funnelsim.config.loading import ParameterError
-from funnelsim.config.paths import PARAMS_DIR
-from funnelsim.config.schema import Scenario, load_scenario
-from funnelsim.experiments.experiment import run_scenario
-from funnelsim.experiments.outputs import spreadsheet_safe
+from funnelsim.config.schema import Scenario
 from funnelsim.model.maths import (
     DAYS_PER_MONTH,
     HOURS_PER_DAY,
@@ -68,23 +50,24 @@ from funnelsim.model.maths import (
     QualityShift,
     alignment_log_odds,
     base_probability_for,
-    decay_basis,
-    decay_slopes,
     lead_score,
     logistic_array,
     monthly_churn_for,
-    presence_mix,
     quality_mix,
 )
 from funnelsim.model.stages import DEAL_STAGE_NAMES, DEAL_STAGES, FUNNEL_STAGES
+from funnelsim.studies.calibration_fits import (
+    CannotEstimate,
+    days_between,
+    decay_logit,
+    fit_duration,
+    presence_fit,
+)
 from funnelsim.studies.crm_export import (
     CheckedExport,
-    load_mapping,
-    read_export,
-    to_crm_export,
 )
 
-__all__ = ["Calibration", "calibrate", "compare_with_export", "display_value", "export_kpis", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
+__all__ = ["Calibration", "calibrate", "display_value", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
 
 PASS_WINDOW_DAYS = 7.0  # a stage reached within this time of the previous one belongs to the same pass
 FOLLOW_UP_MARGIN_DAYS = 14.0  # accepted leads this close to the export's end may not be worked yet
@@ -199,10 +182,6 @@ def _has(leads: pd.DataFrame, *fields: str) -> bool:
     return all(f in leads for f in fields)
 
 
-def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
-    return (later - earlier).dt.total_seconds() / 86400.0
-
-
 def _share(successes: int, trials: int) -> tuple[float, float, float]:
     low, high = proportion_confint(successes, trials, alpha=0.05, method="wilson")
     return successes / trials, float(low), float(high)
@@ -240,225 +219,6 @@ class _Rows:
         for key, what in needs.items():
             if key not in done:
                 self.keep_baseline(key, None, f"not estimated: needs {what}")
-
-
-class _CannotEstimate(Exception):
-    """The data cannot pin a value down (no spread, a singular or separated fit); says why."""
-
-
-_FIT_WARNINGS = (ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning)
-
-
-@dataclass(frozen=True)
-class _Centre:
-    """The centre of fitted durations (their median or mean, or the one value) with its 95% CI."""
-
-    what: str  # "median", "mean" or "value"
-    value: float
-    ci_low: float
-    ci_high: float
-
-
-def _fit_duration(values: np.ndarray) -> tuple[dict[str, Any], str, _Centre]:
-    """The best of lognormal, gamma and exponential by AIC, with its KS test; the distribution
-    as scenario settings, a fit note, and the mean with its CI. Values that never vary are a
-    constant."""
-    values = values[np.isfinite(values) & (values > 0)]
-    if np.ptp(values) == 0:
-        value = float(values[0])
-        return ({"dist": "constant", "value": value}, f"every one of the {len(values)} values is {value:.4g}",
-                _Centre("value", value, value, value))
-    candidates = {
-        "lognormal": stats.lognorm, "gamma": stats.gamma, "exponential": stats.expon,
-    }
-    best = None
-    for name, family in candidates.items():
-        try:
-            params = family.fit(values, floc=0)
-        except (ValueError, RuntimeError, FloatingPointError):  # a family that cannot fit these values
-            continue
-        loglik = float(np.sum(family.logpdf(values, *params)))
-        aic = 2 * (len(params) - 1) - 2 * loglik  # the location is fixed at 0
-        if np.isfinite(aic) and (best is None or aic < best[2]):
-            best = (name, params, aic)
-    if best is None:
-        raise _CannotEstimate("no duration distribution fits these values")
-    name, params, aic = best
-    family = candidates[name]
-    ks = stats.kstest(values, family.cdf, args=params)
-    if name == "lognormal":
-        logs = DescrStatsW(np.log(values))
-        low, high = logs.tconfint_mean()
-        median = float(np.exp(logs.mean))
-        spec: dict[str, Any] = {"dist": "lognormal", "median": median, "sigma": float(logs.std)}
-        centre = _Centre("median", median, float(np.exp(low)), float(np.exp(high)))
-    else:
-        data = DescrStatsW(values)
-        low, high = data.tconfint_mean()
-        mean = float(data.mean)
-        spec = (
-            {"dist": "gamma", "mean": mean, "cv": float(1 / math.sqrt(params[0]))}
-            if name == "gamma"
-            else {"dist": "exponential", "mean": mean}
-        )
-        centre = _Centre("mean", mean, float(low), float(high))
-    fit = f"{name} by AIC among lognormal, gamma, exponential; KS D = {ks.statistic:.3f}, p = {ks.pvalue:.2g}"
-    return spec, fit, centre
-
-
-def _decay_logit(age_hours: np.ndarray, outcome: np.ndarray, knots: list[float],
-                 keep: np.ndarray | None = None) -> dict[str, Any]:
-    """Logit of an outcome on the lead's age: the rate at age 0 and the odds multiplier at each knot.
-
-    With ``keep`` (the chance each lead is still shopping; the rest have chosen a competitor and
-    never qualify), the outcome's chance is keep(a) x logistic(b + curve(a))."""
-    if len(age_hours) < 2:
-        raise _CannotEstimate("fewer than two leads to estimate from")
-    if np.ptp(age_hours) == 0:
-        raise _CannotEstimate(f"every lead has the same age ({age_hours[0]:.3g} h; stages stamped at the same "
-                              "instant?): the decay needs leads of different ages")
-    if outcome.all() or not outcome.any():
-        raise _CannotEstimate(f"every one of the {len(outcome)} leads had the same outcome")
-    basis = sm.add_constant(decay_basis(age_hours, knots), has_constant="add")
-    try:
-        with warnings.catch_warnings():
-            for failure in _FIT_WARNINGS:  # perfect separation and non-convergence are failures
-                warnings.simplefilter("error", failure)
-            if keep is None:
-                fit = sm.Logit(outcome.astype(float), basis).fit(disp=0)
-            else:
-                start = np.zeros(basis.shape[1])
-                start[0] = _safe_logit(float(np.clip(outcome.mean() / max(keep.mean(), 1e-6), 0.01, 0.99)))
-                fit = _WindowedLogit(outcome.astype(float), basis, keep).fit(start_params=start, method="bfgs",
-                                                                              maxiter=1000, disp=0)
-                if not fit.mle_retvals.get("converged", False):
-                    raise ValueError("the maximum-likelihood search did not converge")
-    except (np.linalg.LinAlgError, PerfectSeparationError, ValueError, *_FIT_WARNINGS) as exc:
-        raise _CannotEstimate(f"the logit fit failed ({str(exc)[:120] or type(exc).__name__}); the leads' ages "
-                              "may not spread over the curve's knots") from None
-    multipliers, lows, highs = _multipliers(fit, knots, first_slope=1)
-    ci = np.asarray(fit.conf_int())
-    if not (np.isfinite([*multipliers, *lows, *highs, fit.params[0], *ci[0]]).all() and min(lows) > 0):
-        raise _CannotEstimate("the logit fit gave no finite estimate (too few leads at some ages)")
-    return {
-        "intercept": float(fit.params[0]),
-        "intercept_ci": (float(ci[0][0]), float(ci[0][1])),
-        "multipliers": multipliers,
-        "lows": lows,
-        "highs": highs,
-        "n": int(len(outcome)),
-        "pseudo_r2": float(1 - fit.llf / _null_loglike(outcome)),
-    }
-
-
-def _multipliers(fit: Any, knots: list[float], first_slope: int) -> tuple[list[float], list[float], list[float]]:
-    """Odds multiplier (with 95% CI) at each knot of a fit whose per-hour slopes of the log odds,
-    one per segment between knots, start at parameter ``first_slope``."""
-    multipliers, lows, highs = [1.0], [1.0], [1.0]
-    for j in range(1, len(knots)):
-        contrast = np.zeros(len(fit.params))
-        for i in range(j):
-            contrast[first_slope + i] = knots[i + 1] - knots[i]
-        test = fit.t_test(contrast)
-        low, high = np.asarray(test.conf_int()).ravel()
-        multipliers.append(float(np.exp(np.asarray(test.effect).ravel()[0])))
-        lows.append(float(np.exp(low)))
-        highs.append(float(np.exp(high)))
-    return multipliers, lows, highs
-
-
-class _PresenceCurve(GenericLikelihoodModel):
-    """The chance a first dial at age ``a`` reaches the lead, as the model has it: the inquirer
-    is still at the desk with the presence window's survival S(a) and is then reached with
-    ``p_present``; otherwise the dial is a cold call whose log odds are piecewise linear in age
-    between the knots (the model's decay curve). Parameters: logit p_present, log median
-    minutes, logit p_cold at age 0, then the log-odds slope of each segment (per hour)."""
-
-    def __init__(self, endog: np.ndarray, exog: np.ndarray, sigma: float, knots: list[float], **kwargs: Any):
-        super().__init__(endog, exog, **kwargs)
-        self.sigma = sigma
-        self.segments = decay_basis(exog[:, 0], knots)
-
-    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
-        present_p, log_median, cold_logit, *slopes = params
-        minutes = np.maximum(self.exog[:, 0] * MINUTES_PER_HOUR, 1e-9)
-        staying = stats.norm.sf((np.log(minutes) - log_median) / self.sigma)
-        cold = logistic_array(cold_logit + self.segments @ np.asarray(slopes))
-        p = np.clip(presence_mix(staying, logistic_array(present_p), cold), 1e-12, 1 - 1e-12)
-        return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
-
-
-@dataclass(frozen=True)
-class _PresenceFit:
-    """The presence window and the cold-call curve, fitted together on first dials."""
-
-    n: int
-    contact_probability_present: tuple[float, float, float]  # estimate, 95% CI
-    presence_median: tuple[float, float, float]  # minutes: estimate, 95% CI
-    presence_sigma: float  # the window's spread, kept at the baseline's
-    cold: dict[str, Any]  # the cold-call curve, in the shape of ``_decay_logit``
-
-
-def _presence_fit(age_hours: np.ndarray, reached: np.ndarray, baseline: Scenario) -> _PresenceFit | None:
-    """Maximum likelihood of the presence window and the cold-call curve on first dials.
-
-    Returns the estimates with 95% CIs (None when the fit does not converge, or when the
-    baseline has no lognormal presence window, the curve this fit is written for), and the cold
-    part in the shape of ``_decay_logit`` so it is written like any decay curve."""
-    fu = baseline.follow_up
-    knots = list(fu.contact_decay.age_hours)
-    window = fu.presence_minutes
-    if not isinstance(window, Lognormal) or len(knots) < 2:
-        return None
-    slopes = decay_slopes(knots, fu.contact_decay.odds_multiplier)
-    start = np.array([_safe_logit(fu.contact_probability_present), math.log(window.median or 10.0),
-                      _safe_logit(fu.contact_probability), *slopes])
-    model = _PresenceCurve(reached.astype(float), age_hours[:, None], window.log_sigma, knots)
-    try:
-        fit = model.fit(start_params=start, method="bfgs", maxiter=1000, disp=0)
-        ci = np.asarray(fit.conf_int())
-    except (np.linalg.LinAlgError, ValueError):
-        return None
-    if not fit.mle_retvals.get("converged", False) or not np.isfinite(ci).all():
-        return None
-    multipliers, lows, highs = _multipliers(fit, knots, first_slope=3)
-    n = int(len(reached))
-    return _PresenceFit(
-        n=n,
-        contact_probability_present=(float(logistic_array(fit.params[0])), float(logistic_array(ci[0, 0])),
-                                     float(logistic_array(ci[0, 1]))),
-        presence_median=(float(np.exp(fit.params[1])), float(np.exp(ci[1, 0])), float(np.exp(ci[1, 1]))),
-        presence_sigma=window.log_sigma,
-        cold={
-            "intercept": float(fit.params[2]), "intercept_ci": (float(ci[2, 0]), float(ci[2, 1])),
-            "multipliers": multipliers, "lows": lows, "highs": highs,
-            "n": n, "pseudo_r2": float(1 - fit.llf / _null_loglike(reached)),
-        },
-    )
-
-
-def _safe_logit(p: float | None) -> float:
-    p = min(max(p if p is not None else 0.5, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
-def _null_loglike(outcome: np.ndarray) -> float:
-    rate = min(max(float(outcome.mean()), 1e-12), 1 - 1e-12)
-    k = float(outcome.sum())
-    return k * math.log(rate) + (len(outcome) - k) * math.log1p(-rate)
-
-
-class _WindowedLogit(GenericLikelihoodModel):
-    """A logit on the model's decay curve for leads still shopping with chance ``keep`` (the
-    rest have chosen a competitor and never qualify): p(a) = keep(a) * logistic(b + curve(a))."""
-
-    def __init__(self, endog: np.ndarray, exog: np.ndarray, keep: np.ndarray, **kwargs: Any):
-        super().__init__(endog, exog, **kwargs)
-        self.keep = np.clip(keep, 1e-12, 1.0)
-
-    def loglikeobs(self, params: np.ndarray) -> np.ndarray:
-        p = np.clip(self.keep * logistic_array(self.exog @ params), 1e-12, 1 - 1e-12)
-        return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
 
 
 @dataclass
@@ -528,7 +288,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     settled = leads[leads["created_at"] <= end - pd.Timedelta(days=PASS_WINDOW_DAYS)]
     mql_threshold = baseline.scoring.mql_threshold
     if _has(leads, "mql_at") and len(settled):
-        mql_fast = _days(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
+        mql_fast = days_between(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
         p, low, high = _share(int(mql_fast.sum()), len(settled))
         mql_threshold = lead_model.threshold_for_share(p)
         rows.add("scoring.mql_threshold", mql_threshold, lead_model.threshold_for_share(high), lead_model.threshold_for_share(low),
@@ -539,7 +299,7 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
         handed = settled[mql_fast & settled["handed_off_at"].notna()]
     above = lead_model.score >= mql_threshold
     if len(handed):
-        accepted = _days(handed["sal_at"], handed["handed_off_at"]) <= PASS_WINDOW_DAYS
+        accepted = days_between(handed["sal_at"], handed["handed_off_at"]) <= PASS_WINDOW_DAYS
         p, low, high = _share(int(accepted.sum()), len(handed))
         bar = max(mql_threshold, lead_model.threshold_for_share(p, above))
         rows.add("sales_acceptance.threshold", bar, max(mql_threshold, lead_model.threshold_for_share(high, above)),
@@ -549,12 +309,12 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     # Handoff latency.
     gaps = pd.Series(dtype=float)
     if _has(leads, "mql_at", "handed_off_at"):
-        gaps = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
+        gaps = days_between(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
     latency = gaps[(gaps >= 0) & (gaps <= PASS_WINDOW_DAYS * HOURS_PER_DAY)].to_numpy(float)
     if (latency > 0).sum() >= 20:
         try:
-            spec, note, centre = _fit_duration(latency)
-        except _CannotEstimate as exc:
+            spec, note, centre = fit_duration(latency)
+        except CannotEstimate as exc:
             rows.cannot(["handoff.latency_hours"], str(exc))
         else:
             rows.add("handoff.latency_hours", spec, centre.ci_low, centre.ci_high, len(latency),
@@ -564,21 +324,21 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
 
     # Follow-up, contact and qualification.
     if _has(leads, "mql_at", "handed_off_at", "sal_at", "first_touch_at"):
-        first_pass = leads[(_days(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
-                           & (_days(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
+        first_pass = leads[(days_between(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
+                           & (days_between(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
         workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
         if len(workable):
             p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
             rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
                      f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
         touched = first_pass[first_pass["first_touch_at"].notna()].copy()
-        touched["age_hours"] = _days(touched["first_touch_at"], touched["mql_at"]) * HOURS_PER_DAY
+        touched["age_hours"] = days_between(touched["first_touch_at"], touched["mql_at"]) * HOURS_PER_DAY
         touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * HOURS_PER_DAY)]
         if "contacted_at" in touched and len(touched) >= 50:
             reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
             ages = touched["age_hours"].to_numpy(float)
             knots = list(baseline.follow_up.contact_decay.age_hours)
-            presence = _presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
+            presence = presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
             try:
                 if presence is not None:
                     fit = presence.cold
@@ -586,12 +346,12 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                 else:
                     cold = ages >= 1.0  # past any presence window: cold calls only
                     if not cold.any() and np.ptp(ages) > 0:
-                        raise _CannotEstimate("no first dial came an hour or more after the inquiry: the cold-call "
+                        raise CannotEstimate("no first dial came an hour or more after the inquiry: the cold-call "
                                               "curve needs older leads")
-                    fit = _decay_logit(ages[cold] if cold.any() else ages, reached[cold] if cold.any() else reached, knots)
+                    fit = decay_logit(ages[cold] if cold.any() else ages, reached[cold] if cold.any() else reached, knots)
                     method = ("first dials an hour or more after the inquiry that reached the lead, extrapolated to "
                               "age 0 (logit on age)")
-            except _CannotEstimate as exc:
+            except CannotEstimate as exc:
                 rows.cannot(["follow_up.contact_probability", "follow_up.contact_decay"], str(exc))
             else:
                 if presence is not None:
@@ -619,15 +379,15 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                 keep = None if shopping is None else 1.0 - shopping.cdf(ages_q)
                 decay_known = True
                 try:
-                    fitq = _decay_logit(ages_q, qualified, knots_q, keep)
-                except _CannotEstimate as exc:
+                    fitq = decay_logit(ages_q, qualified, knots_q, keep)
+                except CannotEstimate as exc:
                     # leads first reached long after the inquiry have mostly bought elsewhere, so the
                     # later part of the curve may not be identified: fit the first day alone
                     decay_known, reason = False, str(exc)
                     early = ages_q < knots_q[1]
                     try:
-                        fitq = _decay_logit(ages_q[early], qualified[early], knots_q[:2], None if keep is None else keep[early])
-                    except _CannotEstimate as again:
+                        fitq = decay_logit(ages_q[early], qualified[early], knots_q[:2], None if keep is None else keep[early])
+                    except CannotEstimate as again:
                         fitq = None
                         rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(again))
                     else:
@@ -771,11 +531,11 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
                      "through the baseline's quality, messaging and content effects")
         finished = entered[resolved & (entered[start_col] <= end - pd.Timedelta(days=STAGE_MARGIN_DAYS))]
         stop = finished[next_col].where(finished[next_col].notna(), finished["closed_at"]) if next_col else finished["closed_at"]
-        days = _days(stop, finished[start_col]).to_numpy(float)
+        days = days_between(stop, finished[start_col]).to_numpy(float)
         if (days > 0).sum() >= 20:
             try:
-                spec, fit, centre = _fit_duration(days)
-            except _CannotEstimate as exc:
+                spec, fit, centre = fit_duration(days)
+            except CannotEstimate as exc:
                 rows.cannot([f"opportunity.stages.{stage}.duration_days"], str(exc))
                 continue
             rows.add(f"opportunity.stages.{stage}.duration_days", spec, centre.ci_low, centre.ci_high, int((days > 0).sum()),
@@ -802,7 +562,7 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
         won = leads[leads["outcome"] == "won"]
         if len(won) >= 20:
             stop = won["churned_at"].where(won["churned_at"].notna(), end)
-            customer_days = float(_days(stop, won["closed_at"]).clip(lower=0).sum())
+            customer_days = float(days_between(stop, won["closed_at"]).clip(lower=0).sum())
             months = customer_days / DAYS_PER_MONTH
             events = int(won["churned_at"].notna().sum())
             if months > 0:
@@ -810,163 +570,3 @@ def _deals(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, rows
                 rows.add("customers.monthly_churn", monthly_churn_for(events / customer_days), monthly_churn_for(low),
                          monthly_churn_for(high), len(won),
                          f"{events} customers lost over {months:,.0f} customer-months (Poisson exact CI)")
-
-
-# --- checking the calibrated scenario against the export -----------------------------------
-
-
-def export_kpis(leads: pd.DataFrame) -> dict[str, float]:
-    """The KPIs an export shows by itself, computed the same way for a simulated export."""
-    weeks = max((leads["created_at"].max() - leads["created_at"].min()).total_seconds() / 86400 / 7, 1e-9)
-
-    def count(column: str) -> float:
-        return float(leads[column].notna().sum())
-
-    won = float((leads["outcome"] == "won").sum())
-    lost = float((leads["outcome"] == "lost").sum())
-    speed = _days(leads["first_touch_at"], leads["handed_off_at"]) * HOURS_PER_DAY
-    handoff = _days(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
-    return {
-        "leads per week": count("created_at") / weeks,
-        "MQL share of leads": count("mql_at") / count("created_at"),
-        "SAL share of MQLs": count("sal_at") / max(count("mql_at"), 1),
-        "touched share of SALs": count("first_touch_at") / max(count("sal_at"), 1),
-        "SQL share of touched leads": count("sql_at") / max(count("first_touch_at"), 1),
-        "opportunity share of SQLs": count("opportunity_at") / max(count("sql_at"), 1),
-        "win rate": won / max(won + lost, 1),
-        "median handoff latency (hours)": float(handoff.median()),
-        "median speed to lead (hours)": float(speed.median()),
-        "bookings per week": float(leads.loc[leads["outcome"] == "won", "amount"].sum()) / weeks,
-    }
-
-
-def compare_with_export(observed: pd.DataFrame, simulated: list[pd.DataFrame]) -> pd.DataFrame:
-    """The export's KPIs beside those of simulated exports of the calibrated scenario (one per
-    replication): their mean with a 95% CI, and a 95% prediction interval for one more run,
-    which is what the export should fall in if the scenario describes the company."""
-    own = export_kpis(observed)
-    runs = pd.DataFrame([export_kpis(s) for s in simulated])
-    rows = []
-    for kpi, value in own.items():
-        values = runs[kpi].dropna().to_numpy(float)
-        row: dict[str, Any] = {"kpi": kpi, "export": value, "simulated": float(values.mean()) if len(values) else np.nan}
-        if len(values) > 1 and np.ptp(values) > 0:
-            fit = sm.OLS(values, np.ones((len(values), 1))).fit()
-            frame = fit.get_prediction(np.ones((1, 1))).summary_frame(alpha=0.05).iloc[0]
-            row |= {"ci_low": frame["mean_ci_lower"], "ci_high": frame["mean_ci_upper"],
-                    "prediction_low": frame["obs_ci_lower"], "prediction_high": frame["obs_ci_upper"]}
-        else:
-            row |= {"ci_low": row["simulated"], "ci_high": row["simulated"], "prediction_low": row["simulated"],
-                    "prediction_high": row["simulated"]}
-        row["relative_gap"] = value / row["simulated"] - 1 if row["simulated"] else np.nan
-        row["export_inside_prediction"] = bool(row["prediction_low"] <= value <= row["prediction_high"])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-# --- the study: an export in, a scenario file out, checked against the export ----------------
-
-
-@dataclass
-class CalibrationRun:
-    """A calibrated export: the checked rows, the estimates, the scenario file written, and
-    (when simulated) the export's KPIs beside those of the calibrated scenario."""
-
-    export: CheckedExport
-    calibration: Calibration
-    scenario_file: Path
-    bad_rows_file: Path | None = None  # the bad rows as CSV (None: every row passed)
-    replications: int = 0
-    comparison: pd.DataFrame | None = None  # ``compare_with_export`` (None: not simulated)
-
-    def estimates_shown(self) -> pd.DataFrame:
-        """The estimates, each value written as in the scenario file."""
-        estimates = self.calibration.estimates
-        return estimates.assign(value=estimates["value"].map(display_value))
-
-    def brief(self) -> str:
-        """The answer in brief (Markdown)."""
-        result = self.calibration
-        lines = [
-            f"- {self.export.summary()}",
-            f"- {len(result.settings)} settings estimated from the data and written to `{self.scenario_file.name}`; "
-            "team sizes, lead quality, score noise, messaging and content keep the baseline's values, "
-            f"and so do {len(result.kept)} values this export is too thin or too short for (listed at the top of the file).",
-        ]
-        if self.comparison is not None:
-            inside = int(self.comparison["export_inside_prediction"].sum())
-            lines.append(
-                f"- Simulated over the export's {result.window_days:.0f} days, the calibrated scenario reproduces {inside} of "
-                f"{len(self.comparison)} of the export's KPIs within the 95% prediction interval of its {self.replications} replications."
-            )
-        return "\n".join(lines)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables to save beside the report."""
-        out = {"estimates": self.estimates_shown(), "bad_rows": self.export.bad_rows.astype(str)}
-        if self.comparison is not None:
-            out["comparison"] = self.comparison
-        return out | {"funnel": self.calibration.observed["funnel"]}
-
-
-def simulate_against_export(checked: CheckedExport, calibration: Calibration, scenario_file: Path, replications: int,
-                            seed: int) -> pd.DataFrame:
-    """The calibrated scenario simulated over the export's window (no warm-up, the same start
-    month), each replication turned into an export, beside the export's own KPIs."""
-    start = checked.leads["created_at"].min()
-    calibrated = load_scenario(scenario_file, [f"simulation.horizon_days={calibration.window_days:.0f}", "simulation.warmup_days=0",
-                                               f"simulation.start_month={start.month}"])
-    run = run_scenario(calibrated, replications, seed)
-    simulated = [to_crm_export(run.leads[run.leads["replication"] == r].drop(columns="replication"), start=start.normalize())
-                 for r in range(replications)]
-    return compare_with_export(checked.leads, simulated)
-
-
-def run_calibration(
-    export: str | Path,
-    mapping: str | Path | None,
-    out_file: str | Path,
-    baseline: str | Path = PARAMS_DIR / "baseline.yaml",
-    force: bool = False,
-    replications: int = 0,
-    seed: int = 20261122,
-    mapping_label: str | None = None,
-    notify: Callable[[str], None] | None = None,
-) -> CalibrationRun:
-    """Calibrate ``baseline`` to a CRM export and write the scenario file ``out_file``.
-
-    The export is read with ``mapping`` (None: funnelsim's own column names; messages name it
-    ``mapping_label``, by default its path); its bad rows go to ``<out_file>.bad-rows.csv``.
-    ``out_file`` is checked first (``files.check_scenario_target``: never the baseline, an
-    existing file only with ``force``) and written only once it validates. With
-    ``replications``, the written scenario is simulated against the export's own KPIs
-    (``simulate_against_export``). ``notify`` receives what is worth telling as it happens (the
-    rows read and skipped, where the bad rows went). Raises ``ParameterError`` for bad input
-    and ``errors.WriteFailed`` when a file cannot be written.
-    """
-    tell = notify or (lambda message: None)
-    target, baseline = Path(out_file), Path(baseline)
-    check_scenario_target(target, baseline, force)
-    label = mapping_label or (str(mapping) if mapping else "the mapping")
-    checked = read_export(export, load_mapping(mapping), label)
-    tell(checked.summary())
-    bad_rows_file = None
-    if checked.rows_skipped:
-        bad_rows_file = target.with_suffix(".bad-rows.csv")
-        try:
-            bad_rows_file.parent.mkdir(parents=True, exist_ok=True)
-            spreadsheet_safe(checked.bad_rows).to_csv(bad_rows_file, index=False)
-        except OSError as exc:
-            raise WriteFailed(bad_rows_file, exc.strerror or str(exc)) from exc
-        tell(f"Bad rows listed in {bad_rows_file}")
-    if checked.leads.empty:
-        raise ParameterError([f"{export}: no valid rows left to estimate from"])
-    calibration = calibrate(checked, load_scenario(baseline))
-    try:
-        scenario_file = calibration.write(target, baseline, checked.rows_skipped, checked.total_rows, force)
-    except OSError as exc:
-        raise WriteFailed(target, exc.strerror or str(exc)) from exc
-    result = CalibrationRun(checked, calibration, scenario_file, bad_rows_file, replications)
-    if replications:
-        result.comparison = simulate_against_export(checked, calibration, scenario_file, replications, seed)
-    return result
