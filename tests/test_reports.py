@@ -61,8 +61,12 @@ NOTEBOOKS = {
          "Too few plausible models (3)"],
     ),
     "what_it_takes": (
-        {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL},
-        ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs"],
+        {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL,
+         "uncertainty_draws": 2},
+        ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs",
+         "How sure: over 2 plausible models", "range across plausible models", "simulation noise alone",
+         "P(reaches the target)", "P(pays back its annual cost within a year)", "worth measuring before you decide",
+         "too few draws"],
     ),
     "speed_to_lead": ({"replications": 1, "overrides": SMALL}, ["Published against simulated", "HBR 2011 compared firms", "odds_ratio"]),
 }

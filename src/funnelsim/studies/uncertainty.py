@@ -78,6 +78,8 @@ __all__ = [
     "run_uncertainty",
     "sensitivity_table",
     "study_runs",
+    "team_cost_per_year",
+    "value_table",
     "uncertain_parameters",
     "write_report",
 ]
@@ -199,7 +201,8 @@ class UncertaintyStudy:
         return self.sweep.runs
 
 
-def _team_cost_per_year(scenario: Scenario) -> float:
+def team_cost_per_year(scenario: Scenario) -> float:
+    """What a scenario's SDR and account executive teams cost a year."""
     monthly = (scenario.sdr_team.reps * scenario.sdr_team.cost_per_rep_month
                + scenario.opportunity.ae_team.reps * scenario.opportunity.ae_team.cost_per_rep_month)
     return 12.0 * monthly
@@ -338,7 +341,7 @@ def _study(options: Sequence[Option], chosen: pd.DataFrame, parameters: tuple[Un
                     "option": option.name,
                     "variant": variant,
                     "gross_margin": float(scenario.customers.gross_margin),
-                    "team_cost_per_year": _team_cost_per_year(scenario),
+                    "team_cost_per_year": team_cost_per_year(scenario),
                     "window_years": _window_years(scenario),
                     **used,
                 }
@@ -723,6 +726,21 @@ def range_table(report: UncertaintyReport, kpi: str | None = None) -> pd.DataFra
         "simulation noise alone (95% CI)": [_effect_text(r, "noise_low", "noise_high") for r in _records(rows)],
         "P(effect > 0)": [f"{v:.0%}" for v in rows["p_positive"]],
         "draws failing a plausibility check": [f"{failing.get(s, float('nan')):.0%}" for s in rows["scenario"]],
+    })
+
+
+def value_table(report: UncertaintyReport) -> pd.DataFrame:
+    """Which of your own numbers is worth measuring before you decide, as a report shows it: per
+    parameter group, its EVPPI a year, its share of the EVPI, the noise floor (the same
+    regression on shuffled values) and the parameters in the group."""
+    rows = _records(report.evppi)
+    return pd.DataFrame({
+        "parameter group": [r["group"] for r in rows],
+        "worth knowing before you decide, a year (EVPPI)": [_money(r["evppi"]) if np.isfinite(r["evppi"])
+                                                            else "too few draws" for r in rows],
+        "share of the EVPI": [f"{r['share_of_evpi']:.0%}" if np.isfinite(r["share_of_evpi"]) else "-" for r in rows],
+        "found in shuffled values (noise floor)": [_money(r["floor"]) for r in rows],
+        "parameters": [", ".join(p.name for p in report.parameters if p.group == r["group"]) for r in rows],
     })
 
 
