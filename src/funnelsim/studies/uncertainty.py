@@ -689,7 +689,8 @@ def _value_sentences(report: UncertaintyReport) -> list[str]:
         out.append("No uncertain parameter is worth measuring before this choice: the same option is best in every "
                    "plausible model (EVPI 0).")
     if len(known) < len(report.evppi):
-        out.append("Too few draws to say what some groups of parameters are worth measuring: run more --draws.")
+        out.append("Too few draws to say what some groups of parameters are worth measuring: run more draws "
+                   "(--draws; uncertainty_draws in a report).")
     return out
 
 
