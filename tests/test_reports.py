@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -31,11 +35,11 @@ pytestmark = pytest.mark.xdist_group("jupyter-kernels")
 
 SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 NOTEBOOKS = {
-    "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "revenue", "sdr_utilisation"]),
+    "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "the company earns", "Customer acquisition cost", "Appendix for analysts", "sdr_utilisation"]),
     "alignment_impact": (
         {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4},
-        ["The answer in brief", "paired by replication", "fully-aligned", "per unit", "range across plausible models",
-         "simulation noise alone", "The answer leans most on"],
+        ["a fully aligned company earns", "Appendix for analysts", "paired by replication", "Fully aligned", "per unit",
+         "range across plausible models", "simulation noise alone", "The answer leans most on"],
     ),
     "sensitivity": (
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},
@@ -252,16 +256,16 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
-def test_report_figures_load_in_headless_chromium(tmp_path):
+@contextmanager
+def _devtools():
+    """A headless Chromium and a function calling its DevTools protocol: ``call(method, **params)``."""
     import websocket
 
-    page = reports.render_report("scenario_report", {"replications": 1, "overrides": SMALL}, tmp_path / "r")
     profile = tempfile.mkdtemp(prefix="chromium-")
     browser = subprocess.Popen(
         [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-port=0",
-         f"--user-data-dir={profile}", "about:blank"],
+         "--hide-scrollbars", f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -282,19 +286,100 @@ def test_report_figures_load_in_headless_chromium(tmp_path):
                     return reply.get("result", {})
 
         call.n = 0
-        call("Page.navigate", url=page.as_uri())
-        script = "[...document.images].filter(i => i.src.startsWith('data:image')).map(i => i.complete && i.naturalWidth > 0)"
-        loaded = []
-        while time.time() < deadline + 30:
-            loaded = call("Runtime.evaluate", expression=script, returnByValue=True)["result"].get("value") or []
-            if loaded and all(loaded):
-                break
-            time.sleep(0.2)
+        yield call
         ws.close()
     finally:
         browser.kill()
+        browser.wait()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _evaluate(call, script: str):
+    return call("Runtime.evaluate", expression=script, returnByValue=True)["result"].get("value")
+
+
+def _wait_for_images(call, seconds: float = 60) -> list[bool]:
+    script = "[...document.images].filter(i => i.src.startsWith('data:image')).map(i => i.complete && i.naturalWidth > 0)"
+    deadline = time.time() + seconds
+    loaded: list[bool] = []
+    while time.time() < deadline:
+        loaded = _evaluate(call, script) or []
+        if loaded and all(loaded):
+            break
+        time.sleep(0.2)
+    return loaded
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
+def test_report_figures_load_in_headless_chromium(tmp_path):
+    page = reports.render_report("scenario_report", {"replications": 1, "overrides": SMALL}, tmp_path / "r")
+    with _devtools() as call:
+        call("Page.navigate", url=page.as_uri())
+        loaded = _wait_for_images(call)
     assert len(loaded) >= 3 and all(loaded), loaded
+
+
+# --- the alignment report as a sales leader reads it ------------------------------------------
+
+HEADLINE = re.compile(r"Over \d+ (?:weeks|months|years), a fully aligned company earns [+−]?\$[\d.]+[kMB]? (?:more|less) revenue "
+                      r"than a somewhat misaligned one")
+KEY_PATH = re.compile(r"\b[a-z_]+\.[a-z_]+\.[a-z_0-9]+\b|\b[a-z]+_[a-z_]+\.[a-z_]+\b|\b[a-z]+\.[a-z]+_[a-z_]+\b")
+DECIMAL = re.compile(r"(?<![\w.])\d[\d,]*\.\d+(?:e[-+]?\d+)?")
+
+
+def _significant(number: str) -> int:
+    mantissa = number.replace(",", "").split("e")[0]
+    return len(mantissa.replace(".", "").lstrip("0"))
+
+
+def _visible_text(html_text: str) -> str:
+    body = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html_text)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+@pytest.fixture(scope="module")
+def alignment_page(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("alignment")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reports, "REPORTS_DIR", folder / "reports")
+        parameters, _ = NOTEBOOKS["alignment_impact"]
+        return reports.render_report("alignment_impact", parameters, folder / "alignment_impact")
+
+
+def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_page):
+    page = alignment_page.read_text()
+    assert "<title>What is alignment worth?</title>" in page
+    body = page.split("<body", 1)[1]
+    front, appendix = re.split(r"<h1[^>]*>\s*Appendix for analysts", body, maxsplit=1)
+    text = _visible_text(front)
+    assert KEY_PATH.findall(text) == []
+    raw = [n for n in DECIMAL.findall(text) if _significant(n) > 3 or "e" in n]
+    assert raw == [], raw
+    assert not re.search(r"\b(True|False)\b", text)
+    assert not re.search(r"<tbody>\s*<tr>\s*<th", front), "an index column"
+    assert "fully-aligned" not in text and "somewhat-misaligned" not in text  # scenarios in business words
+    first = re.split(r"<h[12][^>]*>", front.split("</h1>", 1)[1], maxsplit=1)[0]  # the first heading's section
+    assert HEADLINE.search(_visible_text(first)), _visible_text(first)[:500]
+    assert "data:image/png" in first  # the figure that carries it
+    assert "p_value" in appendix and "sum_sq" in appendix  # the analyst's tables are kept, at the end
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
+def test_the_first_screen_of_the_alignment_report_holds_the_answer(alignment_page):
+    with _devtools() as call:
+        call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        call("Page.navigate", url=alignment_page.as_uri())
+        assert all(_wait_for_images(call))
+        shot = call("Page.captureScreenshot", format="png")["data"]
+        (alignment_page.parent / "first-screen.png").write_bytes(base64.b64decode(shot))
+        where = _evaluate(call, """(() => {
+            const p = [...document.querySelectorAll('p, strong')].find(e => e.textContent.startsWith('Over '));
+            const img = [...document.images][0];
+            return {headline: p ? p.getBoundingClientRect().bottom : null, text: p ? p.textContent : '',
+                    figure: img.getBoundingClientRect().top, height: window.innerHeight};
+        })()""")
+    assert HEADLINE.search(where["text"]), where
+    assert where["height"] == 900 and where["headline"] <= 900 and where["figure"] < 900, where
 
 
 def test_a_report_folder_is_named_after_its_default_scenarios():
@@ -302,8 +387,28 @@ def test_a_report_folder_is_named_after_its_default_scenarios():
     parameters = reports.notebook_parameters(reports.notebook_path("alignment_impact"))
     assert isinstance(parameters["scenario_files"], list)
     label = reports._label(parameters)
-    assert label.startswith("fully-misaligned-vs-somewhat-misaligned") and '"' not in label and "[" not in label
+    assert label == "fully-misaligned-vs-somewhat-misaligned-vs-somewhat-aligned-vs-fully-aligned"
     assert reports._label(reports.notebook_parameters(reports.notebook_path("what_it_takes"))) == "grow-revenue"
+
+
+@pytest.mark.parametrize("count", [2, 4, 6, 9])
+def test_a_folder_name_keeps_every_scenario_and_never_cuts_a_name(count):
+    names = ["fully-misaligned", "somewhat-misaligned", "somewhat-aligned", "fully-aligned", "closed-loop",
+             "realtime-routing", "daily-export", "baseline", "my_own.company"][:count]
+    label = reports.joined_label(names)
+    assert len(label) <= reports.SLUG_LENGTH and reports.slug(label) == label
+    parts = label.split("-vs-") if "-vs-" in label else label.split("_")
+    assert len(parts) == count  # every scenario, each recognisable by the start of each of its words
+    for name, part in zip(names, parts):
+        assert [w[:3] for w in part.split("-")] == [w[:3] for w in name.replace("_", "-").replace(".", "-").split("-")]
+
+
+def test_the_page_title_is_the_report_heading(tmp_path):
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_markdown_cell("Intro"), nbformat.v4.new_markdown_cell("# What is alignment worth?\n\ntext")]
+    nbformat.write(book, tmp_path / "report.ipynb")
+    reports._export_html(tmp_path / "report.ipynb", tmp_path / "report.html")
+    assert "<title>What is alignment worth?</title>" in (tmp_path / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

@@ -36,21 +36,21 @@ from funnelsim.stats.analysis import monthly_revenue
 from funnelsim.studies.calibration import Calibration, fitted_distribution
 
 __all__ = [
-    "funnel_chart",
-    "speed_to_lead_curve",
-    "revenue_distribution",
-    "effect_forest",
-    "uncertainty_ranges",
-    "tornado_chart",
-    "revenue_over_time",
-    "claims_chart",
-    "path_chart",
-    "options_chart",
-    "fitted_durations",
-    "decay_fit_chart",
-    "export_comparison",
-    "calibration_durations",
     "calibration_decay",
+    "calibration_durations",
+    "claims_chart",
+    "decay_fit_chart",
+    "effect_forest",
+    "export_comparison",
+    "fitted_durations",
+    "funnel_chart",
+    "options_chart",
+    "path_chart",
+    "revenue_distribution",
+    "revenue_over_time",
+    "speed_to_lead_curve",
+    "tornado_chart",
+    "uncertainty_ranges",
 ]
 
 STAGES = [(stage.count, stage.label) for stage in HEADLINE_STAGES]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from tqdm.auto import tqdm
 
 from funnelsim.config.errors import InputError, MachineError
 from funnelsim.config.files import atomic_write_text
-from funnelsim.config.paths import NOTEBOOKS_DIR, REPORTS_DIR, slug
+from funnelsim.config.paths import NOTEBOOKS_DIR, REPORTS_DIR, SLUG_LENGTH, slug
 from funnelsim.present.html_safety import sanitise_notebook
 from funnelsim.present.notebook_parameters import (
     check_parameters,
@@ -118,8 +119,18 @@ def _export_html(executed: Path, target: Path) -> None:
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
     sanitise_notebook(book)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(book)
+    body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": report_title(book)}})
     atomic_write_text(target, body)
+
+
+def report_title(book: nbformat.NotebookNode) -> str:
+    """What the HTML page's ``<title>`` says: the notebook's first heading (not "Notebook")."""
+    heading = next(
+        (line.lstrip("#").strip() for cell in book.cells if cell.cell_type == "markdown"
+         for line in cell.source.splitlines() if line.startswith("# ")),
+        "funnelsim report",
+    )
+    return heading
 
 
 def default_report_dir(notebook: Path, label: str) -> Path:
@@ -127,12 +138,30 @@ def default_report_dir(notebook: Path, label: str) -> Path:
     return REPORTS_DIR / slug(notebook.stem) / f"{slug(label)}-{stamp}"
 
 
+def joined_label(names: list[str], limit: int = SLUG_LENGTH) -> str:
+    """Several scenario names as one folder name of at most ``limit`` characters that keeps
+    every one of them: ``a-vs-b-vs-c`` when it fits, else ``a_b_c``, else each word of each
+    name shortened to as many letters as fit (never fewer than 3: a name is never dropped)."""
+    names = [slug(name) for name in names]
+    for separator in ("-vs-", "_"):
+        text = separator.join(names)
+        if len(text) <= limit:
+            return text
+    words = [re.split(r"[-_.]+", name) for name in names]
+    longest = max(len(word) for parts in words for word in parts)
+    for letters in range(longest, 2, -1):
+        text = "_".join("-".join(word[:letters] for word in parts) for parts in words)
+        if len(text) <= limit:
+            return text
+    return text
+
+
 def _label(parameters: dict[str, Any]) -> str:
     """What a report is about, for its folder name: its scenario(s), else its sweep."""
     if parameters.get("scenario_file"):
         return Path(str(parameters["scenario_file"])).stem
     if parameters.get("scenario_files"):
-        return "-vs-".join(Path(str(f)).stem for f in parameters["scenario_files"])[:60]
+        return joined_label([Path(str(f)).stem for f in parameters["scenario_files"]])
     for name in ("sweep_file", "plan_file", "export"):
         if parameters.get(name):
             return Path(str(parameters[name])).stem

@@ -1,0 +1,201 @@
+"""The alignment impact report as a sales leader reads it: the answer first, in business words.
+
+``headline`` gives the answer in two or three sentences with formatted numbers and the period;
+the ``*_table`` functions give the decision detail as tables for people (``present.vocabulary``);
+``for_people`` renames the scenarios in a table for the figures. The regression tables,
+per-unit coefficients, p-values and the ANOVA stay as they are for the appendix for analysts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from funnelsim.config.levers import format_value
+from funnelsim.present.vocabulary import (
+    format_kpi,
+    format_kpi_change,
+    kpi,
+    people_table,
+    period,
+    scenario_name,
+    signed_percent,
+)
+from funnelsim.studies.alignment_impact import AlignmentImpact
+
+__all__ = [
+    "analyst_notes", "effects_table", "for_people", "growth_table", "headline", "leans_on", "level", "lever_table", "ranges_table", "window",
+]
+
+
+def window(impact: AlignmentImpact) -> str:
+    """The simulated window the KPIs are counted over, in words ("11 months")."""
+    simulation = impact.scenarios[0].simulation
+    return period(simulation.horizon_days - simulation.warmup_days)
+
+
+def _company(name: str) -> str:
+    return f"a {scenario_name(name).lower()} company"
+
+
+def _one(name: str) -> str:
+    return f"a {scenario_name(name).lower()} one"
+
+
+def _gap(key: str, estimate: float, currency: str) -> str:
+    """"$4.9M more revenue", "2.3 points less win rate"."""
+    term = kpi(key)
+    amount = format_kpi_change(key, abs(estimate), currency).lstrip("+")
+    more = "more" if estimate >= 0 else "less"
+    return f"{amount} {more} {term.name.lower()}" if term.format == "currency" else f"{term.name.lower()} {format_kpi_change(key, estimate, currency)}"
+
+
+def headline(impact: AlignmentImpact, currency: str = "$") -> str:
+    """The answer in two or three sentences (Markdown): the best scenario against the baseline
+    over the window, with its relative change and the range across plausible models when
+    measured; the worst scenario; the first-year growth of a company that moves up."""
+    table = impact.effects.table
+    if table.empty:
+        return f"Only {scenario_name(impact.effects.sentence)} was simulated: nothing to compare."
+    key = impact.kpi
+    baseline = str(table["baseline"].iloc[0])
+    best = table.loc[table["estimate"].idxmax()]
+    worst = table.loc[table["estimate"].idxmin()]
+    relative = f" ({signed_percent(best['relative'])})" if np.isfinite(best["relative"]) else ""
+    first = (f"Over {window(impact)}, {_company(best['scenario'])} earns {_gap(key, best['estimate'], currency)} "
+             f"than {_one(baseline)}{relative}")
+    ranges = _range_row(impact, str(best["scenario"]))
+    if ranges is not None:
+        first += (f"; across the plausible models of the market the gain lies between {signed_percent(ranges['range_low'])} "
+                  f"and {signed_percent(ranges['range_high'])}")
+    sentences = [first + "."]
+    if worst["scenario"] != best["scenario"] and worst["estimate"] < 0:
+        rel = f" ({signed_percent(worst['relative'])})" if np.isfinite(worst["relative"]) else ""
+        sentences.append(f"{_company(worst['scenario']).capitalize()} earns {_gap(key, worst['estimate'], currency)}{rel}.")
+    growth = impact.growth.table
+    if not growth.empty and best["scenario"] in set(growth["scenario"]):
+        row = growth.set_index("scenario").loc[best["scenario"]]
+        sentences.append(f"{_company(str(row['from'])).capitalize()} that changes to working {scenario_name(best['scenario']).lower()} "
+                         f"grows its revenue by {signed_percent(row['first_year_growth'])} in the first year.")
+    return " ".join(sentences)
+
+
+def _range_row(impact: AlignmentImpact, scenario: str) -> pd.Series | None:
+    if impact.uncertainty is None:
+        return None
+    summary = impact.uncertainty.summary
+    rows = summary[(summary["scenario"] == scenario) & (summary["kpi"] == impact.kpi) & (summary["scale"] != "absolute")]
+    return None if rows.empty else rows.iloc[0]
+
+
+def leans_on(impact: AlignmentImpact) -> str:
+    """What the answer leans on most, by the registry's business name, and how to measure it."""
+    report = impact.uncertainty
+    if report is None or report.sensitivity.empty:
+        return ""
+    top = report.sensitivity[report.sensitivity["kpi"] == impact.kpi].dropna(subset=["index"])
+    if top.empty:
+        return ""
+    lead = top.sort_values("index", ascending=False, kind="stable").iloc[0]
+    entry = next(p for p in report.parameters if p.key == lead["parameter"])
+    how = ("a company can measure it from its own CRM export (`funnelsim calibrate`)" if entry.measure
+           else "no CRM export informs it: only better published evidence narrows it")
+    return (f"The answer leans most on *{entry.name.lower()}* ({lead['group']}): alone it explains "
+            f"{lead['index']:.0%} of the spread of {scenario_name(lead['scenario']).lower()}'s effect across the "
+            f"plausible models; {how}.")
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with the scenarios by their business names (for figures)."""
+    out = frame.copy()
+    for column in ("scenario", "baseline", "from"):
+        if column in out:
+            out[column] = out[column].map(scenario_name)
+    return out
+
+
+def effects_table(impact: AlignmentImpact, currency: str = "$") -> Styler:
+    """Each scenario against the baseline: the change in the KPI, in money and in percent, with its range."""
+    key = impact.kpi
+    table = impact.effects.table.assign(
+        level=lambda t: t["baseline_mean"] + t["estimate"],
+        interval=lambda t: [f"{format_kpi_change(key, lo, currency)} to {format_kpi_change(key, hi, currency)}"
+                            for lo, hi in zip(t["ci_low"], t["ci_high"])],
+    )
+    name = kpi(key).name
+    return people_table(table, {
+        "scenario": ("Company", "scenario"),
+        "level": (f"{name} over {window(impact)}", key),
+        "estimate": (f"Against {scenario_name(str(table['baseline'].iloc[0])).lower()}", lambda v: format_kpi_change(key, v, currency)),
+        "relative": ("Change", "signed percent"),
+        "interval": ("95% range (simulation noise)", "text"),
+    }, currency)
+
+
+def ranges_table(impact: AlignmentImpact) -> Styler | None:
+    """Each scenario's relative effect: the range across plausible models and simulation noise alone."""
+    if impact.uncertainty is None:
+        return None
+    summary = impact.uncertainty.summary
+    rows = summary[(summary["kpi"] == impact.kpi) & (summary["scale"] != "absolute")]
+    failing = impact.uncertainty.plausibility.set_index("option")["share_failing"]
+    rows = rows.assign(
+        plausible=[f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(rows["range_low"], rows["range_high"])],
+        noise=[f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(rows["noise_low"], rows["noise_high"])],
+        failing=[failing.get(s, np.nan) for s in rows["scenario"]],
+    )
+    return people_table(rows, {
+        "scenario": ("Company", "scenario"),
+        "mean": ("Change on average", "signed percent"),
+        "plausible": ("Range across plausible models (95%)", "text"),
+        "noise": ("Simulation noise alone (95%)", "text"),
+        "p_positive": ("Chance the change is positive", "chance"),
+        "failing": ("Models where the company fails a plausibility check", "percent"),
+    })
+
+
+def growth_table(impact: AlignmentImpact) -> Styler:
+    """First-year revenue growth of a company that changes from the first scenario to each other."""
+    table = impact.growth.table.assign(
+        interval=lambda t: [f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(t["ci_low"], t["ci_high"])])
+    return people_table(table, {
+        "from": ("From", "scenario"),
+        "scenario": ("To", "scenario"),
+        "first_year_growth": ("Revenue growth in the first year", "signed percent"),
+        "interval": ("95% range", "text"),
+    })
+
+
+def lever_table(impact: AlignmentImpact, currency: str = "$") -> Styler | None:
+    """Each lever of the sweep by its business name: its range in the sweep and what moving it
+    across that range does to the KPI (the metamodel's estimate, 95% CI)."""
+    if impact.levers is None:
+        return None
+    key = impact.kpi
+    table = impact.levers.table.assign(
+        span=lambda t: [f"{format_value(k, lo, currency)} to {format_value(k, hi, currency)}"
+                        for k, lo, hi in zip(t["lever"], t["low"], t["high"])],
+        interval=lambda t: [f"{format_kpi_change(key, lo, currency)} to {format_kpi_change(key, hi, currency)}"
+                            for lo, hi in zip(t["swing_ci_low"], t["swing_ci_high"])],
+    )
+    return people_table(table, {
+        "lever": ("Lever", "lever"),
+        "span": ("Range in the sweep", "text"),
+        "swing": (f"Change in {kpi(key).name.lower()} over that range", lambda v: format_kpi_change(key, v, currency)),
+        "interval": ("95% range", "text"),
+    })
+
+
+def level(impact: AlignmentImpact, scenario: str, currency: str = "$") -> str:
+    """A scenario's mean KPI over the window, formatted."""
+    runs = impact.runs
+    return format_kpi(impact.kpi, float(runs.loc[runs["scenario"] == scenario, impact.kpi].mean()), currency)
+
+
+
+def analyst_notes(impact: AlignmentImpact) -> str:
+    """The uncertainty study's own sentences (key paths, per-unit wording) as a Markdown list."""
+    if impact.uncertainty is None:
+        return "Not measured here (uncertainty_draws is 0): every interval is simulation noise only."
+    return "\n".join("- " + sentence for sentence in impact.uncertainty.sentences)
