@@ -92,8 +92,8 @@ class ClaimsCheck:
         if self.over_models is None:
             return None
         t = self.over_models
-        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"  # noqa: E731
-        share = lambda v: "-" if pd.isna(v) else f"{v:.0%}"  # noqa: E731
+        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"
+        share = lambda v: "-" if pd.isna(v) else f"{v:.0%}"
         return pd.DataFrame({
             "claim": t["claim"],
             "claimed": t["claimed"].map(pct),

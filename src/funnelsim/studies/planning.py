@@ -373,7 +373,7 @@ class PlanResult:
         if report is None or reach is None:
             return None
         kpi = self.plan.spec.target.kpi
-        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"  # noqa: E731
+        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"
         change = report.summary[report.summary["kpi"] == kpi].set_index("scenario")
         payback = report.summary[report.summary["scale"] == "absolute"].set_index("scenario")
         ok = self.confirmed[self.confirmed["confirmed"]].set_index("option")
