@@ -58,12 +58,19 @@ NOTEBOOKS = {
         ["Worked answer", "paired by replication", "Exercise 2", "Head to head, two more SDRs against", "utilisation goes from"],
     ),
     "claims_check": (
-        {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL},
-        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "more than 60 times"],
+        {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL,
+         "uncertainty_draws": 3},
+        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "more than 60 times",
+         "range across plausible models", "simulation noise alone", "the claim's direction", "comparable claims lie inside",
+         "Too few plausible models (3)"],
     ),
     "what_it_takes": (
-        {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL},
-        ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs"],
+        {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL,
+         "uncertainty_draws": 2},
+        ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs",
+         "How sure: over 2 plausible models", "range across plausible models", "simulation noise alone",
+         "P(reaches the target)", "P(pays back its annual cost within a year)", "worth measuring before you decide",
+         "too few draws"],
     ),
     "speed_to_lead": ({"replications": 1, "overrides": SMALL}, ["Published against simulated", "HBR 2011 compared firms", "odds_ratio"]),
 }

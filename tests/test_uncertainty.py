@@ -14,7 +14,7 @@ from funnelsim.experiments import execution
 from funnelsim.cli import main
 from funnelsim.experiments.execution import SweepInterrupted, run_sweep
 from funnelsim.config.loading import ParameterError
-from funnelsim.stats.psa import paired_effects, payback_effects, summarise_effects
+from funnelsim.stats.psa import paired_effects, payback_effects, reach_probability, summarise_effects
 from funnelsim.experiments.results import ResultStore, load_results
 from funnelsim.studies.uncertainty import (
     ALL_DRAWN,
@@ -82,6 +82,22 @@ def test_the_psa_range_recovers_a_known_spread_of_effects():
     assert half == pytest.approx(expected, rel=4 * math.sqrt(1 / (2 * draws)))
     assert row["noise_df"] == draws * (reps - 1)
     assert row["noise_share"] == pytest.approx(noise**2 / reps / (beta**2 + noise**2 / reps), rel=0.2)
+
+
+def test_the_chance_of_reaching_a_target_is_that_of_the_known_spread_either_way():
+    draws, mu, beta, noise = 2000, 0.05, 0.1, 0.02
+    runs, _ = toy_runs(draws, 2, beta, mu, noise)
+    effects = paired_effects(runs, "today", ["revenue"])
+    sd = math.sqrt(beta**2 + noise**2)  # as in the range test: the draws' spread and the noise once more
+    rise = reach_probability(effects, 0.10).iloc[0]
+    expected = stats.norm.sf((0.10 - mu) / sd)
+    assert rise["scenario"] == "option" and rise["target"] == 0.10
+    assert rise["p_reach"] == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / draws))
+    cut = reach_probability(effects, -0.05).iloc[0]  # a cut is reached below the target
+    expected = stats.norm.cdf((-0.05 - mu) / sd)
+    assert cut["p_reach"] == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / draws))
+    one_each = paired_effects(toy_runs(5, 1, 0.1, 0.0, 0.0)[0], "today", ["revenue"])  # no noise estimate: the plain share
+    assert reach_probability(one_each, 0.0).iloc[0]["p_reach"] == pytest.approx(np.mean(one_each["effect"] > 0))
 
 
 def test_one_draw_the_range_is_the_simulation_noise_ci():

@@ -61,6 +61,7 @@ __all__ = [
     "mixture_quantiles",
     "paired_effects",
     "payback_effects",
+    "reach_probability",
     "summarise_effects",
 ]
 
@@ -258,3 +259,15 @@ def summarise_effects(
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
     return table
+
+
+def reach_probability(effects: pd.DataFrame, target: float, level: float = 0.95) -> pd.DataFrame:
+    """Per scenario and KPI of ``effects`` (``paired_effects``): the probability, across plausible
+    models and with each draw's simulation noise (the mixture of ``summarise_effects``), that the
+    effect reaches ``target``: is at least ``target`` when it is 0 or more (a rise), at most
+    ``target`` when it is below 0 (a cut, e.g. -0.2 for 20% lower CAC)."""
+    kpis = effects["kpi"].unique()
+    summary = summarise_effects(effects, {str(k): float(target) for k in kpis}, level)
+    above = summary["p_above"].to_numpy(float)
+    return pd.DataFrame({"scenario": summary["scenario"], "kpi": summary["kpi"],
+                         "target": float(target), "p_reach": above if target >= 0 else 1.0 - above})

@@ -9,7 +9,12 @@ budget that covers more deal stages, the time closed-loop reporting takes. ``wha
 2. fits a response surface of the KPI on the levers (``response.ResponseSurface``);
 3. predicts every combination of the offered values, with a confidence interval, and ranks
    the combinations that reach the target by their cost;
-4. simulates the cheapest few directly, paired with today's company, to confirm them.
+4. simulates the cheapest few directly, paired with today's company, to confirm them;
+5. with ``uncertainty_draws``, runs today's company and the confirmed options over that many
+   members of the evidence ensemble (``funnelsim.studies.uncertainty``): the recommended option's
+   gain across plausible models, the chance it reaches the target and pays back its annual cost
+   within a year, what the answer leans on most, and which of the company's own numbers is
+   worth measuring before deciding (EVPPI per parameter group, a year).
 
 ``run_plan`` does all of it from a loaded plan, saving the lever sweep and the tables in a
 folder; ``funnelsim plan`` and the ``what_it_takes`` notebook call it.
@@ -22,11 +27,13 @@ offer are counted before anything is built (at most 100,000, each predicted and 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import math
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -50,9 +57,20 @@ from funnelsim.experiments.sweeps import Sweep, sweep_from_dict
 from funnelsim.model.records import REPLICATION_COLUMNS
 from funnelsim.stats.analysis import compare_scenarios
 from funnelsim.stats.response import Lever, ResponseSurface
+from funnelsim.studies.uncertainty import (
+    UncertaintyReport,
+    analyse,
+    build_study_from_scenarios,
+    leaning_sentence,
+    own_measurements,
+    run_uncertainty,
+    study_runs,
+    team_cost_per_year,
+    value_table,
+)
 
 __all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes",
-           "run_plan"]
+           "option_scenarios", "plan_uncertainty", "run_plan"]
 
 Scalar = bool | int | float | str
 KPIS = [name for name, (_, unit, _) in REPLICATION_COLUMNS.items() if unit != "-"]
@@ -152,6 +170,7 @@ class Plan:
     source: Path
     spec: PlanFile
     today: Scenario
+    overrides: tuple[str, ...] = ()  # applied to the plan's scenario: an uncertain parameter set here stays fixed
 
     @property
     def levers(self) -> list[Lever]:
@@ -160,7 +179,12 @@ class Plan:
     def with_target(self, change: float) -> "Plan":
         """The same plan with another target change of the same KPI."""
         target = Target(kpi=self.spec.target.kpi, change=change)
-        return Plan(self.name, self.source, self.spec.model_copy(update={"target": target}), self.today)
+        return dataclasses.replace(self, spec=self.spec.model_copy(update={"target": target}))
+
+    @property
+    def scenario_file(self) -> Path:
+        """The scenario file of today's company."""
+        return (self.source.parent / self.spec.scenario).resolve()
 
     def today_settings(self) -> dict[str, Any]:
         return {key: lever.values[0] for key, lever in self.spec.levers.items()}
@@ -205,7 +229,7 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     if problems:
         raise ParameterError(problems)
     today = scenario_from_dict(apply_overrides(data, as_overrides({k: v.values[0] for k, v in spec.levers.items()})), str(scenario_path))
-    return Plan(spec.name or path.stem, path, spec, today)
+    return Plan(spec.name or path.stem, path, spec, today, tuple(overrides))
 
 
 def plan_sweep(plan: Plan, points: int | None = None, replications: int | None = None) -> Sweep:
@@ -266,16 +290,23 @@ def rank_options(plan: Plan, surface: ResponseSurface, confidence: float = 0.95)
     ).reset_index(drop=True)
 
 
+def option_scenarios(plan: Plan, options: pd.DataFrame, names: list[str] | None = None) -> list[Scenario]:
+    """Today's company with each option's lever values (rows of ``rank_options``), named
+    ``names`` (default: option 1, option 2, ... in row order)."""
+    keys = list(plan.spec.levers)
+    today = plan.today.model_dump(mode="json", by_alias=True)
+    out = []
+    for i, row in enumerate(options.to_dict("records")):
+        data = apply_overrides(today, as_overrides({k: row[k] for k in keys}))
+        data["name"] = names[i] if names else f"option {i + 1}"
+        out.append(scenario_from_dict(data, f"{plan.source}: {data['name']}"))
+    return out
+
+
 def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: int, confidence: float = 0.95) -> pd.DataFrame:
     """Simulate today's company and each option directly, paired by replication, and report the
     simulated change beside the predicted one."""
-    keys = list(plan.spec.levers)
-    scenarios = [plan.today]
-    today = plan.today.model_dump(mode="json", by_alias=True)
-    for i, row in enumerate(options.to_dict("records")):
-        data = apply_overrides(today, as_overrides({k: row[k] for k in keys}))
-        data["name"] = f"option {i + 1}"
-        scenarios.append(scenario_from_dict(data, f"{plan.source}: option {i + 1}"))
+    scenarios = [plan.today, *option_scenarios(plan, options)]
     comparison = compare_runs(scenarios, replications, seed)
     kpi = plan.spec.target.kpi
     effects = compare_scenarios(comparison.replications, kpi, plan.today.name, paired=True, confidence=confidence).table
@@ -299,6 +330,9 @@ class PlanResult:
     surface: ResponseSurface
     options: pd.DataFrame
     confirmed: pd.DataFrame
+    uncertainty: UncertaintyReport | None = None  # today and the confirmed options over plausible models
+    reach: pd.DataFrame | None = None  # per confirmed option: P(reaches the target) over plausible models
+    uncertainty_sentences: list[str] = field(default_factory=list)  # the range, what it leans on, what to measure
 
     def cheapest(self, n: int | None = None) -> pd.DataFrame:
         """The options predicted to reach the target, cheapest first (the first ``n``)."""
@@ -318,11 +352,51 @@ class PlanResult:
     def brief(self) -> str:
         """The answer in brief (Markdown): the target and what it takes."""
         target = self.plan.spec.target
-        return f"- Target: {target.change:+.0%} {target.kpi} over '{self.plan.today.name}' ({self.plan.source}).\n- " + self.sentence
+        lines = [f"Target: {target.change:+.0%} {target.kpi} over '{self.plan.today.name}' ({self.plan.source}).",
+                 *self.uncertainty_sentences, self.sentence]
+        return "\n".join("- " + line for line in lines)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables to save beside the plan: every option, the confirmed ones, the surface."""
-        return {"options": self.options, "confirmed": self.confirmed, "coefficients": self.surface.metamodel.coefficients()}
+        """The tables to save beside the plan: every option, the confirmed ones, the surface, and
+        (when measured) the options over plausible models and what is worth measuring."""
+        out = {"options": self.options, "confirmed": self.confirmed, "coefficients": self.surface.metamodel.coefficients()}
+        if self.uncertainty is not None and self.reach is not None:
+            out.update(uncertainty=self.uncertainty.summary, reach=self.reach, drivers=self.uncertainty.sensitivity,
+                       worth_measuring=self.uncertainty.evppi, plausibility=self.uncertainty.plausibility)
+        return out
+
+    def ranges(self) -> pd.DataFrame | None:
+        """Each confirmed option over plausible models, as the report shows it: the range of its
+        change first, simulation noise alone beside it, P(reaches the target), P(pays back its
+        annual cost within a year). None when not measured."""
+        report, reach = self.uncertainty, self.reach
+        if report is None or reach is None:
+            return None
+        kpi = self.plan.spec.target.kpi
+        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"
+        change = report.summary[report.summary["kpi"] == kpi].set_index("scenario")
+        payback = report.summary[report.summary["scale"] == "absolute"].set_index("scenario")
+        ok = self.confirmed[self.confirmed["confirmed"]].set_index("option")
+        names = [n for n in change.index if n in ok.index]
+        failing = report.plausibility.set_index("option")["share_failing"]
+        return pd.DataFrame({
+            "option": names,
+            "levers_changed": [ok.loc[n, "levers_changed"] for n in names],
+            "annual_cost": [f"{ok.loc[n, 'annual_cost']:,.0f}" for n in names],
+            f"{kpi}: mean change": [pct(change.loc[n, "mean"]) for n in names],
+            "range across plausible models (95%)": [f"{pct(change.loc[n, 'range_low'])} to {pct(change.loc[n, 'range_high'])}"
+                                                    for n in names],
+            "simulation noise alone (95% CI)": [f"{pct(change.loc[n, 'noise_low'])} to {pct(change.loc[n, 'noise_high'])}"
+                                                for n in names],
+            "P(reaches the target)": [f"{reach.set_index('scenario').loc[n, 'p_reach']:.0%}" for n in names],
+            "P(pays back its annual cost within a year)": [f"{payback.loc[n, 'p_positive']:.0%}" for n in names],
+            "draws failing a plausibility check": [f"{failing.get(n, float('nan')):.0%}" for n in names],
+        })
+
+    def worth_measuring(self) -> pd.DataFrame | None:
+        """Which of your own numbers is worth measuring before you choose between today and the
+        confirmed options: EVPPI per parameter group, a year (None when not measured)."""
+        return None if self.uncertainty is None else value_table(self.uncertainty)
 
     @property
     def sentence(self) -> str:
@@ -371,6 +445,74 @@ def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = Fal
     return PlanResult(plan, surface, options, confirmed)
 
 
+def plan_uncertainty(
+    result: PlanResult,
+    folder: str | Path,
+    draws: int,
+    replications: int = 2,
+    executor: str = "processes",
+    workers: int | None = None,
+) -> PlanResult:
+    """Run today's company and the confirmed options over ``draws`` members of the evidence
+    ensemble (``replications`` each, into ``folder``, resumable) and fill ``result``'s
+    uncertainty: the options' change of the target KPI across plausible models, P(reaches the
+    target), P(pays back its annual cost within a year), what the recommended option's change
+    leans on most, and EVPPI per parameter group for the choice between today and the options.
+
+    The uncertain parameters that the plan's scenario file or overrides set are the company's
+    own measurements and stay fixed. The payback is the gross margin on the KPI's revenue less
+    marketing spend, a year, against today's, less the option's annual cost from the plan (which
+    already prices any extra headcount, so the teams' cost is not counted twice)."""
+    from funnelsim.stats.psa import paired_effects, reach_probability
+
+    plan, target = result.plan, result.plan.spec.target
+    ok = result.confirmed[result.confirmed["confirmed"]] if len(result.confirmed) else result.confirmed
+    if ok.empty:
+        result.uncertainty_sentences = ["No option was confirmed by direct simulation, so none was run over plausible "
+                                        "models."]
+        return result
+    names = [str(n) for n in ok["option"]]
+    options = option_scenarios(plan, ok, names)
+    own = own_measurements(plan.scenario_file, plan.overrides)
+    study = build_study_from_scenarios([plan.today, *options], draws, replications, plan.spec.seed,
+                                       measured={s.name: own for s in [plan.today, *options]},
+                                       sources={plan.today.name: str(plan.scenario_file)})
+    run_uncertainty(study, folder, executor=executor, workers=workers, resume=True)
+    today_team = team_cost_per_year(plan.today)
+    costs = {n: float(c) - (team_cost_per_year(s) - today_team) for n, c, s in zip(names, ok["annual_cost"], options)}
+    report = analyse(folder, [target.kpi], {target.kpi: target.change}, costs, bootstrap=100)
+    _, runs, _ = study_runs(folder)
+    result.uncertainty = report
+    result.reach = reach_probability(paired_effects(runs, plan.today.name, [target.kpi]), target.change)
+    result.uncertainty_sentences = _uncertainty_sentences(result, names[0], float(ok["annual_cost"].iloc[0]))
+    return result
+
+
+def _uncertainty_sentences(result: PlanResult, best: str, cost: float) -> list[str]:
+    """The range of the recommended option, what it leans on most, and what is worth measuring."""
+    report, reach = result.uncertainty, result.reach
+    assert report is not None and reach is not None
+    target = result.plan.spec.target
+    change = report.summary[(report.summary["scenario"] == best) & (report.summary["kpi"] == target.kpi)].iloc[0]
+    payback = report.summary[(report.summary["scenario"] == best) & (report.summary["scale"] == "absolute")].iloc[0]
+    p_reach = float(reach.loc[reach["scenario"] == best, "p_reach"].iloc[0])
+    levers = result.confirmed.loc[result.confirmed["option"] == best, "levers_changed"].iloc[0]
+    noise = (f"{change['noise_low']:+.1%} to {change['noise_high']:+.1%}" if np.isfinite(change["noise_low"])
+             else "not measured with one replication")
+    lines = [
+        f"How sure: over {report.draws} plausible models (members of the evidence ensemble), the recommended option "
+        f"({best}: {levers}, {cost:,.0f} a year) changes {target.kpi} by {change['mean']:+.1%} on average; 95% of them "
+        f"give {change['range_low']:+.1%} to {change['range_high']:+.1%} (simulation noise alone: {noise}). The chance "
+        f"it reaches the target of {target.change:+.0%} is {p_reach:.0%}; the chance it pays back its annual cost within "
+        f"a year (the gross margin it adds, less marketing spend, against {cost:,.0f}) is {payback['p_positive']:.0%}."
+    ]
+    drivers = report.sensitivity[(report.sensitivity["scenario"] == best) & (report.sensitivity["kpi"] == target.kpi)]
+    lines.append(leaning_sentence(drivers, report.parameters, report.draws, f"its change in {target.kpi}")
+                 or f"Too few plausible models ({report.draws}) to say which assumption the answer leans on most: "
+                    "raise uncertainty_draws (5 or more), or run funnelsim uncertainty at full size.")
+    return lines + report.value_sentences
+
+
 def run_plan(
     plan: Plan,
     folder: str | Path | None = None,
@@ -384,6 +526,8 @@ def run_plan(
     resume: bool = True,
     notify: Callable[[str], None] | None = None,
     progress: bool = False,
+    uncertainty_draws: int = 0,
+    uncertainty_replications: int = 2,
 ) -> PlanResult:
     """What it takes, end to end: sweep the levers on offer, fit the surface, rank and confirm.
 
@@ -394,19 +538,27 @@ def run_plan(
     ``resume`` reuses the runs saved there (without it, saved runs raise
     ``execution.ResumeMismatch``). Without a folder the sweep goes to a temporary folder and
     nothing is saved. ``notify`` receives notes worth telling (a lock taken over); ``progress``
-    shows a progress bar of the lever sweep.
+    shows a progress bar of the lever sweep. With ``uncertainty_draws`` > 0, today's company and
+    the confirmed options also run over that many members of the evidence ensemble
+    (``plan_uncertainty``, in ``folder/uncertainty``, or a temporary folder).
     """
     if target_change is not None:
         plan = plan.with_target(target_change)
     sweep = plan_sweep(plan, points, replications)
     if not folder:
         runs = run_sweep_into(sweep, None, "plan", executor, workers, progress=progress).runs
-        return what_it_takes(plan, runs, interactions, confirm_replications)
+        result = what_it_takes(plan, runs, interactions, confirm_replications)
+        if uncertainty_draws > 0:
+            plan_uncertainty(result, tempfile.mkdtemp(prefix="plan-uncertainty-"), uncertainty_draws,
+                             uncertainty_replications, executor, workers)
+        return result
     folder = Path(folder)
     with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
         if note and notify:
             notify(note)
         runs = run_sweep_into(sweep, folder, "sweep", executor, workers, resume=resume, notify=notify, progress=progress).runs
         result = what_it_takes(plan, runs, interactions, confirm_replications)
+        if uncertainty_draws > 0:
+            plan_uncertainty(result, folder / "uncertainty", uncertainty_draws, uncertainty_replications, executor, workers)
         write_tables(folder, **result.tables())
     return result

@@ -65,12 +65,21 @@ __all__ = [
     "UncertaintyStudy",
     "analyse",
     "build_study",
+    "build_study_from_scenarios",
     "choose_draws",
+    "draw_parameters",
     "format_report",
+    "how_to_measure",
+    "leaning_sentence",
     "load_ensemble",
     "measured_keys",
+    "own_measurements",
     "range_table",
     "run_uncertainty",
+    "sensitivity_table",
+    "study_runs",
+    "team_cost_per_year",
+    "value_table",
     "uncertain_parameters",
     "write_report",
 ]
@@ -192,7 +201,8 @@ class UncertaintyStudy:
         return self.sweep.runs
 
 
-def _team_cost_per_year(scenario: Scenario) -> float:
+def team_cost_per_year(scenario: Scenario) -> float:
+    """What a scenario's SDR and account executive teams cost a year."""
     monthly = (scenario.sdr_team.reps * scenario.sdr_team.cost_per_rep_month
                + scenario.opportunity.ae_team.reps * scenario.opportunity.ae_team.cost_per_rep_month)
     return 12.0 * monthly
@@ -218,8 +228,7 @@ def _load_option(file: str, horizon_days: float | None, warmup_days: float | Non
     changes = [*overrides, *(f"simulation.{k}={v:g}" for k, v in timing.items())]
     label = str(path) + (f" (with --set {', '.join(changes)})" if changes else "")
     scenario = scenario_from_dict(data, label)
-    set_here = {".".join(parse_override(text)[0]) for text in overrides}
-    own = set(measured_keys(path, keys)) | {k for k in keys if any(k == o or k.startswith(o + ".") for o in set_here)}
+    own = set(own_measurements(path, overrides))
     return Option(scenario.name, str(path), scenario, tuple(k for k in keys if k in own))
 
 
@@ -259,6 +268,51 @@ def build_study(
             problems.extend(exc.lines)
     if problems:
         raise ParameterError(problems)
+    return _study(options, chosen, parameters, replications, seed, str(ensemble),
+                  {"horizon_days": horizon_days, "warmup_days": warmup_days})
+
+
+def build_study_from_scenarios(
+    scenarios: Sequence[Scenario],
+    draws: int = DEFAULT_DRAWS,
+    replications: int = DEFAULT_REPLICATIONS,
+    seed: int = 20261122,
+    measured: Mapping[str, Sequence[str]] | None = None,
+    ensemble: str | Path = DEFAULT_ENSEMBLE,
+    sources: Mapping[str, str] | None = None,
+) -> UncertaintyStudy:
+    """``build_study`` for scenarios built in code (a plan's options, a path's points): the first
+    is the reference. ``measured`` gives, per scenario name, the uncertain parameters that are
+    the company's own measurements (kept fixed in every draw, as a file's own values are in
+    ``build_study``; ``own_measurements`` finds them for a file and its overrides); ``sources``
+    names where each scenario came from (for the study's definition). Raises ``ParameterError``."""
+    parameters = tuple(uncertain_parameters())
+    keys = [p.key for p in parameters]
+    chosen = choose_draws(load_ensemble(ensemble, keys), draws, seed)
+    measured = measured or {}
+    sources = sources or {}
+    options = [Option(s.name, sources.get(s.name, s.name), s, tuple(k for k in keys if k in set(measured.get(s.name, ()))))
+               for s in scenarios]
+    if not options:
+        raise ParameterError(["give at least one scenario"])
+    return _study(options, chosen, parameters, replications, seed, str(ensemble), {})
+
+
+def own_measurements(path: str | Path, overrides: Sequence[str] = ()) -> list[str]:
+    """The uncertain parameters a scenario file (or a file it extends, other than the ensemble's
+    base) or its ``overrides`` (``key.path=value``) set: the company's own numbers."""
+    keys = [p.key for p in uncertain_parameters()]
+    set_here = {".".join(parse_override(text)[0]) for text in overrides}
+    own = set(measured_keys(path, keys)) | {k for k in keys if any(k == o or k.startswith(o + ".") for o in set_here)}
+    return [k for k in keys if k in own]
+
+
+def _study(options: Sequence[Option], chosen: pd.DataFrame, parameters: tuple[UncertainParameter, ...],
+           replications: int, seed: int, ensemble: str, timing: Mapping[str, Any]) -> UncertaintyStudy:
+    """Lay out the runs: every option in every draw (and its all-drawn twin), as one sweep."""
+    if replications < 1:
+        raise ParameterError([f"--replications: {replications}: allowed: 1 or more"])
+    keys = [p.key for p in parameters]
     names = [o.name for o in options]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -266,6 +320,7 @@ def build_study(
     if len(options) < 2:
         raise ParameterError([f"{options[0].file}: nothing to compare it with: give another scenario file"])
 
+    problems: list[str] = []
     points: list[SweepPoint] = []
     for _, draw in chosen.iterrows():
         member = int(draw["member"])
@@ -286,7 +341,7 @@ def build_study(
                     "option": option.name,
                     "variant": variant,
                     "gross_margin": float(scenario.customers.gross_margin),
-                    "team_cost_per_year": _team_cost_per_year(scenario),
+                    "team_cost_per_year": team_cost_per_year(scenario),
                     "window_years": _window_years(scenario),
                     **used,
                 }
@@ -298,9 +353,9 @@ def build_study(
         "reference": options[0].name,
         "options": [{"name": o.name, "file": o.file, "measured": list(o.measured)} for o in options],
         "members": [int(m) for m in chosen["member"]],
-        "ensemble": str(ensemble),
-        "horizon_days": horizon_days,
-        "warmup_days": warmup_days,
+        "ensemble": ensemble,
+        "horizon_days": timing.get("horizon_days"),
+        "warmup_days": timing.get("warmup_days"),
     }
     sweep = Sweep(
         name="uncertainty-" + "-".join(names),
@@ -423,6 +478,77 @@ def _scaled(values: pd.DataFrame, parameters: Sequence[UncertainParameter]) -> p
     return out
 
 
+def draw_parameters(runs: pd.DataFrame, parameters: Sequence[UncertainParameter]) -> pd.DataFrame:
+    """One row per draw (indexed by draw, sorted): the uncertain parameters' values, on the
+    scale their effect is smooth on (``_scaled``)."""
+    keys = [p.key for p in parameters]
+    return _scaled(runs.drop_duplicates("draw").set_index("draw")[keys].sort_index(), parameters)
+
+
+def sensitivity_table(effects: pd.DataFrame, scaled: pd.DataFrame, parameters: Sequence[UncertainParameter],
+                      bootstrap: int = 200) -> pd.DataFrame:
+    """Per scenario, KPI and parameter of ``effects`` (``psa.paired_effects``' layout): the
+    first-order index of each draw's mean effect (``voi.first_order_indices``) over the draws'
+    parameters ``scaled`` (``draw_parameters``)."""
+    from funnelsim.stats.voi import first_order_indices
+
+    names = {p.key: p for p in parameters}
+    rows = []
+    for (option, kpi), group in effects.groupby(["scenario", "kpi"], sort=False):
+        means = group.groupby("draw")["effect"].mean().reindex(scaled.index)
+        table = first_order_indices(list(means.to_numpy(float)), scaled.reset_index(drop=True), bootstrap=bootstrap)
+        for row in _records(table):
+            p = names[str(row["parameter"])]
+            rows.append({"scenario": option, "kpi": kpi, "parameter": p.key, "name": p.name, "group": p.group,
+                         "index": row["index"], "low": row["low"], "high": row["high"], "size": row["size"]})
+    return pd.DataFrame(rows, columns=["scenario", "kpi", "parameter", "name", "group", "index", "low", "high", "size"])
+
+
+def how_to_measure(parameter: UncertainParameter) -> str:
+    """How a company measures ``parameter`` from its own CRM (the registry's export text)."""
+    if parameter.measure:
+        return f"a company measures it from its own CRM export (funnelsim calibrate needs {parameter.measure})"
+    return "no CRM export informs it: only better published evidence narrows it"
+
+
+def leaning_sentence(sensitivity: pd.DataFrame, parameters: Sequence[UncertainParameter], draws: int,
+                     subject: str | None = None) -> str:
+    """The sentence naming the parameter with the largest index in ``sensitivity``
+    (``sensitivity_table``'s rows) and how a company measures it; "" when no index is known.
+    ``subject`` says whose spread it explains (default: the row's scenario's effect on its KPI)."""
+    top = sensitivity.dropna(subset=["index"]).sort_values("index", ascending=False, kind="stable")
+    if top.empty:
+        return ""
+    lead = _records(top)[0]
+    entry = next(p for p in parameters if p.key == lead["parameter"])
+    subject = subject or f"{lead['scenario']}'s effect on {lead['kpi']}"
+    return (
+        f"The answer leans most on '{entry.name}' ({lead['group']}): alone it explains {lead['index']:.0%} of "
+        f"the spread of {subject} across {draws} plausible models"
+        + (f" (bootstrap 95%: {lead['low']:.0%} to {lead['high']:.0%})" if np.isfinite(lead["high"]) else "")
+        + f"; {how_to_measure(entry)}."
+    )
+
+
+def study_runs(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame, list[UncertainParameter]]:
+    """A study's definition, its runs as the PSA reads them (the options as their files say,
+    one row per draw, option and replication, the option in column ``scenario``, with
+    ``value_per_year``) and the uncertain parameters it drew: for analyses of other KPIs than
+    ``analyse`` makes (a claim's own comparison, say)."""
+    from funnelsim.experiments.results import load_results
+
+    results = load_results(folder)
+    definition = results.manifest.get("definition", {})
+    if definition.get("kind") != "uncertainty":
+        raise ParameterError([f"{folder}: not the results of funnelsim uncertainty"])
+    runs = results.runs
+    if runs.empty:
+        raise ParameterError([f"{folder}: no finished runs yet; finish the study with --resume"])
+    parameters = [p for p in uncertain_parameters() if p.key in runs.columns]
+    runs = runs.assign(value_per_year=_value_per_year(runs))
+    return definition, _for_psa(runs, MEASURED, set()), parameters
+
+
 def analyse(
     folder: str | Path,
     kpis: Sequence[str] | None = None,
@@ -439,7 +565,7 @@ def analyse(
     """
     from funnelsim.stats.psa import paired_effects, payback_effects, summarise_effects
     from funnelsim.experiments.results import load_results
-    from funnelsim.stats.voi import evpi, evppi, first_order_indices
+    from funnelsim.stats.voi import evpi, evppi
 
     results = load_results(folder)
     manifest = results.manifest
@@ -454,7 +580,6 @@ def analyse(
     if runs.empty:
         raise ParameterError([f"{folder}: no finished runs yet; finish the study with --resume"])
     parameters = [p for p in uncertain_parameters() if p.key in runs.columns]
-    keys = [p.key for p in parameters]
     runs = runs.assign(value_per_year=_value_per_year(runs))
 
     measured = _for_psa(runs, MEASURED, twins)
@@ -481,19 +606,8 @@ def analyse(
         })
         narrowing["narrower_by"] = 1 - narrowing["width_measured"] / narrowing["width_all_drawn"]
 
-    per_draw = measured.drop_duplicates("draw").set_index("draw")[keys].sort_index()
-    scaled = _scaled(per_draw, parameters)
-    names = {p.key: p for p in parameters}
-    rows = []
-    for (option, kpi), group in effects.groupby(["scenario", "kpi"], sort=False):
-        means = group.groupby("draw")["effect"].mean().reindex(scaled.index)
-        table = first_order_indices(list(means.to_numpy(float)), scaled.reset_index(drop=True), bootstrap=bootstrap)
-        for row in _records(table):
-            p = names[str(row["parameter"])]
-            rows.append({"scenario": option, "kpi": kpi, "parameter": p.key, "name": p.name, "group": p.group,
-                         "index": row["index"], "low": row["low"], "high": row["high"], "size": row["size"]})
-    sensitivity = pd.DataFrame(rows, columns=["scenario", "kpi", "parameter", "name", "group", "index", "low", "high",
-                                              "size"])
+    scaled = draw_parameters(measured, parameters)
+    sensitivity = sensitivity_table(effects, scaled, parameters, bootstrap)
 
     benefit = payback.groupby(["draw", "scenario"])["effect"].mean().unstack("scenario")
     benefit.insert(0, reference, 0.0)
@@ -546,19 +660,9 @@ def _sentences(report: UncertaintyReport) -> list[str]:
             f"{row['p_positive']:.0%}."
         )
     if not report.sensitivity.empty:
-        top = report.sensitivity[report.sensitivity["kpi"] == kpi].dropna(subset=["index"])
-        top = top.sort_values("index", ascending=False, kind="stable")
-        if len(top):
-            lead = _records(top)[0]
-            entry = next(p for p in report.parameters if p.key == lead["parameter"])
-            how = (f"a company measures it from its own CRM export (funnelsim calibrate needs {entry.measure})"
-                   if entry.measure else "no CRM export informs it: only better published evidence narrows it")
-            out.append(
-                f"The answer leans most on '{entry.name}' ({lead['group']}): alone it explains {lead['index']:.0%} of "
-                f"the spread of {lead['scenario']}'s effect on {kpi} across {report.draws} plausible models"
-                + (f" (bootstrap 95%: {lead['low']:.0%} to {lead['high']:.0%})" if np.isfinite(lead["high"]) else "")
-                + f"; {how}."
-            )
+        sentence = leaning_sentence(report.sensitivity[report.sensitivity["kpi"] == kpi], report.parameters, report.draws)
+        if sentence:
+            out.append(sentence)
     return out
 
 
@@ -585,7 +689,8 @@ def _value_sentences(report: UncertaintyReport) -> list[str]:
         out.append("No uncertain parameter is worth measuring before this choice: the same option is best in every "
                    "plausible model (EVPI 0).")
     if len(known) < len(report.evppi):
-        out.append("Too few draws to say what some groups of parameters are worth measuring: run more --draws.")
+        out.append("Too few draws to say what some groups of parameters are worth measuring: run more draws "
+                   "(--draws; uncertainty_draws in a report).")
     return out
 
 
@@ -622,6 +727,21 @@ def range_table(report: UncertaintyReport, kpi: str | None = None) -> pd.DataFra
         "simulation noise alone (95% CI)": [_effect_text(r, "noise_low", "noise_high") for r in _records(rows)],
         "P(effect > 0)": [f"{v:.0%}" for v in rows["p_positive"]],
         "draws failing a plausibility check": [f"{failing.get(s, float('nan')):.0%}" for s in rows["scenario"]],
+    })
+
+
+def value_table(report: UncertaintyReport) -> pd.DataFrame:
+    """Which of your own numbers is worth measuring before you decide, as a report shows it: per
+    parameter group, its EVPPI a year, its share of the EVPI, the noise floor (the same
+    regression on shuffled values) and the parameters in the group."""
+    rows = _records(report.evppi)
+    return pd.DataFrame({
+        "parameter group": [r["group"] for r in rows],
+        "worth knowing before you decide, a year (EVPPI)": [_money(r["evppi"]) if np.isfinite(r["evppi"])
+                                                            else "too few draws" for r in rows],
+        "share of the EVPI": [f"{r['share_of_evpi']:.0%}" if np.isfinite(r["share_of_evpi"]) else "-" for r in rows],
+        "found in shuffled values (noise floor)": [_money(r["floor"]) for r in rows],
+        "parameters": [", ".join(p.name for p in report.parameters if p.group == r["group"]) for r in rows],
     })
 
 
