@@ -152,6 +152,7 @@ class Plan:
     source: Path
     spec: PlanFile
     today: Scenario
+    overrides: tuple[str, ...] = ()  # ``--set`` settings applied to the plan's scenario, today's and every sweep point's
 
     @property
     def levers(self) -> list[Lever]:
@@ -160,7 +161,7 @@ class Plan:
     def with_target(self, change: float) -> "Plan":
         """The same plan with another target change of the same KPI."""
         target = Target(kpi=self.spec.target.kpi, change=change)
-        return Plan(self.name, self.source, self.spec.model_copy(update={"target": target}), self.today)
+        return Plan(self.name, self.source, self.spec.model_copy(update={"target": target}), self.today, self.overrides)
 
     def today_settings(self) -> dict[str, Any]:
         return {key: lever.values[0] for key, lever in self.spec.levers.items()}
@@ -205,7 +206,7 @@ def load_plan(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> 
     if problems:
         raise ParameterError(problems)
     today = scenario_from_dict(apply_overrides(data, as_overrides({k: v.values[0] for k, v in spec.levers.items()})), str(scenario_path))
-    return Plan(spec.name or path.stem, path, spec, today)
+    return Plan(spec.name or path.stem, path, spec, today, tuple(overrides))
 
 
 def plan_sweep(plan: Plan, points: int | None = None, replications: int | None = None) -> Sweep:
@@ -234,7 +235,7 @@ def plan_sweep(plan: Plan, points: int | None = None, replications: int | None =
         "replications": replications,
         "seed": plan.spec.seed,
     }
-    return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)")
+    return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)", plan.overrides)
 
 
 def rank_options(plan: Plan, surface: ResponseSurface, confidence: float = 0.95) -> pd.DataFrame:
