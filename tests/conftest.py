@@ -45,3 +45,24 @@ def paired_difference_ci(a: pd.Series, b: pd.Series, alpha: float = 0.05) -> tup
 @pytest.fixture(scope="session")
 def baseline_path() -> Path:
     return BASELINE
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep ``xdist_group`` working under ``--dist loadgroup`` (as ``make test`` runs the suite).
+
+    pytest-xdist groups tests by appending ``@group`` to each marked test's node id on the
+    worker. From pytest 9.2 on the node id is structured and that write no longer takes
+    (pytest-dev/pytest-xdist#1386): every group is silently spread over both workers, the
+    Jupyter kernels included. Where the suffix is missing, write it here the way pytest 9.2
+    stores node ids; with a pytest or xdist that does it, this does nothing.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            from _pytest.nodeid import NodeId  # pytest >= 9.2, where the suffix is lost
+
+            item._id = NodeId.parse(item.nodeid + suffix)
