@@ -17,6 +17,10 @@ from funnelsim.cli import main
 from funnelsim.studies.calibration import calibrate
 from funnelsim.studies.crm_export import load_mapping, read_export, to_crm_export
 
+# make test spreads the tests over two workers (--dist loadgroup); this module stays on one, so the
+# simulated CRM export and its calibration (module fixtures) happen once, not once per worker.
+pytestmark = pytest.mark.xdist_group("calibration")
+
 YEAR = ["simulation.horizon_days=365", "simulation.warmup_days=0"]
 
 

@@ -18,6 +18,11 @@ from funnelsim.config.schema import load_scenario
 from funnelsim.studies.check import check_scenarios
 from funnelsim.studies.targets import load_targets
 
+# make test spreads the tests over two workers (--dist loadgroup); this module stays on one, so the
+# five companies' check (fixture `result`, the costliest setup of the suite) runs once, not once per
+# worker.
+pytestmark = pytest.mark.xdist_group("check")
+
 LEVELS = ["fully-aligned", "somewhat-aligned", "somewhat-misaligned", "fully-misaligned"]
 FILES = [ROOT / "params" / "baseline.yaml", *(ROOT / "params" / "scenarios" / f"{name}.yaml" for name in LEVELS)]
 

@@ -26,6 +26,10 @@ assert _spec is not None and _spec.loader is not None
 make_golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_golden)
 
+# make test spreads the tests over two workers (--dist loadgroup); this module stays on one, so the
+# golden runs (fixture `today`) happen once, not once per worker.
+pytestmark = pytest.mark.xdist_group("golden")
+
 
 @pytest.fixture(scope="module")
 def golden() -> dict:

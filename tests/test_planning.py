@@ -96,6 +96,8 @@ def test_the_lever_sweep_spans_the_values_on_offer():
     assert {p.factors["closed_loop.enabled"] for p in sweep.points} <= {False, True}
     latencies = offered["handoff.latency_hours.median"].values
     assert all(min(latencies) <= p.scenario.handoff.latency_hours.median <= max(latencies) for p in sweep.points)
+    # the --set settings reach every point of the sweep, as they reach today's company
+    assert all(p.scenario.simulation.horizon_days == 100 for p in sweep.points)
 
 
 def _known_surface(plan, effects: dict[str, float]) -> ResponseSurface:

@@ -22,6 +22,10 @@ from funnelsim.present.plots import (  # noqa: E402
 )
 from funnelsim.stats.analysis import compare_scenarios, fit_metamodel, lever_effects  # noqa: E402
 
+# make test spreads the tests over two workers (--dist loadgroup); this module stays on one, so the
+# two simulated scenarios (fixture `two_scenarios`) run once, not once per worker.
+pytestmark = pytest.mark.xdist_group("plots")
+
 
 @pytest.fixture(scope="module")
 def two_scenarios():

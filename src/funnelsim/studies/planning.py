@@ -170,7 +170,7 @@ class Plan:
     source: Path
     spec: PlanFile
     today: Scenario
-    overrides: tuple[str, ...] = ()  # applied to the plan's scenario: an uncertain parameter set here stays fixed
+    overrides: tuple[str, ...] = ()  # ``--set`` settings applied to the plan's scenario, today's and every sweep point's; an uncertain parameter set here stays fixed
 
     @property
     def levers(self) -> list[Lever]:
@@ -258,7 +258,7 @@ def plan_sweep(plan: Plan, points: int | None = None, replications: int | None =
         "replications": replications,
         "seed": plan.spec.seed,
     }
-    return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)")
+    return sweep_from_dict(definition, plan.source, f"{plan.source} (lever sweep)", plan.overrides)
 
 
 def rank_options(plan: Plan, surface: ResponseSurface, confidence: float = 0.95) -> pd.DataFrame:
