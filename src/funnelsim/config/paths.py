@@ -81,6 +81,15 @@ EXAMPLES_DIR = data_dir("examples")
 # Relative, so it is under the working folder at the time of writing (and messages say reports/...).
 REPORTS_DIR = Path(os.environ.get("FUNNELSIM_REPORTS") or "reports")
 
+# Set in the kernel that renders a report (papermill, no one at the screen): live widgets are
+# left out there, as a static page cannot move them.
+RENDERING_A_REPORT = "FUNNELSIM_RENDERING_A_REPORT"
+
+
+def rendering_a_report() -> bool:
+    """Whether this code runs in the kernel of a report being rendered, not in a live notebook."""
+    return os.environ.get(RENDERING_A_REPORT) == "1"
+
 
 SLUG_LENGTH = 80
 

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from funnelsim.config.errors import InputError, MachineError
 from funnelsim.config.files import atomic_write_text
-from funnelsim.config.paths import NOTEBOOKS_DIR, REPORTS_DIR, SLUG_LENGTH, slug
+from funnelsim.config.paths import NOTEBOOKS_DIR, RENDERING_A_REPORT, REPORTS_DIR, SLUG_LENGTH, slug
 from funnelsim.present.html_safety import sanitise_notebook
 from funnelsim.present.notebook_parameters import (
     check_parameters,
@@ -95,7 +95,7 @@ def _this_python_kernel() -> Iterator[None]:
                     "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                     "display_name": "funnelsim (this environment)",
                     "language": "python",
-                    "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+                    "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline", RENDERING_A_REPORT: "1"},
                 }
             )
         )

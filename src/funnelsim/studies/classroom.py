@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from funnelsim.config.levers import Entry, as_overrides, lever_settings, sliders
-from funnelsim.config.paths import PARAMS_DIR
+from funnelsim.config.paths import PARAMS_DIR, rendering_a_report
 from funnelsim.config.schema import Scenario, load_scenario
 from funnelsim.experiments.experiment import Comparison, ScenarioRun, run_scenario
 from funnelsim.model.stages import HEADLINE_STAGES
@@ -149,9 +149,14 @@ def _defaults(base: Path) -> dict[str, Any]:
 
 def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None) -> Any:
     """The sliders and the picture they redraw (needs a live Jupyter kernel to move). The sliders
-    start at the baseline's values, or at ``start``'s for the levers it names."""
+    start at the baseline's values, or at ``start``'s for the levers it names. In a report being
+    rendered nobody can move a slider, so the panel says so instead of running the simulation
+    behind widgets (the report draws the same picture without them)."""
     import ipywidgets as widgets
-    from IPython.display import display
+    from IPython.display import HTML, display
+
+    if rendering_a_report():
+        return HTML("<i>The sliders move in a running notebook (JupyterLab); this page shows your settings below.</i>")
 
     defaults = {**_defaults(base), **(start or {})}
     controls: dict[str, Any] = {}
