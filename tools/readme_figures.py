@@ -68,7 +68,8 @@ def levels_block(result) -> str:
         for name in names:
             reps = result.runs[name].replications
             rates = {"sal_rate": reps.sals / reps.mqls, "sql_rate": reps.sqls / reps.sals, "win_per_sql": reps.wins / reps.sqls}
-            cells.append(_num(float((rates[kpi] if kpi in rates else reps[kpi]).mean())))
+            value = float((rates[kpi] if kpi in rates else reps[kpi]).mean())
+            cells.append(f"{value:.2f}" if kpi.endswith("_hours") else _num(value))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     teams = [f"{result.runs[n].scenario.sdr_team.reps} / {result.runs[n].scenario.opportunity.ae_team.reps}" for n in names]
     lines.append("| SDRs / AEs (staffed for the flow) | " + " | ".join(teams) + " |")
