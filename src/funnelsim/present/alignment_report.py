@@ -23,9 +23,11 @@ from funnelsim.present.vocabulary import (
     signed_percent,
 )
 from funnelsim.studies.alignment_impact import AlignmentImpact
+from funnelsim.studies.targets import load_targets
 
 __all__ = [
-    "analyst_notes", "effects_table", "for_people", "growth_table", "headline", "leans_on", "level", "lever_table", "ranges_table", "window",
+    "against_the_surveys", "analyst_notes", "effects_table", "for_people", "growth_table", "headline", "leans_on", "level", "lever_table",
+    "ranges_table", "window",
 ]
 
 
@@ -79,6 +81,27 @@ def headline(impact: AlignmentImpact, currency: str = "$") -> str:
         sentences.append(f"{_company(str(row['from'])).capitalize()} that changes to working {scenario_name(best['scenario']).lower()} "
                          f"grows its revenue by {signed_percent(row['first_year_growth'])} in the first year.")
     return " ".join(sentences)
+
+
+# The survey figures that compare aligned with misaligned firms by deals and conversion, the
+# way a sales leader would check the answer (params/targets/published.yaml).
+_SURVEY_METRICS = ("wins", "lead_to_opportunity_rate")
+
+
+def against_the_surveys(impact: AlignmentImpact) -> str:
+    """What surveys of real firms report for the same comparison, when maturity levels are compared:
+    the medium-trust claims on deals won and lead conversion, from the published targets."""
+    if not any(s.maturity for s in impact.scenarios):
+        return ""
+    claims = [t for t in load_targets().targets
+              if t.kind == "claim" and t.trust in ("high", "medium") and t.metric in _SURVEY_METRICS and t.figure is not None]
+    if not claims:
+        return ""
+    said = "; ".join(f"{t.source.split('(')[0].strip()}: {t.statement[:1].lower()}{t.statement[1:].rstrip('.')}" for t in claims)
+    return (f"Surveys of real firms report much smaller gaps between aligned and misaligned companies ({said}). "
+            "The maturity levels here are points on an eleven-sign scale, each sign moving its lever as far as the "
+            "seeds describe, so read the gaps above as the upper end of what alignment could be worth; the README "
+            "(\"How far would each sign have to reach\") shows how the gap shrinks with each sign's reach.")
 
 
 def _range_row(impact: AlignmentImpact, scenario: str) -> pd.Series | None:
