@@ -19,7 +19,6 @@ README.md (a few minutes on two cores):
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from funnelsim.stats.analysis import compare_scenarios
 from funnelsim.stats.measures import add_rates
 from funnelsim.studies.targets import load_targets
 
-from readme_figures import replace_block  # noqa: E402  (tools/ is this script's folder)
+from readme_figures import figure_arguments, replace_block  # tools/ is this script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 REACHES = [1.0, 0.5, 0.25, 0.1, 0.0]
@@ -120,12 +119,7 @@ def block(frame: pd.DataFrame) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=20261122)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--readme", default=str(ROOT / "README.md"))
-    args = parser.parse_args()
+    args = figure_arguments(__doc__.splitlines()[0])
     frame = table(load_scenario(ROOT / "params" / "baseline.yaml"), args.replications, args.seed, args.workers)
     stamp = (f"*Measured by `tools/reach_figures.py` ({args.replications} replications per company, seed {args.seed}); "
              "the model's intervals are simulation noise only, relative changes paired by replication.*")

@@ -115,13 +115,18 @@ def replace_block(text: str, name: str, body: str, stamp: str) -> str:
     return pattern.sub(lambda m: m.group(1) + stamp + "\n\n" + body + "\n\n" + m.group(2), text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def figure_arguments(description: str) -> argparse.Namespace:
+    """The options every README figure script takes: replications, seed, workers, the README."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--replications", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--readme", default=str(ROOT / "README.md"))
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = figure_arguments(__doc__.splitlines()[0])
     scenarios = [load_scenario(ROOT / "params" / "baseline.yaml")]
     scenarios += [load_scenario(ROOT / "params" / "scenarios" / f"{n}.yaml") for n in LEVELS]
     result = check_scenarios(scenarios, load_targets(), args.replications, args.seed, args.workers)
