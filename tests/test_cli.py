@@ -83,7 +83,8 @@ def test_run_help_documents_set():
         assert option in result.output
 
 
-HEAVY = ("papermill", "nbformat", "nbconvert", "jsonschema", "dask", "distributed", "statsmodels", "seaborn", "matplotlib", "pandas")
+HEAVY = ("papermill", "nbformat", "nbconvert", "jsonschema", "dask", "distributed", "statsmodels", "seaborn", "matplotlib", "pandas",
+         "scipy")
 
 
 def test_the_cli_and_validate_import_no_heavy_library():

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import functools
 import math
+from types import ModuleType
 from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import gammainc, gammaincinv, gammaln, ndtr, ndtri
 
 __all__ = [
     "Constant",
@@ -40,6 +40,15 @@ __all__ = [
     "Triangular",
     "Uniform",
 ]
+
+
+@functools.cache
+def _special() -> ModuleType:
+    """scipy.special, imported at the first draw: reading and validating a file never needs it,
+    and importing it takes about 0.4 s."""
+    import scipy.special
+
+    return scipy.special
 
 
 class _Base(BaseModel):
@@ -193,12 +202,12 @@ class Lognormal(_Base):
         return np.exp(self.mu + self.log_sigma * rng.standard_normal(size))
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        return np.exp(self.mu + self.log_sigma * ndtri(u))
+        return np.exp(self.mu + self.log_sigma * _special().ndtri(u))
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
         with np.errstate(divide="ignore"):
-            return np.where(x > 0, ndtr((np.log(np.maximum(x, 1e-300)) - self.mu) / self.log_sigma), 0.0)
+            return np.where(x > 0, _special().ndtr((np.log(np.maximum(x, 1e-300)) - self.mu) / self.log_sigma), 0.0)
 
     def scaled(self, factor: float) -> "Lognormal":
         return Lognormal(dist="lognormal", median=math.exp(self.mu) * factor, sigma=self.log_sigma)
@@ -253,7 +262,7 @@ class Gamma(_Base):
         return _gamma_quantile(self.k, np.asarray(u, float)) * self.theta
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return gammainc(self.k, np.maximum(np.asarray(x, float), 0.0) / self.theta)
+        return _special().gammainc(self.k, np.maximum(np.asarray(x, float), 0.0) / self.theta)
 
     def scaled(self, factor: float) -> "Gamma":
         return Gamma(dist="gamma", shape=self.k, scale=self.theta * factor)
@@ -270,13 +279,13 @@ def _gamma_quantile_table(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     ``_QUANTILE_TOLERANCE`` (checked against the exact quantile inside every interval)."""
     n = _QUANTILE_NODES
     u = np.arange(n + 1) / n
-    x = gammaincinv(k, u)
+    x = _special().gammaincinv(k, u)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        slope = np.exp(gammaln(k) - (k - 1) * np.log(x) + x)  # dx/du = 1 / density
+        slope = np.exp(_special().gammaln(k) - (k - 1) * np.log(x) + x)  # dx/du = 1 / density
     usable = np.isfinite(x[:-1]) & np.isfinite(x[1:]) & np.isfinite(slope[:-1]) & np.isfinite(slope[1:])
     usable &= x[:-1] > 0
     for t in (0.25, 0.5, 0.75):
-        exact = gammaincinv(k, (np.arange(n) + t) / n)
+        exact = _special().gammaincinv(k, (np.arange(n) + t) / n)
         with np.errstate(invalid="ignore"):
             error = np.abs(_hermite(x, slope, np.arange(n), t) - exact)
         usable &= error <= _QUANTILE_TOLERANCE * exact
@@ -309,7 +318,7 @@ def _gamma_quantile(k: float, u: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         out = _hermite(x, slope, j, scaled - j)
     exact = ~usable[j]
-    out[exact] = gammaincinv(k, u[exact])
+    out[exact] = _special().gammaincinv(k, u[exact])
     return out
 
 
@@ -427,10 +436,10 @@ class Normal(_Base):
         return self.mean_value + self.sd * rng.standard_normal(size)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        return self.mean_value + self.sd * ndtri(u)
+        return self.mean_value + self.sd * _special().ndtri(u)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return ndtr((np.asarray(x, float) - self.mean_value) / self.sd)
+        return _special().ndtr((np.asarray(x, float) - self.mean_value) / self.sd)
 
     def scaled(self, factor: float) -> "Normal":
         return Normal(dist="normal", mean=self.mean_value * factor, sd=self.sd * abs(factor))
