@@ -135,4 +135,8 @@ class ResponseSurface:
         rows = self._design(settings)
         base = self._design(pd.DataFrame([{lever.key: reference[lever.key] for lever in self.levers}]))
         table = self._linear(rows - base, confidence)
-        return cast(pd.DataFrame, np.expm1(table)) if self.transform == "relative" else table  # as in predict
+        if self.transform != "relative":
+            return table
+        # A change whose log is beyond 709 (far outside a small design) is inf: no bound the fit can give.
+        with np.errstate(over="ignore"):
+            return cast(pd.DataFrame, np.expm1(table))  # as in predict
