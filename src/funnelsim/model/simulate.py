@@ -142,11 +142,9 @@ def _daily_table(
 
 
 # Python's cycle collector runs after every 700 new container objects by default; a run makes
-# millions (SimPy events and processes). Collecting every 5,000 instead took a baseline
-# replication from 2.8-3.5 s to 2.0-2.7 s (three seeds in each of two fresh processes per
-# setting, 2026-12-07) for 20-45 MB more peak memory; every 50,000 cost 157 MB more. The
-# benchmark's figure is in benchmarks/bench_engine.py's output. Results cannot change: no model
-# decision sees the collector (the golden test holds).
+# millions (SimPy events and processes), so it spent about a quarter of a run collecting.
+# Collecting every 5,000 made a baseline run about 1.3x faster for some 30 MB more at its peak
+# (benchmarks/bench_engine.py); results cannot change, as no model decision sees the collector.
 _OBJECTS_BETWEEN_COLLECTIONS = 5_000
 
 
