@@ -10,10 +10,8 @@ one state (``records.STATUSES``): nothing is lost.
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,23 +139,6 @@ def _daily_table(
     return frame.astype({name: dtype for name, (dtype, _, _) in DAILY_COLUMNS.items() if name in frame})
 
 
-# Python's cycle collector runs after every 700 new container objects by default; a run makes
-# millions (SimPy events and processes), so it spent about a quarter of a run collecting.
-# Collecting every 5,000 made a baseline run about 1.3x faster for some 30 MB more at its peak
-# (benchmarks/bench_engine.py); results cannot change, as no model decision sees the collector.
-_OBJECTS_BETWEEN_COLLECTIONS = 5_000
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], _OBJECTS_BETWEEN_COLLECTIONS), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
 def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutput:
     """Simulate ``scenario`` once with the random streams derived from ``seed``."""
     funnel = Funnel(scenario, seed)
@@ -166,8 +147,7 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutp
     if funnel.office.open_days is not None:
         funnel.env.process(run_office_hours(funnel.env, funnel.sdrs, funnel.office))
     funnel.env.process(monitor.run())
-    with _fewer_collections():
-        funnel.env.run(until=funnel.horizon)
+    funnel.env.run(until=funnel.horizon)
     monitor.snapshot(len(monitor.open_opportunities) - 1)
 
     leads = funnel.records.to_frame(funnel.horizon)
