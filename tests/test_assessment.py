@@ -11,7 +11,9 @@ from funnelsim.cli import main
 from funnelsim.config.loading import ParameterError
 from funnelsim.config.schema import with_settings
 from funnelsim.experiments.staffing import team_sizes
+from funnelsim.config.levers import alignment_levers, lever, value_at
 from funnelsim.studies.assessment import QUESTIONS, assess, load_answers, scenario_text
+from funnelsim.studies.reach import alignment_reach, load_reach
 
 LEVEL_FILES = ["fully-aligned", "somewhat-aligned", "somewhat-misaligned", "fully-misaligned"]
 
@@ -22,11 +24,11 @@ def test_maturity_level_files_are_what_their_assessment_writes(name):
     assert assessment.level == name.replace("-", " ")
     committed = (ROOT / "params" / "scenarios" / f"{name}.yaml").read_text()
     baseline = load_scenario(ROOT / "params" / "baseline.yaml")
-    teams = team_sizes(with_settings(baseline, assessment.lever_settings()))  # staffed for its own lead flow
-    assert committed == scenario_text(assessment, "../baseline.yaml", name, teams)
+    teams = team_sizes(with_settings(baseline, assessment.lever_settings(baseline)))  # staffed for its own lead flow
+    assert committed == scenario_text(assessment, baseline, "../baseline.yaml", name, teams)
     scenario = load_scenario(ROOT / "params" / "scenarios" / f"{name}.yaml")
     assert scenario.maturity == assessment.level
-    for key, value in assessment.lever_settings().items():
+    for key, value in assessment.lever_settings(baseline).items():
         current = scenario
         for part in key.split("."):
             current = getattr(current, part)
@@ -46,8 +48,8 @@ def test_levels_follow_the_share_of_signs():
 
 
 def test_more_alignment_means_more_aligned_levers():
-    none = assess("x", {q: "no" for q in QUESTIONS}).lever_settings()
-    every = assess("x", {q: "yes" for q in QUESTIONS}).lever_settings()
+    none = assess("x", {q: "no" for q in QUESTIONS}).spread_settings()
+    every = assess("x", {q: "yes" for q in QUESTIONS}).spread_settings()
     assert every["follow_up.follow_up_rate"] > none["follow_up.follow_up_rate"]
     assert every["handoff.latency_hours.median"] < none["handoff.latency_hours.median"]
     assert every["handoff.mode"] == "continuous" and none["handoff.mode"] == "batch"
@@ -55,6 +57,41 @@ def test_more_alignment_means_more_aligned_levers():
     mql_bar = load_scenario(ROOT / "params/baseline.yaml").scoring.mql_threshold
     assert mql_bar <= every["sales_acceptance.threshold"] <= mql_bar + 1 < none["sales_acceptance.threshold"]
     assert every["closed_loop.enabled"] and not none["closed_loop.enabled"]
+
+
+def test_a_company_moves_the_fitted_reach_toward_the_firms_spread():
+    """Every numeric lever lands ``reach`` of the way from the typical company to where the answers
+    point on the spread of real firms; switches and the surveyed churn go all the way."""
+    typical = load_scenario(ROOT / "params/baseline.yaml")
+    data = typical.model_dump(mode="json", by_alias=True)
+    reach = load_reach()
+    assert alignment_reach() == reach.reach and 0 < reach.reach < 1
+    for answer in ("no", "partly", "yes"):
+        result = assess("x", {q: answer for q in QUESTIONS})
+        ends, at_zero, at_one = result.spread_settings(), result.lever_settings(typical, 0.0), result.lever_settings(typical, 1.0)
+        fitted = result.lever_settings(typical)
+        for entry in alignment_levers():
+            if entry.scale == "switch" or entry.surveyed:
+                assert at_zero[entry.key] == fitted[entry.key] == ends[entry.key], entry.key
+                continue
+            start = entry.no if entry.needs and not value_at(data, entry.needs) else value_at(data, entry.key)
+            assert at_zero[entry.key] == pytest.approx(start, abs=1e-3), entry.key
+            assert at_one[entry.key] == pytest.approx(ends[entry.key], abs=1e-3), entry.key
+            low, high = sorted([start, ends[entry.key]])
+            assert low - 0.5 <= fitted[entry.key] <= high + 0.5 if entry.whole else low - 1e-4 <= fitted[entry.key] <= high + 1e-4
+    # the budget the closed loop moves starts from nothing: the typical company has no closed loop
+    assert not typical.closed_loop.enabled
+    aligned = assess("x", {q: "yes" for q in QUESTIONS}).lever_settings(typical)
+    assert aligned["closed_loop.budget_shift_strength"] == pytest.approx(reach.reach * lever("closed_loop.budget_shift_strength").yes, abs=1e-4)
+
+
+def test_the_fitted_reach_meets_each_survey_inside_its_noise_band():
+    """The reach file says where each survey figure is met; the fitted reach lies between them."""
+    fit = load_reach()
+    met = [t.reach for t in fit.targets.values()]
+    assert all(r is not None for r in met)
+    assert min(met) - 0.01 <= fit.reach <= max(met) + 0.01
+    assert fit.grid[0] <= fit.reach <= fit.grid[-1]
 
 
 def test_bad_answers_are_named(tmp_path):
@@ -76,7 +113,8 @@ def test_interactive_assessment_writes_a_valid_scenario(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Acme: somewhat aligned" in result.output
     scenario = load_scenario(out)
-    assert scenario.name == "acme" and scenario.follow_up.follow_up_rate == pytest.approx(0.75)  # SLA: partly
+    partly = assess("x", {q: "partly" for q in QUESTIONS}).lever_settings(load_scenario(ROOT / "params/baseline.yaml"))
+    assert scenario.name == "acme" and scenario.follow_up.follow_up_rate == pytest.approx(partly["follow_up.follow_up_rate"])  # SLA: partly
 
 
 def test_assess_from_a_file_and_bad_file_exit_2(tmp_path):

@@ -24,12 +24,12 @@ CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")
 
 
 def _lever_scenarios() -> list[tuple[str, dict]]:
-    """Each lever on the alignment path moved alone to its fully aligned and misaligned value."""
+    """Each lever on the alignment path moved alone to the most and the least aligned firms' value (the far ends)."""
     out = []
     for answer in (0.0, 1.0):
         for item in QUESTIONS:
             answers = {q: 0.5 for q in QUESTIONS} | {item: answer}
-            settings = Assessment("one lever", answers).lever_settings()
+            settings = Assessment("one lever", answers).spread_settings()
             out.append((f"{item}={'yes' if answer else 'no'}", settings))
     return out
 

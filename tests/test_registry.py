@@ -78,7 +78,7 @@ def used_keys(baseline) -> dict[str, set[str]]:
     for path in sorted((PARAMS / "scenarios").glob("*.yaml")):
         used[str(path.relative_to(ROOT))] = differing(load_scenario(path), baseline)
     for path in sorted((PARAMS / "assessments").glob("*.yaml")):
-        used[str(path.relative_to(ROOT))] = differing(with_settings(baseline, load_answers(path).lever_settings()), baseline)
+        used[str(path.relative_to(ROOT))] = differing(with_settings(baseline, load_answers(path).lever_settings(baseline)), baseline)
     for path in sorted((PARAMS / "sweeps").glob("*.yaml")):
         used[str(path.relative_to(ROOT))] = set(yaml.safe_load(path.read_text()).get("factors", {}))
     for path in sorted((PARAMS / "plans").glob("*.yaml")):

@@ -40,7 +40,7 @@ NOTEBOOKS = {
         {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4},
         ["a fully aligned company earns", "Appendix for analysts", "paired by replication", "Fully aligned", "per unit",
          "range across plausible models", "simulation noise alone", "The answer leans most on",
-         "Surveys of real firms report much smaller gaps", "38% more proposals won"],
+         "The maturity levels are calibrated to surveys of real firms", "38% more proposals won"],
     ),
     "sensitivity": (
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},

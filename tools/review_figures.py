@@ -82,8 +82,11 @@ def lever_alone_share(reps: int) -> float:
     """Integrated systems added alone to fully misaligned, as a share of the fully aligned gap."""
     none = {q: 0.0 for q in QUESTIONS}
 
+    typical = load_scenario(ROOT / "params" / "baseline.yaml")
+
     def revenue(answers: dict[str, float]) -> float:
-        sets = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in Assessment("x", answers).lever_settings().items()]
+        settings = Assessment("x", answers).lever_settings(typical)
+        sets = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in settings.items()]
         return float(run(load_scenario(ROOT / "params" / "baseline.yaml", sets), reps).replications.revenue.mean())
 
     low, high = revenue(none), revenue({q: 1.0 for q in QUESTIONS})

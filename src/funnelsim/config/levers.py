@@ -8,8 +8,9 @@ fitted to the published figures (``funnelsim ensemble``). Each entry says, in on
 * its key path in a scenario file and a name a marketer understands, with its unit and how a
   value is shown (``format_value``: "8 h", "3 min", "95%", "on");
 * the scale its effect is modelled on (``linear``, ``log`` for a latency, ``switch``);
-* for the eleven signs of alignment, the assessment question it belongs to and its value in a
-  fully misaligned ("no") and a fully aligned ("yes") company, with why;
+* for the eleven signs of alignment, the assessment question it belongs to and its value at the
+  two ends of the spread of real firms: the least aligned ("no") and the most aligned ("yes"),
+  with why (a maturity level moves only part of the way there: ``reached``);
 * the classroom slider that moves it (range, step, the notebook parameter), if any;
 * whether a CRM export informs it (``funnelsim calibrate``: what the estimate needs) or not;
 * for an uncertain parameter, the range it may take before the evidence is seen and why, and
@@ -55,6 +56,7 @@ __all__ = [
     "export_needs",
     "not_in_the_data",
     "value_between",
+    "reached",
     "value_at",
     "lever_settings",
     "set_text",
@@ -149,6 +151,8 @@ class Entry:
     no: Any = None  # fully misaligned
     yes: Any = None  # fully aligned
     staffed: bool = False  # sized for the company's lead flow (``funnelsim.experiments.staffing``) when the assessment writes a file
+    needs: str | None = None  # the switch it acts through: where that switch is off, the lever does what it does at "no"
+    surveyed: bool = False  # "no" and "yes" are already the surveyed groups' values, not the extremes of the firms' spread
     slider: Slider | None = None
     export: FromExport | None = None  # None: no CRM export informs it
     prior: Prior | None = None  # only an uncertain parameter has one
@@ -353,7 +357,15 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(
         "closed_loop.noise_reduction_per_meeting", "Score noise removed per meeting", "share of the noise", "percent",
         "feedback welcomed and acted on: each meeting takes this share of the noise out of marketing's score",
-        question=FEEDBACK_BOTH_WAYS, no=0.0, yes=0.15,
+        question=FEEDBACK_BOTH_WAYS, no=0.0, yes=0.15, needs="closed_loop.enabled",
+    ),
+    Entry(
+        "closed_loop.budget_shift_strength", "How strongly budget follows SQLs per spend", "strength (0 = never moves)",
+        "number",
+        "closed-loop data shows marketing which channels bring SQLs, and budget follows: 0 = it never moves, 1 = in "
+        "proportion to each channel's SQLs per unit of spend (yes: 0.5, an assumption with no published figure; a "
+        "maturity level's share of it is fitted to the surveys with the other signs, `tools/reach_figures.py`)",
+        question=CLOSED_LOOP_REPORTING, no=0.0, yes=0.5, needs="closed_loop.enabled",
     ),
     # --- levers: the deal ----------------------------------------------------------------------
     Entry(
@@ -373,8 +385,9 @@ REGISTRY: tuple[Entry, ...] = (
     # --- levers: retention ---------------------------------------------------------------------
     Entry(
         "customers.monthly_churn", "Customers lost per month", "share a month", "percent",
-        "MathMarketing: aligned firms lose 36% fewer customers (yes: 0.0125 = 0.64 x 0.0195)",
-        question=SHARED_REVENUE_GOAL, no=0.0195, yes=0.0125,
+        "MathMarketing: aligned firms lose 36% fewer customers (yes: 0.0125 = 0.64 x 0.0195); the survey's own "
+        "groups, so a maturity level takes them as they are",
+        question=SHARED_REVENUE_GOAL, no=0.0195, yes=0.0125, surveyed=True,
         slider=Slider("Customers lost per month", 0.0025, 0.05, 0.0025, "monthly_churn"),
         export=FromExport("outcome, closed_at and churned_at, with 20 or more won deals"),
         effects=(Effect("more revenue", "revenue", 1, 0.06, 0.005),),
@@ -590,6 +603,25 @@ def value_between(no: Any, yes: Any, share: float, scale: Scale = "linear", *, d
     if _is_whole(no) and _is_whole(yes):
         return int(round(value))
     return round(float(value), digits)
+
+
+def reached(entry: Entry, typical: Mapping[str, Any], end: Any, reach: float, *, digits: int | None = None) -> Any:
+    """Where a company stands on ``entry`` when its answers put it at ``end`` of the firms' spread.
+
+    The seeds' "no" and "yes" values describe the least and the most aligned firms; the surveys
+    compared firms that *call themselves* aligned with the rest, and the groups differ far less
+    than the extremes. A company moves ``reach`` of the way from the typical company's value
+    (``typical``: a scenario's data) toward ``end``. A switch cannot move part-way and stays at
+    ``end``; so does a lever whose ends are already the surveyed groups' values (``surveyed``);
+    a lever that acts only through a switch the typical company has off (``needs``) starts from
+    its "no" value, which is what it does there.
+    """
+    if entry.scale == "switch" or entry.surveyed:
+        return end
+    start = value_at(typical, entry.key)
+    if entry.needs is not None and not value_at(typical, entry.needs):
+        start = entry.no
+    return value_between(start, end, reach, entry.scale, digits=digits)
 
 
 def value_at(data: Mapping[str, Any], key: str) -> Any:

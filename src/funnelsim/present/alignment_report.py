@@ -23,6 +23,7 @@ from funnelsim.present.vocabulary import (
     signed_percent,
 )
 from funnelsim.studies.alignment_impact import AlignmentImpact
+from funnelsim.studies.reach import alignment_reach
 from funnelsim.studies.targets import load_targets
 
 __all__ = [
@@ -89,8 +90,9 @@ _SURVEY_METRICS = ("wins", "lead_to_opportunity_rate")
 
 
 def against_the_surveys(impact: AlignmentImpact) -> str:
-    """What surveys of real firms report for the same comparison, when maturity levels are compared:
-    the medium-trust claims on deals won and lead conversion, from the published targets."""
+    """What the maturity levels are calibrated to, when they are compared: the surveys of real firms
+    (the medium-trust claims on deals won and lead conversion, from the published targets) and the
+    reach fitted to them (``funnelsim.studies.reach``)."""
     if not any(s.maturity for s in impact.scenarios):
         return ""
     claims = [t for t in load_targets().targets
@@ -98,10 +100,12 @@ def against_the_surveys(impact: AlignmentImpact) -> str:
     if not claims:
         return ""
     said = "; ".join(f"{t.source.split('(')[0].strip()}: {t.statement[:1].lower()}{t.statement[1:].rstrip('.')}" for t in claims)
-    return (f"Surveys of real firms report much smaller gaps between aligned and misaligned companies ({said}). "
-            "The maturity levels here are points on an eleven-sign scale, each sign moving its lever as far as the "
-            "seeds describe, so read the gaps above as the upper end of what alignment could be worth; the README "
-            "(\"How far would each sign have to reach\") shows how the gap shrinks with each sign's reach.")
+    return (f"The maturity levels are calibrated to surveys of real firms ({said}): each sign of alignment moves its "
+            f"levers {alignment_reach():.0%} of the way from the typical company toward what the seeds describe for "
+            "the least or most aligned firms, the share at which the fully aligned and fully misaligned companies "
+            "differ as the surveys report. The surveys compared firms that call themselves aligned with the rest "
+            "(self-reported and observational), so the gaps above are what such firms achieve, not the result of "
+            "a controlled experiment.")
 
 
 def _range_row(impact: AlignmentImpact, scenario: str) -> pd.Series | None:

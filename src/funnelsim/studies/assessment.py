@@ -5,9 +5,11 @@ misaligned, fully misaligned) by their signs: shared goals, meeting cadence, one
 definition, integrated systems, feedback, a view of the whole journey, shared channels, an SLA,
 closed-loop data, one message, content for every stage. Each question checks one sign and
 moves the levers it stands for (the lever registry, ``funnelsim.config.levers``, says which and why)
-from the value a fully misaligned company would have ("no") to that of a fully aligned one
-("yes"); "partly" lands half-way. The share of "yes" gives the maturity level; the answers
-give a scenario file that extends the baseline and says, beside every lever, which answer set it.
+toward the value the seeds give the least aligned firms ("no") or the most aligned ("yes");
+"partly" points half-way. A company moves only part of the way from the typical company (the
+baseline) toward that point: the reach the alignment surveys imply (``funnelsim.studies.reach``).
+The share of "yes" gives the maturity level; the answers give a scenario file that extends the
+baseline and says, beside every lever, which answer set it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from funnelsim.config.files import commented_yaml, write_scenario_file
-from funnelsim.config.levers import Question, questions, value_between
+from funnelsim.config.levers import Question, alignment_levers, questions, reached, value_between
 from funnelsim.config.loading import ParameterError, read_yaml
+from funnelsim.config.schema import Scenario, load_scenario, with_settings
+from funnelsim.studies.reach import alignment_reach
 
 __all__ = ["QUESTIONS", "LEVELS", "Assessment", "assess", "load_answers", "scenario_text", "write_scenario"]
 
@@ -52,13 +56,23 @@ class Assessment:
     def level(self) -> str:
         return next(name for name, floor in LEVELS if self.score >= floor - 1e-9)
 
-    def lever_settings(self) -> dict[str, Any]:
-        """Every lever the answers set, as ``key.path: value``."""
+    def spread_settings(self) -> dict[str, Any]:
+        """Where the seeds put a firm with these answers on the spread of real firms, every lever
+        from its least aligned value ("no") to its most aligned ("yes"), as ``key.path: value``."""
         return {
             lever.key: value_between(lever.no, lever.yes, self.answers[item], lever.scale, digits=DIGITS)
             for item, question in QUESTIONS.items()
             for lever in question.levers
         }
+
+    def lever_settings(self, typical: Scenario, reach: float | None = None) -> dict[str, Any]:
+        """Every lever the answers set for a company like ``typical`` (the scenario it extends):
+        ``reach`` of the way from its value toward ``spread_settings`` (default: the reach fitted
+        to the surveys, ``funnelsim.studies.reach``), as ``key.path: value``."""
+        share = alignment_reach() if reach is None else reach
+        data = typical.model_dump(mode="json", by_alias=True)
+        ends = self.spread_settings()
+        return {lever.key: reached(lever, data, ends[lever.key], share, digits=DIGITS) for lever in alignment_levers()}
 
 
 def _answer_value(item: str, raw: Any, label: str) -> float:
@@ -98,12 +112,17 @@ def _word(answer: float) -> str:
     return {1.0: "yes", 0.5: "partly", 0.0: "no"}.get(answer, f"{answer:g}")
 
 
-def scenario_text(assessment: Assessment, extends: str, name: str, teams: dict[str, int] | None = None) -> str:
-    """A commented scenario file: the baseline plus every lever the answers set, and (``teams``)
-    the SDR and AE teams sized for the company's own lead flow."""
+def scenario_text(
+    assessment: Assessment, typical: Scenario, extends: str, name: str, teams: dict[str, int] | None = None
+) -> str:
+    """A commented scenario file: the baseline ``typical`` plus every lever the answers set, and
+    (``teams``) the SDR and AE teams sized for the company's own lead flow."""
     header = [
         f"{assessment.company}: {assessment.level} ({assessment.score:.0%} of the signs of alignment),",
-        "written by `funnelsim assess`. Every lever below is set by the answer beside it.",
+        "written by `funnelsim assess`. Every lever below is set by the answer beside it: moved",
+        f"{alignment_reach():.0%} of the way from the baseline toward the value the seeds give the least",
+        "(no) or most (yes) aligned firms, the reach fitted to the alignment surveys",
+        "(params/ensemble/alignment-reach.yaml).",
     ]
     top = {
         "extends": extends,
@@ -113,7 +132,7 @@ def scenario_text(assessment: Assessment, extends: str, name: str, teams: dict[s
     }
     nested: dict[str, Any] = {}
     comments: dict[str, str] = {}
-    settings = assessment.lever_settings()
+    settings = assessment.lever_settings(typical)
     for item, question in QUESTIONS.items():
         for lever in question.levers:
             section, *rest = lever.key.split(".")
@@ -137,9 +156,9 @@ def write_scenario(assessment: Assessment, target: Path, baseline: Path, force: 
 
     With ``staff_teams`` the SDR and AE teams are sized for the lead flow the answers give
     (a short pilot simulation, ``staffing.team_sizes``); otherwise they stay the baseline's."""
-    from funnelsim.config.schema import load_scenario, with_settings
     from funnelsim.experiments.staffing import team_sizes
 
     extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
-    teams = team_sizes(with_settings(load_scenario(baseline), assessment.lever_settings())) if staff_teams else None
-    return write_scenario_file(scenario_text(assessment, extends, target.stem, teams), target, baseline, force)
+    typical = load_scenario(baseline)
+    teams = team_sizes(with_settings(typical, assessment.lever_settings(typical))) if staff_teams else None
+    return write_scenario_file(scenario_text(assessment, typical, extends, target.stem, teams), target, baseline, force)

@@ -11,8 +11,8 @@ which study uses which):
   5 minutes, against 25 to 35 minutes; a statsmodels logit on the company's leads;
 * **HBR 2011** compared *firms* by their typical response time, and fast firms differ from slow
   ones in more than speed. So the model is measured on a population of firms: the company at
-  every alignment maturity from fully misaligned to fully aligned, each staffed for its own
-  lead flow. Each firm's typical response time (the median age of its leads at their first
+  every point of the spread the seeds describe, from the least aligned firms to the most, each
+  staffed for its own lead flow. Each firm's typical response time (the median age of its leads at their first
   attempt) puts it in one of HBR's groups; the groups' rates of qualifying (SQLs per MQL handed
   to sales) are compared as risk ratios from a binomial regression with errors clustered by
   firm;
@@ -93,17 +93,20 @@ SLOWEST_EXPORT_DAYS = 7.0
 def firm_population(
     scenario: Scenario, points: int = 21, volume: float = 0.5, horizon_days: float = 180.0, warmup_days: float = 60.0
 ) -> list[tuple[float, Scenario]]:
-    """The company at every alignment maturity: the assessment with every answer at ``t``, the
-    least mature firms exporting leads in batches as seldom as weekly.
+    """The company at every point of the spread of real firms: every alignment lever where the
+    seeds put a firm answering every question at ``t`` (0 = the least aligned firms' value, 1 =
+    the most aligned's; ``Assessment.spread_settings``), the least mature firms exporting leads
+    in batches as seldom as weekly.
 
-    Each firm keeps the company's channels, costs and funnel, sets every alignment lever as a
-    company answering every question at ``t`` would (0 = no, 1 = yes), and is simulated at a
+    HBR's firms spanned that spread (from minutes to days), so the population does too, and not
+    only the narrower span of the maturity levels. Each firm keeps the company's channels, costs
+    and funnel, and is simulated at a
     share ``volume`` of its lead volume over a shorter horizon (the rates compared do not depend
     on either once the teams are sized for the flow)."""
     firms = []
     for t in np.linspace(0.0, 1.0, points):
         answers = {item: float(t) for item in QUESTIONS}
-        settings = Assessment(f"t={t:.2f}", answers).lever_settings()
+        settings = Assessment(f"t={t:.2f}", answers).spread_settings()
         # HBR's slowest firms answered after days (24% after a day or more): the firms without
         # integrated systems export leads from weekly (t = 0) to daily, faster as they mature
         settings["handoff.batch_every_days"] = SLOWEST_EXPORT_DAYS + t * (1.0 - SLOWEST_EXPORT_DAYS)

@@ -29,15 +29,16 @@ __all__ = ["sign_contributions"]
 
 
 def _variant(base: Scenario, answers: dict[str, float], name: str, seed: int) -> Scenario:
-    return staff(with_settings(base, Assessment(name, answers).lever_settings(), name=name), seed)
+    return staff(with_settings(base, Assessment(name, answers).lever_settings(base), name=name), seed)
 
 
 def sign_contributions(
-    typical: Scenario, replications: int, seed: int, workers: int = 1, kpi: str = "revenue"
-) -> tuple[pd.DataFrame, float]:
-    """Each sign's part in the fully aligned vs fully misaligned gap in ``kpi``; and the gap.
+    typical: Scenario, replications: int, seed: int, workers: int = 1, kpis: tuple[str, ...] = ("revenue",)
+) -> dict[str, tuple[pd.DataFrame, float]]:
+    """For each of ``kpis``: each sign's part in the fully aligned vs fully misaligned gap, and the gap.
 
-    ``typical`` is the company whose other settings every variant keeps (the baseline)."""
+    ``typical`` is the company whose other settings every variant keeps (the baseline); every
+    KPI is read from the same simulations."""
     none = {q: 0.0 for q in QUESTIONS}
     every = {q: 1.0 for q in QUESTIONS}
     scenarios = [_variant(typical, none, "fully misaligned", seed), _variant(typical, every, "fully aligned", seed)]
@@ -45,6 +46,10 @@ def sign_contributions(
         scenarios.append(_variant(typical, none | {q: 1.0}, f"added: {q}", seed))
         scenarios.append(_variant(typical, every | {q: 0.0}, f"removed: {q}", seed))
     runs = run_scenarios(scenarios, replications, seed, workers)
+    return {kpi: _split(runs, kpi) for kpi in kpis}
+
+
+def _split(runs: dict, kpi: str) -> tuple[pd.DataFrame, float]:
     mean = {name: float(run.replications[kpi].mean()) for name, run in runs.items()}
     low, high = mean["fully misaligned"], mean["fully aligned"]
     gap = high - low
