@@ -76,7 +76,9 @@ def levels_block(result) -> str:
     return "\n".join(lines)
 
 
-def gap_block(table: pd.DataFrame, gap: float, result) -> str:
+def gap_block(splits: dict[str, tuple[pd.DataFrame, float]], result) -> str:
+    table, gap = splits["revenue"]
+    wins, wins_gap = splits["wins"]
     runs = {n: result.runs[n].replications for n in ("fully-misaligned", "fully-aligned")}
     pair = runs["fully-aligned"].merge(runs["fully-misaligned"], on="replication", suffixes=("_a", "_m"))
     ratio = pair.revenue_a / pair.revenue_m - 1
@@ -89,13 +91,17 @@ def gap_block(table: pd.DataFrame, gap: float, result) -> str:
         lines.append(f"- A fully misaligned company that becomes fully aligned grows revenue by {_pct(growth.model, 0)} in the "
                      f"first year (95% CI {_pct(growth.ci_low, 0)} to {_pct(growth.ci_high, 0)}); Aberdeen reports +25% "
                      "(+20% against -4%), measured across firms.")
-    top = table.iloc[0]
-    lines.append(f"- The largest single sign, '{top.question}', accounts for {_pct(top.share, 0)} of the gap; "
+    top, top_wins = table.iloc[0], wins.iloc[0]
+    lines.append(f"- The largest single sign, '{top.question}', accounts for {_pct(top.share, 0)} of the revenue gap; "
                  f"the shares add up to {_pct(float(table.share.sum()), 0)} of it (first-and-last-position approximation).")
-    lines += ["", "| sign of alignment | added alone to fully misaligned | removed alone from fully aligned | share of the gap |",
-              "|---|---|---|---|"]
+    lines.append(f"- Of the gap in deals won ({wins_gap:,.0f} deals after warm-up), the largest single sign, "
+                 f"'{top_wins.question}', accounts for {_pct(top_wins.share, 0)}.")
+    share_of_wins = wins.set_index("sign")["share"]
+    lines += ["", "| sign of alignment | added alone to fully misaligned | removed alone from fully aligned | share of the revenue gap | share of the gap in deals won |",
+              "|---|---|---|---|---|"]
     for r in table.itertuples():
-        lines.append(f"| {r.question} | {_pct(r.added_alone / gap, 0)} | {_pct(r.removed_alone / gap, 0)} | {_pct(r.share, 0)} |")
+        lines.append(f"| {r.question} | {_pct(r.added_alone / gap, 0)} | {_pct(r.removed_alone / gap, 0)} | {_pct(r.share, 0)} | "
+                     f"{_pct(float(share_of_wins[r.sign]), 0)} |")
     return "\n".join(lines)
 
 
@@ -130,13 +136,13 @@ def main() -> None:
     scenarios = [load_scenario(ROOT / "params" / "baseline.yaml")]
     scenarios += [load_scenario(ROOT / "params" / "scenarios" / f"{n}.yaml") for n in LEVELS]
     result = check_scenarios(scenarios, load_targets(), args.replications, args.seed, args.workers)
-    table, gap = sign_contributions(scenarios[0], args.replications, args.seed, args.workers)
+    splits = sign_contributions(scenarios[0], args.replications, args.seed, args.workers, kpis=("revenue", "wins"))
     stamp = (f"*Measured by `tools/readme_figures.py` ({args.replications} replications per company, seed {args.seed}); "
              "intervals are simulation noise only.*")
     path = Path(args.readme)
     text = path.read_text(encoding="utf-8")
     for name, body in (("evidence", evidence_block(result)), ("levels", levels_block(result)),
-                       ("gap", gap_block(table, gap, result)), ("claims", claims_block(result))):
+                       ("gap", gap_block(splits, result)), ("claims", claims_block(result))):
         text = replace_block(text, name, body, stamp)
     path.write_text(text, encoding="utf-8")
     print("check passed" if result.passed else "check FAILED:\n" + "\n".join(result.failures), file=sys.stderr)
