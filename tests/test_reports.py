@@ -37,10 +37,12 @@ SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 NOTEBOOKS = {
     "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "the company earns", "Customer acquisition cost", "Appendix for analysts", "sdr_utilisation"]),
     "alignment_impact": (
-        {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4},
+        {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4,
+         "gap_replications": 1},
         ["a fully aligned company earns", "Appendix for analysts", "paired by replication", "Fully aligned", "per unit",
          "range across plausible models", "simulation noise alone", "The answer leans most on",
-         "The maturity levels are calibrated to surveys of real firms", "38% more proposals won"],
+         "The maturity levels are calibrated to surveys of real firms", "38% more proposals won",
+         "Where the gap comes from", "buys the largest part of it", "the interplay of three or more signs"],
     ),
     "sensitivity": (
         {"sweep_file": "params/sweeps/screening.yaml", "replications": 2, "interactions": False, "overrides": SMALL},

@@ -22,7 +22,7 @@ import pandas as pd
 
 from funnelsim.config.schema import load_scenario
 from funnelsim.studies.check import check_scenarios
-from funnelsim.studies.gap import sign_contributions
+from funnelsim.studies.gap import GapSplit, sign_contributions
 from funnelsim.studies.targets import load_targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,9 +76,9 @@ def levels_block(result) -> str:
     return "\n".join(lines)
 
 
-def gap_block(splits: dict[str, tuple[pd.DataFrame, float]], result) -> str:
-    table, gap = splits["revenue"]
-    wins, wins_gap = splits["wins"]
+def gap_block(splits: dict[str, GapSplit], result) -> str:
+    table, gap = splits["revenue"].table, splits["revenue"].gap
+    wins, wins_gap = splits["wins"].table, splits["wins"].gap
     runs = {n: result.runs[n].replications for n in ("fully-misaligned", "fully-aligned")}
     pair = runs["fully-aligned"].merge(runs["fully-misaligned"], on="replication", suffixes=("_a", "_m"))
     ratio = pair.revenue_a / pair.revenue_m - 1
@@ -93,7 +93,8 @@ def gap_block(splits: dict[str, tuple[pd.DataFrame, float]], result) -> str:
                      "(+20% against -4%), measured across firms.")
     top, top_wins = table.iloc[0], wins.iloc[0]
     lines.append(f"- The largest single sign, '{top.question}', accounts for {_pct(top.share, 0)} of the revenue gap; "
-                 f"the shares add up to {_pct(float(table.share.sum()), 0)} of it (first-and-last-position approximation).")
+                 f"the signs' parts add up to {_pct(float(table.share.sum()), 0)} of it, the rest is the interplay of three or "
+                 "more signs (each part is the Shapley value where signs interact at most in pairs, `funnelsim.studies.gap`).")
     lines.append(f"- Of the gap in deals won ({wins_gap:,.0f} deals after warm-up), the largest single sign, "
                  f"'{top_wins.question}', accounts for {_pct(top_wins.share, 0)}.")
     share_of_wins = wins.set_index("sign")["share"]

@@ -82,6 +82,7 @@ class Question:
 
     id: str
     text: str
+    name: str  # the sign in a few words, for figures and tables
 
     @property
     def levers(self) -> tuple["Entry", ...]:
@@ -182,25 +183,60 @@ GROUPS = (REACHABLE, COOLING, QUALIFYING, DEAL_STAGES, DEAL_ODDS, SHOPPING)
 # --- the assessment's questions, in the order they are asked ----------------------------------
 
 SHARED_REVENUE_GOAL = Question(
-    "shared_revenue_goal", "Do marketing and sales work to one shared revenue goal, retention included?")
-MEETING_CADENCE = Question("meeting_cadence", "Do the teams meet formally at least every six weeks?")
+    "shared_revenue_goal",
+    "Do marketing and sales work to one shared revenue goal, retention included?",
+    "One revenue goal, retention included",
+)
+MEETING_CADENCE = Question(
+    "meeting_cadence",
+    "Do the teams meet formally at least every six weeks?",
+    "Regular alignment meetings",
+)
 CLEAR_SQL_DEFINITION = Question(
-    "clear_sql_definition", "Is there one written definition of a qualified lead that both teams use?")
+    "clear_sql_definition",
+    "Is there one written definition of a qualified lead that both teams use?",
+    "One lead definition",
+)
 INTEGRATED_SYSTEMS = Question(
-    "integrated_systems", "Are marketing automation and CRM integrated, so MQLs are routed to sales at once?")
-FEEDBACK_BOTH_WAYS = Question("feedback_both_ways", "Is feedback between the teams welcomed and acted on?")
+    "integrated_systems",
+    "Are marketing automation and CRM integrated, so MQLs are routed to sales at once?",
+    "Integrated systems, leads routed at once",
+)
+FEEDBACK_BOTH_WAYS = Question(
+    "feedback_both_ways",
+    "Is feedback between the teams welcomed and acted on?",
+    "Feedback acted on",
+)
 WHOLE_JOURNEY_VIEW = Question(
-    "whole_journey_view", "Can each team see the whole customer journey, before and after its own step?")
+    "whole_journey_view",
+    "Can each team see the whole customer journey, before and after its own step?",
+    "A view of the whole journey",
+)
 SHARED_CHANNELS = Question(
-    "shared_channels", "Do the teams share internal channels (chat, dashboards), so sales knows which leads are hot?")
+    "shared_channels",
+    "Do the teams share internal channels (chat, dashboards), so sales knows which leads are hot?",
+    "Shared channels, hot leads flagged",
+)
 SLA_WITH_DEADLINE = Question(
-    "sla_with_deadline", "Is there an SLA that obliges sales to follow up every accepted lead by a deadline?")
+    "sla_with_deadline",
+    "Is there an SLA that obliges sales to follow up every accepted lead by a deadline?",
+    "A follow-up SLA",
+)
 CLOSED_LOOP_REPORTING = Question(
     "closed_loop_reporting",
-    "Does marketing see what sales did with every lead and how it ended (closed-loop reporting)?")
+    "Does marketing see what sales did with every lead and how it ended (closed-loop reporting)?",
+    "Closed-loop reporting",
+)
 CONSISTENT_MESSAGING = Question(
-    "consistent_messaging", "Do the website, campaigns and sales decks tell one consistent story?")
-CONTENT_PER_STAGE = Question("content_per_stage", "Does sales have usable marketing content for every stage of a deal?")
+    "consistent_messaging",
+    "Do the website, campaigns and sales decks tell one consistent story?",
+    "One message",
+)
+CONTENT_PER_STAGE = Question(
+    "content_per_stage",
+    "Does sales have usable marketing content for every stage of a deal?",
+    "Content for every deal stage",
+)
 
 QUESTIONS: tuple[Question, ...] = (
     SHARED_REVENUE_GOAL, MEETING_CADENCE, CLEAR_SQL_DEFINITION, INTEGRATED_SYSTEMS, FEEDBACK_BOTH_WAYS,

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from funnelsim.config.levers import format_value
+from funnelsim.present import plots
 from funnelsim.present.vocabulary import (
     format_kpi,
     format_kpi_change,
     kpi,
     people_table,
+    percent,
     period,
     scenario_name,
     signed_percent,
@@ -27,8 +30,8 @@ from funnelsim.studies.reach import alignment_reach
 from funnelsim.studies.targets import load_targets
 
 __all__ = [
-    "against_the_surveys", "analyst_notes", "effects_table", "for_people", "growth_table", "headline", "leans_on", "level", "lever_table",
-    "ranges_table", "window",
+    "against_the_surveys", "analyst_notes", "effects_table", "for_people", "gap_figure", "gap_sentence", "gap_table", "growth_table", "headline",
+    "leans_on", "level", "lever_table", "ranges_table", "window",
 ]
 
 
@@ -226,3 +229,45 @@ def analyst_notes(impact: AlignmentImpact) -> str:
     if impact.uncertainty is None:
         return "Not measured here (uncertainty_draws is 0): every interval is simulation noise only."
     return "\n".join("- " + sentence for sentence in impact.uncertainty.sentences)
+
+
+def gap_sentence(impact: AlignmentImpact, currency: str = "$") -> str:
+    """Where the gap between a fully misaligned and a fully aligned company comes from, in words."""
+    split = impact.gap
+    if split is None:
+        return "The gap was not split by sign (gap_replications is 0)."
+    key = split.kpi
+    rows = split.table
+    top = rows.iloc[0]
+    # names in quotes, not Markdown emphasis: a pair of "$" amounts around it is read as math and left raw
+    then = " and ".join(f"“{name}” ({percent(share)})" for name, share in zip(rows["name"].iloc[1:3], rows["share"].iloc[1:3]))
+    return (f"Over {window(impact)}, a fully aligned company earns {_gap(key, split.gap, currency)} than a fully "
+            f"misaligned one like it. “{top['name']}” buys the largest part of it, "
+            f"{format_kpi_change(key, top['part'], currency).lstrip('+')} ({percent(top['share'])}); then {then}. "
+            "Each part is what the sign adds, averaged over the orders in which a company could adopt the eleven "
+            f"(its Shapley value where signs interact at most in pairs); the interplay of three or more signs is "
+            f"{format_kpi_change(key, split.interplay, currency)}, so the bars add up to the whole gap.")
+
+
+def gap_figure(impact: AlignmentImpact) -> Figure | None:
+    """The waterfall from the fully misaligned company to the fully aligned one, sign by sign."""
+    if impact.gap is None:
+        return None
+    term = kpi(impact.gap.kpi)
+    return plots.gap_waterfall(impact.gap.waterfall(), term.name, "currency" if term.format == "currency" else term.format)
+
+
+def gap_table(impact: AlignmentImpact, currency: str = "$") -> Styler | None:
+    """Each sign's part in the gap: added alone, removed alone, its part and its share."""
+    if impact.gap is None:
+        return None
+    key = impact.gap.kpi
+    change = lambda v: format_kpi_change(key, v, currency)  # noqa: E731
+    return people_table(impact.gap.table, {
+        "name": ("Sign of alignment", "text"),
+        "added_alone": ("Added alone to fully misaligned", change),
+        "removed_alone": ("Removed alone from fully aligned", change),
+        "part": ("Its part of the gap", change),
+        "share": ("Share of the gap", "percent"),
+    }, currency)
+

@@ -202,6 +202,29 @@ def tornado_chart(table: pd.DataFrame, kpi: str = "revenue", unit: str = "curren
     return fig
 
 
+def gap_waterfall(steps: pd.DataFrame, what: str = "Revenue", unit: str = "currency") -> Figure:
+    """From the fully misaligned company to the fully aligned one, a bar per step (from
+    ``GapSplit.waterfall``): the two companies as full bars, each sign's part floating where the
+    previous step ended, the interplay of three or more signs last."""
+    data = steps.iloc[::-1].reset_index(drop=True)  # first step at the top
+    with _theme():
+        fig, ax = _figure(width=9, height=max(3.0, 0.42 * len(data) + 1.5))
+        palette = sns.color_palette("colorblind")
+        colors = [palette[7] if kind == "level" else palette[2] if value >= 0 else palette[3]
+                  for kind, value in zip(data["kind"], data["value"])]
+        left = np.minimum(data["bottom"], data["top"])
+        ax.barh(data.index, (data["top"] - data["bottom"]).abs(), left=left, color=colors)
+        sign_steps = data[data["kind"] != "level"]
+        low = float(min(sign_steps[["bottom", "top"]].min().min(), data.loc[data["kind"] == "level", "top"].min()))
+        high = float(data[["bottom", "top"]].max().max())
+        ax.set_xlim(max(0.0, low - 0.15 * (high - low)), high + 0.05 * (high - low))
+        ax.set_yticks(data.index, data["step"])
+        if unit == "currency":
+            ax.xaxis.set_major_formatter(_MONEY)
+        ax.set(xlabel=f"{what} (the axis does not start at zero)", ylabel="", title="Where the gap comes from, sign by sign")
+    return fig
+
+
 def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
     """Monthly revenue per scenario: the mean over replications with a 95% band."""
     monthly = monthly_revenue(daily, warmup_days)

@@ -153,6 +153,8 @@ def money(value: float, currency: str = "$") -> str:
         return "–"
     number = float(value)
     size = abs(number)
+    if size < 0.5:  # less than one unit of money is nothing to a company
+        return f"{currency}0"
     sign = MINUS if number < 0 else ""
     for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if float(f"{size / threshold:.3g}") >= 1:
@@ -166,9 +168,12 @@ def signed_money(value: float, currency: str = "$") -> str:
 
 
 def percent(share: float) -> str:
-    """A share as a percentage to at most three significant digits: "47%", "4.7%", "0.35%"."""
+    """A share as a percentage to at most three significant digits: "47%", "4.7%", "0.35%";
+    below a hundredth of a percent, "0%" (never an exponent)."""
     if not _finite(share):
         return "–"
+    if abs(float(share)) < 5e-5:
+        return "0%"
     if abs(float(share)) >= 1:  # 100% and more: whole percents, never an exponent
         return f"{float(share) * 100:,.0f}%".replace("-", MINUS)
     return format_as("percent", share).replace("-", MINUS)

@@ -3,7 +3,9 @@
 ``run_alignment_impact`` simulates several scenario files (by default the four maturity levels)
 with common random numbers, compares a KPI of each with a baseline scenario paired by
 replication, estimates the first-year growth of a company that changes from the first scenario
-to each other, and (with a lever sweep) fits a metamodel that ranks the levers. With
+to each other, splits the gap between a fully misaligned and a fully aligned company by sign
+of alignment (``funnelsim.studies.gap``), and (with a lever sweep) fits a metamodel that ranks
+the levers. With
 ``uncertainty_draws``, a small probabilistic sensitivity analysis (``funnelsim.studies.uncertainty``)
 runs every scenario over that many members of the evidence ensemble, so the report can lead
 with the range across plausible models, show simulation noise beside it, and name the
@@ -32,6 +34,7 @@ from funnelsim.stats.analysis import (
     growth_after_changes,
     lever_effects,
 )
+from funnelsim.studies.gap import GapSplit, sign_contributions
 from funnelsim.studies.uncertainty import UncertaintyReport, analyse, build_study, range_table, run_uncertainty
 
 __all__ = ["AlignmentImpact", "run_alignment_impact"]
@@ -49,6 +52,7 @@ class AlignmentImpact:
     metamodel: Metamodel | None = None  # the KPI over the lever sweep (None: no sweep)
     levers: Estimate | None = None  # each lever's effect on the KPI (None: no sweep)
     uncertainty: UncertaintyReport | None = None  # over the evidence ensemble (None: not asked for)
+    gap: GapSplit | None = None  # the fully misaligned to fully aligned gap split by sign (None: not asked for)
 
     @property
     def runs(self) -> pd.DataFrame:
@@ -74,6 +78,8 @@ class AlignmentImpact:
         out = {"replications": self.runs, "effects": self.effects.table, "growth": self.growth.table}
         if self.levers is not None and self.metamodel is not None:
             out.update(lever_effects=self.levers.table, anova=self.metamodel.anova)
+        if self.gap is not None:
+            out.update(gap_by_sign=self.gap.table, gap_waterfall=self.gap.waterfall())
         if self.uncertainty is not None:
             out.update(uncertainty=self.uncertainty.summary, drivers=self.uncertainty.sensitivity,
                        worth_measuring=self.uncertainty.evppi, plausibility=self.uncertainty.plausibility)
@@ -94,13 +100,17 @@ def run_alignment_impact(
     workers: int = 2,
     uncertainty_draws: int = 0,
     uncertainty_replications: int = 2,
+    typical_file: str = "",
+    gap_replications: int = 0,
 ) -> AlignmentImpact:
     """Compare the scenario files' ``kpi`` with the scenario named ``baseline``; with a
     ``sweep_file`` (``sweep_points`` Latin hypercube points, 0: as in the file), rank its levers.
     The sweep is saved in ``output_dir/sweep`` and reused from there (a temporary folder without
     ``output_dir``). With ``uncertainty_draws`` > 0, every scenario also runs over that many
     members of the evidence ensemble (``uncertainty_replications`` each, the same overrides),
-    saved in ``output_dir/uncertainty`` and reused from there."""
+    saved in ``output_dir/uncertainty`` and reused from there. With ``typical_file`` and
+    ``gap_replications`` > 0, the gap between a fully misaligned and a fully aligned company
+    like the typical one is split by sign of alignment (``funnelsim.studies.gap``)."""
     overrides = overrides or []
     scenarios = [load_scenario(locate(f), overrides) for f in scenario_files]
     comparison = compare_runs(scenarios, replications, seed, workers=workers)
@@ -115,6 +125,9 @@ def run_alignment_impact(
         swept = run_sweep_into(sweep, output_dir, "sweep", executor="processes")
         result.metamodel = fit_metamodel(swept.runs, kpi, swept.factors, interactions=False)
         result.levers = lever_effects(result.metamodel)
+    if typical_file and gap_replications > 0:
+        typical = load_scenario(locate(typical_file), overrides)
+        result.gap = sign_contributions(typical, gap_replications, seed, workers, kpis=(kpi,))[kpi]
     if uncertainty_draws > 0:
         files = [str(locate(f)) for f in scenario_files]
         reference = next((f for f, sc in zip(files, scenarios) if sc.name == baseline), files[0])
