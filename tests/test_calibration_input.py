@@ -317,3 +317,25 @@ def test_degenerate_exports_calibrate_or_say_why(tmp_path, n, seed, gaps, won, a
     assert "Traceback" not in result.output and result.exit_code in (0, 2), result.output
     if result.exit_code == 0:
         load_scenario(tmp_path / "out" / "company.yaml")
+
+
+def test_a_simulated_run_calibrates_from_the_command_line(tmp_path):
+    """`funnelsim run` writes model days; `funnelsim calibrate <run>/leads.parquet` reads its first
+    replication as a CRM export dated from the run's start month, and recovers the lead volume."""
+    runner = CliRunner()
+    settings = ["--set", "simulation.horizon_days=56", "--set", "simulation.warmup_days=0", "--set", "simulation.start_month=3"]
+    ran = runner.invoke(main, ["run", str(BASELINE), "-r", "2", "--out", str(tmp_path / "run"), *settings])
+    assert ran.exit_code == 0, ran.output
+    assert "funnelsim calibrate" in ran.output
+    out = tmp_path / "calibrated.yaml"
+    result = runner.invoke(main, ["calibrate", str(tmp_path / "run" / "leads.parquet"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "read as the CRM export of one company: replication 0 of 2, day 0 dated Monday 03 March 2025" in result.output
+    assert "unparseable" not in result.output
+    leads = pd.read_parquet(tmp_path / "run" / "leads.parquet")
+    seen = leads[leads["replication"] == 0]["channel"].astype(str).value_counts() / 8  # a week's leads of replication 0
+    calibrated = load_scenario(out)
+    for name, weekly in seen.items():  # the estimate is that company's own rate, within a Poisson 99.9% band
+        estimate = calibrated.channels[name].leads_per_week
+        assert abs(estimate - weekly) <= 3.3 * (weekly / 8) ** 0.5, (name, estimate, weekly)
+

@@ -150,6 +150,7 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
         kept = f"the KPI table above is all that is kept of this run (nothing half-written was left in {target})"
         raise WriteFailed(exc.path, f"{exc.reason}; {kept}") from None
     click.echo(f"\nTables and manifest written to {target}/")
+    click.echo(f"Its leads read as a CRM export: funnelsim calibrate {target}/leads.parquet --out <scenario file>")
 
 
 def _measured(row: Any) -> str:

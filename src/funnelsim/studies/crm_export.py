@@ -18,7 +18,9 @@ UTF-16 text, empty, an Excel workbook, a CSV named .parquet, separated by semico
 without saying so) is an error that names the file, the column and what is allowed.
 
 ``to_crm_export`` goes the other way: it turns a simulated leads table into such an export,
-with real timestamps, which is how the example file and the round-trip tests are made.
+with real timestamps, which is how the example file and the round-trip tests are made; and a
+leads table written by ``funnelsim run`` is read as such an export (its first replication, dated
+from the run's start month), so ``funnelsim calibrate reports/runs/<run>/leads.parquet`` works.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,18 +126,20 @@ class CheckedExport:
     leads: pd.DataFrame  # our field names; stage times as timestamps; outcome 'won'/'lost'/None
     bad_rows: pd.DataFrame  # row (1 = first data row), lead_id, column, value, problem
     total_rows: int
+    note: str = ""  # what was done to the file before the checks (a simulated run read as an export)
 
     @property
     def rows_skipped(self) -> int:
         return int(self.bad_rows["row"].nunique()) if len(self.bad_rows) else 0
 
     def summary(self) -> str:
+        lead = f"{self.note}\n" if self.note else ""
         if not self.rows_skipped:
-            return f"{self.source}: {self.total_rows:,} rows, all valid."
+            return f"{lead}{self.source}: {self.total_rows:,} rows, all valid."
         problems = self.bad_rows["problem"].value_counts()
         listed = "; ".join(f"{count} x {problem}" for problem, count in problems.items())
         return (
-            f"{self.source}: {self.total_rows:,} rows; {self.rows_skipped:,} skipped for {len(self.bad_rows):,} "
+            f"{lead}{self.source}: {self.total_rows:,} rows; {self.rows_skipped:,} skipped for {len(self.bad_rows):,} "
             f"problems ({listed}); {len(self.leads):,} used."
         )
 
@@ -374,6 +379,9 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
     if not path.is_file():
         raise ParameterError([f"{path}: file not found"])
     raw, problems = _read_table(path, mapping)
+    note = ""
+    if _SIMULATED <= set(raw.columns) and pd.api.types.is_float_dtype(raw["created_at"]):
+        raw, note = _simulated_run_as_export(raw, path)
     raw = raw.reset_index(drop=True)
     source = {field: mapping.columns.get(field, field) for field in FIELDS}
     unmapped = [field for field, column in mapping.columns.items() if column not in raw.columns]
@@ -439,10 +447,39 @@ def read_export(path: str | Path, mapping: ExportMapping | None = None, mapping_
     bad_rows = bad_rows.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
     skipped = set(bad_rows["row"] - 1)
     clean = data.drop(index=sorted(skipped)).reset_index(drop=True)
-    return CheckedExport(str(path), clean, bad_rows, len(raw))
+    return CheckedExport(str(path), clean, bad_rows, len(raw), note)
 
 
-def to_crm_export(leads: pd.DataFrame, start: str | pd.Timestamp = "2025-01-06") -> pd.DataFrame:
+_SIMULATED = {"replication", "lead_id", "arrival_number", "created_at", "status"}  # a funnelsim leads table
+REFERENCE_YEAR = 2025  # the calendar a simulated run is dated in: day 0 is the first Monday of its start month
+
+
+def simulated_start(start_month: int = 1) -> pd.Timestamp:
+    """The date of a simulation's day 0: the first Monday of ``start_month`` in the reference year."""
+    first = pd.Timestamp(year=REFERENCE_YEAR, month=start_month, day=1)
+    return first + pd.Timedelta(days=(7 - first.day_of_week) % 7)
+
+
+def _simulated_run_as_export(leads: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str]:
+    """A leads table written by ``funnelsim run`` (model days, several replications) as the CRM
+    export of one company: its first replication, dated from the run's start month (its
+    ``manifest.json`` beside it; January without one)."""
+    month = 1
+    try:
+        manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+        month = int(manifest["parameters"]["simulation"]["start_month"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    first = int(leads["replication"].min())
+    start = simulated_start(month if 1 <= month <= 12 else 1)
+    one = leads[leads["replication"] == first].drop(columns="replication")
+    runs = leads["replication"].nunique()
+    note = (f"{path}: a funnelsim run's leads table, read as the CRM export of one company: replication {first} "
+            f"of {runs}, day 0 dated {start:%A %d %B %Y}.")
+    return to_crm_export(one, start), note
+
+
+def to_crm_export(leads: pd.DataFrame, start: str | pd.Timestamp = "2025-01-06") -> pd.DataFrame:  # simulated_start(1)
     """A simulated leads table as a CRM export: day numbers become timestamps from ``start``
     (a Monday, as day 0 is), the status becomes an outcome, and only what a CRM records is kept."""
     origin = pd.Timestamp(start)
