@@ -170,3 +170,25 @@ def test_the_cli_ranks_and_confirms_and_resumes(tmp_path):
     resumed = CliRunner().invoke(main, [*args, "--resume"])
     assert resumed.exit_code == 0, resumed.output
     pd.testing.assert_frame_equal(pd.read_parquet(out / "options.parquet"), options)
+
+
+@pytest.mark.parametrize("change", [0.15, -0.2])
+def test_the_frontier_holds_every_option_nothing_cheaper_beats(change):
+    """No option off the frontier is both cheaper (or as cheap) and better than every frontier
+    option; along the frontier, cost and gain both rise."""
+    from types import SimpleNamespace
+
+    from funnelsim.studies.planning import PlanResult
+
+    rng = np.random.default_rng(7)
+    options = pd.DataFrame({"annual_cost": rng.choice(np.arange(0, 200_000, 5_000), 300).astype(float),
+                            "predicted_change": rng.normal(0, 0.2, 300)})
+    result = SimpleNamespace(options=options, plan=SimpleNamespace(spec=SimpleNamespace(target=SimpleNamespace(change=change))))
+    front = PlanResult.frontier(result)  # type: ignore[arg-type]
+    gain = options["predicted_change"] * np.sign(change)
+    front_gain = front["predicted_change"] * np.sign(change)
+    assert (np.diff(front["annual_cost"]) > 0).all() and (np.diff(front_gain) > 0).all()
+    for cost, g in zip(options["annual_cost"], gain):  # every option: some frontier option costs no more and gains as much
+        assert ((front["annual_cost"] <= cost) & (front_gain >= g - 1e-12)).any()
+    cheapest = options["annual_cost"].min()
+    assert front_gain.iloc[0] == pytest.approx(gain[options["annual_cost"] == cheapest].max())

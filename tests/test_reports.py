@@ -70,8 +70,9 @@ NOTEBOOKS = {
     "what_it_takes": (
         {"points": 16, "replications": 1, "confirm_replications": 2, "executor": "serial", "overrides": SMALL,
          "uncertainty_draws": 2},
-        ["The answer in brief", "combinations are predicted", "levers_changed", "R²", "annual_costs",
-         "How sure: over 2 plausible models", "range across plausible models", "simulation noise alone",
+        ["efficient frontier", "What changes", "Cost a year", "Appendix for analysts", "combinations are predicted",
+         "levers_changed", "R²", "annual_costs",
+         "How sure: over 2 plausible models", "Range across plausible models", "Simulation noise alone",
          "P(reaches the target)", "P(pays back its annual cost within a year)", "worth measuring before you decide",
          "too few draws"],
     ),

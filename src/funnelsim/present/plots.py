@@ -44,8 +44,9 @@ __all__ = [
     "effect_forest",
     "export_comparison",
     "fitted_durations",
+    "frontier_chart",
     "funnel_chart",
-    "options_chart",
+    "gap_waterfall",
     "path_chart",
     "revenue_distribution",
     "revenue_over_time",
@@ -288,19 +289,30 @@ def path_chart(effects: pd.DataFrame, claimed: dict[str, float]) -> Figure:
     return fig
 
 
-def options_chart(options: pd.DataFrame, target: float, kpi: str = "revenue") -> Figure:
-    """Every combination of levers on offer: annual cost against the predicted change, target dashed."""
-    data = options.assign(reaches=np.where(options["reaches_target"], "reaches the target", "falls short"))
+def frontier_chart(options: pd.DataFrame, efficient: pd.DataFrame, confirmed: pd.DataFrame, target: float,
+                   what: str = "Revenue", currency: str = "$") -> Figure:
+    """Every combination of levers on offer (annual cost against predicted change), the efficient
+    frontier as a line (no cheaper option buys more), the options confirmed by direct simulation
+    as their simulated change with its 95% CI, the target dashed."""
     with _theme():
-        fig, ax = _figure()
-        sns.scatterplot(data=data, x="annual_cost", y="predicted_change", hue="reaches", hue_order=["falls short", "reaches the target"],
-                        alpha=0.5, s=18, ax=ax)
-        ax.axhline(target, color="0.3", ls="--", lw=1.5)
-        ax.xaxis.set_major_formatter(_MONEY)
+        fig, ax = _figure(width=9, height=5)
+        palette = sns.color_palette("colorblind")
+        ax.scatter(options["annual_cost"], options["predicted_change"], s=10, alpha=0.25, color=palette[7],
+                   label="an option on offer (predicted)")
+        ax.step(efficient["annual_cost"], efficient["predicted_change"], where="post", color=palette[0], lw=2,
+                label="efficient frontier: no cheaper option buys more")
+        if len(confirmed):
+            y = confirmed["simulated_change"]
+            ax.errorbar(confirmed["annual_cost"], y, yerr=[y - confirmed["simulated_ci_low"], confirmed["simulated_ci_high"] - y],
+                        fmt="D", color=palette[3], capsize=4, label="confirmed by direct simulation (95% CI)")
+            for number, (cost, change) in enumerate(zip(confirmed["annual_cost"], y), 1):
+                ax.annotate(f"option {number}", (cost, change), textcoords="offset points", xytext=(6, 6), fontsize="small")
+        ax.axhline(target, color="0.3", ls="--", lw=1.5, label="target")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: currency + _MONEY(v, _)))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set(xlabel="Annual cost of the levers (currency)", ylabel=f"Predicted change in {kpi} (%)",
+        ax.set(xlabel="Cost of the levers a year", ylabel=f"Change in {what.lower()}",
                title="What each combination of levers costs and buys")
-        ax.legend(title="", fontsize="small")
+        ax.legend(fontsize="small", loc="lower right")
     return fig
 
 

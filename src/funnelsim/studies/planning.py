@@ -339,6 +339,15 @@ class PlanResult:
         reaching = self.options[self.options["reaches_target"]]
         return reaching if n is None else reaching.head(n)
 
+    def frontier(self) -> pd.DataFrame:
+        """The efficient options: cheapest first, each predicted to buy more than every cheaper
+        one (of two at the same cost, the better). Every other option costs more for less."""
+        direction = 1 if self.plan.spec.target.change >= 0 else -1
+        options = self.options.assign(_gain=self.options["predicted_change"] * direction)
+        options = options.sort_values(["annual_cost", "_gain"], ascending=[True, False], kind="stable")
+        better = options["_gain"] > options["_gain"].cummax().shift(fill_value=-np.inf)
+        return options[better].drop(columns="_gain").reset_index(drop=True)
+
     def surface_terms(self) -> pd.DataFrame:
         """The response surface's coefficients, without the replications' fixed effects."""
         coefficients = self.surface.metamodel.coefficients()
@@ -359,7 +368,8 @@ class PlanResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to save beside the plan: every option, the confirmed ones, the surface, and
         (when measured) the options over plausible models and what is worth measuring."""
-        out = {"options": self.options, "confirmed": self.confirmed, "coefficients": self.surface.metamodel.coefficients()}
+        out = {"options": self.options, "frontier": self.frontier(), "confirmed": self.confirmed,
+               "coefficients": self.surface.metamodel.coefficients()}
         if self.uncertainty is not None and self.reach is not None:
             out.update(uncertainty=self.uncertainty.summary, reach=self.reach, drivers=self.uncertainty.sensitivity,
                        worth_measuring=self.uncertainty.evppi, plausibility=self.uncertainty.plausibility)
