@@ -23,15 +23,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the headless backend
 from simpy_baseline import seconds_per_customer  # noqa: E402
 
+from funnelsim.config.paths import PARAMS_DIR  # noqa: E402
+from funnelsim.present.explorer import EXPLORER_DAYS  # noqa: E402
 from funnelsim.studies import classroom  # noqa: E402
 from funnelsim.experiments.experiment import run_scenario  # noqa: E402
 from funnelsim.studies.classroom import classroom_scenario, draw, kpi_table, play  # noqa: E402
 
 
-def redraw(run: classroom.ClassroomRun) -> float:
+PARAMS = PARAMS_DIR
+
+
+def redraw(run: classroom.ClassroomRun, stacked: bool = False) -> float:
     """Seconds to draw the funnel and revenue figure, render it, and build the KPI table."""
     started = time.perf_counter()
-    fig = draw(run)
+    fig = draw(run, stacked)
     fig.canvas.draw()
     kpi_table(run)
     plt.close(fig)
@@ -61,6 +66,22 @@ def main(repeats: int = 5) -> None:
           f"{sim / leads / unit:.2f} x bare")
     print(f"the panel's first picture (today's company simulated too): {cold_total:.2f} s "
           f"= {cold_total / unit:,.0f} bare SimPy customers")
+    explorer_move(unit, repeats)
+
+
+def explorer_move(unit: float, repeats: int) -> None:
+    """The what-if explorer's move (``funnelsim app``): the fully aligned company, its own horizon."""
+    base = PARAMS / "scenarios" / "fully-aligned.yaml"
+    start = classroom._defaults(base)
+    play(start, 1, EXPLORER_DAYS, base)  # the starting company, simulated once
+    moves = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        run = play(start | {"follow_up.follow_up_rate": 0.6 + 0.05 * i}, 1, EXPLORER_DAYS, base)
+        moves.append(time.perf_counter() - started + redraw(run, stacked=True))
+    move = statistics.median(moves)
+    print(f"what-if explorer ({base.name}, {EXPLORER_DAYS} days), one slider move, median of {repeats}: {move:.2f} s "
+          f"= {move / unit:,.0f} bare SimPy customers (in the browser add the widget round trip)")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from funnelsim.studies.classroom import (
     draw,
     kpi_table,
     play,
+    slider_groups,
     slider_values,
 )
 
@@ -75,14 +76,26 @@ def test_a_day_of_handoff_latency_costs_sqls_in_the_picture():
     plt.close(fig)
 
 
-def test_the_panel_has_one_control_per_lever():
+def _controls(panel) -> dict:
+    """The panel's controls by lever key, in the order shown (group headings and the picture left out)."""
+    import ipywidgets as widgets
+
+    shown = [c for c in panel.children if not isinstance(c, (widgets.HTML, widgets.Output))]
+    by_label = {s.slider.label: s.key for s in SLIDERS}
+    return {by_label[c.description]: c for c in shown}
+
+
+def test_the_panel_has_one_control_per_lever_grouped_by_sign():
     panel = classroom_panel(seed=1, horizon_days=60, base=BASELINE)
-    controls = panel.children[1:-1]
-    assert [c.description for c in controls] == [s.slider.label for s in SLIDERS]
-    sdrs = controls[[s.key for s in SLIDERS].index("sdr_team.reps")]
+    controls = _controls(panel)
+    assert list(controls) == [entry.key for group in slider_groups().values() for entry in group]
+    assert set(controls) == {s.key for s in SLIDERS}
+    headings = [c.value for c in panel.children if type(c).__name__ == "HTML"][1:]
+    assert headings == [f"<b>{name}</b>" for name in slider_groups()]
+    sdrs = controls["sdr_team.reps"]
     assert sdrs.value == load_scenario(BASELINE).sdr_team.reps and not sdrs.continuous_update
     started = classroom_panel(seed=1, horizon_days=60, base=BASELINE, start={"sdr_team.reps": 8, "closed_loop.enabled": True})
-    values = {s.key: c.value for s, c in zip(SLIDERS, started.children[1:-1])}
+    values = {key: c.value for key, c in _controls(started).items()}
     assert values["sdr_team.reps"] == 8 and values["closed_loop.enabled"] is True
     # levers not named start at the baseline
     assert values["follow_up.follow_up_rate"] == pytest.approx(load_scenario(BASELINE).follow_up.follow_up_rate)
@@ -95,9 +108,9 @@ def test_letting_go_of_a_slider_redraws_the_picture_for_the_new_value(monkeypatc
     before the handoff) and costs SQLs, with the same seed: the redrawn funnel shows it."""
     runs, figures = [], []
     monkeypatch.setattr(classroom, "play", lambda *a, **k: runs.append(play(*a, **k)) or runs[-1])
-    monkeypatch.setattr(classroom, "draw", lambda run: figures.append(draw(run)) or figures[-1])
+    monkeypatch.setattr(classroom, "draw", lambda run, stacked=False: figures.append(draw(run, stacked)) or figures[-1])
     panel = classroom_panel(seed=4, horizon_days=150, base=BASELINE)
-    latency = panel.children[1 + [s.key for s in SLIDERS].index("handoff.latency_hours.median")]
+    latency = _controls(panel)["handoff.latency_hours.median"]
     assert len(figures) == 1  # the panel draws today's settings once when it is built
     latency.value = 24.0
     assert len(figures) == 2 and runs[-1].values["handoff.latency_hours.median"] == pytest.approx(24.0)

@@ -25,6 +25,7 @@ STUDIES = {
     "claims_check": ("funnelsim.studies.claims_check", "run_claims_check"),
     "classroom": ("funnelsim.studies.classroom", "play"),  # the sliders call it too, on every move
     "classroom_instructor": ("funnelsim.studies.classroom_answers", "run_classroom_answers"),
+    "explorer": ("funnelsim.present.explorer", "explorer_panel"),  # served by funnelsim app
     "scenario_report": ("funnelsim.studies.scenario_report", "run_scenario_report"),
     "sensitivity": ("funnelsim.studies.sensitivity", "run_sensitivity"),
     "speed_to_lead": ("funnelsim.studies.speed_to_lead", "run_speed_to_lead"),

@@ -6,19 +6,15 @@ import base64
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 from click.testing import CliRunner
+from browser import devtools, evaluate, needs_chromium, wait_for_images
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +52,7 @@ NOTEBOOKS = {
         {"horizon_days": 120, "sdrs": 8},
         ["The vocabulary", "customer acquisition cost", "Exercise 1", "Exercise 3", "New bookings"],
     ),
+    "explorer": ({}, ["Starting company", "The sliders move in the app"]),
     "classroom_instructor": (
         {"replications": 2, "horizon_days": 150},
         ["Worked answer", "paired by replication", "Exercise 2", "Head to head, two more SDRs against", "utilisation goes from"],
@@ -255,75 +252,12 @@ def test_plain_papermill_runs_a_notebook_with_a_parameter_file(tmp_path):
     assert any("odds" in json.dumps(c.get("outputs", [])) for c in executed.cells)
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@contextmanager
-def _devtools():
-    """A headless Chromium and a function calling its DevTools protocol: ``call(method, **params)``."""
-    import websocket
-
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    browser = subprocess.Popen(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-port=0",
-         "--hide-scrollbars", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        deadline = time.time() + 30
-        while not port_file.exists() and time.time() < deadline:
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
-        ws = websocket.create_connection(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"], timeout=30,
-                                     suppress_origin=True)  # Chromium refuses DevTools connections that name an origin
-
-        def call(method: str, **params):
-            call.n += 1
-            ws.send(json.dumps({"id": call.n, "method": method, "params": params}))
-            while True:
-                reply = json.loads(ws.recv())
-                if reply.get("id") == call.n:
-                    return reply.get("result", {})
-
-        call.n = 0
-        yield call
-        ws.close()
-    finally:
-        browser.kill()
-        browser.wait()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def _evaluate(call, script: str):
-    return call("Runtime.evaluate", expression=script, returnByValue=True)["result"].get("value")
-
-
-def _wait_for_images(call, seconds: float = 60) -> list[bool]:
-    script = "[...document.images].filter(i => i.src.startsWith('data:image')).map(i => i.complete && i.naturalWidth > 0)"
-    deadline = time.time() + seconds
-    loaded: list[bool] = []
-    while time.time() < deadline:
-        loaded = _evaluate(call, script) or []
-        if loaded and all(loaded):
-            break
-        time.sleep(0.2)
-    return loaded
-
-
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
+@needs_chromium
 def test_report_figures_load_in_headless_chromium(tmp_path):
     page = reports.render_report("scenario_report", {"replications": 1, "overrides": SMALL}, tmp_path / "r")
-    with _devtools() as call:
+    with devtools() as call:
         call("Page.navigate", url=page.as_uri())
-        loaded = _wait_for_images(call)
+        loaded = wait_for_images(call)
     assert len(loaded) >= 3 and all(loaded), loaded
 
 
@@ -372,15 +306,15 @@ def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_pag
     assert "p_value" in appendix and "sum_sq" in appendix  # the analyst's tables are kept, at the end
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium)")
+@needs_chromium
 def test_the_first_screen_of_the_alignment_report_holds_the_answer(alignment_page):
-    with _devtools() as call:
+    with devtools() as call:
         call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
         call("Page.navigate", url=alignment_page.as_uri())
-        assert all(_wait_for_images(call))
+        assert all(wait_for_images(call))
         shot = call("Page.captureScreenshot", format="png")["data"]
         (alignment_page.parent / "first-screen.png").write_bytes(base64.b64decode(shot))
-        where = _evaluate(call, """(() => {
+        where = evaluate(call, """(() => {
             const p = [...document.querySelectorAll('p, strong')].find(e => e.textContent.startsWith('Over '));
             const img = [...document.images][0];
             return {headline: p ? p.getBoundingClientRect().bottom : null, text: p ? p.textContent : '',

@@ -27,6 +27,8 @@ from funnelsim import __version__
 from funnelsim.config.errors import FunnelsimError, InputError, WriteFailed
 from funnelsim.config.loading import ParameterError
 from funnelsim.config.paths import (
+    NOTEBOOKS_DIR,
+    RENDERING_A_REPORT,
     REPORTS_DIR,
     default_plan_dir,
     default_run_dir,
@@ -291,6 +293,38 @@ def ensemble(baseline: str, targets_file: str, waves: str, confirm_size: int, se
         click.echo("The baseline's point:")
         for p in parameters:
             click.echo(f"  {p.key}: {chosen.iloc[0][p.key]:.4g}")
+
+
+@main.command()
+@click.argument("scenario", required=False, default=BASELINE_FILE, type=Input(dir_okay=False))
+@click.option("--port", type=click.IntRange(1024, 65535), default=8866, show_default=True, help="Port on this machine to serve it on.")
+@reports_errors
+def app(scenario: str, port: int) -> None:
+    """The what-if explorer in the browser: SCENARIO's company (default: the baseline) on sliders.
+
+    Serves notebooks/explorer.ipynb with Voila on this machine only (127.0.0.1) and prints its
+    URL; every slider move re-runs six months of the company beside the unchanged one. Ctrl+C
+    stops it.
+    """
+    import socket
+    import subprocess
+
+    from funnelsim.present.explorer import EXPLORER_SCENARIO
+
+    load_scenario(scenario)  # a bad file is a clear error before anything starts
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            _fail([f"--port {port}: in use on this machine; choose another, e.g. --port {port + 1}"])
+    env = {**os.environ, EXPLORER_SCENARIO: str(Path(scenario).resolve())}
+    env.pop(RENDERING_A_REPORT, None)
+    command = [sys.executable, "-m", "voila", str(NOTEBOOKS_DIR / "explorer.ipynb"), f"--port={port}", "--no-browser",
+               "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+    click.echo(f"The what-if explorer, starting from {scenario}: http://127.0.0.1:{port}/  (Ctrl+C stops it)")
+    try:
+        status = subprocess.run(command, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        status = 0
+    sys.exit(status)
 
 
 @main.command()

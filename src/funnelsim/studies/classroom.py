@@ -1,4 +1,4 @@
-"""The classroom: move a lever, see the funnel and the revenue change within a couple of seconds.
+"""The classroom and the what-if explorer: move a lever, see the funnel and revenue change at once.
 
 For teaching "smarketing": a handful of levers a class can argue about (how fast marketing
 hands leads to sales, how many leads sales works at all, how many SDRs there are, whether both
@@ -8,6 +8,10 @@ baseline company, one replication, always the same seed, so the difference is th
 not luck's) beside the unchanged company, and redraws the funnel, monthly revenue and the KPI
 table. Without a live kernel (a report rendered by papermill) the same functions draw the
 picture for the notebook's parameter values.
+
+The what-if explorer (``funnelsim.present.explorer``, served as a web app by ``funnelsim app``)
+is the same panel for strategists, starting from any scenario file's company; the sliders are
+grouped by the sign of alignment they belong to.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from funnelsim.config.levers import Entry, as_overrides, lever_settings, sliders
 from funnelsim.config.paths import PARAMS_DIR, rendering_a_report
@@ -32,7 +36,10 @@ from funnelsim.experiments.experiment import Comparison, ScenarioRun, run_scenar
 from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.stats.analysis import monthly_revenue
 
-__all__ = ["SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "classroom_panel"]
+__all__ = [
+    "SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "slider_groups",
+    "classroom_panel",
+]
 
 BASELINE = PARAMS_DIR / "baseline.yaml"
 TODAY = "today"
@@ -124,22 +131,26 @@ def _fmt(fmt: str, value: float) -> str:
 _MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k")
 
 
-def draw(run: ClassroomRun) -> Figure:
-    """The funnel stage by stage and revenue month by month, today against your settings."""
+def draw(run: ClassroomRun, stacked: bool = False) -> Figure:
+    """The funnel stage by stage and revenue month by month, today against your settings: side
+    by side, or (``stacked``) one above the other, to sit beside the sliders."""
     stages = [(stage.count, stage.short_label) for stage in HEADLINE_STAGES]
     funnel = run.runs.melt(id_vars="scenario", value_vars=[k for k, _ in stages], var_name="stage", value_name="count")
     funnel["stage"] = funnel["stage"].map(dict(stages))
     monthly = monthly_revenue(run.daily, run.warmup_days)
     with sns.axes_style("whitegrid"), sns.plotting_context("notebook"), sns.color_palette("colorblind"):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+        shape, size = ((2, 1), (7, 7)) if stacked else ((1, 2), (12, 4.2))
+        fig, (left, right) = plt.subplots(*shape, figsize=size, layout="constrained")
         sns.barplot(data=funnel, x="stage", y="count", hue="scenario", hue_order=[TODAY, YOURS], ax=left)
         left.set_yscale("log")
         left.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel")
         sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", hue_order=[TODAY, YOURS], marker="o", ax=right)
         right.yaxis.set_major_formatter(_MONEY)
+        right.set_ylim(bottom=0)  # levels compared from zero: month-to-month noise does not look like a trend
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))
         right.set(xlabel="Month after warm-up", ylabel="Revenue per month", title="Revenue")
-        for ax in (left, right):
-            ax.legend(title="", fontsize="small")
+        left.legend(title="", fontsize="small")
+        right.legend(title="", fontsize="small", loc="lower right")
     return fig
 
 
@@ -147,8 +158,24 @@ def _defaults(base: Path) -> dict[str, Any]:
     return lever_settings(load_scenario(base), [s.key for s in SLIDERS])
 
 
-def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None) -> Any:
-    """The sliders and the picture they redraw (needs a live Jupyter kernel to move). The sliders
+TEAMS = "Teams"
+
+
+def slider_groups() -> dict[str, list[Entry]]:
+    """The sliders by the sign of alignment they belong to (its short name), team sizes last."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in SLIDERS:
+        if entry.question is not None:
+            groups.setdefault(entry.question.name, []).append(entry)
+    groups[TEAMS] = [entry for entry in SLIDERS if entry.question is None]
+    return {name: entries for name, entries in groups.items() if entries}
+
+
+def classroom_panel(
+    seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None, beside: bool = False
+) -> Any:
+    """The sliders and the picture they redraw (needs a live Jupyter kernel to move), the picture
+    below the sliders or (``beside``) to their right. The sliders
     start at the baseline's values, or at ``start``'s for the levers it names. In a report being
     rendered nobody can move a slider, so the panel says so instead of running the simulation
     behind widgets (the report draws the same picture without them)."""
@@ -160,9 +187,13 @@ def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELIN
 
     defaults = {**_defaults(base), **(start or {})}
     controls: dict[str, Any] = {}
-    style = {"description_width": "300px"}
-    layout = widgets.Layout(width="640px")
-    for entry in SLIDERS:
+    rows: list[Any] = []
+    style = {"description_width": "270px" if beside else "300px"}
+    layout = widgets.Layout(width="560px" if beside else "640px")
+    entries = [(group, entry) for group, members in slider_groups().items() for entry in members]
+    for number, (group, entry) in enumerate(entries):
+        if number == 0 or entries[number - 1][0] != group:
+            rows.append(widgets.HTML(f"<b>{group}</b>"))
         s, value = entry.slider, defaults[entry.key]
         assert s is not None
         common = {"description": s.label, "continuous_update": False, "style": style, "layout": layout}
@@ -176,15 +207,22 @@ def classroom_panel(seed: int = 1, horizon_days: int = 270, base: Path = BASELIN
         else:
             controls[entry.key] = widgets.FloatSlider(value=float(value), min=s.low, max=s.high, step=s.step,
                                                       readout_format=".3g", **common)
+        rows.append(controls[entry.key])
     output = widgets.Output()
 
     def redraw(**values: Any) -> None:
         run = play(values, seed, horizon_days, base)
         with output:
             output.clear_output(wait=True)
-            display(draw(run))
+            display(draw(run, stacked=beside))
             plt.close("all")
             display(kpi_table(run))
 
     widgets.interactive_output(redraw, controls)
-    return widgets.VBox([widgets.HTML("<b>Move a lever; the simulation re-runs when you let go.</b>"), *controls.values(), output])
+    hint = widgets.HTML("<b>Move a lever; the simulation re-runs when you let go.</b>")
+    if beside:
+        sliders = widgets.VBox(rows, layout=widgets.Layout(flex="0 0 auto", width="580px"))
+        output.layout = widgets.Layout(flex="1 1 auto", min_width="0")
+        return widgets.VBox([hint, widgets.HBox([sliders, output])])
+    return widgets.VBox([hint, *rows, output])
+
