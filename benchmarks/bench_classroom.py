@@ -72,7 +72,7 @@ def main(repeats: int = 5) -> None:
 def explorer_move(unit: float, repeats: int) -> None:
     """The what-if explorer's move (``funnelsim app``): the fully aligned company, its own horizon."""
     base = PARAMS / "scenarios" / "fully-aligned.yaml"
-    start = classroom._defaults(base)
+    start = classroom.starting_values(base)
     play(start, 1, EXPLORER_DAYS, base)  # the starting company, simulated once
     moves = []
     for i in range(repeats):

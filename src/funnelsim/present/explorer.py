@@ -18,7 +18,7 @@ from typing import Any
 from funnelsim.config.paths import rendering_a_report
 from funnelsim.config.schema import load_scenario
 from funnelsim.present.vocabulary import scenario_name
-from funnelsim.studies.classroom import BASELINE, classroom_panel
+from funnelsim.studies.classroom import BASELINE, classroom_panel, draw, kpi_table, play, starting_values
 
 __all__ = ["EXPLORER_SCENARIO", "EXPLORER_DAYS", "explorer_scenario", "explorer_panel"]
 
@@ -37,12 +37,18 @@ def explorer_scenario(scenario_file: str = "") -> Path:
 def explorer_panel(scenario_file: str = "", seed: int = 1, horizon_days: int = EXPLORER_DAYS) -> Any:
     """The what-if panel, starting from the company of ``explorer_scenario(scenario_file)``."""
     import ipywidgets as widgets
-    from IPython.display import HTML
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, display
 
     base = explorer_scenario(scenario_file)
     company = html.escape(scenario_name(load_scenario(base).name))
     title = (f"<h3>Starting company: {company}</h3><p>{html.escape(base.name)}: {horizon_days} days a move, "
              "the same leads and the same luck as the starting company.</p>")
-    if rendering_a_report():  # a rendered page cannot move a slider: no widgets to wait for
-        return HTML(title + "<p><i>The sliders move in the app (<code>funnelsim app</code>) or a running notebook.</i></p>")
+    if rendering_a_report():  # a rendered page cannot move a slider: the starting company's picture, no widgets
+        run = play(starting_values(base), seed, horizon_days, base)
+        display(HTML(title + "<p><i>The sliders move in the app (<code>funnelsim app</code>) or a running notebook; "
+                             "this page shows the starting company.</i></p>"))
+        display(draw(run))
+        plt.close("all")
+        return kpi_table(run)
     return widgets.VBox([widgets.HTML(title), classroom_panel(seed, horizon_days, base, beside=True)])

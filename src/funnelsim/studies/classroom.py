@@ -37,7 +37,7 @@ from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.stats.analysis import monthly_revenue
 
 __all__ = [
-    "SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "slider_groups",
+    "SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "slider_groups", "starting_values",
     "classroom_panel",
 ]
 
@@ -154,7 +154,8 @@ def draw(run: ClassroomRun, stacked: bool = False) -> Figure:
     return fig
 
 
-def _defaults(base: Path) -> dict[str, Any]:
+def starting_values(base: Path) -> dict[str, Any]:
+    """Each slider's value in the company of scenario file ``base``."""
     return lever_settings(load_scenario(base), [s.key for s in SLIDERS])
 
 
@@ -185,7 +186,7 @@ def classroom_panel(
     if rendering_a_report():
         return HTML("<i>The sliders move in a running notebook (JupyterLab); this page shows your settings below.</i>")
 
-    defaults = {**_defaults(base), **(start or {})}
+    defaults = {**starting_values(base), **(start or {})}
     controls: dict[str, Any] = {}
     rows: list[Any] = []
     style = {"description_width": "270px" if beside else "300px"}
