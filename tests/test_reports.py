@@ -60,8 +60,9 @@ NOTEBOOKS = {
     "claims_check": (
         {"replications": 2, "path_points": [0, 0.5, 1, 2], "box_points": 20, "box_replications": 1, "executor": "serial", "overrides": SMALL,
          "uncertainty_draws": 3},
-        ["The answer in brief", "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "more than 60 times",
-         "range across plausible models", "simulation noise alone", "the claim's direction", "comparable claims lie inside",
+        ["published alignment claims the model can be set beside", "Published claim", "Source (trust)", "Appendix for analysts",
+         "Aberdeen Group 2010", "folklore", "t_needed", "strongest_lever_alone", "more than 60 times",
+         "range across plausible models", "Simulation noise alone", "the claim's direction", "comparable claims lie inside",
          "Too few plausible models (3)"],
     ),
     "what_it_takes": (
