@@ -194,7 +194,9 @@ def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, exe
                "--workers", "2", "--no-progress"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 120
-    while len(ResultStore(out).finished()) < 4 and time.time() < deadline and process.poll() is None:
+    # interrupt as soon as two runs are saved: on a loaded machine, reading the store lags the sweep,
+    # and waiting for more once let it finish before the signal came (exit 0 instead of 130)
+    while len(ResultStore(out).finished()) < 2 and time.time() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert process.poll() is None, "the sweep finished before it could be interrupted"
     os.killpg(process.pid, how)
@@ -202,7 +204,7 @@ def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, exe
     if how == signal.SIGINT:
         assert process.returncode == 130 and b"--resume" in err and b"Traceback" not in err
     saved = ResultStore(out).finished()
-    assert 4 <= len(saved) < 24
+    assert 2 <= len(saved) < 24
 
     resumed = subprocess.run(command + ["--resume"], capture_output=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr.decode()
