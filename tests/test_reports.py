@@ -110,6 +110,8 @@ def test_notebook_renders_a_report(name, tmp_path, request):
     assert "load_scenario(" not in text  # code is hidden
     assert (page.parent / "report.ipynb").exists() and (page.parent / "parameters.yaml").exists()
     assert name == "explorer" or any((page.parent / "data").glob("*.parquet"))  # the app's page keeps no tables
+    if "Appendix for analysts" in text:  # a report for people: nothing but people's words before the appendix
+        _reads_for_people(text)
 
 
 XSS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "[x](javascript:alert(1))", "<a href='javascript:alert(1)'>y</a>",
@@ -289,9 +291,9 @@ def alignment_page(tmp_path_factory):
         return reports.render_report("alignment_impact", parameters, folder / "alignment_impact")
 
 
-def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_page):
-    page = alignment_page.read_text()
-    assert "<title>What is alignment worth?</title>" in page
+def _reads_for_people(page: str) -> tuple[str, str]:
+    """A page's part before its analysts' appendix holds no key path, no raw float of more than
+    three significant digits, no True/False and no index column; the two parts."""
     body = page.split("<body", 1)[1]
     front, appendix = re.split(r"<h1[^>]*>\s*Appendix for analysts", body, maxsplit=1)
     text = _visible_text(front)
@@ -300,6 +302,14 @@ def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_pag
     assert raw == [], raw
     assert not re.search(r"\b(True|False)\b", text)
     assert not re.search(r"<tbody>\s*<tr>\s*<th", front), "an index column"
+    return front, appendix
+
+
+def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_page):
+    page = alignment_page.read_text()
+    assert "<title>What is alignment worth?</title>" in page
+    front, appendix = _reads_for_people(page)
+    text = _visible_text(front)
     assert "fully-aligned" not in text and "somewhat-misaligned" not in text  # scenarios in business words
     first = re.split(r"<h[12][^>]*>", front.split("</h1>", 1)[1], maxsplit=1)[0]  # the first heading's section
     assert HEADLINE.search(_visible_text(first)), _visible_text(first)[:500]

@@ -92,7 +92,7 @@ class ClaimsCheck:
         if self.over_models is None:
             return None
         t = self.over_models
-        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"
+        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}" if abs(v) < 1 else f"{v:+.0%}"  # at most 3 significant digits
         share = lambda v: "-" if pd.isna(v) else f"{v:.0%}"
         return pd.DataFrame({
             "claim": t["claim"],

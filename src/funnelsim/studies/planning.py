@@ -383,7 +383,7 @@ class PlanResult:
         if report is None or reach is None:
             return None
         kpi = self.plan.spec.target.kpi
-        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}"
+        pct = lambda v: "-" if pd.isna(v) else f"{v:+.1%}" if abs(v) < 1 else f"{v:+.0%}"  # at most 3 significant digits
         change = report.summary[report.summary["kpi"] == kpi].set_index("scenario")
         payback = report.summary[report.summary["scale"] == "absolute"].set_index("scenario")
         ok = self.confirmed[self.confirmed["confirmed"]].set_index("option")
