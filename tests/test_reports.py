@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from click.testing import CliRunner
-from browser import devtools, evaluate, needs_chromium, wait_for_images
+from browser import chromium, devtools, evaluate, needs_chromium, wait_for_images
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +30,8 @@ from funnelsim.present import html_safety
 pytestmark = pytest.mark.xdist_group("jupyter-kernels")
 
 SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
+# how the answer opens, for the reports checked on their first screen (the alignment report: its own test)
+FIRST_SCREEN = {"claims_check": "Of the ", "what_it_takes": "The cheapest way"}
 NOTEBOOKS = {
     "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "the company earns", "Customer acquisition cost", "Appendix for analysts", "sdr_utilisation"]),
     "alignment_impact": (
@@ -112,6 +114,8 @@ def test_notebook_renders_a_report(name, tmp_path, request):
     assert name == "explorer" or any((page.parent / "data").glob("*.parquet"))  # the app's page keeps no tables
     if "Appendix for analysts" in text:  # a report for people: nothing but people's words before the appendix
         _reads_for_people(text)
+    if name in FIRST_SCREEN and chromium() is not None:  # and the answer with its figure on the first screen
+        _first_screen(page, FIRST_SCREEN[name])
 
 
 XSS = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>", "[x](javascript:alert(1))", "<a href='javascript:alert(1)'>y</a>",
@@ -318,21 +322,28 @@ def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_pag
 
 
 @needs_chromium
-def test_the_first_screen_of_the_alignment_report_holds_the_answer(alignment_page):
+def _first_screen(page: Path, opening: str) -> dict:
+    """Open ``page`` on a 1280 x 900 screen (a screenshot beside it) and say where the answer (the
+    first paragraph or bold text starting with ``opening``) and the first figure are."""
     with devtools() as call:
         call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
-        call("Page.navigate", url=alignment_page.as_uri())
+        call("Page.navigate", url=page.as_uri())
         assert all(wait_for_images(call))
         shot = call("Page.captureScreenshot", format="png")["data"]
-        (alignment_page.parent / "first-screen.png").write_bytes(base64.b64decode(shot))
-        where = evaluate(call, """(() => {
-            const p = [...document.querySelectorAll('p, strong')].find(e => e.textContent.startsWith('Over '));
+        (page.parent / "first-screen.png").write_bytes(base64.b64decode(shot))
+        where = evaluate(call, """((opening) => {
+            const p = [...document.querySelectorAll('p, strong')].find(e => e.textContent.startsWith(opening));
             const img = [...document.images][0];
             return {headline: p ? p.getBoundingClientRect().bottom : null, text: p ? p.textContent : '',
                     figure: img.getBoundingClientRect().top, height: window.innerHeight};
-        })()""")
+        })(%s)""" % json.dumps(opening))
+    assert where["height"] == 900 and where["headline"] is not None and where["headline"] <= 900 and where["figure"] < 900, where
+    return where
+
+
+def test_the_first_screen_of_the_alignment_report_holds_the_answer(alignment_page):
+    where = _first_screen(alignment_page, "Over ")
     assert HEADLINE.search(where["text"]), where
-    assert where["height"] == 900 and where["headline"] <= 900 and where["figure"] < 900, where
 
 
 def test_a_report_folder_is_named_after_its_default_scenarios():
