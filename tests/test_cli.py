@@ -233,8 +233,9 @@ def test_run_writes_a_manifest_that_reproduces_the_run(small_run, small):
 def test_run_prints_the_kpi_table(small_run):
     result, out = small_run
     assert result.exit_code == 0, result.output
-    header = next(line for line in result.stdout.splitlines() if "95% CI" in line)
+    header = next(line for line in result.stdout.splitlines() if "95% range" in line)
     assert "KPI" in header and "mean" in header
+    assert "Leads" in result.stdout and "median_speed_to_lead_hours" not in result.stdout  # business names
     assert "Scenario 'small': 2 replications, seed 1, KPIs over days 10-60" in result.stdout
     assert f"written to {out}" in result.stdout
     assert "Simulating 'small': 2 replications, seed 1" in result.stderr
@@ -333,7 +334,7 @@ def test_a_full_disk_keeps_the_kpi_table_and_leaves_nothing_half_written(small, 
     monkeypatch.setattr(Path, "write_text", lambda self, text, **kw: fill_up(self, lambda: write_text(self, text, **kw)))
     result = invoke("run", small, "-r", "1", "--out", out)
     assert result.exit_code == 1, result.output
-    assert "revenue" in result.stdout and "Scenario 'small'" in result.stdout  # the answer came first
+    assert "Revenue" in result.stdout and "Scenario 'small'" in result.stdout  # the answer came first
     assert f"{out / failing}: could not write: {os.strerror(error)}" in result.stderr
     no_traceback(result)
     if existing:  # the older run's manifest is gone, so is every table this run wrote

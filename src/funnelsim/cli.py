@@ -136,8 +136,9 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
     from funnelsim.experiments.experiment import run_scenario
-    from funnelsim.experiments.outputs import format_summary, write_run
+    from funnelsim.experiments.outputs import write_run
     from funnelsim.experiments.preflight import check_run
+    from funnelsim.present.vocabulary import kpi_summary_text
 
     scenario = load_scenario(file, overrides)
     if not yes:
@@ -145,7 +146,10 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
     click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
     result = run_scenario(scenario, replications, seed)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
-    click.echo(format_summary(result))  # first: a full disk must not cost the answer
+    sim = scenario.simulation
+    heading = (f"Scenario '{scenario.name}': {replications} replications, seed {seed}, KPIs over days "
+               f"{sim.warmup_days:g}-{sim.horizon_days:g}")
+    click.echo(kpi_summary_text(result.summary(), heading))  # first: a full disk must not cost the answer
     try:
         write_run(result, target, source=file, overrides=list(overrides))
     except WriteFailed as exc:

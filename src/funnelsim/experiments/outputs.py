@@ -26,7 +26,7 @@ from funnelsim.config.errors import WriteFailed
 from funnelsim.config.files import atomic_write_text, write_whole
 from funnelsim.experiments.experiment import ScenarioRun
 
-__all__ = ["WriteFailed", "write_run", "format_summary", "read_run", "write_tables", "spreadsheet_safe"]
+__all__ = ["WriteFailed", "write_run", "read_run", "write_tables", "spreadsheet_safe"]
 
 _TABLES = ("leads", "daily", "replications")
 
@@ -84,35 +84,6 @@ def read_run(folder: str | Path) -> dict[str, object]:
     out: dict[str, object] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _TABLES}
     out["manifest"] = json.loads((folder / "manifest.json").read_text())
     return out
-
-
-def _fmt(value: float) -> str:
-    if not np.isfinite(value):
-        return "-"
-    magnitude = abs(value)
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3f}"
-
-
-def format_summary(result: ScenarioRun) -> str:
-    """The KPI table: mean and 95% confidence interval across replications."""
-    table = result.summary()
-    n = len(result.replications)
-    warmup = result.scenario.simulation.warmup_days
-    horizon = result.scenario.simulation.horizon_days
-    lines = [
-        f"Scenario '{result.scenario.name}': {n} replications, seed {result.seed}, "
-        f"KPIs over days {warmup:g}-{horizon:g}",
-        f"{'KPI':<28}{'unit':<18}{'mean':>14}{'95% CI':>28}",
-    ]
-    row: Any  # a row of the summary table (itertuples)
-    for row in table.itertuples():
-        ci = f"[{_fmt(row.ci_low)}, {_fmt(row.ci_high)}]"
-        lines.append(f"{row.kpi:<28}{row.unit:<18}{_fmt(row.mean):>14}{ci:>28}")
-    return "\n".join(lines)
 
 
 def write_tables(folder: str | Path, **tables: pd.DataFrame) -> list[Path]:

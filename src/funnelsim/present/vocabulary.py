@@ -37,6 +37,7 @@ __all__ = [
     "format_kpi_change",
     "kpi",
     "kpi_name",
+    "kpi_summary_text",
     "kpi_table",
     "lever_name",
     "money",
@@ -313,3 +314,15 @@ def kpi_table(summary: pd.DataFrame, currency: str = "$") -> Styler:
     rows["range"] = [f"{format_kpi(k, lo, currency)} to {format_kpi(k, hi, currency)}"
                      if _finite(lo) and _finite(hi) else "–" for k, lo, hi in zip(rows["kpi"], rows["ci_low"], rows["ci_high"])]
     return people_table(rows, {"name": ("Measure", "text"), "value": ("Average", "text"), "range": ("95% range", "text")})
+
+
+def kpi_summary_text(summary: pd.DataFrame, heading: str, currency: str = "$") -> str:
+    """The KPI table of a run as the command line prints it: each KPI by its business name, its
+    mean over the replications and the 95% range, in its unit (``summary``: ``ScenarioRun.summary``)."""
+    width = max([len("KPI"), *(len(kpi_name(k)) for k in summary["kpi"])]) + 2
+    lines = [heading, f"{'KPI':<{width}}{'mean':>14}{'95% range':>30}"]
+    for key, mean, low, high in zip(summary["kpi"].astype(str), summary["mean"], summary["ci_low"], summary["ci_high"]):
+        interval = f"{format_kpi(key, low, currency)} to {format_kpi(key, high, currency)}"
+        lines.append(f"{kpi_name(key):<{width}}{format_kpi(key, mean, currency):>14}{interval:>30}")
+    return "\n".join(lines)
+
