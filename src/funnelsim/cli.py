@@ -307,7 +307,7 @@ def app(scenario: str, port: int) -> None:
     """The what-if explorer in the browser: SCENARIO's company (default: the baseline) on sliders.
 
     Serves notebooks/explorer.ipynb with Voila on this machine only (127.0.0.1) and prints its
-    URL; every slider move re-runs six months of the company beside the unchanged one. Ctrl+C
+    URL; every slider move re-runs five months of the company beside the unchanged one. Ctrl+C
     stops it.
     """
     import socket

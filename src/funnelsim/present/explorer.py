@@ -5,7 +5,7 @@ A strategist opens it in the browser (``funnelsim app [SCENARIO]`` serves
 (``funnelsim.studies.classroom``) starting from a scenario file's company: its own lever values
 on the sliders, grouped by the sign of alignment each belongs to, and every move simulated
 beside the unchanged company with the same leads and the same luck (common random numbers),
-over six months so that a redraw takes about two seconds on two cores.
+over five months so that a redraw takes under two seconds on two cores.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from funnelsim.studies.classroom import BASELINE, classroom_panel, draw, kpi_tab
 __all__ = ["EXPLORER_SCENARIO", "EXPLORER_DAYS", "explorer_scenario", "explorer_panel"]
 
 EXPLORER_SCENARIO = "FUNNELSIM_EXPLORER_SCENARIO"  # the starting company ``funnelsim app`` hands its notebook
-EXPLORER_DAYS = 180  # simulated days a move: a redraw within about two seconds on two cores
+EXPLORER_DAYS = 150  # simulated days a move (the first fifth warm-up): a redraw within two seconds on two cores
 
 
 def explorer_scenario(scenario_file: str = "") -> Path:
