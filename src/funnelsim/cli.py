@@ -514,6 +514,8 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     from funnelsim.experiments.execution import SweepInterrupted
     from funnelsim.experiments.preflight import check_runs, check_sweep
     from funnelsim.experiments.results import ResultStore
+    from funnelsim.present.plan_report import changes_in_words, headline
+    from funnelsim.present.vocabulary import money, signed_percent
     from funnelsim.studies.planning import load_plan, plan_sweep, run_plan
 
     chosen = load_plan(file, overrides)
@@ -530,10 +532,10 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
                           progress=True)
     except SweepInterrupted as exc:
         _fail([f"{exc} (finish with --resume)"], exc.exit_status)
-    for row in result.cheapest(top).itertuples():
-        click.echo(f"{row.annual_cost:>12,.0f} a year  {row.predicted_change:+7.1%} "
-                   f"({row.ci_low:+.1%} to {row.ci_high:+.1%})  {row.levers_changed}")
-    click.echo(result.sentence)
+    for row in result.cheapest(top).to_dict("records"):
+        click.echo(f"{money(row['annual_cost']):>8} a year  {signed_percent(row['predicted_change']):>7} "
+                   f"({signed_percent(row['ci_low'])} to {signed_percent(row['ci_high'])})  {changes_in_words(result, row)}")
+    click.echo(headline(result).replace("**", ""))
     click.echo(f"Every option: {folder}/options.parquet; confirmed: {folder}/confirmed.parquet")
 
 
