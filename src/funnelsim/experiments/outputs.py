@@ -17,7 +17,6 @@ import platform
 import re
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -24,6 +24,7 @@ from funnelsim.present.vocabulary import (
     period,
     scenario_name,
     signed_percent,
+    signed_ranges,
 )
 from funnelsim.studies.alignment_impact import AlignmentImpact
 from funnelsim.studies.reach import alignment_reach
@@ -171,8 +172,8 @@ def ranges_table(impact: AlignmentImpact) -> Styler | None:
     rows = summary[(summary["kpi"] == impact.kpi) & (summary["scale"] != "absolute")]
     failing = impact.uncertainty.plausibility.set_index("option")["share_failing"]
     rows = rows.assign(
-        plausible=[f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(rows["range_low"], rows["range_high"])],
-        noise=[f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(rows["noise_low"], rows["noise_high"])],
+        plausible=signed_ranges(rows["range_low"], rows["range_high"]),
+        noise=signed_ranges(rows["noise_low"], rows["noise_high"]),
         failing=[failing.get(s, np.nan) for s in rows["scenario"]],
     )
     return people_table(rows, {
@@ -188,7 +189,7 @@ def ranges_table(impact: AlignmentImpact) -> Styler | None:
 def growth_table(impact: AlignmentImpact) -> Styler:
     """First-year revenue growth of a company that changes from the first scenario to each other."""
     table = impact.growth.table.assign(
-        interval=lambda t: [f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(t["ci_low"], t["ci_high"])])
+        interval=lambda t: signed_ranges(t["ci_low"], t["ci_high"]))
     return people_table(table, {
         "from": ("From", "scenario"),
         "scenario": ("To", "scenario"),

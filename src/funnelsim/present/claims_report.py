@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from funnelsim.present import plots
-from funnelsim.present.vocabulary import people_table, percent, signed_percent
+from funnelsim.present.vocabulary import people_table, percent, signed_ranges
 from funnelsim.studies.claims_check import ClaimsCheck
 
 __all__ = ["headline", "claims_figure", "claims_table", "ranges_table", "benchmarks_table"]
@@ -59,7 +59,7 @@ def claims_table(check: ClaimsCheck) -> Styler:
     """Each claim in words: the statement, its source and trust, the claim and the model's effect."""
     rows = check.claims.assign(
         who=[f"{_source(s)} ({t})" for s, t in zip(check.claims["source"], check.claims["trust"])],
-        interval=[f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(check.claims["ci_low"], check.claims["ci_high"])],
+        interval=signed_ranges(check.claims["ci_low"], check.claims["ci_high"]),
     )
     return people_table(rows, {
         "statement": ("Published claim", "text"),

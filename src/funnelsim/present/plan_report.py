@@ -19,7 +19,7 @@ from pandas.io.formats.style import Styler
 
 from funnelsim.config.levers import describe_change
 from funnelsim.present import plots
-from funnelsim.present.vocabulary import kpi, money, people_table, signed_percent
+from funnelsim.present.vocabulary import kpi, money, people_table, signed_percent, signed_ranges
 from funnelsim.studies.planning import PlanResult
 
 __all__ = [
@@ -83,7 +83,7 @@ def frontier_table(result: PlanResult, currency: str = "$", show: int = 10) -> S
     rows = rows.iloc[(int(short.max()) if len(short) else 0):].head(show + 1)
     rows = rows.assign(
         words=[changes_in_words(result, row, currency) for row in rows.to_dict("records")],
-        interval=[f"{signed_percent(lo)} to {signed_percent(hi)}" for lo, hi in zip(rows["ci_low"], rows["ci_high"])],
+        interval=signed_ranges(rows["ci_low"], rows["ci_high"]),
     )
     return people_table(rows, {
         "words": ("What changes", "text"),
@@ -100,8 +100,7 @@ def confirmed_table(result: PlanResult, currency: str = "$") -> Styler | None:
         return None
     rows = result.confirmed.assign(
         words=[changes_in_words(result, row, currency) for row in result.confirmed.to_dict("records")],
-        interval=[f"{signed_percent(lo)} to {signed_percent(hi)}"
-                  for lo, hi in zip(result.confirmed["simulated_ci_low"], result.confirmed["simulated_ci_high"])],
+        interval=signed_ranges(result.confirmed["simulated_ci_low"], result.confirmed["simulated_ci_high"]),
     )
     return people_table(rows, {
         "option": ("Option", "text"),

@@ -49,6 +49,7 @@ __all__ = [
     "scenario_names",
     "signed_money",
     "signed_percent",
+    "signed_ranges",
     "words_for",
 ]
 
@@ -197,6 +198,11 @@ def signed_percent(share: float) -> str:
         return "–"
     text = percent(share)
     return text if text.startswith(MINUS) else "+" + text
+
+
+def signed_ranges(lows: Iterable[float], highs: Iterable[float]) -> list[str]:
+    """Ranges of relative changes as people read them: "+12% to +31%", one per pair."""
+    return [f"{signed_percent(low)} to {signed_percent(high)}" for low, high in zip(lows, highs)]
 
 
 def format_kpi(key: str, value: Any, currency: str = "$") -> str:
