@@ -260,6 +260,8 @@ def test_an_interrupted_study_resumes_to_the_same_tables_and_reports_the_narrowi
     assert list(report.narrowing["scenario"]) == ["measured"]
     text = format_report(report)
     assert "range across plausible models" in text and "routing" in text
+    named = format_report(report, scenario_words=lambda s: f"<{s}>", kpi_words=lambda k: f"[{k}]")
+    assert "<routing>" in named and "<today>" in named and "[revenue]" in named  # the command line passes business names
     written = write_report(report, tmp_path / "cut")
     assert (written / "summary.csv").exists() and (written / "evppi.parquet").exists()
 

@@ -192,6 +192,7 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
     overloaded), and maturity levels must keep their order. Exits 1 when a high-trust figure or
     a plausibility check fails.
     """
+    from funnelsim.present.vocabulary import format_kpi, kpi_name, scenario_name
     from funnelsim.studies.check import check_scenarios
     from funnelsim.studies.targets import load_targets
 
@@ -215,12 +216,14 @@ def check(files: tuple[str, ...], targets_file: str, replications: int, seed: in
     if len(result.order):
         click.echo("\n== maturity levels in order ==")
         for r in result.order.itertuples():
-            click.echo(f"  {'pass' if r.in_order else 'FAIL'}  {r.kpi}: {r.values}")
+            shown = ", ".join(f"{scenario_name(n)} {format_kpi(r.kpi, m)}" for n, m in zip(r.scenarios, r.means))
+            click.echo(f"  {'pass' if r.in_order else 'FAIL'}  {kpi_name(r.kpi)}: {shown}")
     if len(result.claims):
         click.echo("\n== alignment claims ==")
         for r in result.claims.itertuples():
             claimed = "-" if not math.isfinite(r.claimed) else f"{r.claimed:+.0%}"
-            click.echo(f"  {r.claim:<32}{r.trust:<10}claimed {claimed:<8}model {_measured(r):<30}{r.verdict}")
+            said = f"{r.statement} ({r.source.split('(')[0].split(':')[0].strip()}, {r.trust})"
+            click.echo(f"  {said}\n      claimed {claimed:<8}model {_measured(r):<30}{r.verdict}")
     if result.passed:
         click.echo("\nCheck passed: no high-trust figure outside its range, every plausibility check passed.")
         return
@@ -599,6 +602,7 @@ def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replic
     """
     from funnelsim.experiments.preflight import check_runs, check_sweep
     from funnelsim.experiments.results import ResultStore
+    from funnelsim.present.vocabulary import kpi_name, scenario_name
     from funnelsim.studies.uncertainty import DEFAULT_KPIS, analyse, build_study, format_report, run_uncertainty, write_report
 
     if draws < 1:
@@ -631,7 +635,7 @@ def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replic
     )
     run_uncertainty(study, folder, executor, workers, scheduler, resume, progress=not no_progress, notify=_note)
     report = analyse(folder, chosen_kpis, threshold_of, cost_of)
-    click.echo(format_report(report))
+    click.echo(format_report(report, scenario_name, kpi_name))
     written = write_report(report, folder)
     click.echo(f"\nTables (CSV and parquet) in {written}/")
 

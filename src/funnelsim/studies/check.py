@@ -160,7 +160,7 @@ def _order(runs: dict[str, ScenarioRun]) -> pd.DataFrame:
         ((MATURITY_LEVELS.index(role_of(r.scenario)), name) for name, r in runs.items() if r.scenario.maturity),
     )
     if len(levels) < 2:
-        return pd.DataFrame(columns=["kpi", "values", "in_order"])
+        return pd.DataFrame(columns=["kpi", "values", "in_order", "scenarios", "means"])
     rows = []
     for kpi in ORDERED_KPIS:
         means = [float(runs[name].replications[kpi].mean()) for _, name in levels]
@@ -168,6 +168,8 @@ def _order(runs: dict[str, ScenarioRun]) -> pd.DataFrame:
             "kpi": kpi,
             "values": ", ".join(f"{name} {m:,.4g}" for (_, name), m in zip(levels, means)),
             "in_order": all(a > b for a, b in zip(means, means[1:])),
+            "scenarios": [name for _, name in levels],  # best first
+            "means": means,
         })
     return pd.DataFrame(rows)
 

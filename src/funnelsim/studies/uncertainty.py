@@ -33,7 +33,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -745,20 +745,23 @@ def value_table(report: UncertaintyReport) -> pd.DataFrame:
     })
 
 
-def format_report(report: UncertaintyReport) -> str:
-    """The report as text: the effects table, plausibility, what drives it, what to measure."""
-    out = [(f"How sure are we: every option against '{report.reference}' over {report.draws} plausible models "
+def format_report(
+    report: UncertaintyReport, scenario_words: Callable[[str], str] = str, kpi_words: Callable[[str], str] = str
+) -> str:
+    """The report as text: the effects table, plausibility, what drives it, what to measure; options
+    and KPIs named by ``scenario_words`` and ``kpi_words`` (the command line passes business names)."""
+    out = [(f"How sure are we: every option against '{scenario_words(report.reference)}' over {report.draws} plausible models "
             f"(evidence ensemble members), {report.replications} replications each, common random numbers."), ""]
     rows = []
     for row in _records(report.summary):
         money = row["scale"] == "absolute"
-        kpi = "net benefit a year" if money else str(row["kpi"])
+        kpi = "net benefit a year" if money else kpi_words(str(row["kpi"]))
         threshold = (f"P(>{_pct(row['threshold'])}) {row['p_above']:.0%}"
                      if np.isfinite(row["threshold"]) and np.isfinite(row["p_above"]) else "")
         if money:
             threshold = f"P(pays back in a year) {row['p_positive']:.0%}"
         rows.append([
-            str(row["scenario"]), kpi, (_money if money else _pct)(row["mean"]),
+            scenario_words(str(row["scenario"])), kpi, (_money if money else _pct)(row["mean"]),
             _effect_text(row, "noise_low", "noise_high"), _effect_text(row, "range_low", "range_high"),
             f"{row['p_positive']:.0%}", threshold,
         ])
@@ -771,22 +774,22 @@ def format_report(report: UncertaintyReport) -> str:
         out.append("Net benefit a year: gross margin on revenue less marketing spend and team cost, per year, against "
                    "the reference (no --cost given).")
     out += ["", "Could these companies exist in every plausible model? (plausibility checks per draw)"]
-    prows = [[str(r["option"]), f"{r['share_failing']:.0%}", str(r["checks_failed"] or "-")]
+    prows = [[scenario_words(str(r["option"])), f"{r['share_failing']:.0%}", str(r["checks_failed"] or "-")]
              for r in _records(report.plausibility)]
     out += _text_table(["option", "draws failing a check", "which checks"], prows)
     if not report.narrowing.empty:
         out += ["", "Your own measurements narrow the range (95% range width, measured kept vs all drawn):"]
-        nrows = [[str(r["scenario"]), str(r["kpi"]), _pct(r["width_measured"]).lstrip("+"),
+        nrows = [[scenario_words(str(r["scenario"])), kpi_words(str(r["kpi"])), _pct(r["width_measured"]).lstrip("+"),
                   _pct(r["width_all_drawn"]).lstrip("+"), f"{r['narrower_by']:.0%}"] for r in _records(report.narrowing)]
         out += _text_table(["option", "KPI", "measured", "all drawn", "narrower by"], nrows)
     if not report.sensitivity.empty:
         kpi = report.kpis[0]
-        out += ["", (f"What drives the uncertainty of the effect on {kpi} (first-order index: share of the spread "
+        out += ["", (f"What drives the uncertainty of the effect on {kpi_words(kpi)} (first-order index: share of the spread "
                      "across plausible models explained by the parameter alone; spline regression over the draws):")]
         srows = []
         for option, group in report.sensitivity[report.sensitivity["kpi"] == kpi].groupby("scenario", sort=False):
             for r in _records(group.head(3)):
-                srows.append([str(option), str(r["name"]), _share(r["index"]), f"{_share(r['low'])} to {_share(r['high'])}"])
+                srows.append([scenario_words(str(option)), str(r["name"]), _share(r["index"]), f"{_share(r['low'])} to {_share(r['high'])}"])
         out += _text_table(["option", "parameter", "index", "bootstrap 95%"], srows)
     if len(report.evppi):
         out += ["", (f"Which of your own numbers is worth measuring before you decide (EVPPI, a year; EVPI "
