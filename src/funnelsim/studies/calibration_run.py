@@ -113,7 +113,7 @@ class CalibrationRun:
         result = self.calibration
         lines = [
             f"- {self.export.summary()}",
-            f"- {len(result.settings)} settings estimated from the data and written to `{self.scenario_file.name}`; "
+            f"- {len(result.settings)} settings estimated from the data and written to `{self.scenario_file}`; "
             "team sizes, lead quality, score noise, messaging and content keep the baseline's values, "
             f"and so do {len(result.kept)} values this export is too thin or too short for (listed at the top of the file).",
         ]
