@@ -178,12 +178,12 @@ def test_the_frontier_holds_every_option_nothing_cheaper_beats(change):
     option; along the frontier, cost and gain both rise."""
     from types import SimpleNamespace
 
-    from funnelsim.studies.planning import PlanResult
+    from funnelsim.studies.planning import PlanResult, Target
 
     rng = np.random.default_rng(7)
     options = pd.DataFrame({"annual_cost": rng.choice(np.arange(0, 200_000, 5_000), 300).astype(float),
                             "predicted_change": rng.normal(0, 0.2, 300)})
-    result = SimpleNamespace(options=options, plan=SimpleNamespace(spec=SimpleNamespace(target=SimpleNamespace(change=change))))
+    result = SimpleNamespace(options=options, plan=SimpleNamespace(spec=SimpleNamespace(target=Target(change=change))))
     front = PlanResult.frontier(result)  # type: ignore[arg-type]
     gain = options["predicted_change"] * np.sign(change)
     front_gain = front["predicted_change"] * np.sign(change)

@@ -28,10 +28,6 @@ __all__ = [
 ]
 
 
-def _direction(result: PlanResult) -> int:
-    return 1 if result.plan.spec.target.change >= 0 else -1
-
-
 def changes_in_words(result: PlanResult, row: Any, currency: str = "$") -> str:
     """What an option changes from today, lever by lever, in business words."""
     levers = result.plan.spec.levers
@@ -50,7 +46,7 @@ def headline(result: PlanResult, currency: str = "$") -> str:
     target = _target_words(result)
     reaching = result.options[result.options["reaches_target"]]
     if reaching.empty:
-        best = result.options.iloc[int((result.options["predicted_change"] * _direction(result)).argmax())]
+        best = result.options.iloc[int((result.options["predicted_change"] * result.plan.spec.target.direction).argmax())]
         return (f"No combination of the levers on offer is predicted to reach {target}. The most any gives is "
                 f"{signed_percent(best['predicted_change'])}, for {money(best['annual_cost'], currency)} a year: "
                 f"{changes_in_words(result, best, currency)}.")

@@ -136,6 +136,11 @@ class Target(BaseModel):
             raise ValueError(f"unknown KPI; {hint}allowed: {', '.join(KPIS)}")
         return kpi
 
+    @property
+    def direction(self) -> int:
+        """+1 when the target raises the KPI, -1 when it cuts it (a CAC target)."""
+        return 1 if self.change >= 0 else -1
+
 
 class PlanFile(BaseModel):
     """The schema of a plan file."""
@@ -270,8 +275,7 @@ def rank_options(plan: Plan, surface: ResponseSurface, confidence: float = 0.95)
     settings = pd.DataFrame([{k: value for k, (value, _) in zip(keys, combo)} for combo in combos])
     cost = np.array([sum(c for _, c in combo) for combo in combos])
     change = surface.change(settings, plan.today_settings(), confidence)
-    target = plan.spec.target.change
-    direction = 1 if target >= 0 else -1
+    target, direction = plan.spec.target.change, plan.spec.target.direction
     table = settings.assign(
         annual_cost=cost,
         predicted_change=change["estimate"].to_numpy(),
@@ -310,8 +314,7 @@ def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: 
     comparison = compare_runs(scenarios, replications, seed)
     kpi = plan.spec.target.kpi
     effects = compare_scenarios(comparison.replications, kpi, plan.today.name, paired=True, confidence=confidence).table
-    target = plan.spec.target.change
-    direction = 1 if target >= 0 else -1
+    target, direction = plan.spec.target.change, plan.spec.target.direction
     out = options.reset_index(drop=True).copy()
     out.insert(0, "option", [f"option {i + 1}" for i in range(len(out))])
     simulated = effects.set_index("scenario").loc[out["option"]]
@@ -342,7 +345,7 @@ class PlanResult:
     def frontier(self) -> pd.DataFrame:
         """The efficient options: cheapest first, each predicted to buy more than every cheaper
         one (of two at the same cost, the better). Every other option costs more for less."""
-        direction = 1 if self.plan.spec.target.change >= 0 else -1
+        direction = self.plan.spec.target.direction
         options = self.options.assign(_gain=self.options["predicted_change"] * direction)
         options = options.sort_values(["annual_cost", "_gain"], ascending=[True, False], kind="stable")
         better = options["_gain"] > options["_gain"].cummax().shift(fill_value=-np.inf)
