@@ -185,7 +185,8 @@ def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
 
 
 def tornado_chart(table: pd.DataFrame, kpi: str = "revenue", unit: str = "currency") -> Figure:
-    """Levers ranked by their swing on the KPI over the sweep's range (from ``lever_effects``)."""
+    """Levers ranked by their swing on the KPI over the sweep's range (from ``lever_effects``);
+    a ``label`` column, when the table has one, names each lever (else its key and range)."""
     data = table.reindex(table["swing"].abs().sort_values().index)
     with _theme():
         fig, ax = _figure(height=max(2.5, 0.45 * len(data) + 1.5))
@@ -194,12 +195,13 @@ def tornado_chart(table: pd.DataFrame, kpi: str = "revenue", unit: str = "curren
         colors = [palette[2] if swing >= 0 else palette[3] for swing in data["swing"]]
         ax.barh(y, data["swing"], color=colors)
         ax.errorbar(data["swing"], y, xerr=[data["swing"] - data["swing_ci_low"], data["swing_ci_high"] - data["swing"]], fmt="none", ecolor="0.2", capsize=3)
-        labels = [f"{lever}  ({low:.3g} to {high:.3g})" for lever, low, high in zip(data["lever"], data["low"], data["high"])]
+        labels = (list(data["label"]) if "label" in data else
+                  [f"{lever}  ({low:.3g} to {high:.3g})" for lever, low, high in zip(data["lever"], data["low"], data["high"])])
         ax.set_yticks(y, labels)
         ax.axvline(0, color="0.4", lw=1)
         if unit == "currency":
             ax.xaxis.set_major_formatter(_MONEY)
-        ax.set(xlabel=f"Change in {kpi}, lever low to high ({unit}, 95% CI)", ylabel="Lever (range in the sweep)", title="Which lever buys the most")
+        ax.set(xlabel=f"Change in {kpi} over the lever's range in the sweep (bars: 95% range)", ylabel="Lever (its range in the sweep)", title="Which lever moves it most")
     return fig
 
 

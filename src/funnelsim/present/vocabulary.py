@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 import pandas as pd
+from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from funnelsim.config.levers import REGISTRY, Format, format_as
@@ -51,6 +52,7 @@ __all__ = [
     "signed_percent",
     "signed_ranges",
     "words_for",
+    "as_markdown",
 ]
 
 MINUS = "−"  # the typographic minus people read in a table
@@ -239,6 +241,12 @@ def period(days: float) -> str:
         return f"{round(months)} months"
     weeks = days / 7
     return f"{round(weeks)} weeks" if weeks >= 1.5 else f"{round(days)} days"
+
+
+def as_markdown(text: str) -> Markdown:
+    """Words for a report cell, with every "$" escaped: the notebook renderer reads the text
+    between two dollar amounts as mathematics and leaves the Markdown inside it raw."""
+    return Markdown(text.replace("$", r"\$"))
 
 
 def words_for(value: Any) -> str:

@@ -34,6 +34,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.model.maths import DAYS_PER_MONTH, MONTHS_PER_YEAR
 from funnelsim.model.records import REPLICATION_COLUMNS
+from funnelsim.stats.design_terms import DesignTerms, estimable_terms
 
 __all__ = [
     "Estimate",
@@ -186,16 +187,21 @@ class Metamodel:
     anova: pd.DataFrame
     data: pd.DataFrame
     family: str
+    design: DesignTerms | None = None  # the terms the sweep's design can tell apart (in formula names)
+    lack_of_fit: float | None = None  # p-value of the F-test against one mean per point; None: not testable
+
+    def readable(self, term: str) -> str:
+        """A formula term in the factors' own names, an interplay as "a × b"."""
+        back = {v: k for k, v in self.aliases.items()}
+        return re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], term).replace(":", " × ")
 
     def coefficients(self) -> pd.DataFrame:
-        back = {v: k for k, v in self.aliases.items()}
         ci = self.fit.conf_int()
         rows = []
         for term in self.fit.params.index:
-            readable = re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], term)
             rows.append(
                 {
-                    "term": readable,
+                    "term": self.readable(term),
                     "estimate": float(self.fit.params[term]),
                     "ci_low": float(ci.loc[term, 0]),
                     "ci_high": float(ci.loc[term, 1]),
@@ -203,6 +209,20 @@ class Metamodel:
                 }
             )
         return pd.DataFrame(rows)
+
+    def confounding(self) -> pd.DataFrame:
+        """Each fitted term the design cannot tell apart from others: ``term``, ``also_contains``
+        (the hidden terms, each "+" or "−" and its weight on the −1..+1 coded scale when not 1)
+        and ``hidden`` (the hidden terms' names)."""
+        rows = []
+        for term, hidden in (self.design.confounded if self.design else {}).items():
+            parts = []
+            for weight, other in hidden:
+                size = "" if abs(abs(weight) - 1) < 1e-6 else f"{abs(weight):.2g} "
+                parts.append(f"{'+' if weight > 0 else '−'} {size}{self.readable(':'.join(other))}")
+            rows.append({"term": self.readable(":".join(term)), "also_contains": ", ".join(parts),
+                         "hidden": [self.readable(":".join(other)) for _, other in hidden]})
+        return pd.DataFrame(rows, columns=["term", "also_contains", "hidden"])
 
 
 def fit_metamodel(
@@ -212,38 +232,55 @@ def fit_metamodel(
     interactions: bool = True,
     family: str = "auto",
 ) -> Metamodel:
-    """Regress ``kpi`` on the factors (and their two-way interactions) over a sweep.
+    """Regress ``kpi`` on the factors (and the two-way interactions the design can tell apart)
+    over a sweep.
 
-    Replication *r* of every point shares its random numbers, so each replication gets a fixed
-    effect (the pairing), and standard errors are heteroscedasticity-robust (HC3; HC1 for the
-    GLM). ``family='auto'`` uses a Poisson GLM (log link) for count KPIs and OLS otherwise;
-    the ANOVA table (type II) always comes from the OLS fit.
+    The terms come from the design (``design_terms.estimable_terms``): a term the design
+    aliases with another is not fitted, and ``Metamodel.confounding`` says which fitted term it
+    hides in. Replication *r* of every point shares its random numbers, so each replication gets
+    a fixed effect (the pairing), and standard errors are heteroscedasticity-robust (HC3; HC1
+    for the GLM). ``family='auto'`` uses a Poisson GLM (log link) for count KPIs and OLS
+    otherwise; the ANOVA table (type II) and the lack-of-fit test (against one mean per point,
+    when the design has points to spare) always come from the OLS fit.
     """
     aliases = _alias(factors)
     data = runs[[*factors, "replication", kpi]].dropna().rename(columns={**aliases, kpi: "y"})
     for alias in aliases.values():
         if data[alias].dtype == bool or data[alias].dtype == object:
             data[alias] = data[alias].astype(float)
-    terms = " + ".join(aliases.values())
-    rhs = f"({terms})**2" if interactions and len(factors) > 1 else terms
-    if data["replication"].nunique() > 1:
-        rhs += " + C(replication)"
+    design = estimable_terms(data[list(aliases.values())], interactions)
+    rhs = design.formula()
+    replications = " + C(replication)" if data["replication"].nunique() > 1 else ""
     if family == "auto":
         family = "poisson" if _unit(kpi) == "count" else "ols"
-    ols = smf.ols(f"y ~ {rhs}", data).fit()
+    ols = smf.ols(f"y ~ {rhs}{replications}", data).fit()
     if ols.df_resid < 1:
         raise ValueError(
             f"the metamodel of {kpi} has {len(ols.params)} coefficients but only {int(ols.nobs)} runs: "
             "add sweep points or replications, or drop interactions"
         )
     if family == "poisson":
-        fit = smf.glm(f"y ~ {rhs}", data, family=sm.families.Poisson()).fit(cov_type="HC1")
+        fit = smf.glm(f"y ~ {rhs}{replications}", data, family=sm.families.Poisson()).fit(cov_type="HC1")
     else:
-        fit = smf.ols(f"y ~ {rhs}", data).fit(cov_type="HC3")
+        fit = smf.ols(f"y ~ {rhs}{replications}", data).fit(cov_type="HC3")
     anova = sm.stats.anova_lm(ols, typ=2).reset_index().rename(columns={"index": "term"})
     back = {v: k for k, v in aliases.items()}
     anova["term"] = anova["term"].map(lambda t: re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], t))
-    return Metamodel(kpi, factors, aliases, fit, anova, data, family)
+    return Metamodel(kpi, factors, aliases, fit, anova, data, family, design, _lack_of_fit(ols, data, list(aliases.values()), design, replications))
+
+
+def _lack_of_fit(ols: Any, data: pd.DataFrame, levers: list[str], design: DesignTerms, replications: str) -> float | None:
+    """The classic lack-of-fit F-test: the metamodel against one free mean per point (same
+    replication effects). None when the design has no point to spare or nothing is left to
+    measure the noise by."""
+    if design.saturated:
+        return None
+    point = data.groupby(levers, sort=False).ngroup()
+    full = smf.ols(f"y ~ C(point){replications}", data.assign(point=point.to_numpy())).fit()
+    if full.df_resid < 1 or full.df_model <= ols.df_model:
+        return None
+    table = sm.stats.anova_lm(ols, full)
+    return float(table["Pr(>F)"].iloc[1])
 
 
 def lever_effects(model: Metamodel, confidence: float = 0.95) -> Estimate:
