@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from funnelsim.config.schema import Scenario
 from funnelsim.model.maths import (
@@ -119,14 +119,29 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
             ]
             ax.plot(hours, p, label="configured: one attempt, quality 50")
         ax.set_xscale("log")
+        _age_ticks(ax)
+        ax.set_ylim(0, min(1.0, float((grouped["mean"] + half).max()) + 0.05))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(
-            xlabel="Lead age at first touch (hours, log scale)",
+            xlabel="Lead age at first touch (log scale)",
             ylabel="Share qualified",
             title="Speed to lead: the older the lead, the lower the odds",
         )
         ax.legend(fontsize="small")
     return fig
+
+
+_AGE_TICKS = {1 / 12: "5 min", 0.25: "15 min", 1.0: "1 h", 4.0: "4 h", 24.0: "1 day", 96.0: "4 days",
+              336.0: "2 weeks", 1440.0: "2 months", 4320.0: "6 months"}
+
+
+def _age_ticks(ax: plt.Axes, per_hour: float = 1.0) -> None:
+    """Times on a log axis as people say them ("15 min", "1 day"), the ones inside the axis;
+    ``per_hour``: axis units per hour (1/24 for an axis in days)."""
+    low, high = ax.get_xlim()
+    shown = {hours * per_hour: label for hours, label in _AGE_TICKS.items() if low <= hours * per_hour <= high}
+    ax.set_xticks(list(shown), list(shown.values()))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def revenue_distribution(runs: pd.DataFrame, kpi: str = "revenue", unit: str = "currency") -> Figure:
@@ -329,7 +344,9 @@ def fitted_durations(values: np.ndarray, distribution: Density, what: str, unit:
         grid = np.geomspace(values.min(), values.max(), 300)
         ax.plot(grid, distribution.pdf(grid), lw=2, label="fitted")
         ax.set_xscale("log")
-        ax.set(xlabel=f"{what} ({unit}, log scale)", ylabel="Density", title=f"{what}: export against the fit")
+        if unit in ("hours", "days"):
+            _age_ticks(ax, 1.0 if unit == "hours" else 1 / 24)
+        ax.set(xlabel=f"{what} (log scale)", ylabel="Density", title=f"{what}: export against the fit")
         ax.legend(fontsize="small")
     return fig
 
@@ -347,8 +364,11 @@ def decay_fit_chart(by_age: pd.DataFrame, fit: pd.DataFrame, outcome: str) -> Fi
         ax.errorbar(mids, by_age["share"], yerr=[by_age["share"] - by_age["ci_low"], by_age["ci_high"] - by_age["share"]],
                     fmt="o", capsize=4, label="export, by age group (95% CI)")
         ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlim(left=0)
+        _age_ticks(ax)
+        ax.set_xticks([0.0, *ax.get_xticks()], ["0", *(t.get_text() for t in ax.get_xticklabels())])
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set(xlabel="Lead's age at its first touch (hours, symmetric log scale)", ylabel=f"Share {outcome}",
+        ax.set(xlabel="Lead's age at its first touch (linear to 1 h, log beyond)", ylabel=f"Share {outcome}",
                title=f"Share {outcome} by the lead's age")
         ax.legend(fontsize="small")
     return fig

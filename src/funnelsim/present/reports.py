@@ -120,7 +120,12 @@ def _export_html(executed: Path, target: Path) -> None:
     sanitise_notebook(book)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(book, resources={"metadata": {"name": report_title(book)}})
-    atomic_write_text(target, body)
+    atomic_write_text(target, body.replace("</head>", PEOPLE_TABLE_CSS + "</head>", 1))
+
+
+# Tables for people (``vocabulary.people_table``): words left, numbers right, headers over them.
+PEOPLE_TABLE_CSS = "<style>table.people td.words { text-align: left; } table.people td.number { text-align: right; } " + " ".join(
+    f"table.people.words-{j} th.col{j} {{ text-align: left; }}" for j in range(16)) + "</style>\n"
 
 
 def report_title(book: nbformat.NotebookNode) -> str:

@@ -21,7 +21,7 @@ from funnelsim.present import plots
 from funnelsim.present.vocabulary import format_kpi_change, kpi, lever_name, people_table, period
 from funnelsim.studies.sensitivity import Sensitivity
 
-__all__ = ["headline", "design_sentence", "effects_figure", "effects_table", "confounding_table"]
+__all__ = ["headline", "design_sentence", "effects_figure", "effects_table", "confounding_table", "fit_note"]
 
 _SWITCHES = {entry.key for entry in REGISTRY if entry.format == "switch"}
 
@@ -133,3 +133,13 @@ def confounding_table(study: Sensitivity) -> Styler | None:
         "effect": ("The effect of", "text"),
         "hidden_names": ("Also carries the interplay of", "text"),
     })
+
+
+def fit_note(study: Sensitivity) -> str:
+    """For analysts: the design, the terms fitted (key paths) and the lack-of-fit test."""
+    model = study.model
+    design = model.design
+    terms = ", ".join(model.readable(":".join(term)) for term in design.terms) if design else "–"
+    lack = model.lack_of_fit
+    test = "Lack of fit: not testable (saturated)." if lack is None else f"Lack-of-fit F-test p = {lack:.3g}."
+    return f"Design: {study.design}, {design.points if design else len(study.results.points)} distinct points; terms fitted: {terms}. {test}"

@@ -304,9 +304,16 @@ def people_table(
         columns = {c: (kpi_name(c) if c in KPIS else ("Scenario" if c == "scenario" else str(c).replace("_", " ").capitalize()),
                        c if c in KPIS else ("scenario" if c == "scenario" else "text")) for c in frame.columns}
     shown = people_frame(frame, columns, currency)
-    styler = shown.style.hide(axis="index").set_table_attributes('class="dataframe people"')
     numeric: list[Hashable] = [c for c in shown.columns if shown[c].map(_looks_numeric).all()]
+    words: list[Hashable] = [c for c in shown.columns if c not in numeric]
+    # Classes for the exported page (its sanitiser keeps classes, not style sheets: see
+    # reports.PEOPLE_TABLE_CSS); the properties for a live notebook.
+    text_columns = " ".join(f"words-{shown.columns.get_loc(c)}" for c in words)
+    styler = shown.style.hide(axis="index").set_table_attributes(f'class="dataframe people {text_columns}"')
+    styler = styler.set_td_classes(pd.DataFrame([["words" if c in words else "number" for c in shown.columns]] * len(shown),
+                                                index=shown.index, columns=shown.columns))
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    styler = styler.set_properties(subset=words, **{"text-align": "left"})
     if caption:
         styler = styler.set_caption(caption)
     return styler

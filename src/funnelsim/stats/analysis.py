@@ -47,9 +47,11 @@ __all__ = [
     "growth_per_run",
     "replications_needed",
     "AGE_GROUPS",
+    "MIN_REFERENCE_LEADS",
 ]
 
 AGE_GROUPS = ["under 1 h", "1-2 h", "2-24 h", "24 h or more"]
+MIN_REFERENCE_LEADS = 30  # leads the reference age group of the speed-to-lead logit needs at least
 _AGE_EDGES = [0, 1, 2, 24, np.inf]
 
 
@@ -341,15 +343,20 @@ def lever_effects(model: Metamodel, confidence: float = 0.95) -> Estimate:
 def speed_to_lead_odds(leads: pd.DataFrame, outcome: str = "qualified", confidence: float = 0.95) -> Estimate:
     """Odds ratios of ``outcome`` ('qualified' or 'won') by the lead's age at first touch.
 
-    A logit on the age group at first touch (reference: under an hour), the lead's quality
-    (per 10 points) and its channel, over every lead that sales touched at least once.
+    A logit on the age group at first touch, the lead's quality (per 10 points) and its
+    channel, over every lead that sales touched at least once. The reference is the earliest
+    age group with at least ``MIN_REFERENCE_LEADS`` leads (under an hour, unless the company
+    rarely answers that fast), so that every ratio is against a group measured well enough.
     """
     touched = _touched_leads(leads, outcome)
     touched["quality_10"] = touched["quality"] / 10.0
     touched["channel"] = touched["channel"].astype(str)
-    present = [g for g in AGE_GROUPS if (touched["age_group"] == g).any()]
+    sizes = touched["age_group"].value_counts()
+    present = [g for g in AGE_GROUPS if sizes.get(g, 0) > 0]
+    reference = next((g for g in present if sizes[g] >= MIN_REFERENCE_LEADS), max(present, key=lambda g: sizes[g]))
+    present = [reference, *(g for g in present if g != reference)]
     touched = touched[touched["age_group"].isin(present)]
-    formula = f"y ~ C(age_group, Treatment(reference={present[0]!r})) + quality_10"
+    formula = f"y ~ C(age_group, Treatment(reference={reference!r})) + quality_10"
     if touched["channel"].nunique() > 1:
         formula += " + C(channel)"
     fit = smf.logit(formula, touched).fit(disp=0)
@@ -362,9 +369,9 @@ def speed_to_lead_odds(leads: pd.DataFrame, outcome: str = "qualified", confiden
         rows.append(
             {
                 "term": label.replace("quality_10", "quality (per 10 points)"),
-                "odds_ratio": math.exp(fit.params[term]),
-                "ci_low": math.exp(ci.loc[term, 0]),
-                "ci_high": math.exp(ci.loc[term, 1]),
+                "odds_ratio": float(np.exp(fit.params[term])),  # inf, not an error, where a group all but separates
+                "ci_low": float(np.exp(ci.loc[term, 0])),
+                "ci_high": float(np.exp(ci.loc[term, 1])),
                 "p_value": float(fit.pvalues[term]),
                 "n": int(fit.nobs),
             }
