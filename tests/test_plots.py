@@ -64,3 +64,18 @@ def test_every_figure_is_labelled(two_scenarios, tmp_path):
     assert not any(tmp_path.iterdir())  # nothing saved unless asked
     figures[0].savefig(tmp_path / "funnel.png")
     assert (tmp_path / "funnel.png").stat().st_size > 1000
+
+
+def test_each_scenario_keeps_its_colour_and_legends_follow_maturity():
+    from funnelsim.present.plots import scenario_colours
+    from funnelsim.present.vocabulary import scenario_name
+
+    levels = ["fully-misaligned", "somewhat-misaligned", "somewhat-aligned", "fully-aligned"]
+    mixed = scenario_colours(["fully-aligned", "my-company", "baseline", "fully-misaligned"])
+    assert list(mixed) == ["fully-misaligned", "fully-aligned", "baseline", "my-company"]  # maturity first, others after
+    alone = scenario_colours(["fully-aligned"])
+    named = scenario_colours([scenario_name(n) for n in reversed(levels)])
+    assert alone["fully-aligned"] == mixed["fully-aligned"] == named[scenario_name("fully-aligned")]
+    assert list(named) == [scenario_name(n) for n in levels]
+    everyone = scenario_colours([*levels, "baseline", "closed-loop", "daily-export", "realtime-routing", "mine"])
+    assert len(set(everyone.values())) == len(everyone)  # no two scenarios share a colour

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Protocol
 
 import matplotlib.pyplot as plt
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from funnelsim.config.schema import Scenario
@@ -33,6 +35,7 @@ from funnelsim.model.maths import (
     logit,
 )
 from funnelsim.model.stages import HEADLINE_STAGES
+from funnelsim.present.vocabulary import SCENARIOS
 from funnelsim.stats.analysis import monthly_revenue
 from funnelsim.studies.calibration import Calibration, fitted_distribution
 
@@ -50,6 +53,7 @@ __all__ = [
     "path_chart",
     "revenue_distribution",
     "revenue_over_time",
+    "scenario_colours",
     "speed_to_lead_curve",
     "tornado_chart",
     "uncertainty_ranges",
@@ -65,6 +69,32 @@ class Density(Protocol):
 
 
 _MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"{v:,.0f}")
+
+
+# One colour per shipped scenario in every figure (seaborn's colour-blind palette): the maturity
+# levels from vermillion (fully misaligned) to blue (fully aligned), the typical company grey.
+_COLOUR_OF = {"fully-misaligned": 3, "somewhat-misaligned": 1, "somewhat-aligned": 9, "fully-aligned": 0,
+              "baseline": 7, "closed-loop": 2, "daily-export": 5, "realtime-routing": 4}
+_SPARE_COLOURS = (6, 8)
+_SLUG_OF = {name: slug for slug, name in SCENARIOS.items()}
+
+
+def scenario_colours(names: Iterable[str]) -> dict[str, tuple[float, float, float]]:
+    """Each scenario (by its file name or its business name) with its colour, in the order a
+    legend lists them: the shipped scenarios in maturity order first, any other as it comes."""
+    palette = sns.color_palette("colorblind")
+    unique = list(dict.fromkeys(str(n) for n in names))
+    rank = {slug: i for i, slug in enumerate(SCENARIOS)}
+    ordered = sorted(unique, key=lambda n: (rank.get(_SLUG_OF.get(n, n), len(rank)), unique.index(n)))
+    colours, spare = {}, 0
+    for name in ordered:
+        slug = _SLUG_OF.get(name, name)
+        if slug in _COLOUR_OF:
+            colours[name] = palette[_COLOUR_OF[slug]]
+        else:
+            colours[name] = palette[_SPARE_COLOURS[spare % len(_SPARE_COLOURS)]]
+            spare += 1
+    return colours
 
 
 @contextmanager
@@ -84,7 +114,9 @@ def funnel_chart(runs: pd.DataFrame) -> Figure:
     data["stage"] = data["stage"].map(dict(STAGES))
     with _theme():
         fig, ax = _figure()
-        sns.barplot(data=data, x="stage", y="count", hue="scenario", errorbar=("ci", 95), ax=ax, order=[s for _, s in STAGES])
+        colours = scenario_colours(data["scenario"])
+        sns.barplot(data=data, x="stage", y="count", hue="scenario", errorbar=("ci", 95), ax=ax, order=[s for _, s in STAGES],
+                    hue_order=list(colours), palette=colours)
         ax.set_yscale("log")
         ax.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel, stage by stage")
         ax.legend(title="Scenario", fontsize="small")
@@ -148,8 +180,10 @@ def revenue_distribution(runs: pd.DataFrame, kpi: str = "revenue", unit: str = "
     """The KPI of every replication per scenario: a box plot with the replications on top."""
     with _theme():
         fig, ax = _figure()
-        sns.boxplot(data=runs, x="scenario", y=kpi, ax=ax, color="0.9", showfliers=False)
-        sns.stripplot(data=runs, x="scenario", y=kpi, ax=ax, hue="scenario", legend=False, size=5)
+        colours = scenario_colours(runs["scenario"])
+        sns.boxplot(data=runs, x="scenario", y=kpi, ax=ax, color="0.9", showfliers=False, order=list(colours))
+        sns.stripplot(data=runs, x="scenario", y=kpi, ax=ax, hue="scenario", legend=False, size=5, order=list(colours),
+                      hue_order=list(colours), palette=colours)
         if unit == "currency":
             ax.yaxis.set_major_formatter(_MONEY)
         ax.set(xlabel="Scenario", ylabel=f"{kpi.replace('_', ' ').capitalize()} ({unit}) per replication", title=f"{kpi.replace('_', ' ').capitalize()} across replications")
@@ -164,7 +198,9 @@ def effect_forest(table: pd.DataFrame, relative: bool = True) -> Figure:
     with _theme():
         fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
         y = np.arange(len(data))
-        ax.errorbar(data[cols[0]], y, xerr=[data[cols[0]] - data[cols[1]], data[cols[2]] - data[cols[0]]], fmt="o", capsize=4)
+        colours = scenario_colours(data["scenario"])
+        for i, (name, mid, low, high) in enumerate(zip(data["scenario"], data[cols[0]], data[cols[1]], data[cols[2]])):
+            ax.errorbar([mid], [i], xerr=[[mid - low], [high - mid]], fmt="o", capsize=4, color=colours[str(name)])
         ax.axvline(0, color="0.4", lw=1, ls="--")
         ax.set_yticks(y, data["scenario"])
         kpi = str(table["kpi"].iloc[0]) if "kpi" in table else "KPI"
@@ -186,16 +222,19 @@ def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
     with _theme():
         fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
         y = np.arange(len(data))
-        ax.hlines(y, data["range_low"], data["range_high"], lw=12, color="C0", alpha=0.3,
+        colours = [scenario_colours(data["scenario"])[str(name)] for name in data["scenario"]]
+        ax.hlines(y, data["range_low"], data["range_high"], lw=12, colors=colours, alpha=0.3,
                   label="range across plausible models (95%)")
-        ax.hlines(y, data["noise_low"], data["noise_high"], lw=3, color="C0", label="simulation noise alone (95% CI)")
-        ax.plot(data["mean"], y, "o", color="C0")
+        ax.hlines(y, data["noise_low"], data["noise_high"], lw=3, colors=colours, label="simulation noise alone (95% CI)")
+        ax.scatter(data["mean"], y, marker="o", c=colours, zorder=3)
         ax.axvline(0, color="0.4", lw=1, ls="--")
         ax.set_yticks(y, data["scenario"])
         relative = (data["scale"] == "relative").all()
         ax.xaxis.set_major_formatter(PercentFormatter(1.0) if relative else _MONEY)
         ax.set(xlabel=f"Change in {kpi}" + (" (%)" if relative else ""), ylabel="Scenario", title="How sure are we")
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(handles=[Line2D([], [], lw=12, color="0.5", alpha=0.3, label="range across plausible models (95%)"),
+                           Line2D([], [], lw=3, color="0.3", label="simulation noise alone (95% CI)")],
+                  loc="best", fontsize="small")
     return fig
 
 
@@ -250,7 +289,9 @@ def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
         monthly = monthly.assign(scenario="scenario")
     with _theme():
         fig, ax = _figure()
-        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=("ci", 95), marker="o", ax=ax)
+        colours = scenario_colours(monthly["scenario"])
+        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=("ci", 95), marker="o", ax=ax,
+                     hue_order=list(colours), palette=colours)
         ax.yaxis.set_major_formatter(_MONEY)
         ax.set(xlabel="Month after warm-up (30-day months)", ylabel="Revenue per month (currency)", title="Revenue over time")
         ax.legend(title="Scenario", fontsize="small")
