@@ -144,6 +144,10 @@ def test_cli_report_with_a_scenario_file_and_the_index(tmp_path):
     assert "closed-loop" in page and page.count("data:image/png;base64") >= 2
     assert live_markup(page) == []
     assert "closed-loop.yaml" in (out / "parameters.yaml").read_text()
+    # the index lists a report written with --out, by its title and the answer it opens with
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert (out / "report.html").resolve().as_uri() in index and "the company earns" in index
+    assert "scenario_report" in index and [m for m in live_markup(index) if not m.startswith("<a href=file:///")] == []
 
 
 class _Live(HTMLParser):

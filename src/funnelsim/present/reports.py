@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,7 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
             f"{exc.ename}: {exc.evalue}\nThe partly executed notebook is kept at {executed}"
         ) from None
     _export_html(executed, out_dir / "report.html")
+    _remember(out_dir / "report.html")
     write_index()
     return out_dir / "report.html"
 
@@ -255,25 +257,114 @@ def _shown_parameters(path: Path) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items() if k not in ("notebook", "output_dir"))
 
 
+_ELSEWHERE = "elsewhere.txt"  # in REPORTS_DIR: the reports written with --out outside it, one path a line
+_HEADLINE_BYTES = 4_000_000  # bytes of a report page searched for its headline
+
+
+class _Headline(HTMLParser):
+    """The page's title and its answer: the first paragraph of an output that opens in bold."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title, self.answer = "", ""
+        self._in_title, self._paragraph, self._bold_first, self._text = False, 0, False, []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag == "p" and not self.answer:
+            self._paragraph, self._bold_first, self._text = 1, False, []
+        elif tag == "strong" and self._paragraph and not "".join(self._text).strip():
+            self._bold_first = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag == "p" and self._paragraph:
+            self._paragraph = 0
+            if self._bold_first and not self.answer:
+                self.answer = " ".join("".join(self._text).split())
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif self._paragraph:
+            self._text.append(data)
+
+
+def _headline(page: Path) -> tuple[str, str]:
+    """A report's title and the answer it opens with (cut at a sentence near 400 characters)."""
+    parser = _Headline()
+    try:
+        with open(page, encoding="utf-8", errors="replace") as handle:
+            parser.feed(handle.read(_HEADLINE_BYTES))
+    except OSError:
+        return "", ""
+    answer = parser.answer
+    if len(answer) > 400:
+        cut = answer.rfind(". ", 0, 400)
+        answer = answer[: cut + 1] if cut > 0 else answer[:400] + "…"
+    return parser.title.strip(), answer
+
+
+def _remember(page: Path) -> None:
+    """Note a report written outside REPORTS_DIR (``--out``), so the index lists it too."""
+    page = page.resolve()
+    if page.is_relative_to(REPORTS_DIR.resolve()):
+        return
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    listed = REPORTS_DIR / _ELSEWHERE
+    known = listed.read_text(encoding="utf-8").splitlines() if listed.is_file() else []
+    if str(page) not in known:
+        atomic_write_text(listed, "".join(f"{line}\n" for line in [*known, str(page)]))
+
+
+def _pages() -> list[Path]:
+    """Every report page: those under REPORTS_DIR and those written elsewhere that still exist."""
+    pages = list(REPORTS_DIR.glob("*/*/report.html"))
+    listed = REPORTS_DIR / _ELSEWHERE
+    if listed.is_file():
+        pages += [Path(line) for line in listed.read_text(encoding="utf-8", errors="replace").splitlines()
+                  if line.strip() and Path(line).is_file()]
+    return sorted(set(pages), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _notebook_of(page: Path) -> str:
+    shown = page.parent / "parameters.yaml"
+    try:
+        text = shown.read_text(encoding="utf-8")[:2000] if shown.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    match = re.search(r"^notebook: (\S+)\.ipynb", text, re.MULTILINE)
+    return match.group(1) if match else page.parent.parent.name
+
+
 def write_index() -> Path:
-    """``reports/index.html``: every report made, newest first."""
+    """``reports/index.html``: every report made, newest first, each with its title, the answer
+    it opens with and its parameters; reports written with ``--out`` elsewhere included."""
     rows = []
-    for page in sorted(REPORTS_DIR.glob("*/*/report.html"), key=lambda p: p.stat().st_mtime, reverse=True):
+    root = REPORTS_DIR.resolve()
+    for page in _pages():
         made = datetime.fromtimestamp(page.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
         shown = _shown_parameters(page.parent / "parameters.yaml")
+        title, answer = _headline(page)
+        resolved = page.resolve()
+        link = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.as_uri()
         rows.append(
-            f"<tr><td>{made}</td><td>{html.escape(page.parent.parent.name)}</td>"
-            f"<td><a href='{html.escape(str(page.relative_to(REPORTS_DIR)))}'>{html.escape(page.parent.name)}</a></td>"
-            f"<td>{html.escape(shown)}</td></tr>"
+            f"<tr><td>{made}</td><td>{html.escape(_notebook_of(page))}</td>"
+            f"<td><a href='{html.escape(link)}'>{html.escape(title or page.parent.name)}</a>"
+            f"<div class='folder'>{html.escape(page.parent.name)}</div></td>"
+            f"<td>{html.escape(answer)}</td><td class='folder'>{html.escape(shown)}</td></tr>"
         )
     REPORTS_DIR.mkdir(parents=True, exist_ok=True)
     index = REPORTS_DIR / "index.html"
     atomic_write_text(
         index,
         "<!doctype html><html><head><meta charset='utf-8'><title>funnelsim reports</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;text-align:left}"
-        "tr:nth-child(even){background:#f3f3f3}</style></head><body><h1>funnelsim reports</h1>"
-        "<table><tr><th>made</th><th>notebook</th><th>report</th><th>parameters</th></tr>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:6px 10px;text-align:left;vertical-align:top}"
+        "tr:nth-child(even){background:#f3f3f3}.folder{color:#666;font-size:small;overflow-wrap:anywhere}"
+        "td:nth-child(4){max-width:45em}</style></head><body><h1>funnelsim reports</h1>"
+        "<table><tr><th>made</th><th>notebook</th><th>report</th><th>the answer</th><th>parameters</th></tr>"
         + "".join(rows)
         + "</table></body></html>",
     )
