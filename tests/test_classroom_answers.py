@@ -67,3 +67,15 @@ def test_an_exercise_compares_each_scenario_with_its_baseline_by_replication():
     head_to_head = exercise.without(TODAY, "half")
     assert head_to_head.change("wins").to_dict() == pytest.approx({"double": 3.0})
     assert exercise.sentences(["sqls", "cac"]).count("\n- ") == 1
+
+
+def test_the_instructors_first_replication_of_today_is_the_students_run():
+    """Same horizon and seed by default: the instructor's numbers and the students' agree."""
+    from funnelsim.studies.classroom import YOURS, play
+    from funnelsim.studies.classroom_answers import simulate_exercise
+
+    students = play({}, horizon_days=60).runs.set_index("scenario").loc[YOURS]
+    instructor = simulate_exercise({TODAY: {}}, 2, 60, seed=1).runs
+    first = instructor[(instructor["scenario"] == TODAY) & (instructor["replication"] == 0)].iloc[0]
+    assert all(first[k] == students[k] for k in ("leads", "sqls", "wins", "revenue"))
+    assert (instructor.loc[instructor["scenario"] == TODAY, "sqls"].nunique()) == 2  # the second replication differs

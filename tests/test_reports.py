@@ -53,7 +53,8 @@ NOTEBOOKS = {
     ),
     "classroom": (
         {"horizon_days": 120, "sdrs": 8},
-        ["The vocabulary", "customer acquisition cost", "Exercise 1", "Exercise 3", "New bookings"],
+        ["The vocabulary", "customer acquisition cost", "Exercise 1", "Exercise 3", "New bookings", "sales development rep",
+         "One run of each company", "changed", "SDRs"],
     ),
     "explorer": ({}, ["Starting company", "The sliders move in the app"]),
     "classroom_instructor": (
@@ -361,6 +362,9 @@ def test_a_report_folder_is_named_after_its_default_scenarios():
     label = reports._label(parameters)
     assert label == "fully-misaligned-vs-somewhat-misaligned-vs-somewhat-aligned-vs-fully-aligned"
     assert reports._label(reports.notebook_parameters(reports.notebook_path("what_it_takes"))) == "grow-revenue"
+    classroom = reports.notebook_parameters(reports.notebook_path("classroom"))  # no scenario: the settings given name it
+    assert reports._label(classroom, {"sdrs": 8, "horizon_days": 120}) == "sdrs-8_horizon_days-120"
+    assert reports._label(classroom, {}) == "defaults"
 
 
 @pytest.mark.parametrize("count", [2, 4, 6, 9])

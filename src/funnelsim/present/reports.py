@@ -162,8 +162,9 @@ def joined_label(names: list[str], limit: int = SLUG_LENGTH) -> str:
     return text
 
 
-def _label(parameters: dict[str, Any]) -> str:
-    """What a report is about, for its folder name: its scenario(s), else its sweep."""
+def _label(parameters: dict[str, Any], given: dict[str, Any] | None = None) -> str:
+    """What a report is about, for its folder name: its scenario(s), else its sweep, else the
+    parameters given on the command line ("sdrs-8_horizon_days-120"), else "defaults"."""
     if parameters.get("scenario_file"):
         return Path(str(parameters["scenario_file"])).stem
     if parameters.get("scenario_files"):
@@ -171,11 +172,15 @@ def _label(parameters: dict[str, Any]) -> str:
     for name in ("sweep_file", "plan_file", "export"):
         if parameters.get(name):
             return Path(str(parameters[name])).stem
-    return "defaults"
+    settings = [f"{name}-{value}" for name, value in (given or {}).items() if name != "output_dir" and not isinstance(value, (list, dict))]
+    if not settings:
+        return "defaults"
+    plain = "_".join(slug(setting) for setting in settings)
+    return plain if len(plain) <= SLUG_LENGTH else joined_label(settings)
 
 
 def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager | None) -> Path:
-    out_dir = out_dir or default_report_dir(notebook, _label({**notebook_parameters(notebook), **parameters}))
+    out_dir = out_dir or default_report_dir(notebook, _label({**notebook_parameters(notebook), **parameters}, parameters))
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {**parameters, "output_dir": str((out_dir / "data").resolve())}
     executed = out_dir / "report.ipynb"

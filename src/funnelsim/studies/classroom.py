@@ -29,7 +29,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from funnelsim.config.levers import Entry, as_overrides, lever_settings, sliders
+from funnelsim.config.levers import Entry, as_overrides, format_as, format_value, lever_settings, sliders
 from funnelsim.config.paths import PARAMS_DIR, rendering_a_report
 from funnelsim.config.schema import Scenario, load_scenario
 from funnelsim.experiments.experiment import Comparison, ScenarioRun, run_scenario
@@ -37,11 +37,13 @@ from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.stats.analysis import monthly_revenue
 
 __all__ = [
-    "SLIDERS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "slider_groups", "starting_values",
-    "classroom_panel",
+    "SLIDERS", "CLASS_SEED", "CLASS_HORIZON_DAYS", "slider_values", "classroom_scenario", "ClassroomRun", "play", "draw", "kpi_table", "slider_groups", "starting_values",
+    "settings_table", "classroom_panel", "NOISE_NOTE",
 ]
 
 BASELINE = PARAMS_DIR / "baseline.yaml"
+CLASS_SEED = 1  # the students' seed: the same leads and luck for the whole class
+CLASS_HORIZON_DAYS = 270  # nine months, a fifth of them warm-up: a re-run in a second or two
 TODAY = "today"
 YOURS = "your settings"
 
@@ -59,21 +61,38 @@ def slider_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {s.key: parameters[s.slider.parameter] for s in SLIDERS if s.slider}
 
 
-def classroom_scenario(values: dict[str, Any], horizon_days: int = 270, base: Path = BASELINE) -> Scenario:
+def classroom_scenario(values: dict[str, Any], horizon_days: int = CLASS_HORIZON_DAYS, base: Path = BASELINE) -> Scenario:
     """The baseline company, shortened to ``horizon_days`` (a fifth of it warm-up), with the
     slider values set; a value out of range raises ``ParameterError`` naming the key."""
     sim = [f"simulation.horizon_days={horizon_days}", f"simulation.warmup_days={horizon_days // 5}"]
     return load_scenario(base, sim + as_overrides(values))
 
 
+NOISE_NOTE = ("One run of each company, with the same leads and the same luck: a change of a few percent can be "
+              "chance. The instructor's answers repeat each run to put a 95% range on every effect.")
+
+
 @dataclass
 class ClassroomRun:
-    """Today's company and the class's settings, simulated with the same seed."""
+    """Today's company and the class's settings, simulated with the same seed. In a notebook
+    it shows itself as the KPI table and the picture, so ``play({...})`` needs nothing more."""
 
     values: dict[str, Any]
     runs: pd.DataFrame  # one row per scenario: the replications table
     daily: pd.DataFrame
     warmup_days: float
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import Markdown, display
+
+        display(kpi_table(self))
+        display(Markdown(f"*{NOISE_NOTE}*"))
+        figure = draw(self)
+        display(figure)
+        plt.close(figure)
+
+    def __repr__(self) -> str:
+        return f"Your settings against today's company:\n{kpi_table(self).to_string()}"
 
 
 @lru_cache(maxsize=8)
@@ -82,7 +101,7 @@ def _today(seed: int, horizon_days: int, base: Path) -> ScenarioRun:
     return run_scenario(classroom_scenario({}, horizon_days, base).model_copy(update={"name": TODAY}), 1, seed)
 
 
-def play(values: dict[str, Any], seed: int = 1, horizon_days: int = 270, base: Path = BASELINE) -> ClassroomRun:
+def play(values: dict[str, Any], seed: int = CLASS_SEED, horizon_days: int = CLASS_HORIZON_DAYS, base: Path = BASELINE) -> ClassroomRun:
     """Simulate the company with the slider values beside today's, with the same seed (so the
     same leads and the same luck: common random numbers), one replication each."""
     yours = classroom_scenario(values, horizon_days, base).model_copy(update={"name": YOURS})
@@ -97,7 +116,7 @@ _KPIS = [
     ("sals", "SALs (accepted by sales)", "{:,.0f}"),
     ("sqls", "SQLs (qualified by sales)", "{:,.0f}"),
     ("wins", "New customers", "{:,.0f}"),
-    ("median_speed_to_lead_hours", "Speed to lead (inquiry to first call), median hours", "{:,.1f}"),
+    ("median_speed_to_lead_hours", "Speed to lead (inquiry to first call), median", "hours"),
     ("share_never_contacted", "Worked leads never reached", "{:.0%}"),
     ("sla_breach_rate", "SLA breaches (first touch late)", "{:.0%}"),
     ("share_sqls_lapsed", "SQLs that bought elsewhere waiting for an AE", "{:.0%}"),
@@ -120,12 +139,14 @@ def kpi_table(run: ClassroomRun) -> pd.DataFrame:
         today, yours = float(runs.loc[TODAY, kpi]), float(runs.loc[YOURS, kpi])
         change = yours / today - 1 if today and np.isfinite(today) and np.isfinite(yours) else np.nan
         rows.append({"KPI": label, TODAY: _fmt(fmt, today), YOURS: _fmt(fmt, yours),
-                     "change": "" if not np.isfinite(change) else f"{change:+.0%}"})
+                     "change": "" if not np.isfinite(change) else "0%" if abs(change) < 0.005 else f"{change:+.0%}"})
     return pd.DataFrame(rows).set_index("KPI")
 
 
 def _fmt(fmt: str, value: float) -> str:
-    return fmt.format(value) if np.isfinite(value) else "n/a"
+    if not np.isfinite(value):
+        return "n/a"
+    return format_as("hours", value) if fmt == "hours" else fmt.format(value)  # "45 min", "2.5 h"
 
 
 _MONEY = FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:,.0f}k")
@@ -159,6 +180,14 @@ def starting_values(base: Path) -> dict[str, Any]:
     return lever_settings(load_scenario(base), [s.key for s in SLIDERS])
 
 
+def settings_table(values: dict[str, Any], base: Path = BASELINE) -> pd.DataFrame:
+    """Each slider's lever by its name: today's value and the class's, as a marketer reads them."""
+    today = starting_values(base)
+    rows = [{"Lever": s.name, TODAY: format_value(s.key, today[s.key]), YOURS: format_value(s.key, values[s.key]),
+             "changed": "changed" if values[s.key] != today[s.key] else ""} for s in SLIDERS if s.key in values]
+    return pd.DataFrame(rows).set_index("Lever")
+
+
 TEAMS = "Teams"
 
 
@@ -173,7 +202,8 @@ def slider_groups() -> dict[str, list[Entry]]:
 
 
 def classroom_panel(
-    seed: int = 1, horizon_days: int = 270, base: Path = BASELINE, start: dict[str, Any] | None = None, beside: bool = False
+    seed: int = CLASS_SEED, horizon_days: int = CLASS_HORIZON_DAYS, base: Path = BASELINE, start: dict[str, Any] | None = None,
+    beside: bool = False,
 ) -> Any:
     """The sliders and the picture they redraw (needs a live Jupyter kernel to move), the picture
     below the sliders or (``beside``) to their right. The sliders
@@ -215,12 +245,12 @@ def classroom_panel(
         run = play(values, seed, horizon_days, base)
         with output:
             output.clear_output(wait=True)
+            display(kpi_table(run))
             display(draw(run, stacked=beside))
             plt.close("all")
-            display(kpi_table(run))
 
     widgets.interactive_output(redraw, controls)
-    hint = widgets.HTML("<b>Move a lever; the simulation re-runs when you let go.</b>")
+    hint = widgets.HTML(f"<b>Move a lever; the simulation re-runs when you let go.</b> <i>{NOISE_NOTE}</i>")
     if beside:
         sliders = widgets.VBox(rows, layout=widgets.Layout(flex="0 0 auto", width="580px"))
         output.layout = widgets.Layout(flex="1 1 auto", min_width="0")

@@ -18,7 +18,7 @@ import pandas as pd
 from funnelsim.config.schema import Scenario
 from funnelsim.experiments.experiment import compare_runs
 from funnelsim.stats.analysis import compare_scenarios
-from funnelsim.studies.classroom import classroom_scenario
+from funnelsim.studies.classroom import CLASS_HORIZON_DAYS, CLASS_SEED, classroom_scenario
 
 __all__ = ["EXERCISES", "SHOWN", "ClassroomAnswers", "Exercise", "hours", "run_classroom_answers", "verdict"]
 
@@ -184,7 +184,7 @@ def simulate_exercise(settings: dict[str, dict[str, Any]], replications: int, ho
     return Exercise(compare_runs(scenarios, replications, seed).replications)
 
 
-def run_classroom_answers(replications: int = 6, horizon_days: int = 365, seed: int = 20261122) -> ClassroomAnswers:
+def run_classroom_answers(replications: int = 6, horizon_days: int = CLASS_HORIZON_DAYS, seed: int = CLASS_SEED) -> ClassroomAnswers:
     """Simulate the three exercises (``EXERCISES``), each scenario ``replications`` times."""
     exercises = {name: simulate_exercise(settings, replications, horizon_days, seed) for name, settings in EXERCISES.items()}
     return ClassroomAnswers(replications, classroom_scenario({}, horizon_days), **exercises)
