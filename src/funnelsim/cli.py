@@ -410,8 +410,10 @@ def sweep(
 @click.option("-p", "--parameter", "pairs", nargs=2, multiple=True, metavar="NAME VALUE", help="Set a notebook parameter (VALUE is YAML).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Report folder [default: reports/<notebook>/<scenario>-<time>].")
 @click.option("--batch", is_flag=True, help="One report per FILE (scenario or parameter files), on one kernel.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
 @reports_errors
-def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs: tuple[tuple[str, str], ...], out_dir: str | None, batch: bool) -> None:
+def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs: tuple[tuple[str, str], ...], out_dir: str | None,
+           batch: bool, no_progress: bool) -> None:
     """Render NOTEBOOK (a name in notebooks/ or a path) as an HTML report.
 
     \b
@@ -435,12 +437,12 @@ def report(notebook: str, files: tuple[str, ...], params_file: str | None, pairs
         raise InputError("give several FILES with --batch (and neither -f nor --out)")
     extra = parameters_from_pairs(path, pairs)
     if batch:
-        pages = render_batch(path, [{**parameters_from_file(path, Path(f)), **extra} for f in files])
+        pages = render_batch(path, [{**parameters_from_file(path, Path(f)), **extra} for f in files], progress=not no_progress)
         for page in pages:
             click.echo(page)
     else:
         parameters = {**(parameters_from_file(path, Path(params_file)) if params_file else {}), **extra}
-        page = render_report(path, parameters, Path(out_dir) if out_dir else None)
+        page = render_report(path, parameters, Path(out_dir) if out_dir else None, progress=not no_progress)
         click.echo(f"Report written to {page}")
 
 

@@ -179,7 +179,8 @@ def _label(parameters: dict[str, Any], given: dict[str, Any] | None = None) -> s
     return plain if len(plain) <= SLUG_LENGTH else joined_label(settings)
 
 
-def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager | None) -> Path:
+def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager | None,
+            progress: bool = False) -> Path:
     out_dir = out_dir or default_report_dir(notebook, _label({**notebook_parameters(notebook), **parameters}, parameters))
     out_dir.mkdir(parents=True, exist_ok=True)
     parameters = {**parameters, "output_dir": str((out_dir / "data").resolve())}
@@ -192,7 +193,7 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
             parameters=parameters,
             kernel_name=KERNEL_NAME,
             cwd=str(Path.cwd()),  # relative paths in the parameters mean what they mean here
-            progress_bar=False,
+            progress_bar={"desc": f"{notebook.stem}: cells", "unit": "cell", "leave": False} if progress else False,
             km=km,
         )
     except PapermillExecutionError as exc:
@@ -206,8 +207,9 @@ def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km
     return out_dir / "report.html"
 
 
-def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Path | None = None) -> Path:
-    """Execute one report and export it; return the path of its HTML.
+def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Path | None = None, progress: bool = False) -> Path:
+    """Execute one report and export it; return the path of its HTML (with ``progress``, a bar
+    of the notebook's cells on standard error while it runs).
 
     Parameters the notebook does not declare, or values not of their type, raise
     ``ParameterError`` before any kernel starts.
@@ -215,7 +217,7 @@ def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Pat
     path = notebook_path(str(notebook))
     check_parameters(path, parameters)
     with _this_python_kernel():
-        return _render(path, parameters, out_dir, km=None)
+        return _render(path, parameters, out_dir, km=None, progress=progress)
 
 
 def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], progress: bool = True) -> list[Path]:
