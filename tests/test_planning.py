@@ -4,6 +4,7 @@ correctly, and the cheapest are confirmed by direct simulation."""
 from __future__ import annotations
 
 import math
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from funnelsim import load_scenario
 from funnelsim.cli import main
 from funnelsim.config.levers import value_at
 from funnelsim.config.loading import ParameterError
+from funnelsim.experiments.results import ResultStore, load_results
 from funnelsim.stats.response import ResponseSurface
 from funnelsim.studies.planning import (
     confirm_options,
@@ -170,6 +172,13 @@ def test_the_cli_ranks_and_confirms_and_resumes(tmp_path):
     resumed = CliRunner().invoke(main, [*args, "--resume"])
     assert resumed.exit_code == 0, resumed.output
     pd.testing.assert_frame_equal(pd.read_parquet(out / "options.parquet"), options)
+    # the report command it prints reuses these runs: the same plan, target and settings, so nothing is run again
+    command = next(line for line in resumed.output.splitlines() if line.startswith("The report from these runs: "))
+    words = shlex.split(command.removeprefix("The report from these runs: funnelsim report what_it_takes "))
+    given = {name: yaml.safe_load(value) for flag, name, value in zip(words[::3], words[1::3], words[2::3]) if flag == "-p"}
+    assert given["plan_dir"] == str(out) and given["target_change"] == 0.01 and len(given["overrides"]) == 2
+    plan = load_plan(given["plan_file"], given["overrides"]).with_target(given["target_change"])
+    assert ResultStore(out / "sweep").finished() and plan_sweep(plan).fingerprint() == load_results(out / "sweep").manifest["fingerprint"]
 
 
 @pytest.mark.parametrize("change", [0.15, -0.2])

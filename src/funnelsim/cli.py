@@ -14,8 +14,10 @@ disk: ``WriteFailed``; a failed notebook cell) exits 1, a sweep stopped by Ctrl-
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -542,6 +544,10 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
                    f"({signed_percent(row['ci_low'])} to {signed_percent(row['ci_high'])})  {changes_in_words(result, row)}")
     click.echo(headline(result).replace("**", ""))
     click.echo(f"Every option: {folder}/options.parquet; confirmed: {folder}/confirmed.parquet")
+    again = (f" -p target_change {target_change}" if target_change is not None else "") + (
+        f" -p overrides {shlex.quote(json.dumps(list(overrides)))}" if overrides else "")
+    click.echo(f"The report from these runs: funnelsim report what_it_takes -p plan_file {shlex.quote(file)} "
+               f"-p plan_dir {shlex.quote(str(folder))}{again}")
 
 
 def _pairs(texts: tuple[str, ...], option: str, what: str, example: str) -> dict[str, float]:
