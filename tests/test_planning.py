@@ -201,3 +201,18 @@ def test_the_frontier_holds_every_option_nothing_cheaper_beats(change):
         assert ((front["annual_cost"] <= cost) & (front_gain >= g - 1e-12)).any()
     cheapest = options["annual_cost"].min()
     assert front_gain.iloc[0] == pytest.approx(gain[options["annual_cost"] == cheapest].max())
+
+
+def test_a_money_target_says_what_the_simulated_change_is_worth_a_year_against_its_cost():
+    from types import SimpleNamespace
+
+    from funnelsim.present.plan_report import _worth
+    from funnelsim.studies.planning import Target
+
+    def result(kpi: str) -> SimpleNamespace:
+        return SimpleNamespace(plan=SimpleNamespace(spec=SimpleNamespace(target=Target(kpi=kpi, change=0.1))))
+
+    text = _worth(result("revenue"), {"simulated_gain_a_year": 600_000.0, "annual_cost": 150_000.0}, "€")
+    assert text.startswith("That is about €600k more revenue a year, 4.0 times its annual cost") and "not margin" in text
+    assert _worth(result("wins"), {"simulated_gain_a_year": 12.0, "annual_cost": 1.0}, "$") == ""  # not money: nothing to weigh
+    assert "times" not in _worth(result("revenue"), {"simulated_gain_a_year": -5.0e4, "annual_cost": 1.0e4}, "$")

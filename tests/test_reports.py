@@ -75,7 +75,7 @@ NOTEBOOKS = {
         ["efficient frontier", "What changes", "Cost a year", "Appendix for analysts", "combinations are predicted",
          "levers_changed", "R²", "annual_costs",
          "How sure: over 2 plausible models", "Range across plausible models", "Simulation noise alone",
-         "P(reaches the target)", "P(pays back its annual cost within a year)", "worth measuring before you decide",
+         "P(reaches the target)", "P(pays back its annual cost within a year)", "worth measuring before you decide", "Revenue a year",
          "too few draws"],
     ),
     "speed_to_lead": (  # the README's example: a company whose first dials never come within 5 minutes

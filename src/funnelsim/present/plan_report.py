@@ -60,7 +60,20 @@ def headline(result: PlanResult, currency: str = "$") -> str:
             f"{money(first['annual_cost'], currency)} a year.** Simulated directly, it gives "
             f"{signed_percent(first['simulated_change'])} (95% range {signed_percent(first['simulated_ci_low'])} to "
             f"{signed_percent(first['simulated_ci_high'])}, simulation noise); quote this figure, not the prediction. "
-            f"{count}")
+            f"{_worth(result, first, currency)}{count}")
+
+
+def _worth(result: PlanResult, row: Any, currency: str) -> str:
+    """What a money KPI's simulated change is worth a year against the option's annual cost."""
+    key = result.plan.spec.target.kpi
+    if kpi(key).format != "currency" or "simulated_gain_a_year" not in row or not np.isfinite(row["simulated_gain_a_year"]):
+        return ""
+    name, gain, cost = kpi(key).name.lower(), float(row["simulated_gain_a_year"]), float(row["annual_cost"])
+    text = f"That is about {money(abs(gain), currency)} {'more' if gain >= 0 else 'less'} {name} a year"
+    if cost > 0 and gain > 0:
+        text += (f", {gain / cost:,.1f} times its annual cost (of {name}, not margin: weigh it against the margin the "
+                 "company keeps)")
+    return text + ". "
 
 
 def frontier_figure(result: PlanResult, currency: str = "$") -> Figure:
@@ -105,6 +118,8 @@ def confirmed_table(result: PlanResult, currency: str = "$") -> Styler | None:
         "predicted_change": ("Predicted", "signed percent"),
         "simulated_change": ("Simulated (quote this)", "signed percent"),
         "interval": ("95% range (simulation noise)", "text"),
+        **({"simulated_gain_a_year": (f"{kpi(result.plan.spec.target.kpi).name} a year", "signed money")}
+           if kpi(result.plan.spec.target.kpi).format == "currency" else {}),
         "confirmed": ("Reaches the target", "text"),
     }, currency)
 

@@ -54,6 +54,7 @@ from funnelsim.experiments.execution import run_sweep_into
 from funnelsim.experiments.experiment import compare_runs
 from funnelsim.experiments.outputs import write_tables
 from funnelsim.experiments.sweeps import Sweep, sweep_from_dict
+from funnelsim.model.maths import DAYS_PER_YEAR
 from funnelsim.model.records import REPLICATION_COLUMNS
 from funnelsim.stats.analysis import compare_scenarios
 from funnelsim.stats.response import Lever, ResponseSurface
@@ -322,6 +323,12 @@ def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: 
     out["simulated_ci_low"] = simulated["relative_ci_low"].to_numpy()
     out["simulated_ci_high"] = simulated["relative_ci_high"].to_numpy()
     out["confirmed"] = out["simulated_change"] * direction >= target * direction
+    # the same change in the KPI's own unit over the simulated window, and over a year
+    window = plan.today.simulation.horizon_days - plan.today.simulation.warmup_days
+    out["simulated_gain"] = simulated["estimate"].to_numpy()
+    out["simulated_gain_ci_low"] = simulated["ci_low"].to_numpy()
+    out["simulated_gain_ci_high"] = simulated["ci_high"].to_numpy()
+    out["simulated_gain_a_year"] = out["simulated_gain"] * DAYS_PER_YEAR / window
     return out
 
 
@@ -453,7 +460,8 @@ def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = Fal
     shortlist = pd.concat([cheapest, confident.loc[confident.index.difference(cheapest.index)]]).sort_index()
     reps = confirm_replications or max(spec.replications, 3)
     confirmed = confirm_options(plan, shortlist, reps, spec.seed) if len(shortlist) else pd.DataFrame(
-        columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed"]
+        columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed",
+                 "simulated_gain", "simulated_gain_ci_low", "simulated_gain_ci_high", "simulated_gain_a_year"]
     )
     return PlanResult(plan, surface, options, confirmed)
 
