@@ -308,6 +308,11 @@ def option_scenarios(plan: Plan, options: pd.DataFrame, names: list[str] | None 
     return out
 
 
+def _confirmations(plan: Plan, asked: int | None) -> int:
+    """Replications of each direct confirmation: as asked, else the sweep's and at least 3."""
+    return asked or max(plan.spec.replications, 3)
+
+
 def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: int, confidence: float = 0.95) -> pd.DataFrame:
     """Simulate today's company and each option directly, paired by replication, and report the
     simulated change beside the predicted one."""
@@ -458,7 +463,7 @@ def what_it_takes(plan: Plan, sweep_runs: pd.DataFrame, interactions: bool = Fal
     cheapest = options[options["reaches_target"]].head(spec.confirm)
     confident = options[options["reaches_with_confidence"]].head(1)
     shortlist = pd.concat([cheapest, confident.loc[confident.index.difference(cheapest.index)]]).sort_index()
-    reps = confirm_replications or max(spec.replications, 3)
+    reps = _confirmations(plan, confirm_replications)
     confirmed = confirm_options(plan, shortlist, reps, spec.seed) if len(shortlist) else pd.DataFrame(
         columns=["option", *options.columns, "simulated_change", "simulated_ci_low", "simulated_ci_high", "confirmed",
                  "simulated_gain", "simulated_gain_ci_low", "simulated_gain_ci_high", "simulated_gain_a_year"]
@@ -574,12 +579,16 @@ def run_plan(
                              uncertainty_replications, executor, workers)
         return result
     folder = Path(folder)
+    tell = notify or (lambda message: None)
     with folder_lock(folder) as note:  # the plan's tables as well as its lever sweep
-        if note and notify:
-            notify(note)
+        if note:
+            tell(note)
         runs = run_sweep_into(sweep, folder, "sweep", executor, workers, resume=resume, notify=notify, progress=progress).runs
+        tell(f"Ranking every combination on offer and simulating the {plan.spec.confirm} cheapest that reach the target "
+             f"directly, {_confirmations(plan, confirm_replications)} replications each ...")
         result = what_it_takes(plan, runs, interactions, confirm_replications)
         if uncertainty_draws > 0:
+            tell(f"Running today's company and the confirmed options over {uncertainty_draws} plausible models ...")
             plan_uncertainty(result, folder / "uncertainty", uncertainty_draws, uncertainty_replications, executor, workers)
         write_tables(folder, **result.tables())
     return result
