@@ -71,8 +71,9 @@ def _worth(result: PlanResult, row: Any, currency: str) -> str:
     name, gain, cost = kpi(key).name.lower(), float(row["simulated_gain_a_year"]), float(row["annual_cost"])
     text = f"That is about {money(abs(gain), currency)} {'more' if gain >= 0 else 'less'} {name} a year"
     if cost > 0 and gain > 0:
-        text += (f", {gain / cost:,.1f} times its annual cost (of {name}, not margin: weigh it against the margin the "
-                 "company keeps)")
+        ratio = gain / cost
+        times = f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.1f}"
+        text += f", {times} times its annual cost (of {name}, not margin: weigh it against the margin the company keeps)"
     return text + ". "
 
 

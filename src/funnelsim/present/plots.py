@@ -85,10 +85,10 @@ def scenario_colours(names: Iterable[str]) -> dict[str, tuple[float, float, floa
     palette = sns.color_palette("colorblind")
     unique = list(dict.fromkeys(str(n) for n in names))
     rank = {slug: i for i, slug in enumerate(SCENARIOS)}
-    ordered = sorted(unique, key=lambda n: (rank.get(_SLUG_OF.get(n, n), len(rank)), unique.index(n)))
+    ordered = sorted(unique, key=lambda n: (rank.get(_SLUG_OF.get(n) or n, len(rank)), unique.index(n)))
     colours, spare = {}, 0
     for name in ordered:
-        slug = _SLUG_OF.get(name, name)
+        slug = _SLUG_OF.get(name) or name
         if slug in _COLOUR_OF:
             colours[name] = palette[_COLOUR_OF[slug]]
         else:

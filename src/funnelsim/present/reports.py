@@ -274,13 +274,14 @@ class _Headline(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.title, self.answer = "", ""
-        self._in_title, self._paragraph, self._bold_first, self._text = False, 0, False, []
+        self._in_title, self._paragraph, self._bold_first = False, False, False
+        self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self._in_title = True
         elif tag == "p" and not self.answer:
-            self._paragraph, self._bold_first, self._text = 1, False, []
+            self._paragraph, self._bold_first, self._text = True, False, []
         elif tag == "strong" and self._paragraph and not "".join(self._text).strip():
             self._bold_first = True
 
@@ -288,7 +289,7 @@ class _Headline(HTMLParser):
         if tag == "title":
             self._in_title = False
         elif tag == "p" and self._paragraph:
-            self._paragraph = 0
+            self._paragraph = False
             if self._bold_first and not self.answer:
                 self.answer = " ".join("".join(self._text).split())
 
