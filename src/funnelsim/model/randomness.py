@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeAlias
 
 import numpy as np
@@ -115,31 +116,56 @@ class PassDraws:
     churn: PerRow  # uniform, turned into a customer lifetime
 
     def rows(self) -> list[LeadPass]:
-        """The rows as plain Python values (faster than numpy scalars in the hot path)."""
-        columns = [getattr(self, f.name).tolist() for f in fields(self)]
-        return [LeadPass(*values) for values in zip(*columns)]
+        """One ``LeadPass`` per row: the per-pass draws as plain Python floats (faster than numpy
+        scalars in the hot path), the per-attempt and per-stage lists made when first read."""
+        columns = [getattr(self, name).tolist() for name in _PER_PASS]
+        return [LeadPass(self, row, *values) for row, values in enumerate(zip(*columns))]
 
 
-@dataclass
+# The draws made once per pass, as LeadPass takes them; the rest are per attempt or deal stage.
+_PER_PASS = ("score_noise", "reengage", "reengage_delay", "handoff_latency", "follow_up", "presence", "shopping",
+             "qualify", "patience", "churn")
+
+
 class LeadPass:
-    """One lead's draws for one pass (one row of ``PassDraws``), as plain Python floats and,
-    per attempt or deal stage, lists of floats."""
+    """One lead's draws for one pass (one row of ``PassDraws``): plain Python floats and, per
+    attempt or deal stage, lists of floats. Most passes never reach an SDR or a deal, so those
+    lists are made from the row only when first read (then kept), not for every row booked."""
 
-    score_noise: float
-    reengage: float
-    reengage_delay: float
-    handoff_latency: float
-    follow_up: float
-    presence: float
-    shopping: float
-    contact: list[float]
-    work: list[float]
-    spacing: list[float]
-    qualify: float
-    patience: float
-    stage_pass: list[float]
-    stage_duration: list[float]
-    churn: float
+    def __init__(self, source: PassDraws, row: int, score_noise: float, reengage: float, reengage_delay: float,
+                 handoff_latency: float, follow_up: float, presence: float, shopping: float, qualify: float,
+                 patience: float, churn: float):
+        self._source, self._row = source, row
+        self.score_noise = score_noise
+        self.reengage = reengage
+        self.reengage_delay = reengage_delay
+        self.handoff_latency = handoff_latency
+        self.follow_up = follow_up
+        self.presence = presence
+        self.shopping = shopping
+        self.qualify = qualify
+        self.patience = patience
+        self.churn = churn
+
+    @cached_property
+    def contact(self) -> list[float]:
+        return self._source.contact[self._row].tolist()
+
+    @cached_property
+    def work(self) -> list[float]:
+        return self._source.work[self._row].tolist()
+
+    @cached_property
+    def spacing(self) -> list[float]:
+        return self._source.spacing[self._row].tolist()
+
+    @cached_property
+    def stage_pass(self) -> list[float]:
+        return self._source.stage_pass[self._row].tolist()
+
+    @cached_property
+    def stage_duration(self) -> list[float]:
+        return self._source.stage_duration[self._row].tolist()
 
 
 class LeadLuck:
