@@ -28,7 +28,7 @@ from funnelsim.model.maths import (
     quality_mix,
     stage_pass_logits,
 )
-from funnelsim.model.randomness import LeadPass
+from funnelsim.model.randomness import PassDraws
 from funnelsim.model.records import STATUSES, LeadRecords
 from funnelsim.model.teams import OfficeHours, RepPool
 
@@ -54,7 +54,8 @@ class Funnel:
         self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
 
         # Draws for the passes a lead may make after re-engaging, by lead: pass k is item k - 1.
-        self.reentry_draws: dict[int, list[LeadPass]] = {}
+        # a lead's later passes: their draws and the row of its pass 1 (pass k is that row + k - 1)
+        self.reentry_draws: dict[int, tuple[PassDraws, int]] = {}
 
         # What the closed loop can change.
         self.score_noise_sd = scenario.scoring.noise_sd

@@ -71,7 +71,8 @@ def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: 
 def _reengage(funnel: Funnel, lead: int, delay: float, cycle: int) -> Generator[simpy.Event, Any, None]:
     env, rec = funnel.env, funnel.records
     yield env.timeout(delay)
-    draws = funnel.reentry_draws[lead][cycle - 1]
+    later, first = funnel.reentry_draws[lead]
+    draws = later.row(first + cycle - 1)
     rec.nurture_cycles[lead] = cycle
     rec.score[lead] = funnel.score(rec.quality[lead], draws.score_noise)
     if rec.score[lead] >= funnel.mql_threshold:

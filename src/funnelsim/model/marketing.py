@@ -120,9 +120,9 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
             # recycled; the rest re-engage or never do): lead j's pass k is row j * cycles + k - 1.
             lead = np.repeat(numbers[may_return], cycles)
             passes = np.tile(np.arange(1, cycles + 1), len(may_return))
-            later = luck.passes(lead, passes).rows()
-            for j, returning in enumerate(may_return.tolist()):
-                funnel.reentry_draws[int(ids[returning])] = later[j * cycles : (j + 1) * cycles]
+            later = luck.passes(lead, passes)
+            for j, returning in enumerate(ids[may_return].tolist()):
+                funnel.reentry_draws[returning] = (later, j * cycles)
         rows = first.rows()
         for i in np.flatnonzero(~is_mql).tolist():
             send_to_nurture(funnel, int(ids[i]), rows[i], cycle=0, at=float(times[i]))

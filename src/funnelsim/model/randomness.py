@@ -121,6 +121,10 @@ class PassDraws:
         columns = [getattr(self, name).tolist() for name in _PER_PASS]
         return [LeadPass(self, row, *values) for row, values in enumerate(zip(*columns))]
 
+    def row(self, row: int) -> LeadPass:
+        """The ``LeadPass`` of one row, made when it is needed (a lead re-engaging from nurture)."""
+        return LeadPass(self, row, *(float(getattr(self, name)[row]) for name in _PER_PASS))
+
 
 # The draws made once per pass, as LeadPass takes them; the rest are per attempt or deal stage.
 _PER_PASS = ("score_noise", "reengage", "reengage_delay", "handoff_latency", "follow_up", "presence", "shopping",
