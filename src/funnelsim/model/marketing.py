@@ -148,6 +148,6 @@ def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:
         for t, lead, draws in _book_period(funnel, sources, start, end):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            env.process(begin_pass(funnel, lead, draws, cycle=0))
+            begin_pass(funnel, lead, draws, cycle=0)
         if end > env.now:
             yield env.timeout(end - env.now)

@@ -26,22 +26,20 @@ from funnelsim.model.context import Funnel
 from funnelsim.model.maths import HOURS_PER_DAY, logistic
 from funnelsim.model.randomness import LeadPass
 
-__all__ = ["hand_off", "work_lead", "sdr_attempt"]
+__all__ = ["handoff_wait", "work_lead", "sdr_attempt"]
 
 
-def hand_off(funnel: Funnel, draws: LeadPass) -> Generator[simpy.Event, Any, None]:
-    """Wait until the MQL reaches sales."""
-    env = funnel.env
+def handoff_wait(funnel: Funnel, draws: LeadPass) -> float:
+    """Days from now (the MQL moment) until the MQL reaches sales: its own latency, or the
+    wait for the next export."""
+    now = funnel.env.now
     if funnel.continuous_handoff:
-        if draws.handoff_latency > 0:
-            yield env.timeout(draws.handoff_latency)
-        return
+        return max(draws.handoff_latency, 0.0)
     every = funnel.batch_every
     first = funnel.batch_first
-    periods = math.ceil((env.now - first) / every) if env.now > first else 0
+    periods = math.ceil((now - first) / every) if now > first else 0
     export = first + periods * every
-    if export > env.now:
-        yield env.timeout(export - env.now)
+    return export - now if export > now else 0.0
 
 
 def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator[simpy.Event, Any, float]:
