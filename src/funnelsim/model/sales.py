@@ -46,13 +46,19 @@ def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator[simpy
     """Wait for a free SDR (reps only pick up calls in office hours) and make one call.
 
     Returns when the call began."""
-    env = funnel.env
-    with funnel.sdrs.call(priority) as rep:
-        yield rep
-        start = env.now
-        funnel.record_sdr_work(start, start + work)
-        yield env.timeout(work)
-        return start
+    env, reps = funnel.env, funnel.sdrs
+    held: object
+    if reps.free_now():  # granted at once either way: no request event to wait for
+        held = reps.take()
+    else:
+        request = reps.call(priority)
+        yield request
+        held = request
+    start = env.now
+    funnel.record_sdr_work(start, start + work)
+    yield env.timeout(work)
+    reps.give_back(held)
+    return start
 
 
 def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Generator[simpy.Event, Any, bool]:

@@ -54,6 +54,25 @@ class RepPool(simpy.PriorityResource):
         once the rep's call in hand ends."""
         return [self.call(self.OFF_DUTY) for _ in range(int(self.capacity))]
 
+    def free_now(self) -> bool:
+        """True when a rep is free and no request waits: a call asked for now would be granted
+        at once, so it can start without a request event (``take``)."""
+        return len(self.users) < self.capacity and not self.put_queue
+
+    def take(self) -> object:
+        """Hold a free rep without a request event (only when ``free_now``); give it back with ``give_back``."""
+        held = object()
+        self.users.append(held)  # type: ignore[arg-type]  # a token standing for a granted request
+        return held
+
+    def give_back(self, held: object) -> None:
+        """The call in hand is over. With nobody waiting the rep is simply free again (a release
+        event would find no one to serve); otherwise SimPy's release serves the next request."""
+        if self.put_queue:
+            self.release(held)  # type: ignore[arg-type]  # a token from take() is released like a request
+        else:
+            self.users.remove(held)  # type: ignore[arg-type]
+
     def calls_waiting(self) -> int:
         """Contact attempts waiting for a free rep (the reps' requests to go home not counted)."""
         return sum(1 for request in self.queue if request.priority != self.OFF_DUTY)
