@@ -66,12 +66,12 @@ class RepPool(simpy.PriorityResource):
         return held
 
     def give_back(self, held: object) -> None:
-        """The call in hand is over. With nobody waiting the rep is simply free again (a release
-        event would find no one to serve); otherwise SimPy's release serves the next request."""
+        """The call in hand is over: the rep is free again and, if anyone waits, serves the
+        first in line at once (what SimPy's release event would do a moment later in the same
+        instant, without the event)."""
+        self.users.remove(held)  # type: ignore[arg-type]  # a request, or a token from take()
         if self.put_queue:
-            self.release(held)  # type: ignore[arg-type]  # a token from take() is released like a request
-        else:
-            self.users.remove(held)  # type: ignore[arg-type]
+            self._trigger_put(None)
 
     def calls_waiting(self) -> int:
         """Contact attempts waiting for a free rep (the reps' requests to go home not counted)."""

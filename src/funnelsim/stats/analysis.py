@@ -278,6 +278,8 @@ def _lack_of_fit(ols: Any, data: pd.DataFrame, levers: list[str], design: Design
     if design.saturated:
         return None
     point = data.groupby(levers, sort=False).ngroup()
+    if len(data) <= point.nunique() + (data["replication"].nunique() - 1 if replications else 0):
+        return None  # one mean per point leaves nothing to measure the noise by
     full = smf.ols(f"y ~ C(point){replications}", data.assign(point=point.to_numpy())).fit()
     if full.df_resid < 1 or full.df_model <= ols.df_model:
         return None
