@@ -1,6 +1,7 @@
 """Golden tables: the same seed gives identical tables before and after a refactor.
 
-The baseline and the four maturity levels are run on a short horizon (``tests/golden/make_golden.py``
+The baseline, the four maturity levels and five variants (daily export, real-time routing, closed
+loop, overloaded SDRs, priority routing) are run on a short horizon (``tests/golden/make_golden.py``
 says which, with how many replications and which seed) and their leads, daily and replications
 tables compared with the digest stored in ``tests/golden/tables.json``: shape, column names and
 dtypes, a sha256 per column (floats rounded to 10 significant digits) and every KPI in full. A

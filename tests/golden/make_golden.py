@@ -5,7 +5,8 @@
 Only rewrite the golden file when a change to the model's behaviour is intended, and say so
 (and why) in the commit that rewrites it: a refactor must leave it unchanged.
 
-For each scenario (the baseline and the four maturity levels, on a short horizon) the leads,
+For each scenario (the baseline, the four maturity levels and five variants that take the
+engine's other paths, on a short horizon) the leads,
 daily and replications tables of ``run_scenario`` are summarised per table as their shape, their
 column names and dtypes, a sha256 of every integer, string, boolean and categorical column, a
 sha256 of every float column's values rounded to 10 significant digits, and (replications
@@ -26,12 +27,21 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().with_name("tables.json")
 
-SCENARIOS = {
-    "baseline": "params/baseline.yaml",
-    "fully-misaligned": "params/scenarios/fully-misaligned.yaml",
-    "somewhat-misaligned": "params/scenarios/somewhat-misaligned.yaml",
-    "somewhat-aligned": "params/scenarios/somewhat-aligned.yaml",
-    "fully-aligned": "params/scenarios/fully-aligned.yaml",
+# name: the scenario file and the settings it runs with beyond OVERRIDES. Besides the baseline
+# and the four levels, the engine's other paths: a daily export (ties at the export instant),
+# real-time routing, a closed loop (meetings at the day's snapshot instant), SDRs overloaded,
+# and priority routing.
+SCENARIOS: dict[str, tuple[str, list[str]]] = {
+    "baseline": ("params/baseline.yaml", []),
+    "fully-misaligned": ("params/scenarios/fully-misaligned.yaml", []),
+    "somewhat-misaligned": ("params/scenarios/somewhat-misaligned.yaml", []),
+    "somewhat-aligned": ("params/scenarios/somewhat-aligned.yaml", []),
+    "fully-aligned": ("params/scenarios/fully-aligned.yaml", []),
+    "daily-export": ("params/scenarios/daily-export.yaml", []),
+    "realtime-routing": ("params/scenarios/realtime-routing.yaml", []),
+    "closed-loop": ("params/scenarios/closed-loop.yaml", []),
+    "overloaded-sdrs": ("params/baseline.yaml", ["sdr_team.reps=2"]),
+    "priority-routing": ("params/baseline.yaml", ["sdr_team.reps=3", "follow_up.priority_routing=true"]),
 }
 OVERRIDES = ["simulation.horizon_days=180", "simulation.warmup_days=30"]
 REPLICATIONS = 2
@@ -84,8 +94,8 @@ def compute() -> dict[str, Any]:
                      "significant_digits": SIGNIFICANT_DIGITS},
         "scenarios": {},
     }
-    for name, path in SCENARIOS.items():
-        run = run_scenario(load_scenario(ROOT / path, OVERRIDES), replications=REPLICATIONS, seed=SEED)
+    for name, (path, extra) in SCENARIOS.items():
+        run = run_scenario(load_scenario(ROOT / path, [*OVERRIDES, *extra]), replications=REPLICATIONS, seed=SEED)
         out["scenarios"][name] = {
             "leads": table_digest(run.leads),
             "daily": table_digest(run.daily),

@@ -31,16 +31,18 @@ __all__ = ["begin_pass", "send_to_nurture"]
 # simultaneous events are served is the same either way (tests/test_golden.py).
 
 
-def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> None:
-    """An MQL's pass, begun at the moment it became an MQL: it reaches sales after the handoff."""
+def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
+    """An MQL's pass, begun at the moment it became an MQL (now, or at the later time ``at``:
+    marketing books a continuous handoff ahead, so the MQL needs no event of its own): it
+    reaches sales after the handoff."""
     env, rec = funnel.env, funnel.records
-    mql_time = env.now
+    mql_time = env.now if at is None else at
     rec.status_code[lead] = STATUS["handoff"]
     if math.isnan(rec.mql_at[lead]):
         rec.mql_at[lead] = mql_time
-    wait = handoff_wait(funnel, draws)
-    if wait > 0:
-        env.timeout(wait).callbacks.append(partial(_reach_sales, funnel, lead, draws, cycle, mql_time))
+    wait = handoff_wait(funnel, draws, mql_time)
+    if wait > 0 or mql_time > env.now:
+        env.timeout(mql_time + wait - env.now).callbacks.append(partial(_reach_sales, funnel, lead, draws, cycle, mql_time))
     else:
         _reach_sales(funnel, lead, draws, cycle, mql_time)
 

@@ -145,9 +145,16 @@ def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:
         start, end = k * period, min((k + 1) * period, funnel.horizon)
         if k > 0 and scenario.closed_loop.enabled:
             hold_meeting(funnel)
+        last = env.now
         for t, lead, draws in _book_period(funnel, sources, start, end):
-            if t > env.now:
+            if funnel.continuous_handoff:  # each MQL's own latency: booked ahead, no event at the MQL moment
+                begin_pass(funnel, lead, draws, cycle=0, at=t)
+                last = t
+                continue
+            if t > env.now:  # an export: the MQLs reach it in the order they became MQLs
                 yield env.timeout(t - env.now)
             begin_pass(funnel, lead, draws, cycle=0)
+        if last > env.now:  # the period's end is awaited from its last MQL, as when each MQL had its event:
+            yield env.timeout(last - env.now)  # a meeting and a day's snapshot at the same instant keep their order
         if end > env.now:
             yield env.timeout(end - env.now)

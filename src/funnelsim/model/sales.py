@@ -29,10 +29,9 @@ from funnelsim.model.randomness import LeadPass
 __all__ = ["handoff_wait", "work_lead", "sdr_attempt"]
 
 
-def handoff_wait(funnel: Funnel, draws: LeadPass) -> float:
-    """Days from now (the MQL moment) until the MQL reaches sales: its own latency, or the
+def handoff_wait(funnel: Funnel, draws: LeadPass, now: float) -> float:
+    """Days from ``now`` (the MQL moment) until the MQL reaches sales: its own latency, or the
     wait for the next export."""
-    now = funnel.env.now
     if funnel.continuous_handoff:
         return max(draws.handoff_latency, 0.0)
     every = funnel.batch_every
