@@ -15,6 +15,7 @@ from collections.abc import Generator
 from functools import partial
 from typing import Any
 
+import numpy as np
 import simpy
 
 from funnelsim.model.context import STATUS, Funnel
@@ -23,7 +24,7 @@ from funnelsim.model.maths import HOURS_PER_DAY
 from funnelsim.model.randomness import LeadPass
 from funnelsim.model.sales import handoff_wait, work_lead
 
-__all__ = ["begin_pass", "send_to_nurture"]
+__all__ = ["begin_pass", "send_to_nurture", "nurture_from_booking"]
 
 # Only a pass that sales works needs a SimPy process: it waits for reps. Everything before
 # (the handoff, sales' acceptance, the follow-up decision) and the time in nurture are single
@@ -86,6 +87,15 @@ def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: 
         start = funnel.env.now if at is None else at
         delay = start + draws.reengage_delay - funnel.env.now
         funnel.env.timeout(delay).callbacks.append(partial(_reengage, funnel, lead, cycle + 1))
+
+
+def nurture_from_booking(funnel: Funnel, leads: np.ndarray, return_at: np.ndarray, comes_back: np.ndarray) -> None:
+    """Leads booked below marketing's bar go to nurture from their inquiry; those that
+    ``comes_back`` re-engage at ``return_at`` (``send_to_nurture`` for many leads at once)."""
+    env = funnel.env
+    funnel.records.status_code[leads] = STATUS["nurture"]
+    for lead, at in zip(leads[comes_back].tolist(), return_at[comes_back].tolist()):
+        env.timeout(at - env.now).callbacks.append(partial(_reengage, funnel, lead, 1))
 
 
 def _reengage(funnel: Funnel, lead: int, cycle: int, _: object = None) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from funnelsim.config.schema import MAX_BUDGET_WEIGHT, Channel
 from funnelsim.model.closed_loop import hold_meeting
 from funnelsim.model.context import Funnel
-from funnelsim.model.journey import begin_pass, send_to_nurture
+from funnelsim.model.journey import begin_pass, nurture_from_booking
 from funnelsim.model.maths import DAYS_PER_MONTH, DAYS_PER_WEEK, HOURS_PER_DAY
 from funnelsim.model.randomness import LeadLuck, LeadPass, stream
 
@@ -123,10 +123,11 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
             later = luck.passes(lead, passes)
             for j, returning in enumerate(ids[may_return].tolist()):
                 funnel.reentry_draws[returning] = (later, j * cycles)
-        rows = first.rows()
-        for i in np.flatnonzero(~is_mql).tolist():
-            send_to_nurture(funnel, int(ids[i]), rows[i], cycle=0, at=float(times[i]))
-        scheduled.extend((float(times[i]), int(ids[i]), rows[i]) for i in np.flatnonzero(is_mql).tolist())
+        below = np.flatnonzero(~is_mql)
+        comes_back = (first.reengage[below] < funnel.reengage_probability) & (cycles > 0)
+        nurture_from_booking(funnel, ids[below], times[below] + first.reengage_delay[below], comes_back)
+        mqls = np.flatnonzero(is_mql)
+        scheduled.extend(zip(times[mqls].tolist(), ids[mqls].tolist(), first.rows(mqls)))
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled
 

@@ -115,11 +115,12 @@ class PassDraws:
     stage_duration: PerSlot  # days per opportunity stage
     churn: PerRow  # uniform, turned into a customer lifetime
 
-    def rows(self) -> list[LeadPass]:
-        """One ``LeadPass`` per row: the per-pass draws as plain Python floats (faster than numpy
-        scalars in the hot path), the per-attempt and per-stage lists made when first read."""
-        columns = [getattr(self, name).tolist() for name in _PER_PASS]
-        return [LeadPass(self, row, *values) for row, values in enumerate(zip(*columns))]
+    def rows(self, which: np.ndarray) -> list[LeadPass]:
+        """A ``LeadPass`` for each of the rows ``which``: the per-pass draws as plain Python
+        floats (faster than numpy scalars in the hot path), the per-attempt and per-stage lists
+        made when first read."""
+        columns = [getattr(self, name)[which].tolist() for name in _PER_PASS]
+        return [LeadPass(self, row, *values) for row, values in zip(which.tolist(), zip(*columns))]
 
     def row(self, row: int) -> LeadPass:
         """The ``LeadPass`` of one row, made when it is needed (a lead re-engaging from nurture)."""
