@@ -14,6 +14,8 @@ ends with an infinite KPI, or NaN where a KPI is always defined, raises ``NonFin
 
 from __future__ import annotations
 
+import os
+
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ __all__ = [
     "Replication",
     "ScenarioRun",
     "compare_runs",
+    "local_workers",
     "run_replication",
     "run_scenario",
     "run_scenarios",
@@ -156,6 +159,11 @@ def _collect(scenario: Scenario, seed: int, runs: list[Replication]) -> Scenario
         replications=pd.DataFrame(rows),
         seconds=[r.seconds for r in runs],
     )
+
+
+def local_workers() -> int:
+    """Processes a study uses on this machine when not told: one per CPU."""
+    return os.cpu_count() or 1
 
 
 def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int = 1) -> ScenarioRun:

@@ -24,7 +24,7 @@ from funnelsim.config.files import (
 from funnelsim.config.loading import ParameterError
 from funnelsim.config.paths import PARAMS_DIR
 from funnelsim.config.schema import load_scenario
-from funnelsim.experiments.experiment import run_scenario
+from funnelsim.experiments.experiment import local_workers, run_scenario
 from funnelsim.experiments.outputs import spreadsheet_safe
 from funnelsim.model.maths import HOURS_PER_DAY
 from funnelsim.studies.calibration import Calibration, calibrate, display_value
@@ -140,7 +140,7 @@ def simulate_against_export(checked: CheckedExport, calibration: Calibration, sc
     start = checked.leads["created_at"].min()
     calibrated = load_scenario(scenario_file, [f"simulation.horizon_days={calibration.window_days:.0f}", "simulation.warmup_days=0",
                                                f"simulation.start_month={start.month}"])
-    run = run_scenario(calibrated, replications, seed)
+    run = run_scenario(calibrated, replications, seed, local_workers())
     simulated = [to_crm_export(run.leads[run.leads["replication"] == r].drop(columns="replication"), start=start.normalize())
                  for r in range(replications)]
     return compare_with_export(checked.leads, simulated)

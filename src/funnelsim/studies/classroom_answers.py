@@ -16,7 +16,7 @@ from typing import Any, cast
 import pandas as pd
 
 from funnelsim.config.schema import Scenario
-from funnelsim.experiments.experiment import compare_runs
+from funnelsim.experiments.experiment import compare_runs, local_workers
 from funnelsim.stats.analysis import compare_scenarios
 from funnelsim.studies.classroom import CLASS_HORIZON_DAYS, CLASS_SEED, classroom_scenario
 
@@ -178,10 +178,11 @@ class ClassroomAnswers:
         )
 
 
-def simulate_exercise(settings: dict[str, dict[str, Any]], replications: int, horizon_days: int, seed: int) -> Exercise:
+def simulate_exercise(settings: dict[str, dict[str, Any]], replications: int, horizon_days: int, seed: int,
+                      workers: int | None = None) -> Exercise:
     """Simulate each named set of slider values with the same seeds, against today's company."""
     scenarios = [classroom_scenario(values, horizon_days).model_copy(update={"name": name}) for name, values in settings.items()]
-    return Exercise(compare_runs(scenarios, replications, seed).replications)
+    return Exercise(compare_runs(scenarios, replications, seed, workers or local_workers()).replications)
 
 
 def run_classroom_answers(replications: int = 6, horizon_days: int = CLASS_HORIZON_DAYS, seed: int = CLASS_SEED) -> ClassroomAnswers:

@@ -51,7 +51,7 @@ from funnelsim.config.loading import (
 )
 from funnelsim.config.schema import Scenario, limit, scenario_from_dict
 from funnelsim.experiments.execution import run_sweep_into
-from funnelsim.experiments.experiment import compare_runs
+from funnelsim.experiments.experiment import compare_runs, local_workers
 from funnelsim.experiments.outputs import write_tables
 from funnelsim.experiments.sweeps import Sweep, sweep_from_dict
 from funnelsim.model.maths import DAYS_PER_YEAR
@@ -313,11 +313,12 @@ def _confirmations(plan: Plan, asked: int | None) -> int:
     return asked or max(plan.spec.replications, 3)
 
 
-def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: int, confidence: float = 0.95) -> pd.DataFrame:
-    """Simulate today's company and each option directly, paired by replication, and report the
-    simulated change beside the predicted one."""
+def confirm_options(plan: Plan, options: pd.DataFrame, replications: int, seed: int, confidence: float = 0.95,
+                    workers: int | None = None) -> pd.DataFrame:
+    """Simulate today's company and each option directly, paired by replication (on ``workers``
+    local processes, default one per CPU), and report the simulated change beside the predicted one."""
     scenarios = [plan.today, *option_scenarios(plan, options)]
-    comparison = compare_runs(scenarios, replications, seed)
+    comparison = compare_runs(scenarios, replications, seed, workers or local_workers())
     kpi = plan.spec.target.kpi
     effects = compare_scenarios(comparison.replications, kpi, plan.today.name, paired=True, confidence=confidence).table
     target, direction = plan.spec.target.change, plan.spec.target.direction

@@ -14,7 +14,7 @@ import pandas as pd
 
 from funnelsim.config.paths import locate
 from funnelsim.config.schema import Scenario, load_scenario
-from funnelsim.experiments.experiment import ScenarioRun, run_scenario
+from funnelsim.experiments.experiment import ScenarioRun, local_workers, run_scenario
 from funnelsim.stats.analysis import Estimate, replications_needed, revenue_growth
 
 __all__ = ["ScenarioReport", "run_scenario_report"]
@@ -57,10 +57,11 @@ class ScenarioReport:
 
 
 def run_scenario_report(scenario_file: str | Path, overrides: list[str] | None = None, replications: int = 10,
-                        seed: int = 20261122) -> ScenarioReport:
-    """Simulate ``scenario_file`` (overrides as in ``--set``) and estimate its KPIs."""
+                        seed: int = 20261122, workers: int | None = None) -> ScenarioReport:
+    """Simulate ``scenario_file`` (overrides as in ``--set``) and estimate its KPIs, the
+    replications on ``workers`` local processes (default: one per CPU; the same tables)."""
     scenario = load_scenario(locate(scenario_file), overrides or [])
-    run = run_scenario(scenario, replications, seed)
+    run = run_scenario(scenario, replications, seed, workers or local_workers())
     growth = revenue_growth(run.daily.assign(scenario=scenario.name), scenario.simulation.warmup_days)
     precision = replications_needed(run.replications, "revenue", half_width=0.01 * run.replications["revenue"].mean())
     return ScenarioReport(scenario, run, replications, seed, run.summary(), growth, precision)
