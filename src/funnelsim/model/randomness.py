@@ -28,7 +28,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TypeAlias
 
 import numpy as np
@@ -132,6 +131,19 @@ _PER_PASS = ("score_noise", "reengage", "reengage_delay", "handoff_latency", "fo
              "qualify", "patience", "churn")
 
 
+class _FromRow:
+    """A per-attempt or per-stage list of a ``LeadPass``: made from its row of the ``PassDraws``
+    the first time it is read, then kept on the pass (the instance's own value wins after)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: LeadPass, owner: type | None = None) -> list[float]:
+        values: list[float] = getattr(instance._source, self.name)[instance._row].tolist()
+        instance.__dict__[self.name] = values
+        return values
+
+
 class LeadPass:
     """One lead's draws for one pass (one row of ``PassDraws``): plain Python floats and, per
     attempt or deal stage, lists of floats. Most passes never reach an SDR or a deal, so those
@@ -152,25 +164,11 @@ class LeadPass:
         self.patience = patience
         self.churn = churn
 
-    @cached_property
-    def contact(self) -> list[float]:
-        return self._source.contact[self._row].tolist()
-
-    @cached_property
-    def work(self) -> list[float]:
-        return self._source.work[self._row].tolist()
-
-    @cached_property
-    def spacing(self) -> list[float]:
-        return self._source.spacing[self._row].tolist()
-
-    @cached_property
-    def stage_pass(self) -> list[float]:
-        return self._source.stage_pass[self._row].tolist()
-
-    @cached_property
-    def stage_duration(self) -> list[float]:
-        return self._source.stage_duration[self._row].tolist()
+    contact = _FromRow()  # uniform per attempt: reached if below the chance of contact
+    work = _FromRow()  # days of SDR work per attempt
+    spacing = _FromRow()  # days between attempts
+    stage_pass = _FromRow()  # uniform per opportunity stage
+    stage_duration = _FromRow()  # days per opportunity stage
 
 
 class LeadLuck:
