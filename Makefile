@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_planning.py
 	$(BIN)/python benchmarks/bench_classroom.py
 	$(BIN)/python benchmarks/bench_uncertainty.py --quick
+	$(BIN)/python benchmarks/bench_report.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
