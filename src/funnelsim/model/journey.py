@@ -80,13 +80,12 @@ def _work(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, mql_time: floa
         send_to_nurture(funnel, lead, draws, cycle)
 
 
-def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
-    """Park a lead in nurture (now, or at time ``at``); it may re-engage after a delay."""
+def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> None:
+    """Park a lead in nurture now; it may re-engage after a delay."""
     funnel.records.status_code[lead] = STATUS["nurture"]
     if cycle < funnel.max_cycles and draws.reengage < funnel.reengage_probability:
-        start = funnel.env.now if at is None else at
-        delay = start + draws.reengage_delay - funnel.env.now
-        funnel.env.timeout(delay).callbacks.append(partial(_reengage, funnel, lead, cycle + 1))
+        now = funnel.env.now  # the return time is now + delay, rounded as every stored table has it
+        funnel.env.timeout(now + draws.reengage_delay - now).callbacks.append(partial(_reengage, funnel, lead, cycle + 1))
 
 
 def nurture_from_booking(funnel: Funnel, leads: np.ndarray, return_at: np.ndarray, comes_back: np.ndarray) -> None:
