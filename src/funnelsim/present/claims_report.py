@@ -14,17 +14,12 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from funnelsim.present import plots
-from funnelsim.present.vocabulary import people_table, percent, signed_ranges
+from funnelsim.present.vocabulary import people_table, percent, signed_ranges, source_name, sourced
 from funnelsim.studies.claims_check import ClaimsCheck
 
 __all__ = ["headline", "claims_figure", "claims_table", "ranges_table", "benchmarks_table"]
 
 _INSIDE = "claim inside the model's CI"
-
-
-def _source(text: str) -> str:
-    """A source as a reader names it: "MathMarketing survey", "HBR 2011"."""
-    return text.split("(")[0].split(":")[0].strip()
 
 
 def headline(check: ClaimsCheck) -> str:
@@ -33,7 +28,7 @@ def headline(check: ClaimsCheck) -> str:
     inside = claims[claims["verdict"] == _INSIDE]
     trusted = claims[claims["trust"].isin(["high", "medium"])]
     weak = claims[~claims["trust"].isin(["high", "medium"])]
-    named = "; ".join(f"{_source(r.source)}: {r.statement.rstrip('.').lower()}" for r in inside.itertuples())
+    named = "; ".join(f"{source_name(r.source)}: {r.statement.rstrip('.').lower()}" for r in inside.itertuples())
     text = (f"**Of the {len(claims)} published alignment claims the model can be set beside, {len(inside)} lie inside "
             f"its 95% range for the same comparison**" + (f" ({named})." if named else "."))
     if len(trusted):
@@ -47,7 +42,7 @@ def headline(check: ClaimsCheck) -> str:
 
 
 def _for_people(check: ClaimsCheck) -> pd.DataFrame:
-    return check.claims.assign(claim=[_source(s) for s in check.claims["source"]])
+    return check.claims.assign(claim=[source_name(s) for s in check.claims["source"]])
 
 
 def claims_figure(check: ClaimsCheck) -> Figure:
@@ -58,7 +53,7 @@ def claims_figure(check: ClaimsCheck) -> Figure:
 def claims_table(check: ClaimsCheck) -> Styler:
     """Each claim in words: the statement, its source and trust, the claim and the model's effect."""
     rows = check.claims.assign(
-        who=[f"{_source(s)} ({t})" for s, t in zip(check.claims["source"], check.claims["trust"])],
+        who=sourced(check.claims["source"], check.claims["trust"]),
         interval=signed_ranges(check.claims["ci_low"], check.claims["ci_high"]),
     )
     return people_table(rows, {
@@ -92,7 +87,7 @@ def _figure(value: float) -> str:
 def benchmarks_table(check: ClaimsCheck) -> Styler:
     """The funnel and speed-to-lead figures beside the typical company, measured as each study did."""
     rows = check.benchmarks.assign(
-        who=[f"{_source(s)} ({t})" for s, t in zip(check.benchmarks["source"], check.benchmarks["trust"])],
+        who=sourced(check.benchmarks["source"], check.benchmarks["trust"]),
         measured_value=[f"{_figure(v)} ({_figure(lo)} to {_figure(hi)})"
                         for v, lo, hi in zip(check.benchmarks["model"], check.benchmarks["ci_low"], check.benchmarks["ci_high"])],
     )

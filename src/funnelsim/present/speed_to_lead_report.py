@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from funnelsim.present.vocabulary import people_table, percent, scenario_name
+from funnelsim.present.vocabulary import people_table, percent, scenario_name, sourced
 from funnelsim.stats.analysis import AGE_GROUPS
 from funnelsim.studies.speed_to_lead import SpeedToLead
 
@@ -31,10 +31,6 @@ def _figure(metric: str, value: float) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     return percent(value) if metric.startswith("share") else f"{value:.2g}×" if value < 10 else f"{value:,.0f}×"
-
-
-def _source(text: str) -> str:
-    return text.split(",")[0].split("(")[0].strip()
 
 
 def _reading(row: Any) -> str:
@@ -79,7 +75,7 @@ def _within(study: SpeedToLead) -> str:
     if groups.empty:
         return "Within the company, every touched lead falls in one age group: there is no lead-by-lead comparison to make."
     fitted = set(groups["term"])
-    reference = next(g for g in AGE_GROUPS if f"age_group = {g}" not in fitted and g in _present(study))
+    reference = _reference(study)
     group = [g for g in AGE_GROUPS if f"age_group = {g}" in fitted][-1]  # the oldest leads
     last = groups.set_index("term").loc[f"age_group = {group}"]
     outcome = "qualify" if study.odds_outcome == "qualified" else "be won"
@@ -89,14 +85,17 @@ def _within(study: SpeedToLead) -> str:
             "leads of one company, not firms: it is not HBR's figure and should not be read against it.")
 
 
-def _present(study: SpeedToLead) -> set[str]:
-    return set(study.rates.loc[study.rates["leads"] > 0, "age_group"])
+def _reference(study: SpeedToLead) -> str:
+    """The age group the logit's odds are against: present among the touched leads, yet no term."""
+    fitted = set(study.odds.table["term"])
+    present = set(study.rates.loc[study.rates["leads"] > 0, "age_group"])
+    return next(g for g in AGE_GROUPS if f"age_group = {g}" not in fitted and g in present)
 
 
 def published_table(study: SpeedToLead) -> Styler:
     """Each lead-response figure, its source and trust, the range it implies and the model's value measured the same way."""
     rows = study.published.assign(
-        who=[f"{_source(s)} ({t})" for s, t in zip(study.published["source"], study.published["trust"])],
+        who=sourced(study.published["source"], study.published["trust"]),
         reading=[_reading(r) for r in study.published.itertuples()],
         implied=[text.replace("inf", "no upper limit") for text in study.published["published"]],
     )
@@ -113,8 +112,7 @@ def odds_table(study: SpeedToLead) -> Styler:
     """The lead-by-lead odds ratios in words: each age group against the reference, quality and channel."""
     table = study.odds.table
     names = {f"age_group = {g}": f"First touched {_AGE_WORDS[g]}" for g in AGE_GROUPS}
-    fitted = set(table["term"])
-    reference = next(g for g in AGE_GROUPS if f"age_group = {g}" not in fitted and g in _present(study))
+    reference = _reference(study)
     order = {f"age_group = {g}": i for i, g in enumerate(AGE_GROUPS)}
     names[f"age_group = {reference}"] = f"First touched {_AGE_WORDS[reference]} (the reference)"
     table = pd.concat([pd.DataFrame([{"term": f"age_group = {reference}", "odds_ratio": 1.0, "ci_low": 1.0, "ci_high": 1.0}]),

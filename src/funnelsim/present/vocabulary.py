@@ -53,6 +53,8 @@ __all__ = [
     "signed_ranges",
     "words_for",
     "as_markdown",
+    "source_name",
+    "sourced",
 ]
 
 MINUS = "−"  # the typographic minus people read in a table
@@ -241,6 +243,16 @@ def period(days: float) -> str:
         return f"{round(months)} months"
     weeks = days / 7
     return f"{round(weeks)} weeks" if weeks >= 1.5 else f"{round(days)} days"
+
+
+def source_name(text: str) -> str:
+    """A published source as a reader names it: "HBR 2011", "MathMarketing survey", "Aberdeen Group 2010"."""
+    return text.split("(")[0].split(":")[0].split(",")[0].strip()
+
+
+def sourced(sources: Iterable[str], trusts: Iterable[str]) -> list[str]:
+    """Each source by its short name with its trust level: "HBR 2011 (high)"."""
+    return [f"{source_name(s)} ({t})" for s, t in zip(sources, trusts)]
 
 
 def as_markdown(text: str) -> Markdown:
