@@ -1,21 +1,24 @@
 """The model's parts that hold state: the lead records and the SDR team.
 
 The records are preallocated numpy columns grown by doubling; a run whose records grow while
-deals are open must give the same tables as one with room to spare. The SDR team counts the
-attempts waiting for a rep without the reps' own requests to go home.
+deals are open must give the same tables as one with room to spare. The SDR team comes in two
+kinds that work differently: first come, first served computes each call's start when it is
+asked for, best score first decides it when a rep is free. With every lead at the same
+priority the two are the same line, so whole runs must give the same tables either way.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import simpy
+import pytest
 from conftest import scenario
 
 from funnelsim.experiments.experiment import replication_seeds
 from funnelsim.model import context, simulate
 from funnelsim.model.records import LEAD_COLUMNS, LeadRecords
-from funnelsim.model.teams import RepPool
+from funnelsim.model.clock import Clock
+from funnelsim.model.teams import FirstComeTeam, OfficeHours, PriorityTeam
 
 
 def test_every_record_column_is_a_declared_typed_attribute():
@@ -62,15 +65,70 @@ def test_records_that_grow_mid_run_give_the_same_tables(monkeypatch):
     pd.testing.assert_frame_equal(roomy.daily, tight.daily)
 
 
-def test_the_sdr_queue_counts_calls_not_reps_going_home():
-    env = simpy.Environment()
-    reps = RepPool(env, capacity=2)
-    on_call = [reps.call(0.0), reps.call(-70.0)]  # both reps busy
-    waiting = [reps.call(-80.0), reps.call(0.0), reps.call(-50.0)]
-    env.run(until=1)
-    assert all(r.triggered for r in on_call) and not any(r.triggered for r in waiting)
-    assert reps.calls_waiting() == 3
-    home = reps.go_off_duty()
-    assert len(reps.queue) == 5 and reps.calls_waiting() == 3
-    assert reps.queue[:2] == home  # the reps go home before any lead is called
-    assert [r.priority for r in reps.queue[2:]] == [-80.0, -50.0, 0.0]  # best score first
+def _calls(team_kind: type, asks: list[tuple[float, float, float]], reps: int, hours: OfficeHours) -> list[float]:
+    """Start times of calls asked for as (time asked, priority, length in days)."""
+    clock = Clock()
+    team = team_kind(clock, reps, hours)
+    starts = [float("nan")] * len(asks)
+
+    def asking(i: int, priority: float, work: float, _: object) -> None:
+        team.ask(priority, work, lambda start: starts.__setitem__(i, start))
+
+    for i, (at, priority, work) in enumerate(asks):
+        clock.call_at(at, lambda marker, i=i, priority=priority, work=work: asking(i, priority, work, marker))
+    clock.run(until=30)
+    return starts
+
+
+OFFICE = OfficeHours({0, 1, 2, 3, 4}, 8 / 24, 19 / 24)  # Monday to Friday, 8:00 to 19:00
+
+
+def test_sdrs_take_calls_in_office_hours_first_come_first_served():
+    hour = 1 / 24
+    friday, saturday, monday = 4, 5, 7  # day 0 is a Monday
+    asks = [(8.5 * hour, 0.0, 2 * hour), (8.6 * hour, 0.0, 1 * hour), (8.7 * hour, 0.0, 1 * hour),
+            (friday + 18.8 * hour, 0.0, 2 * hour), (friday + 18.85 * hour, 0.0, 2 * hour),
+            (friday + 18.9 * hour, 0.0, hour), (saturday + 10 * hour, 0.0, hour)]
+    starts = _calls(FirstComeTeam, asks, reps=2, hours=OFFICE)
+    # two reps: the third call waits for the first rep free (the second call's end); on Friday
+    # evening both reps take calls that run past closing (19:00), so the call asked at 18:54
+    # waits for Monday's opening, and Saturday's call too
+    expected = [8.5 * hour, 8.6 * hour, 9.6 * hour, friday + 18.8 * hour, friday + 18.85 * hour,
+                monday + 8 * hour, monday + 8 * hour]
+    assert starts == pytest.approx(expected, abs=1e-12)
+    assert _calls(PriorityTeam, asks, reps=2, hours=OFFICE) == pytest.approx(expected, abs=1e-12)
+
+
+def test_with_priority_routing_the_best_scored_waiting_lead_is_called_first():
+    hour = 1 / 24
+    # one rep, busy 8:00 to 10:00; three calls wait, asked in the order worst, best, middle
+    asks = [(8 * hour, 0.0, 2 * hour), (8.1 * hour, -40.0, hour), (8.2 * hour, -80.0, hour), (8.3 * hour, -60.0, hour)]
+    assert _calls(PriorityTeam, asks, reps=1, hours=OFFICE) == pytest.approx(
+        [8 * hour, 12 * hour, 10 * hour, 11 * hour], abs=1e-12)
+    assert _calls(FirstComeTeam, asks, reps=1, hours=OFFICE) == pytest.approx(
+        [8 * hour, 10 * hour, 11 * hour, 12 * hour], abs=1e-12)
+
+
+def test_the_sdr_queue_counts_the_calls_waiting_now():
+    clock = Clock()
+    team = FirstComeTeam(clock, 1, OfficeHours(None, 0.0, 1.0))
+    for work in (1.0, 1.0, 1.0):
+        team.ask(0.0, work, lambda start: None)
+    seen = []
+    for t in (0.5, 1.5, 2.5):
+        clock.call_at(t, lambda _: seen.append(team.calls_waiting()))
+    clock.run(until=3)
+    assert seen == [2, 1, 0]
+
+
+@pytest.mark.parametrize("settings", [[], ["sdr_team.reps=2"]], ids=["baseline", "overloaded-sdrs"])
+def test_both_kinds_of_sdr_line_give_the_same_run_when_nobody_has_priority(monkeypatch, settings):
+    sc = scenario("simulation.horizon_days=150", "simulation.warmup_days=20", *settings)
+    seed = replication_seeds(5, 1)[0]
+    first_come = simulate(sc, seed)
+    monkeypatch.setattr(context, "sdr_team", lambda clock, reps, hours, priority_routing: PriorityTeam(clock, reps, hours))
+    decided_when_free = simulate(sc, seed)
+    assert first_come.leads["first_touch_at"].notna().sum() > 1000
+    assert first_come.daily["sdr_queue"].max() > 0
+    pd.testing.assert_frame_equal(first_come.leads, decided_when_free.leads)
+    pd.testing.assert_frame_equal(first_come.daily, decided_when_free.daily)

@@ -23,9 +23,11 @@ __all__ = ["hold_meeting"]
 
 def hold_meeting(funnel: Funnel) -> None:
     loop = funnel.scenario.closed_loop
-    if funnel.new_outcomes < loop.min_outcomes:
+    now = funnel.env.now
+    later = [t for t in funnel.outcomes_at if t >= now]  # calls still under way
+    if len(funnel.outcomes_at) - len(later) < loop.min_outcomes:
         return
-    funnel.new_outcomes = 0
+    funnel.outcomes_at = later
     funnel.score_noise_sd = max(
         loop.noise_floor, funnel.score_noise_sd * (1.0 - loop.noise_reduction_per_meeting)
     )

@@ -15,6 +15,7 @@ import numpy as np
 import simpy
 
 from funnelsim.config.schema import Scenario
+from funnelsim.model.clock import Clock
 from funnelsim.model.maths import (
     DAYS_PER_WEEK,
     HOURS,
@@ -30,7 +31,7 @@ from funnelsim.model.maths import (
 )
 from funnelsim.model.randomness import PassDraws
 from funnelsim.model.records import STATUSES, LeadRecords
-from funnelsim.model.teams import OfficeHours, RepPool
+from funnelsim.model.teams import OfficeHours, sdr_team
 
 __all__ = ["Funnel", "STATUS"]
 
@@ -42,14 +43,13 @@ class Funnel:
 
     def __init__(self, scenario: Scenario, seed: np.random.SeedSequence):
         self.scenario = scenario
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.horizon = scenario.simulation.horizon_days
         self.channels = list(scenario.channels)
         expected = sum(c.leads_per_week for c in scenario.channels.values()) / DAYS_PER_WEEK * self.horizon
         self.records = LeadRecords(self.channels, capacity=int(expected * 1.3) + 64)
 
-        # Teams: SDRs take attempts in order of priority; AEs hold a deal slot per open deal.
-        self.sdrs = RepPool(self.env, capacity=scenario.sdr_team.reps)
+        # Account executives hold a deal slot per open deal (the SDR team comes with its office hours, below).
         ae = scenario.opportunity.ae_team
         self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
 
@@ -103,11 +103,15 @@ class Funnel:
             else OfficeHours(None, 0.0, 1.0)
         )
 
+        # SDRs take attempts first come, first served, or best score first.
+        self.sdrs = sdr_team(self.env, scenario.sdr_team.reps, self.office, self.priority_routing)
+
         # Monitors (per day) the model updates as it runs.
         days = int(math.ceil(self.horizon)) + 1
         self.sdr_busy_days = np.zeros(days)
         self.sdr_available_days = self._sdr_available_per_day(days)
-        self.new_outcomes = 0
+        # when each lead outcome sales reports back (a lead reached, or all attempts made) comes in
+        self.outcomes_at: list[float] = []
 
     def score(self, quality: Number, noise: Number) -> Number:
         """Marketing's score of leads with this quality and standard-normal noise draw

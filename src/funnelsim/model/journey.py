@@ -11,12 +11,9 @@ the lead reached that stage, as a CRM does.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 from functools import partial
-from typing import Any
 
 import numpy as np
-import simpy
 
 from funnelsim.model.context import STATUS, Funnel
 from funnelsim.model.deals import work_deal
@@ -26,10 +23,10 @@ from funnelsim.model.sales import handoff_wait, work_lead
 
 __all__ = ["begin_pass", "send_to_nurture", "nurture_from_booking"]
 
-# Only a pass that sales works needs a SimPy process: it waits for reps. Everything before
-# (the handoff, sales' acceptance, the follow-up decision) and the time in nurture are single
-# timed events with a callback, which costs SimPy a third of a process. The order in which
-# simultaneous events are served is the same either way (tests/test_golden.py).
+# Each step of a pass is one booking on the clock at its moment (``Clock.call_at``): the
+# handoff, each contact attempt, the return from nurture. Only a deal, which waits for an
+# account executive with room, is a SimPy process. The order in which simultaneous steps are
+# served is the same as when every pass was a process (tests/test_golden.py).
 
 
 def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
@@ -43,7 +40,7 @@ def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float
         rec.mql_at[lead] = mql_time
     wait = handoff_wait(funnel, draws, mql_time)
     if wait > 0 or mql_time > env.now:
-        env.timeout(mql_time + wait - env.now).callbacks.append(partial(_reach_sales, funnel, lead, draws, cycle, mql_time))
+        env.call_at(mql_time + wait, partial(_reach_sales, funnel, lead, draws, cycle, mql_time))
     else:
         _reach_sales(funnel, lead, draws, cycle, mql_time)
 
@@ -67,25 +64,31 @@ def _reach_sales(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, mql_tim
     if draws.follow_up >= funnel.follow_up_rate:
         rec.status_code[lead] = STATUS["never_followed_up"]
         return
-    env.process(_work(funnel, lead, draws, cycle, mql_time))
-
-
-def _work(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, mql_time: float) -> Generator[simpy.Event, Any, None]:
-    """Sales works the accepted lead and, if it qualifies, the deal."""
     # The lead's age counts from its latest inquiry, which is when this pass made it an MQL.
-    qualified = yield from work_lead(funnel, lead, draws, mql_time)
+    work_lead(funnel, lead, draws, mql_time, partial(_after_calls, funnel, lead, draws, cycle))
+
+
+def _after_calls(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, end: float, qualified: bool) -> None:
+    """Told when the pass's last call starts: at its ``end`` an SQL goes to the account executives,
+    any other lead to nurture (nothing happens at or after the horizon)."""
+    if end >= funnel.horizon:
+        return
     if qualified:
-        yield from work_deal(funnel, lead, draws)
+        funnel.env.call_at(end, partial(_open_deal, funnel, lead, draws))
     else:
-        send_to_nurture(funnel, lead, draws, cycle)
+        send_to_nurture(funnel, lead, draws, cycle, end)
 
 
-def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int) -> None:
-    """Park a lead in nurture now; it may re-engage after a delay."""
+def _open_deal(funnel: Funnel, lead: int, draws: LeadPass, _: object) -> None:
+    funnel.env.process(work_deal(funnel, lead, draws))
+
+
+def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
+    """Park a lead in nurture now (or at ``at``, from a step booked ahead); it may re-engage after a delay."""
     funnel.records.status_code[lead] = STATUS["nurture"]
     if cycle < funnel.max_cycles and draws.reengage < funnel.reengage_probability:
-        now = funnel.env.now  # the return time is now + delay, rounded as every stored table has it
-        funnel.env.timeout(now + draws.reengage_delay - now).callbacks.append(partial(_reengage, funnel, lead, cycle + 1))
+        start = funnel.env.now if at is None else at
+        funnel.env.call_at(start + draws.reengage_delay, partial(_reengage, funnel, lead, cycle + 1))
 
 
 def nurture_from_booking(funnel: Funnel, leads: np.ndarray, return_at: np.ndarray, comes_back: np.ndarray) -> None:
@@ -94,7 +97,7 @@ def nurture_from_booking(funnel: Funnel, leads: np.ndarray, return_at: np.ndarra
     env = funnel.env
     funnel.records.status_code[leads] = STATUS["nurture"]
     for lead, at in zip(leads[comes_back].tolist(), return_at[comes_back].tolist()):
-        env.timeout(at - env.now).callbacks.append(partial(_reengage, funnel, lead, 1))
+        env.call_at(at, partial(_reengage, funnel, lead, 1))
 
 
 def _reengage(funnel: Funnel, lead: int, cycle: int, _: object = None) -> None:

@@ -17,16 +17,17 @@ competitor has chosen another vendor, however often it is called later.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
-from typing import Any
-
-import simpy
+from collections.abc import Callable
 
 from funnelsim.model.context import Funnel
 from funnelsim.model.maths import HOURS_PER_DAY, logistic
 from funnelsim.model.randomness import LeadPass
 
-__all__ = ["handoff_wait", "work_lead", "sdr_attempt"]
+__all__ = ["handoff_wait", "work_lead"]
+
+# What happens after the last call of a pass: ``done(end, qualified)``, at the call's start,
+# with the time the call ends and whether the lead became an SQL.
+Done = Callable[[float, bool], None]
 
 
 def handoff_wait(funnel: Funnel, draws: LeadPass, now: float) -> float:
@@ -41,27 +42,8 @@ def handoff_wait(funnel: Funnel, draws: LeadPass, now: float) -> float:
     return export - now if export > now else 0.0
 
 
-def sdr_attempt(funnel: Funnel, priority: float, work: float) -> Generator[simpy.Event, Any, float]:
-    """Wait for a free SDR (reps only pick up calls in office hours) and make one call.
-
-    Returns when the call began."""
-    env, reps = funnel.env, funnel.sdrs
-    held: object
-    if reps.free_now():  # granted at once either way: no request event to wait for
-        held = reps.take()
-    else:
-        request = reps.call(priority)
-        yield request
-        held = request
-    start = env.now
-    funnel.record_sdr_work(start, start + work)
-    yield env.timeout(work)
-    reps.give_back(held)
-    return start
-
-
-def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Generator[simpy.Event, Any, bool]:
-    """Up to N attempts to reach and qualify an accepted lead; True if it became an SQL.
+def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float, done: Done) -> None:
+    """Up to N attempts to reach and qualify an accepted lead, from now; ``done`` says how it ended.
 
     ``inquiry`` is when the lead last raised its hand (its first inquiry, or its return from
     nurture): its age at each attempt counts from there. An attempt while the lead is still at
@@ -69,34 +51,60 @@ def work_lead(funnel: Funnel, lead: int, draws: LeadPass, inquiry: float) -> Gen
     calls whose odds fall slowly with age. The first conversation decides qualification once,
     on the lead's quality and on how long its interest has had to cool.
     """
-    env, rec = funnel.env, funnel.records
-    quality = rec.quality[lead]
-    priority = -rec.score[lead] if funnel.priority_routing else 0.0
-    quality_shift = funnel.qualify_quality_shift(quality)
-    gone = False  # the lead engaged a competitor before anyone from the company touched it
-    for k in range(funnel.max_attempts):
-        if k:
-            yield env.timeout(draws.spacing[k - 1])
-        start = yield from sdr_attempt(funnel, priority, draws.work[k])
-        rec.attempts[lead] += 1
-        age = start - inquiry
+    _Attempts(funnel, lead, draws, inquiry, done).ask()
+
+
+class _Attempts:
+    """One accepted lead's contact attempts: each asks the SDR team for a rep, and the call's
+    outcome is known when it starts (the draws are the lead's own). What a CRM writes at the
+    end of a call (the attempt, the first touch, the contact, the SQL) is written only if the
+    call ends before the horizon, as if written at its end."""
+
+    __slots__ = ("funnel", "lead", "draws", "inquiry", "done", "priority", "quality_shift", "attempt", "gone")
+
+    def __init__(self, funnel: Funnel, lead: int, draws: LeadPass, inquiry: float, done: Done):
+        self.funnel, self.lead, self.draws, self.inquiry, self.done = funnel, lead, draws, inquiry, done
+        rec = funnel.records
+        self.priority = -float(rec.score[lead]) if funnel.priority_routing else 0.0
+        self.quality_shift = funnel.qualify_quality_shift(rec.quality[lead])
+        self.attempt = 0
+        self.gone = False  # the lead engaged a competitor before anyone from the company touched it
+
+    def ask(self, _: object = None) -> None:
+        """Ask for a rep to make the next attempt."""
+        self.funnel.sdrs.ask(self.priority, self.draws.work[self.attempt], self.call)
+
+    def call(self, start: float) -> None:
+        """A rep starts the attempt's call now (``start``)."""
+        funnel, draws, k, lead = self.funnel, self.draws, self.attempt, self.lead
+        end = start + draws.work[k]
+        funnel.record_sdr_work(start, end)
+        age = start - self.inquiry
         if k == 0:
-            gone = age > draws.shopping
-        if math.isnan(rec.first_touch_at[lead]):
-            rec.first_touch_at[lead] = start
-            rec.speed_to_lead_hours[lead] = age * HOURS_PER_DAY
+            self.gone = age > draws.shopping
         if age < draws.presence:
             reached = draws.contact[k] < funnel.present_contact_probability
         else:
             reached = draws.contact[k] < logistic(funnel.contact_logit + funnel.contact_decay(age))
-        if reached:
-            if math.isnan(rec.contacted_at[lead]):
+        last = reached or k + 1 == funnel.max_attempts
+        if end < funnel.horizon:
+            rec = funnel.records
+            rec.attempts[lead] += 1
+            if math.isnan(rec.first_touch_at[lead]):
+                rec.first_touch_at[lead] = start
+                rec.speed_to_lead_hours[lead] = age * HOURS_PER_DAY
+            if reached and math.isnan(rec.contacted_at[lead]):
                 rec.contacted_at[lead] = start
-            funnel.new_outcomes += 1
-            p_qualify = 0.0 if gone else logistic(funnel.qualify_logit + quality_shift + funnel.qualification_decay(age))
-            if draws.qualify < p_qualify:
-                rec.sql_at[lead] = env.now
-                return True
-            return False
-    funnel.new_outcomes += 1
-    return False
+            if last:
+                funnel.outcomes_at.append(end)
+        if not last:
+            self.attempt = k + 1
+            funnel.env.call_at(end + draws.spacing[k], self.ask)
+            return
+        qualified = False
+        if reached and not self.gone:
+            p_qualify = logistic(funnel.qualify_logit + self.quality_shift + funnel.qualification_decay(age))
+            qualified = draws.qualify < p_qualify
+        if qualified and end < funnel.horizon:
+            funnel.records.sql_at[lead] = end
+        self.done(end, qualified)

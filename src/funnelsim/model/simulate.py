@@ -1,8 +1,8 @@
 """Run one simulated company from day 0 to the horizon and return its leads and daily tables.
 
 This wires the parts together: marketing books leads period by period, each MQL's journey runs
-as its own SimPy process over the shared SDR and AE teams, and a monitor notes the state of the
-teams at the end of every day. When the clock reaches the horizon, revenue is recognised for
+step by step on the shared clock over the shared SDR and AE teams, and a monitor notes the
+state of the teams at the end of every day. When the clock reaches the horizon, revenue is recognised for
 every customer up to that moment (the installed base included, see ``installed_base``) and the
 records become tables. Every lead is then in exactly
 one state (``records.STATUSES``): nothing is lost.
@@ -32,7 +32,6 @@ from funnelsim.model.marketing import run_marketing
 from funnelsim.model.maths import DAYS_PER_YEAR, HOURS_PER_DAY
 from funnelsim.model.records import DAILY_COLUMNS
 from funnelsim.model.stages import FUNNEL_STAGES, FunnelStage
-from funnelsim.model.teams import run_office_hours
 
 __all__ = ["SimulationOutput", "simulate"]
 
@@ -165,8 +164,6 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutp
     funnel = Funnel(scenario, seed)
     monitor = _DailyMonitor(funnel)
     funnel.env.process(run_marketing(funnel, seed))
-    if funnel.office.open_days is not None:
-        funnel.env.process(run_office_hours(funnel.env, funnel.sdrs, funnel.office))
     funnel.env.process(monitor.run())
     with _fewer_collections():
         funnel.env.run(until=funnel.horizon)

@@ -1,6 +1,6 @@
 """The sales teams as limited resources: SDRs who keep office hours, AEs with deal slots.
 
-SDRs are a pool of reps; each contact attempt needs one for the length of the call. Waiting
+SDRs are a team of reps; each contact attempt needs one for the length of the call. Waiting
 attempts form one queue, served first come, first served, or best score first with priority
 routing. When the office closes, each rep finishes the call in hand and goes home; attempts
 waiting overnight are served when the office opens again. Account executives hold one deal
@@ -9,73 +9,20 @@ slot per open deal, so a full pipeline makes new SQLs wait.
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
+from heapq import heappop, heappush
+from itertools import count
+from typing import Any, Protocol
 
 import simpy
-from simpy.core import BoundClass
-from simpy.resources.resource import PriorityRequest, SortedQueue
 
-__all__ = ["RepPool", "OfficeHours", "run_office_hours"]
+from funnelsim.model.clock import Clock
 
+__all__ = ["SdrTeam", "FirstComeTeam", "PriorityTeam", "OfficeHours", "sdr_team"]
 
-class _InsertionQueue(SortedQueue):
-    """SimPy's priority queue, kept sorted by binary insertion instead of a full re-sort."""
-
-    def append(self, item: Any) -> None:
-        if self.maxlen is not None and len(self) >= self.maxlen:
-            raise RuntimeError("Cannot append event. Queue is full.")
-        bisect.insort_right(self, item, key=lambda e: e.key)
-
-
-class RepPool(simpy.PriorityResource):
-    """A team of reps taking requests by priority (lower first), then by arrival.
-
-    Leads' contact attempts ask for a rep with ``call(priority)``; at closing time the reps'
-    own requests to go home (``go_off_duty``) are served before any lead, and the number of
-    attempts waiting (``calls_waiting``) leaves them out."""
-
-    PutQueue = _InsertionQueue
-    OFF_DUTY = -math.inf  # the priority of a rep's request to go home: before any lead
-
-    if TYPE_CHECKING:
-
-        def call(self, priority: float) -> PriorityRequest:
-            """Ask for a rep to make a call; a lower ``priority`` is served first."""
-            return PriorityRequest(self, priority)  # type: ignore[arg-type]  # any orderable priority works
-
-    else:
-        call = BoundClass(PriorityRequest)  # as fast as SimPy's own ``request``
-
-    def go_off_duty(self) -> list[PriorityRequest]:
-        """Every rep asks to go home, ahead of any lead waiting; each request is granted
-        once the rep's call in hand ends."""
-        return [self.call(self.OFF_DUTY) for _ in range(int(self.capacity))]
-
-    def free_now(self) -> bool:
-        """True when a rep is free and no request waits: a call asked for now would be granted
-        at once, so it can start without a request event (``take``)."""
-        return len(self.users) < self.capacity and not self.put_queue
-
-    def take(self) -> object:
-        """Hold a free rep without a request event (only when ``free_now``); give it back with ``give_back``."""
-        held = object()
-        self.users.append(held)  # type: ignore[arg-type]  # a token standing for a granted request
-        return held
-
-    def give_back(self, held: object) -> None:
-        """The call in hand is over: the rep is free again and, if anyone waits, serves the
-        first in line at once (what SimPy's release event would do a moment later in the same
-        instant, without the event)."""
-        self.users.remove(held)  # type: ignore[arg-type]  # a request, or a token from take()
-        if self.put_queue:
-            self._trigger_put(None)
-
-    def calls_waiting(self) -> int:
-        """Contact attempts waiting for a free rep (the reps' requests to go home not counted)."""
-        return sum(1 for request in self.queue if request.priority != self.OFF_DUTY)
+# What to do when a rep takes a call: told the time the call starts.
+StartCall = Callable[[float], None]
 
 
 class OfficeHours:
@@ -102,16 +49,122 @@ class OfficeHours:
         return math.floor(t) + self.close_at
 
 
-def run_office_hours(env: simpy.Environment, reps: RepPool, hours: OfficeHours) -> Generator[simpy.Event, Any, None]:
-    """Send every rep home at closing (after the call in hand) and back at opening."""
-    while True:
-        opening = hours.next_opening(env.now)
-        if opening > env.now:
-            away = reps.go_off_duty()
-            yield env.timeout(opening - env.now)
-            for request in away:
-                if request.triggered:
-                    reps.release(request)
-                else:
-                    request.cancel()
-        yield env.timeout(hours.closing_of(env.now) - env.now)
+
+class SdrTeam(Protocol):
+    """A team of SDRs: ``ask`` for a rep to make a call, ``calls_waiting`` for the line's length."""
+
+    def ask(self, priority: float, work: float, start: StartCall) -> None:
+        """A call of ``work`` days, with ``priority`` (lower first): ``start(time)`` is told when a rep takes it."""
+
+    def calls_waiting(self) -> int:
+        """Contact attempts waiting for a free rep now."""
+
+
+def sdr_team(clock: Clock, reps: int, hours: OfficeHours, priority_routing: bool) -> SdrTeam:
+    """The team for this company: served first come, first served, or best score first."""
+    return PriorityTeam(clock, reps, hours) if priority_routing else FirstComeTeam(clock, reps, hours)
+
+
+class FirstComeTeam:
+    """Reps taking calls first come, first served, in office hours.
+
+    In such a line nobody can overtake a call once it has asked for a rep, so its start is known
+    at once: the moment the first of the reps is free (or it asks, if later), moved to the next
+    opening when the office is closed then. Each rep finishes the call in hand at closing and
+    goes home. Nothing about the line needs the clock: it costs no event at all.
+    """
+
+    def __init__(self, clock: Clock, reps: int, hours: OfficeHours):
+        self.clock = clock
+        self.hours = hours
+        self._free_at = [0.0] * reps  # when each rep is next free (a heap)
+        self._starts_ahead: list[float] = []  # when calls asked for but not yet begun begin (a heap)
+
+    def ask(self, priority: float, work: float, start: StartCall) -> None:
+        now = self.clock.now
+        begins = self.hours.next_opening(max(now, heappop(self._free_at)))
+        heappush(self._free_at, begins + work)
+        if begins > now:
+            heappush(self._starts_ahead, begins)
+        start(begins)
+
+    def calls_waiting(self) -> int:
+        now, ahead = self.clock.now, self._starts_ahead
+        while ahead and ahead[0] <= now:
+            heappop(ahead)
+        return len(ahead)
+
+
+# A call waiting for a rep: (priority, asked at, order asked, call length in days, what to do when it starts)
+_Waiting = tuple[float, float, int, float, StartCall]
+
+
+class PriorityTeam:
+    """Reps taking the best-scored lead's call first, then in the order asked, in office hours.
+
+    A later, better lead may overtake a waiting call, so the start of a waiting call is decided
+    only when a rep is free. The team keeps when each call in progress ends: a rep whose call
+    is over is free again from that moment, and the team looks at the clock again
+    (``call_at``) only when somebody waits for that rep. Reps go home at closing, each after
+    the call in hand, and come back at opening (a process of two events a day).
+    """
+
+    def __init__(self, clock: Clock, reps: int, hours: OfficeHours):
+        self.clock = clock
+        self.reps = reps
+        self.on_duty = True
+        self._calls_end: list[float] = []  # when each call in progress ends (a heap)
+        self._waiting: list[_Waiting] = []  # a heap: the first in line on top
+        self._order = count()
+        self._wake_at = math.inf  # when the team next looks for a free rep for the line
+        if hours.open_days is not None:
+            clock.process(self._keep_hours(hours))
+
+    def ask(self, priority: float, work: float, start: StartCall) -> None:
+        now = self.clock.now
+        if self.on_duty and not self._waiting and self._rep_free(now):
+            heappush(self._calls_end, now + work)
+            start(now)
+            return
+        heappush(self._waiting, (priority, now, next(self._order), work, start))
+        self._wait_for_a_rep()
+
+    def calls_waiting(self) -> int:
+        return len(self._waiting)
+
+    def _keep_hours(self, hours: OfficeHours) -> Generator[simpy.Event, Any, None]:
+        """Every rep goes home at closing (after the call in hand) and comes back at opening."""
+        clock = self.clock
+        while True:
+            opening = hours.next_opening(clock.now)
+            if opening > clock.now:
+                self.on_duty = False
+                yield clock.timeout(opening - clock.now)
+                self.on_duty = True
+                self._serve()
+            yield clock.timeout(hours.closing_of(clock.now) - clock.now)
+
+    def _rep_free(self, now: float) -> bool:
+        ends = self._calls_end
+        while ends and ends[0] <= now:
+            heappop(ends)
+        return len(ends) < self.reps
+
+    def _serve(self, _: object = None) -> None:
+        now = self.clock.now
+        while self._waiting and self._rep_free(now):
+            *_, work, start = heappop(self._waiting)
+            heappush(self._calls_end, now + work)
+            start(now)
+        self._wait_for_a_rep()
+
+    def _wait_for_a_rep(self) -> None:
+        """With attempts waiting and every rep on a call, look again when the first call ends."""
+        if self.on_duty and self._waiting and self._calls_end and self._calls_end[0] < self._wake_at:
+            self._wake_at = self._calls_end[0]
+            self.clock.call_at(self._wake_at, self._woken)
+
+    def _woken(self, _: object) -> None:
+        self._wake_at = math.inf
+        if self.on_duty:
+            self._serve()
