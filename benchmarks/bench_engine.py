@@ -22,7 +22,13 @@ What is measured
       tables) against ``funnelsim.experiments.kpis.replication_kpis``, as shares of their sum;
     * the peak memory of one baseline replication (``tracemalloc``, which also sees numpy
       buffers) in MB and bytes per lead. Tracing slows Python down several times, so this run
-      is not timed.
+      is not timed;
+    * at scale (the full run only): a company 1.8 and 18 times the baseline (every channel's
+      leads and both teams scaled alike, so the queues stay as they are), about 100,000 and
+      1,000,000 leads in one replication, each in a fresh Python process: the growth of its
+      peak resident memory during ``run_replication`` (the operating system's high-water mark,
+      which sees everything) in MiB and bytes per lead, and its cost per lead, the larger
+      against the smaller.
 
 How to read the ratios
     "x bare" = (seconds per funnelsim lead) / (seconds per bare-SimPy customer). A ratio of
@@ -39,8 +45,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import platform
+import resource
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -159,6 +169,49 @@ def peak_memory(scenario: Scenario, seed: int) -> tuple[float, int]:
     return float(peak), len(result.leads)
 
 
+SCALES = (1.8, 18.0)  # about 100,000 and 1,000,000 leads
+
+
+def scaled(scenario: Scenario, factor: float) -> Scenario:
+    """The same company ``factor`` times as big: every channel's leads and both teams."""
+    channels = {
+        name: channel.model_copy(update={"leads_per_week": channel.leads_per_week * factor})
+        for name, channel in scenario.channels.items()
+    }
+    sdr = scenario.sdr_team.model_copy(update={"reps": max(1, round(scenario.sdr_team.reps * factor))})
+    ae_team = scenario.opportunity.ae_team
+    ae = ae_team.model_copy(update={"reps": max(1, round(ae_team.reps * factor))})
+    opportunity = scenario.opportunity.model_copy(update={"ae_team": ae})
+    return scenario.model_copy(update={"channels": channels, "sdr_team": sdr, "opportunity": opportunity})
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_at_scale(factor: float) -> dict[str, float]:
+    """In this process: one baseline replication ``factor`` times as big, its leads, seconds and
+    peak resident memory growth (run it in a fresh process)."""
+    scenario = scaled(load_scenario(BASELINE), factor)
+    funnelsim.run_replication(load_scenario(BASELINE, ["simulation.horizon_days=40", "simulation.warmup_days=5"]), 0)
+    gc.collect()
+    before = _resident_bytes()
+    started = time.perf_counter()
+    result = funnelsim.run_replication(scenario, 1)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    return {"leads": float(len(result.leads)), "seconds": seconds, "growth": float(max(peak - before, 0))}
+
+
+def at_scale(factor: float) -> dict[str, float]:
+    """``measure_at_scale`` in a fresh Python process, so earlier runs do not hide its peak."""
+    code = f"import json, bench_engine; print(json.dumps(bench_engine.measure_at_scale({factor!r})))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True, check=True)
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def bare_row(per_customer: float, settings: Settings) -> str:
     return row(
         "bare SimPy M/M/5 (customers)",
@@ -232,6 +285,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for t in timings[1:]:
         print(f"{t.name}: {t.seconds_per_lead / base.seconds_per_lead:.2f} x the baseline's cost per lead")
+    if not args.quick:
+        sizes = [at_scale(factor) for factor in SCALES]
+        for factor, size in zip(SCALES, sizes):
+            print(
+                f"at scale ({factor:g} x the baseline, {size['leads']:,.0f} leads, fresh process): peak resident "
+                f"memory grew {size['growth'] / 2**20:,.0f} MiB = {size['growth'] / size['leads']:,.0f} bytes per lead; "
+                f"{size['seconds']:.1f} s, {size['seconds'] / size['leads'] * 1e6:.2f} us per lead"
+            )
+        small, large = sizes
+        print(
+            f"cost per lead at {large['leads']:,.0f} leads: "
+            f"{(large['seconds'] / large['leads']) / (small['seconds'] / small['leads']):.2f} x that at {small['leads']:,.0f}"
+        )
     print(f"(benchmark wall time {time.perf_counter() - wall_start:.0f} s)\n")
     print(
         f"funnelsim baseline: {base.leads_per_second:,.0f} leads/s = "

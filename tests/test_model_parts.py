@@ -126,7 +126,7 @@ def test_both_kinds_of_sdr_line_give_the_same_run_when_nobody_has_priority(monke
     sc = scenario("simulation.horizon_days=150", "simulation.warmup_days=20", *settings)
     seed = replication_seeds(5, 1)[0]
     first_come = simulate(sc, seed)
-    monkeypatch.setattr(context, "sdr_team", lambda clock, reps, hours, priority_routing: PriorityTeam(clock, reps, hours))
+    monkeypatch.setattr(context, "sdr_team", lambda clock, reps, hours, priority_routing, horizon: PriorityTeam(clock, reps, hours))
     decided_when_free = simulate(sc, seed)
     assert first_come.leads["first_touch_at"].notna().sum() > 1000
     assert first_come.daily["sdr_queue"].max() > 0

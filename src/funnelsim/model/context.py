@@ -104,7 +104,7 @@ class Funnel:
         )
 
         # SDRs take attempts first come, first served, or best score first.
-        self.sdrs = sdr_team(self.env, scenario.sdr_team.reps, self.office, self.priority_routing)
+        self.sdrs = sdr_team(self.env, scenario.sdr_team.reps, self.office, self.priority_routing, self.horizon)
 
         # Monitors (per day) the model updates as it runs.
         days = int(math.ceil(self.horizon)) + 1

@@ -60,9 +60,9 @@ class SdrTeam(Protocol):
         """Contact attempts waiting for a free rep now."""
 
 
-def sdr_team(clock: Clock, reps: int, hours: OfficeHours, priority_routing: bool) -> SdrTeam:
-    """The team for this company: served first come, first served, or best score first."""
-    return PriorityTeam(clock, reps, hours) if priority_routing else FirstComeTeam(clock, reps, hours)
+def sdr_team(clock: Clock, reps: int, hours: OfficeHours, priority_routing: bool, horizon: float) -> SdrTeam:
+    """The team for this company until the ``horizon``: served first come, first served, or best score first."""
+    return PriorityTeam(clock, reps, hours) if priority_routing else FirstComeTeam(clock, reps, hours, horizon)
 
 
 class FirstComeTeam:
@@ -71,18 +71,22 @@ class FirstComeTeam:
     In such a line nobody can overtake a call once it has asked for a rep, so its start is known
     at once: the moment the first of the reps is free (or it asks, if later), moved to the next
     opening when the office is closed then. Each rep finishes the call in hand at closing and
-    goes home. Nothing about the line needs the clock: it costs no event at all.
+    goes home. Nothing about the line needs the clock: it costs no event at all. (A call that
+    cannot begin before the ``horizon`` never begins; its start is left as the first rep free.)
     """
 
-    def __init__(self, clock: Clock, reps: int, hours: OfficeHours):
+    def __init__(self, clock: Clock, reps: int, hours: OfficeHours, horizon: float = math.inf):
         self.clock = clock
         self.hours = hours
+        self.horizon = horizon
         self._free_at = [0.0] * reps  # when each rep is next free (a heap)
         self._starts_ahead: list[float] = []  # when calls asked for but not yet begun begin (a heap)
 
     def ask(self, priority: float, work: float, start: StartCall) -> None:
         now = self.clock.now
-        begins = self.hours.next_opening(max(now, heappop(self._free_at)))
+        begins = max(now, heappop(self._free_at))
+        if begins < self.horizon:
+            begins = self.hours.next_opening(begins)
         heappush(self._free_at, begins + work)
         if begins > now:
             heappush(self._starts_ahead, begins)
