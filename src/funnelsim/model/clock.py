@@ -39,3 +39,8 @@ class Clock(simpy.Environment):
         time."""
         # a _Due has all the calendar reads of an Event (callbacks, _ok), at a fraction of its cost
         heappush(self._queue, (time, NORMAL, next(self._eid), _Due(step)))  # type: ignore[misc]
+
+    def clear_calendar(self) -> None:
+        """Drop every step still booked: after a run they would come after its horizon, and
+        they hold on to the leads' draws."""
+        self._queue.clear()

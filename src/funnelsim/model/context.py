@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import simpy
 
 from funnelsim.config.schema import Scenario
 from funnelsim.model.clock import Clock
@@ -31,7 +30,7 @@ from funnelsim.model.maths import (
 )
 from funnelsim.model.randomness import PassDraws
 from funnelsim.model.records import STATUSES, LeadRecords
-from funnelsim.model.teams import OfficeHours, sdr_team
+from funnelsim.model.teams import DealSlots, OfficeHours, sdr_team
 
 __all__ = ["Funnel", "STATUS"]
 
@@ -51,7 +50,7 @@ class Funnel:
 
         # Account executives hold a deal slot per open deal (the SDR team comes with its office hours, below).
         ae = scenario.opportunity.ae_team
-        self.deal_slots = simpy.Resource(self.env, capacity=ae.reps * ae.deals_per_rep)
+        self.deal_slots = DealSlots(self.env, capacity=ae.reps * ae.deals_per_rep)
 
         # Draws for the passes a lead may make after re-engaging, by lead: pass k is item k - 1.
         # a lead's later passes: their draws and the row of its pass 1 (pass k is that row + k - 1)
@@ -118,6 +117,12 @@ class Funnel:
         (``maths.lead_score``), on the quality scale of the planned lead mix, at the current
         noise level: the closed loop lowers the noise inside a run."""
         return lead_score(quality, noise, self.quality_mean, self.quality_variance, self.score_noise_sd)
+
+    def end_run(self) -> None:
+        """The run is over: let go of what only the running needed (the draws of passes not
+        made, the steps booked after the horizon), so the tables can be built in its place."""
+        self.reentry_draws = {}
+        self.env.clear_calendar()
 
     def record_sdr_work(self, start: float, end: float) -> None:
         """Book an SDR's call from ``start`` to ``end`` on the days it happens.

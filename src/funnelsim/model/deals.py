@@ -46,7 +46,6 @@ def work_deal(funnel: Funnel, lead: int, draws: LeadPass) -> Generator[simpy.Eve
                 rec.status_code[lead] = STATUS["lapsed"]
                 return
         rec.opportunity_at[lead] = env.now
-        rec.amount[lead] = rec.deal_size[lead]
         rec.status_code[lead] = STATUS["opportunity"]
         for i, base_logit in enumerate(funnel.stage_logits):
             entered_at = _ENTERED_AT[i]

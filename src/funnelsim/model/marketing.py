@@ -53,6 +53,8 @@ class ChannelArrivals:
         self._rng = stream(seed, f"arrivals/{name}")
         self._times = np.empty(0)
         self._keep = np.empty(0)
+        self._new_times: list[np.ndarray] = []  # blocks drawn since the last call, not yet joined
+        self._new_keep: list[np.ndarray] = []
         self._first = 0  # arrival number of self._times[0]
         self._last = 0.0
 
@@ -61,8 +63,8 @@ class ChannelArrivals:
             gaps = self._rng.standard_exponential(_BLOCK) / self.peak_rate
             times = self._last + np.cumsum(gaps)
         self._last = float(times[-1])
-        self._times = np.concatenate([self._times, times])
-        self._keep = np.concatenate([self._keep, self._rng.random(_BLOCK)])
+        self._new_times.append(times)
+        self._new_keep.append(self._rng.random(_BLOCK))
 
     def rate(self, t: np.ndarray, weight: float) -> np.ndarray:
         """Leads per day at times ``t`` for a budget weight."""
@@ -78,6 +80,10 @@ class ChannelArrivals:
             return np.empty(0), np.empty(0, dtype=np.int64)
         while self._last < end:
             self._more()
+        if self._new_times:  # joined once per call, not once per block
+            self._times = np.concatenate([self._times, *self._new_times])
+            self._keep = np.concatenate([self._keep, *self._new_keep])
+            self._new_times, self._new_keep = [], []
         n = int(np.searchsorted(self._times, end))
         times, keep = self._times[:n], self._keep[:n]
         numbers = self._first + np.arange(n, dtype=np.int64)
@@ -103,8 +109,9 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
             continue
         ids = rec.add(n)
         quality = channel.quality.quantile(luck.uniform("quality", numbers))
-        first = luck.passes(numbers, np.zeros(n, dtype=np.int64))
-        score = funnel.score(quality, first.score_noise)
+        first_pass = np.zeros(n, dtype=np.int64)
+        score_noise, reengage, reengage_delay = luck.nurture(numbers, first_pass)
+        score = funnel.score(quality, score_noise)
         rec.created_at[ids] = times
         rec.arrival_number[ids] = numbers
         rec.quality[ids] = quality
@@ -113,23 +120,40 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
         rec.acquisition_cost[ids] = channel.cost_per_lead
         rec.deal_size[ids] = channel.deal_size.quantile(luck.uniform("deal_size", numbers))
         is_mql = score >= funnel.mql_threshold
-        reengages = ~is_mql & (first.reengage < funnel.reengage_probability) & (cycles > 0)
-        may_return = np.flatnonzero(is_mql | reengages)
-        if cycles and len(may_return):
-            # Rows for later passes of the leads that can ever come back (MQLs may be
-            # recycled; the rest re-engage or never do): lead j's pass k is row j * cycles + k - 1.
-            lead = np.repeat(numbers[may_return], cycles)
-            passes = np.tile(np.arange(1, cycles + 1), len(may_return))
-            later = luck.passes(lead, passes)
-            for j, returning in enumerate(ids[may_return].tolist()):
-                funnel.reentry_draws[returning] = (later, j * cycles)
+        if cycles:
+            _book_later_passes(funnel, luck, ids, numbers, reengage)
         below = np.flatnonzero(~is_mql)
-        comes_back = (first.reengage[below] < funnel.reengage_probability) & (cycles > 0)
-        nurture_from_booking(funnel, ids[below], times[below] + first.reengage_delay[below], comes_back)
+        comes_back = (reengage[below] < funnel.reengage_probability) & (cycles > 0)
+        nurture_from_booking(funnel, ids[below], times[below] + reengage_delay[below], comes_back)
         mqls = np.flatnonzero(is_mql)
-        scheduled.extend(zip(times[mqls].tolist(), ids[mqls].tolist(), first.rows(mqls)))
+        # only an MQL's pass needs the rest of its draws (the way to sales, the calls, the deal)
+        first = luck.passes(numbers[mqls], first_pass[mqls])
+        scheduled.extend(zip(times[mqls].tolist(), ids[mqls].tolist(), first.rows(np.arange(len(mqls)))))
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled
+
+
+def _book_later_passes(funnel: Funnel, luck: LeadLuck, ids: np.ndarray, numbers: np.ndarray, reengage: np.ndarray) -> None:
+    """The draws of the later passes the new leads may make, ready for when they re-engage.
+
+    A lead makes pass k only if it re-engaged after each pass before it (a uniform below the
+    re-engagement probability; ``reengage`` holds those of pass 0), so only those passes get
+    draws: lead j's passes 1, 2, ... are consecutive rows from ``funnel.reentry_draws[j][1]``."""
+    cycles, chance = funnel.max_cycles, funnel.reengage_probability
+    returning = np.flatnonzero(reengage < chance)
+    if not len(returning):
+        return
+    lead = numbers[returning]
+    # re-engages after pass k (k = 0, ..., cycles - 1): pass 0's from the booking, the rest drawn here
+    after_pass = np.column_stack([reengage[returning] < chance] + [
+        luck.uniform("reengage", lead, k) < chance for k in range(1, cycles)
+    ])
+    passes_made = np.cumprod(after_pass, axis=1).sum(axis=1)  # later passes each lead can make
+    starts = np.cumsum(passes_made) - passes_made
+    pass_number = np.arange(passes_made.sum()) - np.repeat(starts, passes_made) + 1
+    later = luck.passes(np.repeat(lead, passes_made), pass_number)
+    for j, first_row in zip(ids[returning].tolist(), starts.tolist()):
+        funnel.reentry_draws[j] = (later, first_row)
 
 
 def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:

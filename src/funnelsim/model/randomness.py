@@ -203,6 +203,17 @@ class LeadLuck:
             key = self._keys[element] = element_key(self._seed, f"{self._channel}/{element}")
         return uniforms(key, _position(lead, passes, slot))
 
+    def nurture(self, lead: np.ndarray, passes: np.ndarray) -> tuple[PerRow, PerRow, PerRow]:
+        """The draws every booked pass needs, MQL or not: the score's noise, the uniform that says
+        whether it re-engages from nurture, and the days before it would (the same values as in
+        ``passes``, without the rest a pass only needs if it goes to sales)."""
+        lead = np.asarray(lead, dtype=np.int64)
+        passes = np.asarray(passes, dtype=np.int64)
+        delay = self._quantity["reengage_delay"]
+        assert delay is not None  # every scenario has a nurture delay
+        return (ndtri(self.uniform("score_noise", lead, passes)), self.uniform("reengage", lead, passes),
+                delay(self.uniform("reengage_delay", lead, passes)))
+
     def passes(self, lead: np.ndarray, passes: np.ndarray) -> PassDraws:
         """All draws of the given (lead, pass) rows."""
         lead = np.asarray(lead, dtype=np.int64)

@@ -151,13 +151,25 @@ def data_dictionary() -> pd.DataFrame:
 
 
 FloatColumn: TypeAlias = npt.NDArray[np.float64]
-IntColumn: TypeAlias = npt.NDArray[np.int64]
+IntColumn: TypeAlias = npt.NDArray[np.signedinteger[Any]]
 
-# The columns ``LeadRecords`` keeps: the leads table's float columns and the model's own
-# ``deal_size``, then the integer columns (``channel_code`` and ``status_code`` become the
-# table's categorical ``channel`` and ``status``). Each is declared as a typed attribute below.
-_FLOAT_COLUMNS = (*(name for name, (dtype, _, _) in LEAD_COLUMNS.items() if dtype == "float64"), "deal_size")
+# The columns ``LeadRecords`` keeps: the leads table's float columns but two it derives at the
+# end, and the model's own ``deal_size``; then the integer columns (``channel_code`` and
+# ``status_code`` become the table's categorical ``channel`` and ``status``). Each is declared
+# as a typed attribute below.
+_DERIVED = ("amount", "revenue")  # amount: the deal size once a deal opens; revenue: recognised by ``simulate``
+_FLOAT_COLUMNS = (
+    *(name for name, (dtype, _, _) in LEAD_COLUMNS.items() if dtype == "float64" and name not in _DERIVED),
+    "deal_size",
+)
 _INT_COLUMNS = ("arrival_number", "attempts", "nurture_cycles", "rejections", "channel_code", "status_code")
+# The integer columns are kept as small as their values allow (a lead makes at most 64 passes of
+# at most 64 attempts, a scenario has a few channels, there are nine statuses); the table has
+# them as int64 or categories.
+_INT_TYPES: dict[str, type[np.signedinteger[Any]]] = {
+    "arrival_number": np.int64, "attempts": np.int16, "nurture_cycles": np.int16, "rejections": np.int16,
+    "channel_code": np.int16, "status_code": np.int8,
+}
 
 
 class LeadRecords:
@@ -166,7 +178,7 @@ class LeadRecords:
     Every column is an attribute of its own (``records.sql_at[lead] = now``), declared below
     with its type. Growing replaces the arrays, so a process that waits between two writes
     looks its column up again after the wait (``column(name)`` by name). Float columns start
-    empty (NaN: a stage not reached), integer columns at 0.
+    empty (NaN: a stage not reached), integer columns at 0, each in its type (``INT_TYPES``).
     """
 
     __slots__ = ("channels", "size", "_capacity", *_FLOAT_COLUMNS, *_INT_COLUMNS)
@@ -192,11 +204,9 @@ class LeadRecords:
     negotiation_at: FloatColumn
     lapsed_at: FloatColumn
     closed_at: FloatColumn
-    amount: FloatColumn
     churned_at: FloatColumn
-    revenue: FloatColumn  # stays empty: ``simulate`` recognises revenue on the leads table at the end
     acquisition_cost: FloatColumn
-    deal_size: FloatColumn  # drawn at arrival, shown as ``amount`` once a deal opens
+    deal_size: FloatColumn  # drawn at arrival, the table's ``amount`` once a deal opens
     # Integer columns.
     arrival_number: IntColumn
     attempts: IntColumn
@@ -207,6 +217,7 @@ class LeadRecords:
 
     FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = _FLOAT_COLUMNS
     INT_COLUMNS: ClassVar[tuple[str, ...]] = _INT_COLUMNS
+    INT_TYPES: ClassVar[dict[str, type[np.signedinteger[Any]]]] = _INT_TYPES
 
     def __init__(self, channels: list[str], capacity: int = 1024):
         self.channels = channels
@@ -215,7 +226,7 @@ class LeadRecords:
         for name in self.FLOAT_COLUMNS:
             setattr(self, name, np.full(self._capacity, np.nan))
         for name in self.INT_COLUMNS:
-            setattr(self, name, np.zeros(self._capacity, dtype=np.int64))
+            setattr(self, name, np.zeros(self._capacity, dtype=self.INT_TYPES[name]))
 
     def column(self, name: str) -> np.ndarray:
         """The column ``name`` as it is now (its array changes when the records grow)."""
@@ -238,19 +249,43 @@ class LeadRecords:
         self.size = needed
         return ids
 
-    def to_frame(self, horizon: float) -> pd.DataFrame:
-        """The leads table at the horizon (the experiment adds the replication columns)."""
+    def into_frame(self, horizon: float) -> pd.DataFrame:
+        """The leads table at the horizon (the experiment adds the replication columns; revenue is
+        left empty for ``simulate`` to recognise).
+
+        The records hand their columns over one by one, each cut to the leads recorded in place
+        (no copy where numpy allows), so a run does not hold the records and the table at once;
+        they are empty after."""
         n = self.size
-        data: dict[str, Any] = {"lead_id": np.arange(n, dtype=np.int64)}
-        data["channel"] = pd.Categorical.from_codes(self.channel_code[:n], categories=pd.Index(self.channels))
-        for name in LEAD_COLUMNS:
-            if name in data or name in ("status", "sla_breached"):
-                continue
-            data[name] = self.column(name)[:n].copy()
         deadline, touched = self.sla_deadline_at[:n], self.first_touch_at[:n]
         missed = ~(touched <= deadline)  # late, or not touched at all
         decided = ~np.isnan(deadline) & ((touched <= deadline) | (deadline <= horizon))
         # numpy's stubs do not take None as np.where's value (here: an object array of True, False and None)
-        data["sla_breached"] = pd.array(np.where(decided, missed, None), dtype="boolean")  # type: ignore[call-overload]
-        data["status"] = pd.Categorical.from_codes(self.status_code[:n], categories=pd.Index(STATUSES))
-        return pd.DataFrame(data)[list(LEAD_COLUMNS)]
+        sla_breached = pd.array(np.where(decided, missed, None), dtype="boolean")  # type: ignore[call-overload]
+        del deadline, touched  # views of two columns: they would keep them from being cut in place
+        amount = np.where(np.isnan(self.opportunity_at[:n]), np.nan, self.deal_size[:n])
+        derived = {"lead_id": np.arange(n, dtype=np.int64), "sla_breached": sla_breached, "amount": amount,
+                   "revenue": np.full(n, np.nan)}
+        data: dict[str, Any] = {}
+        for name in LEAD_COLUMNS:
+            if name in derived:
+                data[name] = derived[name]
+            elif name == "channel":
+                data[name] = pd.Categorical.from_codes(self._hand_over("channel_code"), categories=pd.Index(self.channels))
+            elif name == "status":
+                data[name] = pd.Categorical.from_codes(self._hand_over("status_code"), categories=pd.Index(STATUSES))
+            else:
+                data[name] = self._hand_over(name).astype(LEAD_COLUMNS[name][0], copy=False)
+        self.deal_size = np.empty(0)
+        self.size = self._capacity = 0
+        return pd.DataFrame(data, copy=False)  # one block per column: no second copy of the table
+
+    def _hand_over(self, name: str) -> np.ndarray:
+        """A column cut to the leads recorded, in place where numpy allows; the records keep an empty one."""
+        column = self.column(name)
+        setattr(self, name, np.empty(0, dtype=column.dtype))
+        try:
+            column.resize(self.size)  # in place, unless something else still refers to the array
+        except ValueError:  # a view, or a profiler or debugger holding it: a copy then
+            return column[: self.size].copy()
+        return column

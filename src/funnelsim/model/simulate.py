@@ -168,8 +168,9 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence) -> SimulationOutp
     with _fewer_collections():
         funnel.env.run(until=funnel.horizon)
     monitor.snapshot(len(monitor.open_opportunities) - 1)
+    funnel.end_run()
 
-    leads = funnel.records.to_frame(funnel.horizon)
+    leads = funnel.records.into_frame(funnel.horizon)
     leads["revenue"] = _recognise_revenue(
         leads, funnel.horizon, scenario.customers.revenue_model == "recurring"
     )

@@ -19,7 +19,7 @@ import simpy
 
 from funnelsim.model.clock import Clock
 
-__all__ = ["SdrTeam", "FirstComeTeam", "PriorityTeam", "OfficeHours", "sdr_team"]
+__all__ = ["SdrTeam", "FirstComeTeam", "PriorityTeam", "OfficeHours", "sdr_team", "DealSlots"]
 
 # What to do when a rep takes a call: told the time the call starts.
 StartCall = Callable[[float], None]
@@ -172,3 +172,24 @@ class PriorityTeam:
         self._wake_at = math.inf
         if self.on_duty:
             self._serve()
+
+
+class _Holders(dict[simpy.Event, None]):
+    """The requests holding a slot, in the order granted, with removal in constant time (SimPy
+    keeps them in a list, whose removal walks it: slow for a large sales team)."""
+
+    def append(self, request: simpy.Event) -> None:
+        self[request] = None
+
+    def remove(self, request: simpy.Event) -> None:
+        if request not in self:
+            raise ValueError("not holding a slot")  # what SimPy expects of a list
+        del self[request]
+
+
+class DealSlots(simpy.Resource):
+    """The account executives' deal slots: one per open deal, SQLs waiting first come, first served."""
+
+    def __init__(self, env: simpy.Environment, capacity: int):
+        super().__init__(env, capacity)
+        self.users = _Holders()  # type: ignore[assignment]  # has what SimPy uses of the list: append, remove, len
