@@ -8,17 +8,18 @@ with exit status 2, a run, sweep or plan beyond the limits below unless ``--yes`
 naming the keys that make it big and the estimate; the Python API refuses only what cannot fit
 in this computer's memory.
 
-The figures are measured on the baseline (one replication: 55,000 leads, 1.8 s on one core,
-about 1 KB of memory per lead while it runs and 200 bytes per lead in its leads table) and
-scale with the keys that drive them:
+The constants are measured on the baseline with ``benchmarks/bench_engine.py`` (its seconds per
+lead, and the peak memory growth per lead of a replication of a million leads) and scale with
+the keys that drive them:
 
 * leads: ``channels.*.leads_per_week`` / 7 x ``simulation.horizon_days``; with the closed loop on,
   the most its budget moves can buy within ``closed_loop.min_budget_weight`` and
   ``max_budget_weight`` (budget moved to the cheapest leads first, total spend unchanged);
 * work per lead: its passes (1 + ``nurture.max_cycles`` x ``reengage_probability``) times the
   events of a pass (handoff, ``follow_up.max_attempts`` calls, the deal stages);
-* memory per lead: the random numbers drawn up front for every possible attempt of every
-  possible pass, plus the lead's record;
+* memory per lead: the lead's record, plus the random numbers drawn up front for every attempt
+  and deal stage of each pass it may make (its first, as if every lead were an MQL, and each
+  later one with the chance of re-engaging every time before it);
 * fixed work: SDRs going home and coming back each working day (``sdr_team.reps``), and the
   installed base's revenue day by day (``customers.installed_base``: the number given, or for the
   steady state at most a day's leads over the daily churn hazard, as if every lead were won).
@@ -44,8 +45,8 @@ CONFIRM_ABOVE_SECONDS = 600  # about ten minutes of computing, all workers toget
 CONFIRM_ABOVE_BYTES = 4 * 2**30  # memory in use at once
 
 # Measured on the baseline (see the module docstring).
-_SECONDS_PER_LEAD = 23e-6
-_SECONDS_PER_EVENT = 0.4e-6
+_SECONDS_PER_LEAD = 11e-6
+_SECONDS_PER_EVENT = 0.2e-6
 _SECONDS_PER_REP_DAY = 11e-6
 _SECONDS_PER_CUSTOMER_DAY = 3e-9
 _CUSTOMER_BYTES = 64  # a customer of the installed base: amount, lifetime, dates
@@ -117,9 +118,10 @@ def estimate(scenario: Scenario) -> Size:
     days, channels = math.ceil(horizon) + 1, len(scenario.channels)
     meetings = horizon / scenario.closed_loop.meeting_every_days
     events = leads * events_per_lead + 2 * rep_days + days + meetings * channels
-    draws_per_pass = 8 * (9 + 3 * attempts + 2 * _STAGES)  # bytes of random numbers
+    draws_per_pass = 8 * (10 + 3 * attempts + 2 * _STAGES)  # bytes of random numbers
+    drawn_passes = sum(nurture.reengage_probability ** k for k in range(nurture.max_cycles + 1))
     daily = days * (25 + channels) * 8
-    memory = leads * (_RECORD_BYTES + (1 + nurture.max_cycles) * draws_per_pass) + daily + base * _CUSTOMER_BYTES
+    memory = leads * (_RECORD_BYTES + drawn_passes * draws_per_pass) + daily + base * _CUSTOMER_BYTES
     seconds = (leads * (_SECONDS_PER_LEAD + _SECONDS_PER_EVENT * events_per_lead)
                + rep_days * _SECONDS_PER_REP_DAY + customer_days * _SECONDS_PER_CUSTOMER_DAY)
     planned = sum(c.leads_per_week for c in scenario.channels.values())
