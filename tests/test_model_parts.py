@@ -4,21 +4,29 @@ The records are preallocated numpy columns grown by doubling; a run whose record
 deals are open must give the same tables as one with room to spare. The SDR team comes in two
 kinds that work differently: first come, first served computes each call's start when it is
 asked for, best score first decides it when a rep is free. With every lead at the same
-priority the two are the same line, so whole runs must give the same tables either way.
+priority the two are the same line, so whole runs must give the same tables either way. The
+account executives' deal slots work out each deal when its SQL asks; a run must give the same
+tables as one whose deals wait for SimPy's own resource, step by step, with SQLs giving up.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 from conftest import scenario
 
 from funnelsim.experiments.experiment import replication_seeds
-from funnelsim.model import context, simulate
+from funnelsim.model import context, journey, simulate
+from funnelsim.model.context import STATUS
+from funnelsim.model.maths import customer_lifetime, logistic
 from funnelsim.model.records import LEAD_COLUMNS, LeadRecords
 from funnelsim.model.clock import Clock
-from funnelsim.model.teams import FirstComeTeam, OfficeHours, PriorityTeam
+from funnelsim.model.stages import DEAL_STAGES
+from funnelsim.model.teams import DealSlots, FirstComeTeam, OfficeHours, PriorityTeam
 
 
 def test_every_record_column_is_a_declared_typed_attribute():
@@ -133,3 +141,79 @@ def test_both_kinds_of_sdr_line_give_the_same_run_when_nobody_has_priority(monke
     assert first_come.daily["sdr_queue"].max() > 0
     pd.testing.assert_frame_equal(first_come.leads, decided_when_free.leads)
     pd.testing.assert_frame_equal(first_come.daily, decided_when_free.daily)
+
+
+class _SimPySlots(simpy.Resource):
+    """The deal slots as SimPy's own resource, for the reference run below."""
+
+    def open_deals(self) -> int:
+        return self.count
+
+    def waiting(self) -> int:
+        return len(self.queue)
+
+
+def _deal_as_simpy_process(funnel, lead, draws):
+    """A deal as a SimPy process waiting for a slot step by step (the engine before it worked deals out at once)."""
+    env, rec = funnel.env, funnel.records
+    rec.status_code[lead] = STATUS["awaiting_ae"]
+    quality_shift = funnel.stage_quality_shift(float(rec.quality[lead]))
+    with funnel.deal_slots.request() as slot:
+        outcome = yield slot | env.timeout(draws.patience)
+        if slot not in outcome:
+            rec.lapsed_at[lead] = env.now
+            rec.status_code[lead] = STATUS["lapsed"]
+            return
+        rec.opportunity_at[lead] = env.now
+        rec.status_code[lead] = STATUS["opportunity"]
+        for i, base_logit in enumerate(funnel.stage_logits):
+            if i:
+                rec.column(DEAL_STAGES[i].entered_at)[lead] = env.now
+            yield env.timeout(draws.stage_duration[i])
+            if draws.stage_pass[i] >= logistic(base_logit + quality_shift):
+                rec.closed_at[lead] = env.now
+                rec.status_code[lead] = STATUS["lost"]
+                return
+        rec.closed_at[lead] = env.now
+        rec.status_code[lead] = STATUS["won"]
+        lifetime = customer_lifetime(draws.churn, funnel.churn_hazard_per_day)
+        if env.now + lifetime <= funnel.horizon:
+            rec.churned_at[lead] = env.now + lifetime
+
+
+def test_deals_worked_out_at_once_match_simpys_resource_when_aes_are_overloaded(monkeypatch):
+    sc = scenario("simulation.horizon_days=200", "simulation.warmup_days=20", "opportunity.ae_team.reps=4",
+                  "opportunity.ae_team.deals_per_rep=10")
+    assert sc.customers.revenue_model == "recurring" and math.isfinite(sc.opportunity.ae_team.sql_patience_days.mean)
+    seed = replication_seeds(6, 1)[0]
+    worked_out = simulate(sc, seed)
+    monkeypatch.setattr(context, "DealSlots", lambda clock, capacity: _SimPySlots(clock, capacity))
+    monkeypatch.setattr(journey, "open_deal", lambda funnel, lead, draws: funnel.env.process(_deal_as_simpy_process(funnel, lead, draws)))
+    step_by_step = simulate(sc, seed)
+    status = worked_out.leads["status"]
+    assert (status == "lapsed").sum() > 20 and (status == "awaiting_ae").sum() > 0 and (status == "won").sum() > 10
+    assert worked_out.daily["awaiting_ae"].max() > 10
+    pd.testing.assert_frame_equal(worked_out.leads, step_by_step.leads)
+    pd.testing.assert_frame_equal(worked_out.daily, step_by_step.daily)
+
+
+def test_deal_slots_serve_first_come_and_an_sql_that_gives_up_takes_no_slot():
+    clock = Clock()
+    slots = DealSlots(clock, 1)
+    opens = []
+
+    def sql(patience: float, length: float) -> None:
+        opened = slots.ask(patience)
+        opens.append(opened)
+        if opened is not None:
+            slots.hold(until=opened + length)
+
+    seen = []
+    for at, patience, length in [(0.0, 5.0, 10.0), (1.0, 3.0, 1.0), (2.0, 20.0, 1.0), (3.0, 20.0, 1.0)]:
+        clock.call_at(at, lambda _, p=patience, n=length: sql(p, n))
+    for t in (1.5, 2.5, 10.5, 11.5):
+        clock.call_at(t, lambda _: seen.append((slots.open_deals(), slots.waiting())))
+    clock.run(until=20)
+    # the second SQL gives up at day 4, before the slot is free at 10; the third and fourth follow in turn
+    assert opens == [0.0, None, 10.0, 11.0]
+    assert seen == [(1, 1), (1, 2), (1, 1), (1, 0)]

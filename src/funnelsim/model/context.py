@@ -50,7 +50,7 @@ class Funnel:
 
         # Account executives hold a deal slot per open deal (the SDR team comes with its office hours, below).
         ae = scenario.opportunity.ae_team
-        self.deal_slots = DealSlots(self.env, capacity=ae.reps * ae.deals_per_rep)
+        self.deal_slots = DealSlots(self.env, ae.reps * ae.deals_per_rep)
 
         # Draws for the passes a lead may make after re-engaging, by lead: pass k is item k - 1.
         # a lead's later passes: their draws and the row of its pass 1 (pass k is that row + k - 1)

@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from funnelsim.model.context import STATUS, Funnel
-from funnelsim.model.deals import work_deal
+from funnelsim.model.deals import open_deal
 from funnelsim.model.maths import HOURS_PER_DAY
 from funnelsim.model.randomness import LeadPass
 from funnelsim.model.sales import handoff_wait, work_lead
@@ -24,9 +24,9 @@ from funnelsim.model.sales import handoff_wait, work_lead
 __all__ = ["begin_pass", "send_to_nurture", "nurture_from_booking"]
 
 # Each step of a pass is one booking on the clock at its moment (``Clock.call_at``): the
-# handoff, each contact attempt, the return from nurture. Only a deal, which waits for an
-# account executive with room, is a SimPy process. The order in which simultaneous steps are
-# served is the same as when every pass was a process (tests/test_golden.py).
+# handoff, each contact attempt, the return from nurture, the SQL reaching the account
+# executives (whose deal is then known to its end). The order in which simultaneous steps are
+# served is the same as when every pass was a SimPy process (tests/test_golden.py).
 
 
 def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
@@ -80,7 +80,7 @@ def _after_calls(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, end: fl
 
 
 def _open_deal(funnel: Funnel, lead: int, draws: LeadPass, _: object) -> None:
-    funnel.env.process(work_deal(funnel, lead, draws))
+    open_deal(funnel, lead, draws)
 
 
 def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:

@@ -56,8 +56,8 @@ class _DailyMonitor:
 
     def snapshot(self, day: int) -> None:
         f = self.funnel
-        self.open_opportunities[day] = f.deal_slots.count
-        self.awaiting_ae[day] = len(f.deal_slots.queue)
+        self.open_opportunities[day] = f.deal_slots.open_deals()
+        self.awaiting_ae[day] = f.deal_slots.waiting()
         self.sdr_queue[day] = f.sdrs.calls_waiting()
         self.score_noise_sd[day] = f.score_noise_sd
         for name, weight in f.budget_weight.items():

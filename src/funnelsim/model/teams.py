@@ -174,22 +174,59 @@ class PriorityTeam:
             self._serve()
 
 
-class _Holders(dict[simpy.Event, None]):
-    """The requests holding a slot, in the order granted, with removal in constant time (SimPy
-    keeps them in a list, whose removal walks it: slow for a large sales team)."""
+class DealSlots:
+    """The account executives' deal slots: one per open deal, SQLs served first come, first
+    served, each waiting no longer than its patience.
 
-    def append(self, request: simpy.Event) -> None:
-        self[request] = None
+    As in the SDRs' first-come line, nobody overtakes an SQL that asked before it, and an SQL that
+    gives up takes no slot; so when a deal opens (or that the SQL gives up) is known the moment
+    it asks: the first slot free, if that comes within its patience. The team keeps when each
+    slot is next free, and, for the end-of-day counts, when deals open and close and when each
+    wait ends.
+    """
 
-    def remove(self, request: simpy.Event) -> None:
-        if request not in self:
-            raise ValueError("not holding a slot")  # what SimPy expects of a list
-        del self[request]
+    def __init__(self, clock: Clock, capacity: int):
+        self.clock = clock
+        self._free_at = [0.0] * capacity  # when each slot is next free (a heap)
+        self._deals = 0  # deals booked to open
+        self._opens_ahead: list[float] = []  # when booked deals not yet open open (a heap)
+        self._closes: list[float] = []  # when booked deals close (a heap)
+        self._closed = 0
+        self._waits_end: list[float] = []  # when each SQL waiting now stops waiting (a heap)
 
+    def ask(self, patience: float) -> float | None:
+        """An SQL asks for a slot now: when its deal opens, or None if it gives up first (at now + ``patience``)."""
+        now = self.clock.now
+        first_free = heappop(self._free_at)
+        opens = max(now, first_free)
+        if opens > now + patience:  # gives up before a slot is free: the slot stays free
+            heappush(self._free_at, first_free)
+            heappush(self._waits_end, now + patience)
+            return None
+        if opens > now:
+            heappush(self._waits_end, opens)
+            heappush(self._opens_ahead, opens)
+        return opens
 
-class DealSlots(simpy.Resource):
-    """The account executives' deal slots: one per open deal, SQLs waiting first come, first served."""
+    def hold(self, until: float) -> None:
+        """The deal that just opened (``ask``) holds its slot until it closes, won or lost, at ``until``."""
+        heappush(self._free_at, until)
+        heappush(self._closes, until)
+        self._deals += 1
 
-    def __init__(self, env: simpy.Environment, capacity: int):
-        super().__init__(env, capacity)
-        self.users = _Holders()  # type: ignore[assignment]  # has what SimPy uses of the list: append, remove, len
+    def open_deals(self) -> int:
+        """Deals open now."""
+        now = self.clock.now
+        while self._opens_ahead and self._opens_ahead[0] <= now:
+            heappop(self._opens_ahead)
+        while self._closes and self._closes[0] <= now:
+            heappop(self._closes)
+            self._closed += 1
+        return self._deals - self._closed - len(self._opens_ahead)
+
+    def waiting(self) -> int:
+        """SQLs waiting for a slot now."""
+        now, ends = self.clock.now, self._waits_end
+        while ends and ends[0] <= now:
+            heappop(ends)
+        return len(ends)
