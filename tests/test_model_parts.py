@@ -217,3 +217,36 @@ def test_deal_slots_serve_first_come_and_an_sql_that_gives_up_takes_no_slot():
     # the second SQL gives up at day 4, before the slot is free at 10; the third and fourth follow in turn
     assert opens == [0.0, None, 10.0, 11.0]
     assert seen == [(1, 1), (1, 2), (1, 1), (1, 0)]
+
+
+def _busy_call_by_call(funnel) -> np.ndarray:
+    """Rep-days booked the way the engine once did, each call on its days as it began."""
+    busy = np.zeros(len(funnel.sdr_available_days))
+    for start, end in zip(funnel._call_starts, funnel._call_ends):
+        for day, amount in funnel._office_segments(start, min(end, funnel.horizon), len(busy)):
+            busy[day] += amount
+    return busy
+
+
+@pytest.mark.parametrize("settings", [
+    [],
+    ["sdr_team.business_hours=null", "follow_up.work_minutes={dist: gamma, mean: 300, cv: 1.0}"],
+    ["sdr_team.reps=1", "follow_up.work_minutes={dist: gamma, mean: 600, cv: 1.5}"],
+], ids=["office hours", "always open, calls across midnight", "office hours, calls into the next morning"])
+def test_calls_booked_at_the_end_give_the_busy_hours_of_booking_each_call(monkeypatch, settings):
+    sc = scenario("simulation.horizon_days=120", "simulation.warmup_days=20", *settings)
+    kept = {}
+    real = context.Funnel.end_run
+
+    def keep(funnel):
+        kept["funnel"] = funnel
+        real(funnel)
+
+    monkeypatch.setattr(context.Funnel, "end_run", keep)
+    simulate(sc, replication_seeds(8, 1)[0])
+    funnel = kept["funnel"]
+    at_the_end, call_by_call = funnel.sdr_busy_per_day(), _busy_call_by_call(funnel)
+    starts = np.frombuffer(funnel._call_starts)
+    days_touched = [len(funnel._office_segments(s, e, len(call_by_call))) for s, e in zip(starts, funnel._call_ends)]
+    assert call_by_call.sum() > 0 and (max(days_touched) > 1 if settings else max(days_touched) == 1)
+    assert at_the_end.tolist() == call_by_call.tolist()  # bit for bit: the same sums in the same order

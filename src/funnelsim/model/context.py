@@ -10,6 +10,7 @@ are converted once, here, into the plain numbers the hot path uses.
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
@@ -105,10 +106,11 @@ class Funnel:
         # SDRs take attempts first come, first served, or best score first.
         self.sdrs = sdr_team(self.env, scenario.sdr_team.reps, self.office, self.priority_routing, self.horizon)
 
-        # Monitors (per day) the model updates as it runs.
-        days = int(math.ceil(self.horizon)) + 1
-        self.sdr_busy_days = np.zeros(days)
-        self.sdr_available_days = self._sdr_available_per_day(days)
+        # What the model notes as it runs: each SDR call (booked on the days it happens at the
+        # end: ``sdr_busy_per_day``), and the rep-days of office hours on each day.
+        self._call_starts = array("d")
+        self._call_ends = array("d")
+        self.sdr_available_days = self._sdr_available_per_day(int(math.ceil(self.horizon)) + 1)
         # when each lead outcome sales reports back (a lead reached, or all attempts made) comes in
         self.outcomes_at: list[float] = []
 
@@ -125,23 +127,54 @@ class Funnel:
         self.env.clear_calendar()
 
     def record_sdr_work(self, start: float, end: float) -> None:
-        """Book an SDR's call from ``start`` to ``end`` on the days it happens.
+        """Note an SDR's call from ``start`` to ``end`` (booked on its days by ``sdr_busy_per_day``)."""
+        self._call_starts.append(start)
+        self._call_ends.append(end)
+
+    def sdr_busy_per_day(self) -> np.ndarray:
+        """Rep-days of SDR calls on each day, in the order the calls began.
 
         Only the time inside office hours and before the horizon counts, the same hours the
         available hours count, so SDR utilisation is a true share: a call that runs past closing
-        is overtime, not a share of the working day.
+        is overtime, not a share of the working day. Most calls begin in office hours and end
+        before closing, and are booked at once; the rest (a call running into the next day's
+        office hours, with an office that never closes) are walked day by day.
         """
-        office, busy = self.office, self.sdr_busy_days
-        end = min(end, self.horizon)
+        office, horizon = self.office, self.horizon
+        busy = np.zeros(len(self.sdr_available_days))
+        start = np.frombuffer(self._call_starts, dtype=np.float64)
+        end = np.minimum(np.frombuffer(self._call_ends, dtype=np.float64), horizon)
+        day = np.floor(start)
+        weekday_open = (np.ones(len(start), bool) if office.open_days is None
+                        else np.isin(day.astype(np.int64) % 7, list(office.open_days)))
+        open_at_start = weekday_open & (start >= day + office.open_at) & (start < day + office.close_at)
+        within_the_day = (start < end) & open_at_start & (end <= day + office.close_at)
+        calls, days, hours = [np.flatnonzero(within_the_day)], [day[within_the_day]], [(end - start)[within_the_day]]
+        order = [np.zeros(len(calls[0]), np.int64)]
+        for call in np.flatnonzero(~within_the_day & (start < end)).tolist():
+            for k, (d, amount) in enumerate(self._office_segments(float(start[call]), float(end[call]), len(busy))):
+                calls.append(np.array([call]))
+                days.append(np.array([d], float))
+                hours.append(np.array([amount]))
+                order.append(np.array([k]))
+        call_index, segment = np.concatenate(calls), np.concatenate(order)
+        by_call = np.lexsort((segment, call_index))  # as the calls began, each call's days in turn
+        np.add.at(busy, np.concatenate(days)[by_call].astype(np.int64), np.concatenate(hours)[by_call])
+        return busy
+
+    def _office_segments(self, start: float, end: float, days: int) -> list[tuple[int, float]]:
+        """The (day, rep-days) of one call from ``start`` to ``end`` that fall in office hours."""
+        office, segments = self.office, []
         t = start
         while t < end:
             opening = office.next_opening(t)
             day = int(opening)
-            if opening >= end or day >= len(busy):
-                return
+            if opening >= end or day >= days:
+                break
             closing = office.closing_of(opening)
-            busy[day] += min(end, closing) - opening
+            segments.append((day, min(end, closing) - opening))
             t = closing
+        return segments
 
     def _sdr_available_per_day(self, days: int) -> np.ndarray:
         """Rep-days of office hours on each day, up to the horizon."""

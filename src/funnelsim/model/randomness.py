@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import numpy as np
@@ -113,6 +113,7 @@ class PassDraws:
     stage_pass: PerSlot  # uniform per opportunity stage
     stage_duration: PerSlot  # days per opportunity stage
     churn: PerRow  # uniform, turned into a customer lifetime
+    _per_pass: np.ndarray | None = field(default=None, init=False, repr=False)  # made by ``row``
 
     def rows(self, which: np.ndarray) -> list[LeadPass]:
         """A ``LeadPass`` for each of the rows ``which``: the per-pass draws as plain Python
@@ -123,7 +124,9 @@ class PassDraws:
 
     def row(self, row: int) -> LeadPass:
         """The ``LeadPass`` of one row, made when it is needed (a lead re-engaging from nurture)."""
-        return LeadPass(self, row, *(float(getattr(self, name)[row]) for name in _PER_PASS))
+        if self._per_pass is None:  # the per-pass draws side by side, one row read in one step
+            self._per_pass = np.column_stack([getattr(self, name) for name in _PER_PASS])
+        return LeadPass(self, row, *self._per_pass[row].tolist())
 
 
 # The draws made once per pass, as LeadPass takes them; the rest are per attempt or deal stage.

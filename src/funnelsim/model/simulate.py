@@ -128,7 +128,7 @@ def _daily_table(
         "open_opportunities": monitor.open_opportunities,
         "awaiting_ae": monitor.awaiting_ae,
         "sdr_queue": monitor.sdr_queue,
-        "sdr_busy_hours": funnel.sdr_busy_days[:days] * HOURS_PER_DAY,
+        "sdr_busy_hours": funnel.sdr_busy_per_day()[:days] * HOURS_PER_DAY,
         "sdr_available_hours": funnel.sdr_available_days[:days] * HOURS_PER_DAY,
         "score_noise_sd": monitor.score_noise_sd,
         "customers": np.cumsum(wins) - np.cumsum(churned) + base.customers,
