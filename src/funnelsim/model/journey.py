@@ -32,30 +32,38 @@ __all__ = ["begin_pass", "send_to_nurture", "nurture_from_booking"]
 def begin_pass(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: float | None = None) -> None:
     """An MQL's pass, begun at the moment it became an MQL (now, or at the later time ``at``:
     marketing books a continuous handoff ahead, so the MQL needs no event of its own): it
-    reaches sales after the handoff."""
+    reaches sales after the handoff.
+
+    Only an MQL that sales will work needs the clock at the handoff: its calls take their turn
+    in the SDRs' line from that moment. What sales does with any other (rejects it, or accepts
+    it and never works it) is known now and written as of the horizon."""
     env, rec = funnel.env, funnel.records
     mql_time = env.now if at is None else at
     rec.status_code[lead] = STATUS["handoff"]
     if math.isnan(rec.mql_at[lead]):
         rec.mql_at[lead] = mql_time
-    wait = handoff_wait(funnel, draws, mql_time)
-    if wait > 0 or mql_time > env.now:
-        env.call_at(mql_time + wait, partial(_reach_sales, funnel, lead, draws, cycle, mql_time))
+    handed = mql_time + handoff_wait(funnel, draws, mql_time)
+    worked = rec.score[lead] >= funnel.sales_threshold and draws.follow_up < funnel.follow_up_rate
+    if worked and handed > env.now:
+        env.call_at(handed, partial(_reach_sales, funnel, lead, draws, cycle, mql_time, handed))
     else:
-        _reach_sales(funnel, lead, draws, cycle, mql_time)
+        _reach_sales(funnel, lead, draws, cycle, mql_time, handed)
 
 
-def _reach_sales(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, mql_time: float, _: object = None) -> None:
-    """The MQL reaches sales: accepted if it meets sales' bar, then worked or not."""
-    env, rec = funnel.env, funnel.records
-    handed = env.now
+def _reach_sales(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, mql_time: float, handed: float,
+                 _: object = None) -> None:
+    """The MQL reaches sales at ``handed`` (now, unless sales will not work it): accepted if it
+    meets sales' bar, then worked or not. Nothing happens at or after the horizon."""
+    rec = funnel.records
+    if handed >= funnel.horizon:
+        return
     if math.isnan(rec.handed_off_at[lead]):
         rec.handed_off_at[lead] = handed
         rec.handoff_hours[lead] = (handed - mql_time) * HOURS_PER_DAY
 
     if rec.score[lead] < funnel.sales_threshold:
         rec.rejections[lead] += 1
-        send_to_nurture(funnel, lead, draws, cycle)
+        send_to_nurture(funnel, lead, draws, cycle, handed)
         return
     if math.isnan(rec.sal_at[lead]):
         rec.sal_at[lead] = handed
