@@ -1,6 +1,6 @@
 """The model's parts that hold state: the lead records and the SDR team.
 
-The records are preallocated numpy columns grown by doubling; a run whose records grow while
+The records are preallocated numpy columns grown by a quarter; a run whose records grow while
 deals are open must give the same tables as one with room to spare. The SDR team comes in two
 kinds that work differently: first come, first served computes each call's start when it is
 asked for, best score first decides it when a rep is free. With every lead at the same
@@ -65,7 +65,7 @@ def test_records_that_grow_mid_run_give_the_same_tables(monkeypatch):
         __slots__ = ()
 
         def __init__(self, channels: list[str], capacity: int = 1024):
-            super().__init__(channels, capacity=16)  # grows a dozen times in the run
+            super().__init__(channels, capacity=16)  # grows dozens of times in the run
 
     monkeypatch.setattr(context, "LeadRecords", Tight)
     tight = simulate(sc, seed)

@@ -47,7 +47,7 @@ class Funnel:
         self.horizon = scenario.simulation.horizon_days
         self.channels = list(scenario.channels)
         expected = sum(c.leads_per_week for c in scenario.channels.values()) / DAYS_PER_WEEK * self.horizon
-        self.records = LeadRecords(self.channels, capacity=int(expected * 1.3) + 64)
+        self.records = LeadRecords(self.channels, capacity=int(expected * 1.05) + 64)  # grows if the closed loop buys more
 
         # Account executives hold a deal slot per open deal (the SDR team comes with its office hours, below).
         ae = scenario.opportunity.ae_team

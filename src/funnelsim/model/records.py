@@ -173,7 +173,7 @@ _INT_TYPES: dict[str, type[np.signedinteger[Any]]] = {
 
 
 class LeadRecords:
-    """Preallocated numpy columns, one slot per lead, grown by doubling when full.
+    """Preallocated numpy columns, one slot per lead, grown by a quarter when full.
 
     Every column is an attribute of its own (``records.sql_at[lead] = now``), declared below
     with its type. Growing replaces the arrays, so a process that waits between two writes
@@ -237,8 +237,8 @@ class LeadRecords:
         """Reserve ``count`` new leads and return their ids."""
         needed = self.size + count
         if needed > self._capacity:
-            while self._capacity < needed:
-                self._capacity *= 2
+            while self._capacity < needed:  # by a quarter: little room left unused at the end
+                self._capacity += self._capacity // 4 + 16
             for name in (*self.FLOAT_COLUMNS, *self.INT_COLUMNS):
                 old = self.column(name)
                 fill = np.nan if old.dtype.kind == "f" else 0
