@@ -70,8 +70,8 @@ def test_records_that_grow_mid_run_give_the_same_tables(monkeypatch):
     monkeypatch.setattr(context, "LeadRecords", Tight)
     tight = simulate(sc, seed)
     assert tight.leads["objection_handling_at"].notna().sum() > 0
-    pd.testing.assert_frame_equal(roomy.leads, tight.leads)
-    pd.testing.assert_frame_equal(roomy.daily, tight.daily)
+    pd.testing.assert_frame_equal(roomy.leads, tight.leads, check_exact=True)
+    pd.testing.assert_frame_equal(roomy.daily, tight.daily, check_exact=True)
 
 
 def _calls(team_kind: type, asks: list[tuple[float, float, float]], reps: int, hours: OfficeHours) -> list[float]:
@@ -139,8 +139,8 @@ def test_both_kinds_of_sdr_line_give_the_same_run_when_nobody_has_priority(monke
     decided_when_free = simulate(sc, seed)
     assert first_come.leads["first_touch_at"].notna().sum() > 1000
     assert first_come.daily["sdr_queue"].max() > 0
-    pd.testing.assert_frame_equal(first_come.leads, decided_when_free.leads)
-    pd.testing.assert_frame_equal(first_come.daily, decided_when_free.daily)
+    pd.testing.assert_frame_equal(first_come.leads, decided_when_free.leads, check_exact=True)
+    pd.testing.assert_frame_equal(first_come.daily, decided_when_free.daily, check_exact=True)
 
 
 class _SimPySlots(simpy.Resource):
@@ -193,8 +193,8 @@ def test_deals_worked_out_at_once_match_simpys_resource_when_aes_are_overloaded(
     status = worked_out.leads["status"]
     assert (status == "lapsed").sum() > 20 and (status == "awaiting_ae").sum() > 0 and (status == "won").sum() > 10
     assert worked_out.daily["awaiting_ae"].max() > 10
-    pd.testing.assert_frame_equal(worked_out.leads, step_by_step.leads)
-    pd.testing.assert_frame_equal(worked_out.daily, step_by_step.daily)
+    pd.testing.assert_frame_equal(worked_out.leads, step_by_step.leads, check_exact=True)
+    pd.testing.assert_frame_equal(worked_out.daily, step_by_step.daily, check_exact=True)
 
 
 def test_deal_slots_serve_first_come_and_an_sql_that_gives_up_takes_no_slot():
@@ -250,3 +250,25 @@ def test_calls_booked_at_the_end_give_the_busy_hours_of_booking_each_call(monkey
     days_touched = [len(funnel._office_segments(s, e, len(call_by_call))) for s, e in zip(starts, funnel._call_ends)]
     assert call_by_call.sum() > 0 and (max(days_touched) > 1 if settings else max(days_touched) == 1)
     assert at_the_end.tolist() == call_by_call.tolist()  # bit for bit: the same sums in the same order
+
+
+def test_returns_from_nurture_worked_out_ahead_match_one_event_per_return(monkeypatch):
+    """Without the closed loop a lead's score at each later return is known when it enters
+    nurture, so only the return that makes it an MQL again is booked; booking every return
+    (as the closed loop needs) must give the same run."""
+    sc = scenario("simulation.horizon_days=200", "simulation.warmup_days=20", "nurture.max_cycles=4",
+                  "nurture.reengage_probability=0.5")
+    assert not sc.closed_loop.enabled
+    seed = replication_seeds(9, 1)[0]
+    ahead = simulate(sc, seed)
+    real_init = context.Funnel.__init__
+
+    def every_return_booked(self, *args):
+        real_init(self, *args)
+        self.scoring_learns = True  # as with the closed loop: each return is an event
+
+    monkeypatch.setattr(context.Funnel, "__init__", every_return_booked)
+    one_by_one = simulate(sc, seed)
+    assert (ahead.leads["nurture_cycles"] >= 2).sum() > 100
+    pd.testing.assert_frame_equal(ahead.leads, one_by_one.leads, check_exact=True)
+    pd.testing.assert_frame_equal(ahead.daily, one_by_one.daily, check_exact=True)

@@ -57,7 +57,8 @@ class Funnel:
         # a lead's later passes: their draws and the row of its pass 1 (pass k is that row + k - 1)
         self.reentry_draws: dict[int, tuple[PassDraws, int]] = {}
 
-        # What the closed loop can change.
+        # What the closed loop can change (without it, marketing's scoring never learns).
+        self.scoring_learns = scenario.closed_loop.enabled
         self.score_noise_sd = scenario.scoring.noise_sd
         self.budget_weight = {name: 1.0 for name in self.channels}
 

@@ -96,16 +96,41 @@ def send_to_nurture(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, at: 
     funnel.records.status_code[lead] = STATUS["nurture"]
     if cycle < funnel.max_cycles and draws.reengage < funnel.reengage_probability:
         start = funnel.env.now if at is None else at
-        funnel.env.call_at(start + draws.reengage_delay, partial(_reengage, funnel, lead, cycle + 1))
+        _plan_return(funnel, lead, cycle + 1, start + draws.reengage_delay)
 
 
 def nurture_from_booking(funnel: Funnel, leads: np.ndarray, return_at: np.ndarray, comes_back: np.ndarray) -> None:
     """Leads booked below marketing's bar go to nurture from their inquiry; those that
     ``comes_back`` re-engage at ``return_at`` (``send_to_nurture`` for many leads at once)."""
-    env = funnel.env
     funnel.records.status_code[leads] = STATUS["nurture"]
     for lead, at in zip(leads[comes_back].tolist(), return_at[comes_back].tolist()):
-        env.call_at(at, partial(_reengage, funnel, lead, 1))
+        _plan_return(funnel, lead, 1, at)
+
+
+def _plan_return(funnel: Funnel, lead: int, cycle: int, at: float) -> None:
+    """The lead re-engages at ``at`` (its ``cycle``-th return from nurture).
+
+    While marketing's scoring does not learn (no closed loop), its score at every later return
+    is known now: the returns that leave it below the bar (re-scored, back to nurture) are
+    written as of the horizon at once, and only the return that makes it an MQL again is
+    booked on the clock. With the closed loop, each return is booked: its score depends on
+    what marketing has learned by then."""
+    if funnel.scoring_learns:
+        funnel.env.call_at(at, partial(_reengage, funnel, lead, cycle))
+        return
+    rec = funnel.records
+    later, first = funnel.reentry_draws[lead]
+    while at < funnel.horizon:
+        draws = later.row(first + cycle - 1)
+        score = funnel.score(rec.quality[lead], draws.score_noise)
+        if score >= funnel.mql_threshold:
+            funnel.env.call_at(at, partial(_reengage, funnel, lead, cycle))
+            return
+        rec.nurture_cycles[lead] = cycle
+        rec.score[lead] = score
+        if cycle >= funnel.max_cycles or draws.reengage >= funnel.reengage_probability:
+            return
+        at, cycle = at + draws.reengage_delay, cycle + 1
 
 
 def _reengage(funnel: Funnel, lead: int, cycle: int, _: object = None) -> None:
