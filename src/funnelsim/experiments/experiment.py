@@ -19,6 +19,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -136,8 +137,11 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def _replication_job(job: tuple[Scenario, np.random.SeedSequence, int]) -> Replication:
-    return run_replication(*job)
+def _replication_job(job: tuple[Scenario, np.random.SeedSequence, int], leads: bool = True) -> Replication:
+    replication = run_replication(*job)
+    if not leads:  # not sent back: the largest table by far, and the study reads none of it
+        replication.leads = replication.leads.iloc[:0]
+    return replication
 
 
 def _collect(scenario: Scenario, seed: int, runs: list[Replication]) -> ScenarioRun:
@@ -172,19 +176,23 @@ def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int 
     return run_scenarios([scenario], replications, seed, workers)[scenario.name]
 
 
-def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1) -> dict[str, ScenarioRun]:
-    """Every scenario with the same spawned seeds (common random numbers), by name."""
+def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1,
+                  leads: bool = True) -> dict[str, ScenarioRun]:
+    """Every scenario with the same spawned seeds (common random numbers), by name. With
+    ``leads=False`` the leads tables are left empty (the KPIs and daily tables are kept): for a
+    study that reads no lead, they are most of what a replication sends back."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
     for scenario in scenarios:
         ensure_fits(scenario, replications)
     seeds = replication_seeds(seed, replications)
     jobs = [(s, child, i) for s in scenarios for i, child in enumerate(seeds)]
+    job = partial(_replication_job, leads=leads)
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            done = list(pool.map(_replication_job, jobs))
+            done = list(pool.map(job, jobs))
     else:
-        done = [_replication_job(job) for job in jobs]
+        done = [job(j) for j in jobs]
     return {
         s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)
     }
@@ -233,9 +241,10 @@ class Comparison:
         return pd.concat({name: r.summary(confidence).set_index("kpi") for name, r in self.runs.items()}, axis=1)
 
 
-def compare_runs(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1) -> Comparison:
-    """Run every scenario with the same seeds (common random numbers)."""
+def compare_runs(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1,
+                 leads: bool = True) -> Comparison:
+    """Run every scenario with the same seeds (common random numbers); ``leads`` as in ``run_scenarios``."""
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared: {names}")
-    return Comparison(run_scenarios(scenarios, replications, seed, workers))
+    return Comparison(run_scenarios(scenarios, replications, seed, workers, leads=leads))

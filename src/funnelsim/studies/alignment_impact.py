@@ -113,7 +113,7 @@ def run_alignment_impact(
     like the typical one is split by sign of alignment (``funnelsim.studies.gap``)."""
     overrides = overrides or []
     scenarios = [load_scenario(locate(f), overrides) for f in scenario_files]
-    comparison = compare_runs(scenarios, replications, seed, workers=workers)
+    comparison = compare_runs(scenarios, replications, seed, workers=workers, leads=False)  # the report reads no lead
     runs = comparison.replications
     result = AlignmentImpact(
         scenarios, comparison, kpi,

@@ -83,7 +83,7 @@ def sign_contributions(
     for q in QUESTIONS:
         scenarios.append(_variant(typical, none | {q: 1.0}, f"added: {q}", seed))
         scenarios.append(_variant(typical, every | {q: 0.0}, f"removed: {q}", seed))
-    runs = run_scenarios(scenarios, replications, seed, workers)
+    runs = run_scenarios(scenarios, replications, seed, workers, leads=False)  # KPIs are all it reads
     return {kpi: _split(runs, kpi) for kpi in kpis}
 
 
