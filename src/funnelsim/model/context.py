@@ -57,8 +57,9 @@ class Funnel:
         # a lead's later passes: their draws and the row of its pass 1 (pass k is that row + k - 1)
         self.reentry_draws: dict[int, tuple[PassDraws, int]] = {}
 
-        # What the closed loop can change (without it, marketing's scoring never learns).
-        self.scoring_learns = scenario.closed_loop.enabled
+        # What the closed loop can change, at its meetings; until the next one, marketing's
+        # scores are known (marketing moves this on at each meeting; without the loop, never).
+        self.scores_known_until = math.inf
         self.score_noise_sd = scenario.scoring.noise_sd
         self.budget_weight = {name: 1.0 for name in self.channels}
 

@@ -110,17 +110,16 @@ def nurture_from_booking(funnel: Funnel, leads: np.ndarray, return_at: np.ndarra
 def _plan_return(funnel: Funnel, lead: int, cycle: int, at: float) -> None:
     """The lead re-engages at ``at`` (its ``cycle``-th return from nurture).
 
-    While marketing's scoring does not learn (no closed loop), its score at every later return
-    is known now: the returns that leave it below the bar (re-scored, back to nurture) are
-    written as of the horizon at once, and only the return that makes it an MQL again is
-    booked on the clock. With the closed loop, each return is booked: its score depends on
-    what marketing has learned by then."""
-    if funnel.scoring_learns:
-        funnel.env.call_at(at, partial(_reengage, funnel, lead, cycle))
-        return
+    Until the closed loop's next meeting (for ever without the loop) marketing scores as it does
+    now, so the lead's score at each return before then is known now: the returns that leave it
+    below the bar (re-scored, back to nurture) are written as of the horizon at once, and only
+    a return that makes it an MQL again, or comes after the next meeting, is booked on the clock."""
     rec = funnel.records
     later, first = funnel.reentry_draws[lead]
     while at < funnel.horizon:
+        if at >= funnel.scores_known_until:
+            funnel.env.call_at(at, partial(_reengage, funnel, lead, cycle))
+            return
         draws = later.row(first + cycle - 1)
         score = funnel.score(rec.quality[lead], draws.score_noise)
         if score >= funnel.mql_threshold:

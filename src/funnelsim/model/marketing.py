@@ -168,8 +168,10 @@ def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:
     periods = int(math.ceil(funnel.horizon / period))
     for k in range(periods):
         start, end = k * period, min((k + 1) * period, funnel.horizon)
-        if k > 0 and scenario.closed_loop.enabled:
-            hold_meeting(funnel)
+        if scenario.closed_loop.enabled:
+            if k > 0:
+                hold_meeting(funnel)
+            funnel.scores_known_until = end  # the next meeting may change how marketing scores
         last = env.now
         for t, lead, draws in _book_period(funnel, sources, start, end):
             if funnel.continuous_handoff:  # each MQL's own latency: booked ahead, no event at the MQL moment
