@@ -6,8 +6,8 @@ with a costly closed loop (`--resume --cost closed-loop=7500000`, where the choi
 close and measuring starts to pay), and runs `benchmarks/bench_uncertainty.py` (the cost of a
 PSA and the cheapest honest settings). Each output is copied, as printed, into the blocks
 between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->`` of README.md, with the wall
-time it took. Run it after a change to the model, the ensemble or the shipped scenarios (about
-15 minutes on two cores; nothing else should run beside it, the benchmark times itself):
+time it took. Run it after a change to the model, the ensemble or the shipped scenarios (a few
+minutes on two cores; nothing else should run beside it, the benchmark times itself):
 
     .venv/bin/python tools/uncertainty_figures.py
 """
