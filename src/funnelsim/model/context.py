@@ -146,14 +146,15 @@ class Funnel:
         busy = np.zeros(len(self.sdr_available_days))
         start = np.frombuffer(self._call_starts, dtype=np.float64)
         end = np.minimum(np.frombuffer(self._call_ends, dtype=np.float64), horizon)
-        day = np.floor(start)
+        begun = start < end  # a call that cannot begin before the horizon counts nothing
+        day = np.floor(np.where(begun, start, 0.0))
         weekday_open = (np.ones(len(start), bool) if office.open_days is None
                         else np.isin(day.astype(np.int64) % 7, list(office.open_days)))
         open_at_start = weekday_open & (start >= day + office.open_at) & (start < day + office.close_at)
-        within_the_day = (start < end) & open_at_start & (end <= day + office.close_at)
+        within_the_day = begun & open_at_start & (end <= day + office.close_at)
         calls, days, hours = [np.flatnonzero(within_the_day)], [day[within_the_day]], [(end - start)[within_the_day]]
         order = [np.zeros(len(calls[0]), np.int64)]
-        for call in np.flatnonzero(~within_the_day & (start < end)).tolist():
+        for call in np.flatnonzero(~within_the_day & begun).tolist():
             for k, (d, amount) in enumerate(self._office_segments(float(start[call]), float(end[call]), len(busy))):
                 calls.append(np.array([call]))
                 days.append(np.array([d], float))
