@@ -4,7 +4,7 @@ One row per lead: its channel, true quality and marketing's score, a timestamp f
 time it reached each stage, how many times sales tried to reach it, its outcome and its deal
 amount. Times are in days since the start of the simulation (day 0 is a Monday, 00:00); a stage
 never reached is empty (NaN). The model writes into preallocated numpy columns, which is fast
-and small, and ``to_frame`` turns them into a pandas table at the end.
+and small, and ``into_frame`` hands them to a pandas table at the end.
 
 ``LEAD_COLUMNS``, ``DAILY_COLUMNS`` and ``REPLICATION_COLUMNS`` form the data dictionary:
 every column of every table, with its unit and meaning.
