@@ -126,8 +126,9 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
         comes_back = (reengage[below] < funnel.reengage_probability) & (cycles > 0)
         nurture_from_booking(funnel, ids[below], times[below] + reengage_delay[below], comes_back)
         mqls = np.flatnonzero(is_mql)
-        # only an MQL's pass needs the rest of its draws (the way to sales, the calls, the deal)
-        first = luck.passes(numbers[mqls], first_pass[mqls])
+        # only an MQL's pass needs the rest of its draws (the way to sales, the deal), and the
+        # calls and deal stages only if sales accepts it
+        first = luck.passes(numbers[mqls], first_pass[mqls], worked=score[mqls] >= funnel.sales_threshold)
         scheduled.extend(zip(times[mqls].tolist(), ids[mqls].tolist(), first.rows(np.arange(len(mqls)))))
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled

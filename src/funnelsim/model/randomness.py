@@ -113,6 +113,9 @@ class PassDraws:
     stage_pass: PerSlot  # uniform per opportunity stage
     stage_duration: PerSlot  # days per opportunity stage
     churn: PerRow  # uniform, turned into a customer lifetime
+    # the row of the per-attempt and per-stage arrays for each row (-1: drawn for no attempt);
+    # None: the same rows
+    slot_rows: np.ndarray | None = None
     _per_pass: np.ndarray | None = field(default=None, init=False, repr=False)  # made by ``row``
 
     def rows(self, which: np.ndarray) -> list[LeadPass]:
@@ -142,7 +145,11 @@ class _FromRow:
         self.name = name
 
     def __get__(self, instance: LeadPass, owner: type | None = None) -> list[float]:
-        values: list[float] = getattr(instance._source, self.name)[instance._row].tolist()
+        source, row = instance._source, instance._row
+        if source.slot_rows is not None:
+            row = int(source.slot_rows[row])
+            assert row >= 0, "no attempt was drawn for a pass sales does not work"
+        values: list[float] = getattr(source, self.name)[row].tolist()
         instance.__dict__[self.name] = values
         return values
 
@@ -217,15 +224,21 @@ class LeadLuck:
         return (ndtri(self.uniform("score_noise", lead, passes)), self.uniform("reengage", lead, passes),
                 delay(self.uniform("reengage_delay", lead, passes)))
 
-    def passes(self, lead: np.ndarray, passes: np.ndarray) -> PassDraws:
-        """All draws of the given (lead, pass) rows."""
+    def passes(self, lead: np.ndarray, passes: np.ndarray, worked: np.ndarray | None = None) -> PassDraws:
+        """All draws of the given (lead, pass) rows; with a mask ``worked``, the per-attempt and
+        per-stage draws only of those rows (a pass sales will not work needs none)."""
         lead = np.asarray(lead, dtype=np.int64)
         passes = np.asarray(passes, dtype=np.int64)
         n = len(lead)
+        slot_rows = None
+        slot_lead, slot_passes = lead, passes
+        if worked is not None:
+            slot_rows = np.where(worked, np.cumsum(worked) - 1, -1)
+            slot_lead, slot_passes = lead[worked], passes[worked]
         attempt = np.arange(self._attempts)
-        per_attempt = (lead[:, None], passes[:, None], attempt[None, :])
+        per_attempt = (slot_lead[:, None], slot_passes[:, None], attempt[None, :])
         stage = np.arange(len(DEAL_STAGE_NAMES))
-        per_stage = (lead[:, None], passes[:, None], stage[None, :])
+        per_stage = (slot_lead[:, None], slot_passes[:, None], stage[None, :])
 
         def quantity(element: str, *where: np.ndarray) -> np.ndarray:
             turn = self._quantity[element]
@@ -249,7 +262,8 @@ class LeadLuck:
             patience=np.full(n, np.inf) if self._quantity["patience"] is None else quantity("patience"),
             stage_pass=self.uniform("stage_pass", *per_stage),
             stage_duration=np.column_stack([turn(durations[:, j]) for j, turn in enumerate(self._stage_durations)])
-            if n
+            if len(slot_lead)
             else np.zeros((0, len(DEAL_STAGE_NAMES))),
             churn=self.uniform("churn", lead, passes),
+            slot_rows=slot_rows,
         )
