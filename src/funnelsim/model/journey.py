@@ -115,13 +115,11 @@ def _plan_return(funnel: Funnel, lead: int, cycle: int, at: float) -> None:
     below the bar (re-scored, back to nurture) are written as of the horizon at once, and only
     a return that makes it an MQL again, or comes after the next meeting, is booked on the clock."""
     rec = funnel.records
-    later, first = funnel.reentry_draws[lead]
     while at < funnel.horizon:
         if at >= funnel.scores_known_until:
             funnel.env.call_at(at, partial(_reengage, funnel, lead, cycle))
             return
-        draws = later.row(first + cycle - 1)
-        score = funnel.score(rec.quality[lead], draws.score_noise)
+        draws, score = _rescored(funnel, lead, cycle)
         if score >= funnel.mql_threshold:
             funnel.env.call_at(at, partial(_reengage, funnel, lead, cycle))
             return
@@ -135,11 +133,17 @@ def _plan_return(funnel: Funnel, lead: int, cycle: int, at: float) -> None:
 def _reengage(funnel: Funnel, lead: int, cycle: int, _: object = None) -> None:
     """The lead raises its hand again: re-scored, an MQL again if it meets marketing's bar."""
     rec = funnel.records
-    later, first = funnel.reentry_draws[lead]
-    draws = later.row(first + cycle - 1)
+    draws, score = _rescored(funnel, lead, cycle)
     rec.nurture_cycles[lead] = cycle
-    rec.score[lead] = funnel.score(rec.quality[lead], draws.score_noise)
+    rec.score[lead] = score
     if rec.score[lead] >= funnel.mql_threshold:
         begin_pass(funnel, lead, draws, cycle)
     else:
         send_to_nurture(funnel, lead, draws, cycle)
+
+
+def _rescored(funnel: Funnel, lead: int, cycle: int) -> tuple[LeadPass, float]:
+    """The draws of the lead's ``cycle``-th later pass, and marketing's score of it then."""
+    later, first = funnel.reentry_draws[lead]
+    draws = later.row(first + cycle - 1)
+    return draws, funnel.score(funnel.records.quality[lead], draws.score_noise)

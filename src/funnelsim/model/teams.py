@@ -50,6 +50,15 @@ class OfficeHours:
 
 
 
+def _drop_until(times: list[float], now: float) -> int:
+    """Remove the times at or before ``now`` from the heap ``times``; how many there were."""
+    dropped = 0
+    while times and times[0] <= now:
+        heappop(times)
+        dropped += 1
+    return dropped
+
+
 class SdrTeam(Protocol):
     """A team of SDRs: ``ask`` for a rep to make a call, ``calls_waiting`` for the line's length."""
 
@@ -93,10 +102,8 @@ class FirstComeTeam:
         start(begins)
 
     def calls_waiting(self) -> int:
-        now, ahead = self.clock.now, self._starts_ahead
-        while ahead and ahead[0] <= now:
-            heappop(ahead)
-        return len(ahead)
+        _drop_until(self._starts_ahead, self.clock.now)
+        return len(self._starts_ahead)
 
 
 # A call waiting for a rep: (priority, asked at, order asked, call length in days, what to do when it starts)
@@ -149,10 +156,8 @@ class PriorityTeam:
             yield clock.timeout(hours.closing_of(clock.now) - clock.now)
 
     def _rep_free(self, now: float) -> bool:
-        ends = self._calls_end
-        while ends and ends[0] <= now:
-            heappop(ends)
-        return len(ends) < self.reps
+        _drop_until(self._calls_end, now)
+        return len(self._calls_end) < self.reps
 
     def _serve(self, _: object = None) -> None:
         now = self.clock.now
@@ -217,16 +222,11 @@ class DealSlots:
     def open_deals(self) -> int:
         """Deals open now."""
         now = self.clock.now
-        while self._opens_ahead and self._opens_ahead[0] <= now:
-            heappop(self._opens_ahead)
-        while self._closes and self._closes[0] <= now:
-            heappop(self._closes)
-            self._closed += 1
+        _drop_until(self._opens_ahead, now)
+        self._closed += _drop_until(self._closes, now)
         return self._deals - self._closed - len(self._opens_ahead)
 
     def waiting(self) -> int:
         """SQLs waiting for a slot now."""
-        now, ends = self.clock.now, self._waits_end
-        while ends and ends[0] <= now:
-            heappop(ends)
-        return len(ends)
+        _drop_until(self._waits_end, self.clock.now)
+        return len(self._waits_end)
