@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from funnelsim.model.maths import (
     quality_mix,
     stage_pass_logits,
 )
-from funnelsim.model.randomness import PassDraws
+from funnelsim.model.randomness import LeadPass, PassDraws
 from funnelsim.model.records import STATUSES, LeadRecords
 from funnelsim.model.teams import DealSlots, OfficeHours, sdr_team
 
@@ -53,9 +54,11 @@ class Funnel:
         ae = scenario.opportunity.ae_team
         self.deal_slots = DealSlots(self.env, ae.reps * ae.deals_per_rep)
 
-        # Draws for the passes a lead may make after re-engaging, by lead: pass k is item k - 1.
-        # a lead's later passes: their draws and the row of its pass 1 (pass k is that row + k - 1)
-        self.reentry_draws: dict[int, tuple[PassDraws, int]] = {}
+        # The draws of the passes leads may make after re-engaging (``later_pass``), booked in
+        # blocks of consecutive leads: a block's first lead, its draws, and for each of its
+        # leads the row of its pass 1 (pass k is that row + k - 1; -1: it never re-engages).
+        self._later_first_lead: list[int] = []
+        self._later_blocks: list[tuple[PassDraws, np.ndarray]] = []
 
         # What the closed loop can change, at its meetings; until the next one, marketing's
         # scores are known (marketing moves this on at each meeting; without the loop, never).
@@ -122,11 +125,31 @@ class Funnel:
         noise level: the closed loop lowers the noise inside a run."""
         return lead_score(quality, noise, self.quality_mean, self.quality_variance, self.score_noise_sd)
 
+    def sales_may_work(self, score: np.ndarray, follow_up: np.ndarray) -> np.ndarray:
+        """Whether sales may work passes with these scores and follow-up draws: it accepts them
+        and follows them up (a score within a hair of the bar counts, so that float rounding
+        cannot leave out a pass that is worked; one too many only costs its draws)."""
+        return (score >= self.sales_threshold - 1e-9) & (follow_up < self.follow_up_rate)
+
     def end_run(self) -> None:
         """The run is over: let go of what only the running needed (the draws of passes not
         made, the steps booked after the horizon), so the tables can be built in its place."""
-        self.reentry_draws = {}
+        self._later_first_lead, self._later_blocks = [], []
         self.env.clear_calendar()
+
+    def book_later_passes(self, first_lead: int, draws: PassDraws, first_rows: np.ndarray) -> None:
+        """Keep the later passes' ``draws`` of the consecutive leads from ``first_lead`` on:
+        ``first_rows[i]`` is the row of lead ``first_lead + i``'s pass 1 (-1: none)."""
+        self._later_first_lead.append(first_lead)
+        self._later_blocks.append((draws, first_rows))
+
+    def later_pass(self, lead: int, cycle: int) -> LeadPass:
+        """The draws of the lead's ``cycle``-th pass after re-engaging (1: its first return)."""
+        block = bisect_right(self._later_first_lead, lead) - 1
+        draws, first_rows = self._later_blocks[block]
+        first = int(first_rows[lead - self._later_first_lead[block]])
+        assert first >= 0, "a lead that never re-engages has no later pass"
+        return draws.row(first + cycle - 1)
 
     def record_sdr_work(self, start: float, end: float) -> None:
         """Note an SDR's call from ``start`` to ``end`` (booked on its days by ``sdr_busy_per_day``)."""

@@ -17,7 +17,6 @@ import numpy as np
 
 from funnelsim.model.context import STATUS, Funnel
 from funnelsim.model.deals import open_deal
-from funnelsim.model.maths import HOURS_PER_DAY
 from funnelsim.model.randomness import LeadPass
 from funnelsim.model.sales import handoff_wait, work_lead
 
@@ -57,9 +56,8 @@ def _reach_sales(funnel: Funnel, lead: int, draws: LeadPass, cycle: int, mql_tim
     rec = funnel.records
     if handed >= funnel.horizon:
         return
-    if math.isnan(rec.handed_off_at[lead]):
+    if math.isnan(rec.handed_off_at[lead]):  # the first MQL's (its handoff hours are derived at the end)
         rec.handed_off_at[lead] = handed
-        rec.handoff_hours[lead] = (handed - mql_time) * HOURS_PER_DAY
 
     if rec.score[lead] < funnel.sales_threshold:
         rec.rejections[lead] += 1
@@ -144,6 +142,5 @@ def _reengage(funnel: Funnel, lead: int, cycle: int, _: object = None) -> None:
 
 def _rescored(funnel: Funnel, lead: int, cycle: int) -> tuple[LeadPass, float]:
     """The draws of the lead's ``cycle``-th later pass, and marketing's score of it then."""
-    later, first = funnel.reentry_draws[lead]
-    draws = later.row(first + cycle - 1)
+    draws = funnel.later_pass(lead, cycle)
     return draws, funnel.score(funnel.records.quality[lead], draws.score_noise)

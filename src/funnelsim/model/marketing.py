@@ -27,7 +27,7 @@ from funnelsim.model.journey import begin_pass, nurture_from_booking
 from funnelsim.model.maths import DAYS_PER_MONTH, DAYS_PER_WEEK, HOURS_PER_DAY
 from funnelsim.model.randomness import LeadLuck, LeadPass, stream
 
-__all__ = ["ChannelArrivals", "run_marketing"]
+__all__ = ["ChannelArrivals", "deal_amounts", "run_marketing"]
 
 _BLOCK = 1024
 
@@ -117,29 +117,30 @@ def _book_period(funnel: Funnel, sources: list, start: float, end: float) -> lis
         rec.quality[ids] = quality
         rec.score[ids] = score
         rec.channel_code[ids] = code
-        rec.acquisition_cost[ids] = channel.cost_per_lead
-        rec.deal_size[ids] = channel.deal_size.quantile(luck.uniform("deal_size", numbers))
         is_mql = score >= funnel.mql_threshold
         if cycles:
-            _book_later_passes(funnel, luck, ids, numbers, reengage)
+            _book_later_passes(funnel, luck, ids, numbers, quality, reengage)
         below = np.flatnonzero(~is_mql)
         comes_back = (reengage[below] < funnel.reengage_probability) & (cycles > 0)
         nurture_from_booking(funnel, ids[below], times[below] + reengage_delay[below], comes_back)
         mqls = np.flatnonzero(is_mql)
         # only an MQL's pass needs the rest of its draws (the way to sales, the deal), and the
         # calls and deal stages only if sales accepts it
-        first = luck.passes(numbers[mqls], first_pass[mqls], worked=score[mqls] >= funnel.sales_threshold)
+        mql_score = score[mqls]
+        first = luck.passes(numbers[mqls], first_pass[mqls],
+                            worked=lambda _, follow_up: funnel.sales_may_work(mql_score, follow_up))
         scheduled.extend(zip(times[mqls].tolist(), ids[mqls].tolist(), first.rows(np.arange(len(mqls)))))
     scheduled.sort(key=lambda item: (item[0], item[1]))
     return scheduled
 
 
-def _book_later_passes(funnel: Funnel, luck: LeadLuck, ids: np.ndarray, numbers: np.ndarray, reengage: np.ndarray) -> None:
+def _book_later_passes(funnel: Funnel, luck: LeadLuck, ids: np.ndarray, numbers: np.ndarray, quality: np.ndarray,
+                       reengage: np.ndarray) -> None:
     """The draws of the later passes the new leads may make, ready for when they re-engage.
 
     A lead makes pass k only if it re-engaged after each pass before it (a uniform below the
     re-engagement probability; ``reengage`` holds those of pass 0), so only those passes get
-    draws: lead j's passes 1, 2, ... are consecutive rows from ``funnel.reentry_draws[j][1]``."""
+    draws: a lead's passes 1, 2, ... are consecutive rows (``Funnel.book_later_passes``)."""
     cycles, chance = funnel.max_cycles, funnel.reengage_probability
     returning = np.flatnonzero(reengage < chance)
     if not len(returning):
@@ -152,9 +153,32 @@ def _book_later_passes(funnel: Funnel, luck: LeadLuck, ids: np.ndarray, numbers:
     passes_made = np.cumprod(after_pass, axis=1).sum(axis=1)  # later passes each lead can make
     starts = np.cumsum(passes_made) - passes_made
     pass_number = np.arange(passes_made.sum()) - np.repeat(starts, passes_made) + 1
-    later = luck.passes(np.repeat(lead, passes_made), pass_number)
-    for j, first_row in zip(ids[returning].tolist(), starts.tolist()):
-        funnel.reentry_draws[j] = (later, first_row)
+    returning_quality = np.repeat(quality[returning], passes_made)
+
+    def worked(noise: np.ndarray, follow_up: np.ndarray) -> np.ndarray:
+        return funnel.sales_may_work(funnel.score(returning_quality, noise), follow_up)
+
+    # without the closed loop marketing scores every return as it does now, so whether sales
+    # may work it is known now; with it, the next meetings may change the scores
+    known = funnel.scores_known_until == math.inf
+    later = luck.passes(np.repeat(lead, passes_made), pass_number, worked=worked if known else None)
+    first_rows = np.full(len(ids), -1, dtype=np.int32 if len(pass_number) < 2**31 else np.int64)
+    first_rows[returning] = starts
+    funnel.book_later_passes(int(ids[0]), later, first_rows)
+
+
+def deal_amounts(funnel: Funnel, seed: np.random.SeedSequence) -> np.ndarray:
+    """Each lead's deal amount at the end of the run: its deal size if a deal was opened, else
+    NaN. A lead's deal size is its own draw, so it is drawn here for the leads with a deal only."""
+    rec = funnel.records
+    amount = np.full(rec.size, np.nan)
+    opened = np.flatnonzero(~np.isnan(rec.opportunity_at[: rec.size]))
+    code = rec.channel_code[opened]
+    for c, name in enumerate(funnel.channels):
+        mine = opened[code == c]
+        if len(mine):
+            amount[mine] = LeadLuck(funnel.scenario, seed, name).deal_sizes(rec.arrival_number[mine])
+    return amount
 
 
 def run_marketing(funnel: Funnel, seed: np.random.SeedSequence) -> Generator:

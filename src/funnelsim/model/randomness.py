@@ -68,6 +68,8 @@ def element_key(seed: np.random.SeedSequence, element: str) -> np.uint64:
 PerRow: TypeAlias = npt.NDArray[np.float64]  # shape (rows,): one draw per (lead, pass)
 PerSlot: TypeAlias = npt.NDArray[np.float64]  # shape (rows, slots): one draw per attempt or deal stage
 Quantile: TypeAlias = Callable[[np.ndarray], np.ndarray]  # a distribution's inverse distribution function
+# may sales work these passes, from their score noise and follow-up draws (True where it may)
+WorkedRule: TypeAlias = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -129,6 +131,8 @@ class PassDraws:
         """The ``LeadPass`` of one row, made when it is needed (a lead re-engaging from nurture)."""
         if self._per_pass is None:  # the per-pass draws side by side, one row read in one step
             self._per_pass = np.column_stack([getattr(self, name) for name in _PER_PASS])
+            for i, name in enumerate(_PER_PASS):  # the columns become views of it: one copy kept, not two
+                setattr(self, name, self._per_pass[:, i])
         return LeadPass(self, row, *self._per_pass[row].tolist())
 
 
@@ -205,6 +209,7 @@ class LeadLuck:
             "patience": patience.quantile if patience is not None else None,
         }
         self._stage_durations: list[Quantile] = [getattr(stages, name).duration_days.quantile for name in DEAL_STAGE_NAMES]
+        self._deal_size: Quantile = scenario.channels[channel].deal_size.quantile
 
     def uniform(self, element: str, lead: np.ndarray, passes: np.ndarray | int = 0, slot: np.ndarray | int = 0) -> np.ndarray:
         """Uniforms of ``element`` for the leads with these arrival numbers, passes and slots."""
@@ -212,6 +217,10 @@ class LeadLuck:
         if key is None:
             key = self._keys[element] = element_key(self._seed, f"{self._channel}/{element}")
         return uniforms(key, _position(lead, passes, slot))
+
+    def deal_sizes(self, lead: np.ndarray) -> np.ndarray:
+        """The deal size each of these leads would sign for: one draw per lead, whatever its pass."""
+        return self._deal_size(self.uniform("deal_size", lead))
 
     def nurture(self, lead: np.ndarray, passes: np.ndarray) -> tuple[PerRow, PerRow, PerRow]:
         """The draws every booked pass needs, MQL or not: the score's noise, the uniform that says
@@ -224,17 +233,21 @@ class LeadLuck:
         return (ndtri(self.uniform("score_noise", lead, passes)), self.uniform("reengage", lead, passes),
                 delay(self.uniform("reengage_delay", lead, passes)))
 
-    def passes(self, lead: np.ndarray, passes: np.ndarray, worked: np.ndarray | None = None) -> PassDraws:
-        """All draws of the given (lead, pass) rows; with a mask ``worked``, the per-attempt and
-        per-stage draws only of those rows (a pass sales will not work needs none)."""
+    def passes(self, lead: np.ndarray, passes: np.ndarray, worked: WorkedRule | None = None) -> PassDraws:
+        """All draws of the given (lead, pass) rows; with a rule ``worked`` (from each row's
+        score noise and follow-up draw: may sales work this pass?), the per-attempt and
+        per-stage draws only of the rows it allows (a pass sales will not work needs none)."""
         lead = np.asarray(lead, dtype=np.int64)
         passes = np.asarray(passes, dtype=np.int64)
         n = len(lead)
+        score_noise = ndtri(self.uniform("score_noise", lead, passes))
+        follow_up = self.uniform("follow_up", lead, passes)
         slot_rows = None
         slot_lead, slot_passes = lead, passes
         if worked is not None:
-            slot_rows = np.where(worked, np.cumsum(worked) - 1, -1)
-            slot_lead, slot_passes = lead[worked], passes[worked]
+            mask = worked(score_noise, follow_up)
+            slot_rows = np.where(mask, np.cumsum(mask) - 1, -1)
+            slot_lead, slot_passes = lead[mask], passes[mask]
         attempt = np.arange(self._attempts)
         per_attempt = (slot_lead[:, None], slot_passes[:, None], attempt[None, :])
         stage = np.arange(len(DEAL_STAGE_NAMES))
@@ -248,11 +261,11 @@ class LeadLuck:
 
         durations = self.uniform("stage_duration", *per_stage)
         return PassDraws(
-            score_noise=ndtri(self.uniform("score_noise", lead, passes)),
+            score_noise=score_noise,
             reengage=self.uniform("reengage", lead, passes),
             reengage_delay=quantity("reengage_delay"),
             handoff_latency=quantity("handoff_latency"),
-            follow_up=self.uniform("follow_up", lead, passes),
+            follow_up=follow_up,
             presence=quantity("presence"),
             shopping=np.full(n, np.inf) if self._quantity["shopping"] is None else quantity("shopping"),
             contact=self.uniform("contact", *per_attempt),

@@ -12,11 +12,14 @@ every column of every table, with its unit and meaning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from funnelsim.model.maths import HOURS_PER_DAY
 
 __all__ = [
     "LEAD_COLUMNS",
@@ -153,15 +156,17 @@ def data_dictionary() -> pd.DataFrame:
 FloatColumn: TypeAlias = npt.NDArray[np.float64]
 IntColumn: TypeAlias = npt.NDArray[np.signedinteger[Any]]
 
-# The columns ``LeadRecords`` keeps: the leads table's float columns but two it derives at the
-# end, and the model's own ``deal_size``; then the integer columns (``channel_code`` and
-# ``status_code`` become the table's categorical ``channel`` and ``status``). Each is declared
-# as a typed attribute below.
-_DERIVED = ("amount", "revenue")  # amount: the deal size once a deal opens; revenue: recognised by ``simulate``
-_FLOAT_COLUMNS = (
-    *(name for name, (dtype, _, _) in LEAD_COLUMNS.items() if dtype == "float64" and name not in _DERIVED),
-    "deal_size",
+# The columns ``LeadRecords`` keeps while a run goes on: the leads table's float columns but
+# those known from others at the end (``into_frame``), then the integer columns (``channel_code``
+# and ``status_code`` become the table's categorical ``channel`` and ``status``). Each is
+# declared as a typed attribute below.
+_DERIVED = (
+    "handoff_hours",  # the first handoff is the first MQL's: (handed_off_at - mql_at) in hours
+    "acquisition_cost",  # the channel's cost per lead
+    "amount",  # the lead's deal size, once a deal opens (drawn at the end: the draws are the lead's own)
+    "revenue",  # recognised by ``simulate``
 )
+_FLOAT_COLUMNS = tuple(name for name, (dtype, _, _) in LEAD_COLUMNS.items() if dtype == "float64" and name not in _DERIVED)
 _INT_COLUMNS = ("arrival_number", "attempts", "nurture_cycles", "rejections", "channel_code", "status_code")
 # The integer columns are kept as small as their values allow (a lead makes at most 64 passes of
 # at most 64 attempts, a scenario has a few channels, there are nine statuses); the table has
@@ -186,13 +191,12 @@ class LeadRecords:
     channels: list[str]  # channel names in the order of ``channel_code``
     size: int  # leads recorded so far
     _capacity: int
-    # The float columns of the leads table (see ``LEAD_COLUMNS``), then the model's own.
+    # The float columns of the leads table (see ``LEAD_COLUMNS``) but the derived ones.
     created_at: FloatColumn
     quality: FloatColumn
     score: FloatColumn
     mql_at: FloatColumn
     handed_off_at: FloatColumn
-    handoff_hours: FloatColumn
     sal_at: FloatColumn
     sla_deadline_at: FloatColumn
     first_touch_at: FloatColumn
@@ -205,8 +209,6 @@ class LeadRecords:
     lapsed_at: FloatColumn
     closed_at: FloatColumn
     churned_at: FloatColumn
-    acquisition_cost: FloatColumn
-    deal_size: FloatColumn  # drawn at arrival, the table's ``amount`` once a deal opens
     # Integer columns.
     arrival_number: IntColumn
     attempts: IntColumn
@@ -249,9 +251,10 @@ class LeadRecords:
         self.size = needed
         return ids
 
-    def into_frame(self, horizon: float) -> pd.DataFrame:
+    def into_frame(self, horizon: float, cost_per_lead: Sequence[float], amount: FloatColumn) -> pd.DataFrame:
         """The leads table at the horizon (the experiment adds the replication columns; revenue is
-        left empty for ``simulate`` to recognise).
+        left empty for ``simulate`` to recognise), given each channel's cost per lead (in the order
+        of ``channels``) and each lead's deal amount (NaN without a deal).
 
         The records hand their columns over one by one, each cut to the leads recorded in place
         (no copy where numpy allows), so a run does not hold the records and the table at once;
@@ -260,12 +263,12 @@ class LeadRecords:
         deadline, touched = self.sla_deadline_at[:n], self.first_touch_at[:n]
         missed = ~(touched <= deadline)  # late, or not touched at all
         decided = ~np.isnan(deadline) & ((touched <= deadline) | (deadline <= horizon))
-        # numpy's stubs do not take None as np.where's value (here: an object array of True, False and None)
-        sla_breached = pd.array(np.where(decided, missed, None), dtype="boolean")  # type: ignore[call-overload]
+        sla_breached = pd.arrays.BooleanArray(missed & decided, ~decided)  # empty where undecided
+        handoff_hours = (self.handed_off_at[:n] - self.mql_at[:n]) * HOURS_PER_DAY
+        acquisition_cost = np.asarray(cost_per_lead, dtype=np.float64)[self.channel_code[:n]]
         del deadline, touched  # views of two columns: they would keep them from being cut in place
-        amount = np.where(np.isnan(self.opportunity_at[:n]), np.nan, self.deal_size[:n])
         derived = {"lead_id": np.arange(n, dtype=np.int64), "sla_breached": sla_breached, "amount": amount,
-                   "revenue": np.full(n, np.nan)}
+                   "revenue": np.full(n, np.nan), "handoff_hours": handoff_hours, "acquisition_cost": acquisition_cost}
         data: dict[str, Any] = {}
         for name in LEAD_COLUMNS:
             if name in derived:
@@ -276,7 +279,6 @@ class LeadRecords:
                 data[name] = pd.Categorical.from_codes(self._hand_over("status_code"), categories=pd.Index(STATUSES))
             else:
                 data[name] = self._hand_over(name).astype(LEAD_COLUMNS[name][0], copy=False)
-        self.deal_size = np.empty(0)
         self.size = self._capacity = 0
         return pd.DataFrame(data, copy=False)  # one block per column: no second copy of the table
 
