@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnelsim.config.paths import locate
+from funnelsim.config.schema import load_scenario
 from funnelsim.studies.assessment import QUESTIONS
-from funnelsim.studies.gap import INTERPLAY, _split
+from funnelsim.studies.gap import INTERPLAY, _split, _variants
 
 SIGNS = list(QUESTIONS)
 
@@ -66,3 +68,15 @@ def test_three_way_interplay_has_its_own_step_and_the_steps_add_up():
     assert inner["value"].sum() == pytest.approx(split.gap)
     assert math.isclose(inner["top"].iloc[-1], split.end) and math.isclose(inner["bottom"].iloc[0], split.start)
     assert (inner["bottom"].iloc[1:].to_numpy() == inner["top"].iloc[:-1].to_numpy()).all()  # each step starts where the last ended
+
+
+def test_companies_staffed_on_two_processes_are_the_ones_staffed_here():
+    """Each company's staffing takes a pilot run, so they run on local processes: the same teams."""
+    base = load_scenario(locate("params/baseline.yaml"), ["simulation.horizon_days=60", "simulation.warmup_days=10"])
+    none, every = {q: 0.0 for q in SIGNS}, {q: 1.0 for q in SIGNS}
+    plans = {"fully misaligned": none, "fully aligned": every, f"added: {SIGNS[0]}": none | {SIGNS[0]: 1.0}}
+    here, there = _variants(base, plans, seed=5, workers=1), _variants(base, plans, seed=5, workers=2)
+    assert [s.name for s in there] == list(plans)
+    assert [s.model_dump() for s in there] == [s.model_dump() for s in here]
+    teams = {(s.sdr_team.reps, s.opportunity.ae_team.reps) for s in here}
+    assert len(teams) > 1  # the plans do need different teams: the test could tell a mix-up

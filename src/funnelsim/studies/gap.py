@@ -21,6 +21,8 @@ Twenty-four companies are simulated, where an exact Shapley value over eleven si
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+
 import pandas as pd
 
 from funnelsim.config.schema import Scenario, with_settings
@@ -70,6 +72,17 @@ def _variant(base: Scenario, answers: dict[str, float], name: str, seed: int) ->
     return staff(with_settings(base, Assessment(name, answers).lever_settings(base), name=name), seed)
 
 
+def _variants(base: Scenario, plans: dict[str, dict[str, float]], seed: int, workers: int) -> list[Scenario]:
+    """The company like ``base`` with each plan's answers, by name, each staffed for its own
+    lead flow. Staffing a company takes a pilot run, so they run on ``workers`` local processes."""
+    n = len(plans)
+    jobs = ([base] * n, list(plans.values()), list(plans), [seed] * n)
+    if workers > 1 and n > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
+            return list(pool.map(_variant, *jobs))
+    return list(map(_variant, *jobs))
+
+
 def sign_contributions(
     typical: Scenario, replications: int, seed: int, workers: int = 1, kpis: tuple[str, ...] = ("revenue",)
 ) -> dict[str, GapSplit]:
@@ -79,10 +92,10 @@ def sign_contributions(
     KPI is read from the same simulations."""
     none = {q: 0.0 for q in QUESTIONS}
     every = {q: 1.0 for q in QUESTIONS}
-    scenarios = [_variant(typical, none, "fully misaligned", seed), _variant(typical, every, "fully aligned", seed)]
+    plans = {"fully misaligned": none, "fully aligned": every}
     for q in QUESTIONS:
-        scenarios.append(_variant(typical, none | {q: 1.0}, f"added: {q}", seed))
-        scenarios.append(_variant(typical, every | {q: 0.0}, f"removed: {q}", seed))
+        plans |= {f"added: {q}": none | {q: 1.0}, f"removed: {q}": every | {q: 0.0}}
+    scenarios = _variants(typical, plans, seed, workers)
     runs = run_scenarios(scenarios, replications, seed, workers, leads=False)  # KPIs are all it reads
     return {kpi: _split(runs, kpi) for kpi in kpis}
 
