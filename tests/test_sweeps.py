@@ -187,7 +187,9 @@ def test_large_sweeps_ask_for_yes(tmp_path):
 
 @pytest.mark.parametrize("executor, how", [("serial", signal.SIGKILL), ("processes", signal.SIGINT)])
 def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, executor, how):
-    body = FACTORIAL.replace("replications: 2", "replications: 8")  # 48 runs: still running when two are saved
+    # 72 runs, about 11 s on two quiet cores: still running when two are saved, even when a busy
+    # machine delays the check by seconds (48 runs once finished first under the full suite)
+    body = FACTORIAL.replace("replications: 2", "replications: 12")
     path = write_sweep(tmp_path, body)
     total = load_sweep(path).runs
     out = tmp_path / "killed"
@@ -212,7 +214,7 @@ def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, exe
     assert f"{total - len(saved)} runs done".encode() in resumed.stdout
 
     reference = tmp_path / "reference"
-    run_sweep(load_sweep(path), ResultStore(reference), executor="serial", progress=False)
+    run_sweep(load_sweep(path), ResultStore(reference), executor="processes", workers=2, progress=False)
     pd.testing.assert_frame_equal(_runs(reference), _runs(out))
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
     # A run killed mid-write may leave a hidden temporary file; it is never read as a result.
