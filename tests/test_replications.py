@@ -10,6 +10,7 @@ import pytest
 from conftest import kpi_table, scenario
 
 from funnelsim import run_replication, run_scenario
+from funnelsim.experiments.experiment import run_scenarios
 
 SHORT = ("simulation.horizon_days=150", "simulation.warmup_days=30")
 
@@ -73,3 +74,27 @@ def test_common_random_numbers_shrink_the_variance_of_a_difference():
         paired = np.var(b[kpi] - a[kpi], ddof=1)
         separate = np.var(a[kpi], ddof=1) + np.var(independent[kpi], ddof=1)
         assert paired < separate / 5, f"{kpi}: paired {paired:.3g} vs independent {separate:.3g}"
+
+
+def test_scenario_runs_are_the_same_on_every_executor():
+    """A study's scenario runs go to the sweep executors: in this process, on local processes or
+    on a Dask cluster, the same tables in the same order."""
+    tiny = ("simulation.horizon_days=40", "simulation.warmup_days=10")
+    scenarios = [scenario(*tiny).model_copy(update={"name": "today"}),
+                 scenario(*tiny, "sdr_team.reps=9").model_copy(update={"name": "more SDRs"})]
+    runs = {executor: run_scenarios(scenarios, 3, seed=11, workers=2, executor=executor)
+            for executor in ("serial", "processes", "dask")}
+    for name in ("today", "more SDRs"):
+        serial = runs["serial"][name]
+        assert list(serial.replications["replication"]) == [0, 1, 2]
+        for executor in ("processes", "dask"):
+            other = runs[executor][name]
+            pd.testing.assert_frame_equal(serial.replications, other.replications, check_exact=True)
+            pd.testing.assert_frame_equal(serial.leads, other.leads, check_exact=True)
+            pd.testing.assert_frame_equal(serial.daily, other.daily, check_exact=True)
+    assert not runs["serial"]["today"].replications.equals(runs["serial"]["more SDRs"].replications)
+
+
+def test_an_unknown_executor_is_named_with_the_ones_allowed():
+    with pytest.raises(ValueError, match="executor 'gpu': allowed are serial, processes, dask"):
+        run_scenarios([scenario(*SHORT)], 1, seed=1, executor="gpu")

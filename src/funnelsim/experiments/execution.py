@@ -1,10 +1,10 @@
 """Running a sweep's replications: serially, on local processes, or on a Dask cluster.
 
 Every run is a pure function of its scenario and seed, so whichever executor runs it, the
-tables are identical. The executor only decides where runs happen: ``serial`` in this process,
-``processes`` (the default) on a local process pool, ``dask`` on a Dask cluster, either a
-LocalCluster started for the run or an existing scheduler given by address, which is how a
-team outgrows one machine.
+tables are identical. The executor (``executors.py``) only decides where runs happen: ``serial``
+in this process, ``processes`` (the default) on a local process pool, ``dask`` on a Dask
+cluster, either a LocalCluster started for the run or an existing scheduler given by address,
+which is how a team outgrows one machine.
 
 Results come back to this process as each run finishes and are saved at once (see
 ``results.py``); a progress bar shows runs done, runs per second and time left. Ctrl-C, or a
@@ -23,17 +23,15 @@ import gc
 import logging
 import os
 import platform
-import signal
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +40,7 @@ from tqdm.auto import tqdm
 from funnelsim.config.errors import InputError, MachineError
 from funnelsim.config.files import folder_lock
 from funnelsim.config.schema import Scenario
+from funnelsim.experiments.executors import CONNECT_SECONDS, EXECUTORS, RUNNERS
 from funnelsim.experiments.experiment import run_replication
 from funnelsim.experiments.results import ResultStore, SweepResults, load_results
 from funnelsim.experiments.sweeps import Sweep
@@ -57,9 +56,6 @@ __all__ = [
     "run_sweep",
     "run_sweep_into",
 ]
-
-Executor = Literal["serial", "processes", "dask"]
-EXECUTORS = ("serial", "processes", "dask")
 
 
 @dataclass(frozen=True)
@@ -122,47 +118,6 @@ class SchedulerUnreachable(InputError):
     """No Dask scheduler answers at the address given."""
 
 
-CONNECT_SECONDS = 10.0
-PARENT_CHECK_SECONDS = 0.5
-
-
-def _serial(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
-    for task in tasks:
-        yield execute_task(task)
-
-
-def _worker_start(parent: int) -> None:
-    """In each pool worker: leave Ctrl-C to the main process, and end when it is gone.
-
-    A worker whose parent died (``kill -9`` gives it no chance to stop its pool) is adopted by
-    another process; it notices within PARENT_CHECK_SECONDS and exits instead of running on.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _processes(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
-    pending: set[Future] = set()
-    queue = list(reversed(tasks))
-    try:
-        # Keep a couple of tasks per worker in flight, so an interruption loses little.
-        while queue or pending:
-            while queue and len(pending) < 2 * workers:
-                pending.add(pool.submit(execute_task, queue.pop()))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
 def check_scheduler(address: str, seconds: float | None = None) -> None:
     """Raise ``SchedulerUnreachable`` unless a Dask scheduler answers at ``address`` in time.
 
@@ -198,29 +153,9 @@ def check_scheduler(address: str, seconds: float | None = None) -> None:
         )
 
 
-def _dask(tasks: list[RunTask], workers: int, scheduler: str | None) -> Iterator[RunOutcome]:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout=CONNECT_SECONDS)
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = [client.submit(execute_task, task, pure=False) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
+# The sweep's runs on each executor (tests replace one to simulate an interruption or a failure).
 _RUNNERS: dict[str, Callable[[list[RunTask], int, str | None], Iterator[RunOutcome]]] = {
-    "serial": _serial,
-    "processes": _processes,
-    "dask": _dask,
+    name: partial(runner, execute_task) for name, runner in RUNNERS.items()
 }
 
 
@@ -365,6 +300,7 @@ def run_sweep_into(
     resume: bool = True,
     notify: Callable[[str], None] | None = None,
     progress: bool = False,
+    scheduler: str | None = None,
 ) -> SweepResults:
     """Run ``sweep`` into ``folder/name`` (a progress bar with ``progress``) and return its results.
 
@@ -374,5 +310,6 @@ def run_sweep_into(
     temporary folder. Raises what ``run_sweep`` raises.
     """
     where = Path(folder) / name if folder else Path(tempfile.mkdtemp(prefix=f"{name}-"))
-    run_sweep(sweep, ResultStore(where), executor=executor, workers=workers, progress=progress, resume=resume, notify=notify)
+    run_sweep(sweep, ResultStore(where), executor=executor, workers=workers, scheduler=scheduler, progress=progress,
+              resume=resume, notify=notify)
     return load_results(where)

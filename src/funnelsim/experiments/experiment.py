@@ -17,9 +17,7 @@ from __future__ import annotations
 import os
 
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -27,6 +25,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.config.errors import MachineError
 from funnelsim.config.schema import Scenario
+from funnelsim.experiments.executors import run_each
 from funnelsim.experiments.kpis import replication_kpis
 from funnelsim.experiments.preflight import ensure_fits
 from funnelsim.model import simulate
@@ -137,11 +136,17 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def _replication_job(job: tuple[Scenario, np.random.SeedSequence, int], leads: bool = True) -> Replication:
-    replication = run_replication(*job)
+# One replication to run: its place in the list of jobs, the scenario, its seed and number,
+# and whether its leads table is sent back.
+_Job = tuple[int, Scenario, np.random.SeedSequence, int, bool]
+
+
+def _replication_job(job: _Job) -> tuple[int, Replication]:
+    place, scenario, seed, number, leads = job
+    replication = run_replication(scenario, seed, number)
     if not leads:  # not sent back: the largest table by far, and the study reads none of it
         replication.leads = replication.leads.iloc[:0]
-    return replication
+    return place, replication
 
 
 def _collect(scenario: Scenario, seed: int, runs: list[Replication]) -> ScenarioRun:
@@ -170,29 +175,32 @@ def local_workers() -> int:
     return os.cpu_count() or 1
 
 
-def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int = 1) -> ScenarioRun:
+def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int = 1,
+                 executor: str | None = None, scheduler: str | None = None) -> ScenarioRun:
     """Run ``replications`` replications of ``scenario`` with seeds spawned from ``seed``
-    (on ``workers`` local processes; the tables are the same whatever the number)."""
-    return run_scenarios([scenario], replications, seed, workers)[scenario.name]
+    (on ``workers`` local processes, or the ``executor`` as in ``run_scenarios``; the tables
+    are the same wherever they run)."""
+    return run_scenarios([scenario], replications, seed, workers, executor=executor, scheduler=scheduler)[scenario.name]
 
 
 def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1,
-                  leads: bool = True) -> dict[str, ScenarioRun]:
+                  leads: bool = True, executor: str | None = None, scheduler: str | None = None) -> dict[str, ScenarioRun]:
     """Every scenario with the same spawned seeds (common random numbers), by name. With
     ``leads=False`` the leads tables are left empty (the KPIs and daily tables are kept): for a
-    study that reads no lead, they are most of what a replication sends back."""
+    study that reads no lead, they are most of what a replication sends back.
+
+    The runs happen on the ``executor`` (``executors.py``: serial, processes or dask, with the
+    Dask ``scheduler`` at that address or a local cluster); without one, on ``workers`` local
+    processes, or in this process for one worker. The tables are the same wherever they run."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
     for scenario in scenarios:
         ensure_fits(scenario, replications)
     seeds = replication_seeds(seed, replications)
-    jobs = [(s, child, i) for s in scenarios for i, child in enumerate(seeds)]
-    job = partial(_replication_job, leads=leads)
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            done = list(pool.map(job, jobs))
-    else:
-        done = [job(j) for j in jobs]
+    jobs = [(k * replications + i, s, child, i, leads) for k, s in enumerate(scenarios) for i, child in enumerate(seeds)]
+    where = executor or ("processes" if workers > 1 and len(jobs) > 1 else "serial")
+    finished = dict(run_each(_replication_job, jobs, where, max(1, min(workers, len(jobs))), scheduler))
+    done = [finished[place] for place in range(len(jobs))]  # in the jobs' order, however they finished
     return {
         s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)
     }
@@ -242,9 +250,10 @@ class Comparison:
 
 
 def compare_runs(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1,
-                 leads: bool = True) -> Comparison:
-    """Run every scenario with the same seeds (common random numbers); ``leads`` as in ``run_scenarios``."""
+                 leads: bool = True, executor: str | None = None, scheduler: str | None = None) -> Comparison:
+    """Run every scenario with the same seeds (common random numbers); ``leads`` and where
+    they run as in ``run_scenarios``."""
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared: {names}")
-    return Comparison(run_scenarios(scenarios, replications, seed, workers, leads=leads))
+    return Comparison(run_scenarios(scenarios, replications, seed, workers, leads=leads, executor=executor, scheduler=scheduler))

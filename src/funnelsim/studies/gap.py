@@ -21,11 +21,10 @@ Twenty-four companies are simulated, where an exact Shapley value over eleven si
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 import pandas as pd
 
 from funnelsim.config.schema import Scenario, with_settings
+from funnelsim.experiments.executors import run_each
 from funnelsim.experiments.experiment import ScenarioRun, run_scenarios
 from funnelsim.experiments.staffing import staff
 from funnelsim.studies.assessment import QUESTIONS, Assessment
@@ -72,31 +71,39 @@ def _variant(base: Scenario, answers: dict[str, float], name: str, seed: int) ->
     return staff(with_settings(base, Assessment(name, answers).lever_settings(base), name=name), seed)
 
 
-def _variants(base: Scenario, plans: dict[str, dict[str, float]], seed: int, workers: int) -> list[Scenario]:
+def _variant_job(task: tuple[int, Scenario, dict[str, float], str, int]) -> tuple[int, Scenario]:
+    place, base, answers, name, seed = task
+    return place, _variant(base, answers, name, seed)
+
+
+def _variants(base: Scenario, plans: dict[str, dict[str, float]], seed: int, workers: int,
+              executor: str | None = None, scheduler: str | None = None) -> list[Scenario]:
     """The company like ``base`` with each plan's answers, by name, each staffed for its own
-    lead flow. Staffing a company takes a pilot run, so they run on ``workers`` local processes."""
-    n = len(plans)
-    jobs = ([base] * n, list(plans.values()), list(plans), [seed] * n)
-    if workers > 1 and n > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, n)) as pool:
-            return list(pool.map(_variant, *jobs))
-    return list(map(_variant, *jobs))
+    lead flow. Staffing a company takes a pilot run, so they run where the study's runs do (as
+    in ``run_scenarios``: the ``executor``, or ``workers`` local processes)."""
+    tasks = [(place, base, answers, name, seed) for place, (name, answers) in enumerate(plans.items())]
+    where = executor or ("processes" if workers > 1 and len(tasks) > 1 else "serial")
+    made = dict(run_each(_variant_job, tasks, where, max(1, min(workers, len(tasks))), scheduler))
+    return [made[place] for place in range(len(tasks))]
 
 
 def sign_contributions(
-    typical: Scenario, replications: int, seed: int, workers: int = 1, kpis: tuple[str, ...] = ("revenue",)
+    typical: Scenario, replications: int, seed: int, workers: int = 1, kpis: tuple[str, ...] = ("revenue",),
+    executor: str | None = None, scheduler: str | None = None,
 ) -> dict[str, GapSplit]:
     """For each of ``kpis``, the fully aligned vs fully misaligned gap split by sign.
 
     ``typical`` is the company whose other settings every variant keeps (the baseline); every
-    KPI is read from the same simulations."""
+    KPI is read from the same simulations, run as in ``run_scenarios`` (``workers``,
+    ``executor``, ``scheduler``)."""
     none = {q: 0.0 for q in QUESTIONS}
     every = {q: 1.0 for q in QUESTIONS}
     plans = {"fully misaligned": none, "fully aligned": every}
     for q in QUESTIONS:
         plans |= {f"added: {q}": none | {q: 1.0}, f"removed: {q}": every | {q: 0.0}}
-    scenarios = _variants(typical, plans, seed, workers)
-    runs = run_scenarios(scenarios, replications, seed, workers, leads=False)  # KPIs are all it reads
+    scenarios = _variants(typical, plans, seed, workers, executor, scheduler)
+    runs = run_scenarios(scenarios, replications, seed, workers, leads=False,  # KPIs are all it reads
+                         executor=executor, scheduler=scheduler)
     return {kpi: _split(runs, kpi) for kpi in kpis}
 
 
