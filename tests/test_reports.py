@@ -465,6 +465,13 @@ def test_bad_parameters_name_the_value_and_what_is_allowed(tmp_path, no_kernel, 
     assert "Traceback" not in result.output and not (tmp_path / "reports").exists()
 
 
+@pytest.mark.parametrize("notebook", ["alignment_impact", "claims_check", "sensitivity", "what_it_takes"])
+def test_an_executor_is_one_of_those_that_exist(tmp_path, no_kernel, notebook):
+    result = report(notebook, "-p", "executor", "gpu")
+    assert result.exit_code == 2 and "-p: executor: 'gpu': one of serial, processes, dask" in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "reports").exists()
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(st.text(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
 def test_values_of_another_type_are_refused(no_kernel, value):

@@ -4,7 +4,8 @@ papermill writes every parameter it is given into a cell of Python source, names
 So before any kernel starts, each name given with ``-p`` or in a ``-f`` file must be one the
 notebook declares in its ``parameters`` cell (``name: type = default  # help``), and each value
 must be plain data (text, numbers, true/false, null, lists and mappings of those) of the
-declared type. Anything else is refused with ``FILE: name: value: what is allowed``.
+declared type, and an ``executor`` one of the executors. Anything else is refused with
+``FILE: name: value: what is allowed``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import yaml
 
 from funnelsim.config.loading import ParameterError, read_yaml
 from funnelsim.config.schema import Scenario, load_scenario
+from funnelsim.experiments.executors import EXECUTORS
 
-__all__ = ["RESERVED", "check_parameters", "declared", "notebook_parameters", "parameters_from_file", "parameters_from_pairs"]
+__all__ = ["CHOICES", "RESERVED", "check_parameters", "declared", "notebook_parameters", "parameters_from_file", "parameters_from_pairs"]
 
 RESERVED = {"output_dir": "set by funnelsim report to the report's data folder; choose the folder with --out"}
+# Parameters every notebook that has them takes from a fixed list.
+CHOICES = {"executor": EXECUTORS}
 _MAX_DEPTH = 50
 
 
@@ -121,6 +125,8 @@ def check_parameters(notebook: Path, parameters: dict[str, Any], label: str = "p
             base, optional = _base_type(names[name])
             wanted = _TYPES.get(base or "", "a value") + (" or null" if optional else "")
             problems.append(f"{label}: {name}: {_shown(value)}: {wanted} ({name}: {names[name]})")
+        elif name in CHOICES and value not in CHOICES[name]:
+            problems.append(f"{label}: {name}: {_shown(value)}: one of {', '.join(CHOICES[name])}")
     if problems:
         raise ParameterError(problems)
 

@@ -102,6 +102,8 @@ def run_alignment_impact(
     uncertainty_replications: int = 2,
     typical_file: str = "",
     gap_replications: int = 0,
+    executor: str = "processes",
+    scheduler: str | None = None,
 ) -> AlignmentImpact:
     """Compare the scenario files' ``kpi`` with the scenario named ``baseline``; with a
     ``sweep_file`` (``sweep_points`` Latin hypercube points, 0: as in the file), rank its levers.
@@ -110,10 +112,16 @@ def run_alignment_impact(
     members of the evidence ensemble (``uncertainty_replications`` each, the same overrides),
     saved in ``output_dir/uncertainty`` and reused from there. With ``typical_file`` and
     ``gap_replications`` > 0, the gap between a fully misaligned and a fully aligned company
-    like the typical one is split by sign of alignment (``funnelsim.studies.gap``)."""
+    like the typical one is split by sign of alignment (``funnelsim.studies.gap``).
+
+    Every run happens on the ``executor`` (serial, processes or dask: ``experiments.executors``),
+    with ``workers`` local processes, or the Dask ``scheduler`` at that address (a local cluster
+    without one); the tables are the same wherever they run."""
     overrides = overrides or []
     scenarios = [load_scenario(locate(f), overrides) for f in scenario_files]
-    comparison = compare_runs(scenarios, replications, seed, workers=workers, leads=False)  # the report reads no lead
+    scheduler = scheduler or None  # the notebook's empty text: a local cluster
+    comparison = compare_runs(scenarios, replications, seed, workers=workers, leads=False,  # the report reads no lead
+                              executor=executor, scheduler=scheduler)
     runs = comparison.replications
     result = AlignmentImpact(
         scenarios, comparison, kpi,
@@ -122,17 +130,17 @@ def run_alignment_impact(
     )
     if sweep_file:
         sweep = load_sweep(locate(sweep_file), overrides, points=sweep_points or None).with_options(replications=sweep_replications)
-        swept = run_sweep_into(sweep, output_dir, "sweep", executor="processes")
+        swept = run_sweep_into(sweep, output_dir, "sweep", executor, workers, scheduler=scheduler)
         result.metamodel = fit_metamodel(swept.runs, kpi, swept.factors, interactions=False)
         result.levers = lever_effects(result.metamodel)
     if typical_file and gap_replications > 0:
         typical = load_scenario(locate(typical_file), overrides)
-        result.gap = sign_contributions(typical, gap_replications, seed, workers, kpis=(kpi,))[kpi]
+        result.gap = sign_contributions(typical, gap_replications, seed, workers, (kpi,), executor, scheduler)[kpi]
     if uncertainty_draws > 0:
         files = [str(locate(f)) for f in scenario_files]
         reference = next((f for f, sc in zip(files, scenarios) if sc.name == baseline), files[0])
         study = build_study(files, reference, uncertainty_draws, uncertainty_replications, seed, overrides=overrides)
         folder = Path(output_dir) / "uncertainty" if output_dir else Path(tempfile.mkdtemp(prefix="uncertainty-"))
-        run_uncertainty(study, folder, executor="processes", workers=workers, resume=True)
+        run_uncertainty(study, folder, executor, workers, scheduler, resume=True)
         result.uncertainty = analyse(folder, [kpi], bootstrap=100)
     return result
