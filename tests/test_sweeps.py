@@ -185,17 +185,22 @@ def test_large_sweeps_ask_for_yes(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("executor, how", [("serial", signal.SIGKILL), ("processes", signal.SIGINT)])
 def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, executor, how):
-    # 72 runs, about 11 s on two quiet cores: still running when two are saved, even when a busy
-    # machine delays the check by seconds (48 runs once finished first under the full suite)
-    body = FACTORIAL.replace("replications: 2", "replications: 12")
+    body = FACTORIAL.replace("replications: 2", "replications: 8")  # 48 runs: still running when two are saved
     path = write_sweep(tmp_path, body)
     total = load_sweep(path).runs
     out = tmp_path / "killed"
     command = [str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", executor,
                "--workers", "2", "--no-progress"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # Ctrl-C as in a terminal: a suite started in the background by a shell inherits SIGINT
+    # ignored (as every background job does), and so would the sweep, which then runs to the end
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=_ctrl_c_as_in_a_terminal)
     deadline = time.time() + 120
     # interrupt as soon as two runs are saved: on a loaded machine, reading the store lags the sweep,
     # and waiting for more once let it finish before the signal came (exit 0 instead of 130)
