@@ -96,10 +96,13 @@ def dask(job: Callable[[Task], Result], tasks: list[Task], workers: int, schedul
 RUNNERS: dict[str, Callable[..., Iterator[Any]]] = {"serial": serial, "processes": processes, "dask": dask}
 
 
-def run_each(job: Callable[[Task], Result], tasks: list[Task], executor: str = "processes", workers: int = 2,
+def run_each(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,
              scheduler: str | None = None) -> Iterator[Result]:
-    """``job(task)`` for every task on the ``executor``, yielded as each finishes. ``job`` must be
-    a top-level function (picklable) for ``processes`` and ``dask``."""
+    """``job(task)`` for every task on the ``executor``, yielded as each finishes; without one, on
+    ``workers`` local processes (in this process for one worker or one task). ``job`` must be a
+    top-level function (picklable) for ``processes`` and ``dask``."""
+    workers = max(1, min(workers, len(tasks)))
+    executor = executor or ("processes" if workers > 1 else "serial")
     if executor not in RUNNERS:
         raise ValueError(f"executor {executor!r}: allowed are {', '.join(EXECUTORS)}")
     return RUNNERS[executor](job, tasks, workers, scheduler)

@@ -198,8 +198,7 @@ def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, worke
         ensure_fits(scenario, replications)
     seeds = replication_seeds(seed, replications)
     jobs = [(k * replications + i, s, child, i, leads) for k, s in enumerate(scenarios) for i, child in enumerate(seeds)]
-    where = executor or ("processes" if workers > 1 and len(jobs) > 1 else "serial")
-    finished = dict(run_each(_replication_job, jobs, where, max(1, min(workers, len(jobs))), scheduler))
+    finished = dict(run_each(_replication_job, jobs, executor, workers, scheduler))
     done = [finished[place] for place in range(len(jobs))]  # in the jobs' order, however they finished
     return {
         s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)

@@ -82,8 +82,7 @@ def _variants(base: Scenario, plans: dict[str, dict[str, float]], seed: int, wor
     lead flow. Staffing a company takes a pilot run, so they run where the study's runs do (as
     in ``run_scenarios``: the ``executor``, or ``workers`` local processes)."""
     tasks = [(place, base, answers, name, seed) for place, (name, answers) in enumerate(plans.items())]
-    where = executor or ("processes" if workers > 1 and len(tasks) > 1 else "serial")
-    made = dict(run_each(_variant_job, tasks, where, max(1, min(workers, len(tasks))), scheduler))
+    made = dict(run_each(_variant_job, tasks, executor, workers, scheduler))
     return [made[place] for place in range(len(tasks))]
 
 
