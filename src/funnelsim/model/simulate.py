@@ -168,7 +168,7 @@ def _return_freed_memory() -> None:
     """Hand the memory the run has freed back to the operating system, where the C library can
     (glibc's ``malloc_trim``). Without it, what only the running needed (the draws of passes
     never made, the steps booked after the horizon) would still count against the process's
-    memory while the tables are built: about 45 MB at a million leads."""
+    memory while the tables are built (``benchmarks/bench_engine.py`` prints the peak)."""
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except AttributeError:  # not glibc: the memory is reused, just not returned
