@@ -116,7 +116,9 @@ class Funnel:
         self._call_starts = array("d")
         self._call_ends = array("d")
         self.sdr_available_days = self._sdr_available_per_day(int(math.ceil(self.horizon)) + 1)
-        # when each lead outcome sales reports back (a lead reached, or all attempts made) comes in
+        # when each lead outcome sales reports back (a lead reached, or all attempts made) comes
+        # in: counted by the closed loop's meetings, so noted only when there is a closed loop
+        self.notes_outcomes = scenario.closed_loop.enabled
         self.outcomes_at: list[float] = []
 
     def score(self, quality: Number, noise: Number) -> Number:

@@ -95,7 +95,7 @@ class _Attempts:
                 rec.speed_to_lead_hours[lead] = age * HOURS_PER_DAY
             if reached and math.isnan(rec.contacted_at[lead]):
                 rec.contacted_at[lead] = start
-            if last:
+            if last and funnel.notes_outcomes:
                 funnel.outcomes_at.append(end)
         if not last:
             self.attempt = k + 1
