@@ -34,6 +34,7 @@ from funnelsim.model.maths import (
     decay_basis,
     decay_log_multiplier_array,
     decay_slopes,
+    highest_lead_score,
     lead_score,
     logistic,
     logistic_array,
@@ -231,3 +232,20 @@ def test_the_stage_table_names_real_columns():
     assert timestamps - set(TIMELINE) == {"sla_deadline_at"}  # a deadline, not an event
     order = [TIMELINE.index(stage.reached_at) for stage in FUNNEL_STAGES if stage.status is None]
     assert order == sorted(order)
+
+
+def test_the_highest_score_over_noise_levels_is_the_highest_of_any_level_between():
+    """The closed loop's meetings move the score's noise level, so the highest score a lead can
+    get is bounded over the whole range of levels: at an end, or where the score turns."""
+    rng = np.random.default_rng(3)
+    quality, noise = rng.normal(50, 12, 4000), rng.standard_normal(4000)
+    low, high = 2.0, 15.0
+    levels = np.linspace(low, high, 2001)
+    on_grid = np.max([lead_score(quality, noise, 50.0, 144.0, sd) for sd in levels], axis=0)
+    highest = highest_lead_score(quality, noise, 50.0, 144.0, low, high)
+    assert np.all(highest >= on_grid - 1e-9)  # never below any level's score
+    assert np.max(highest - on_grid) < 1e-3  # and no higher than the grid allows between its points
+    ends = np.maximum(lead_score(quality, noise, 50.0, 144.0, low), lead_score(quality, noise, 50.0, 144.0, high))
+    assert np.sum(highest > ends + 1e-6) > 100  # the turn inside the range matters for many leads
+    flat = highest_lead_score(quality, noise, 50.0, 0.0, low, high)  # no spread: straight in the level
+    assert np.allclose(flat, np.maximum(quality + low * noise, quality + high * noise))

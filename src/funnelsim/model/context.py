@@ -25,6 +25,7 @@ from funnelsim.model.maths import (
     Number,
     QualityShift,
     churn_hazard_per_day,
+    highest_lead_score,
     lead_score,
     logit,
     quality_mix,
@@ -126,6 +127,16 @@ class Funnel:
         (``maths.lead_score``), on the quality scale of the planned lead mix, at the current
         noise level: the closed loop lowers the noise inside a run."""
         return lead_score(quality, noise, self.quality_mean, self.quality_variance, self.score_noise_sd)
+
+    def highest_score_ahead(self, quality: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """The highest score these leads can get from now on: without the closed loop, their
+        score now; with it, over every noise level its meetings can still reach (the noise only
+        moves toward the loop's floor)."""
+        if self.scores_known_until == math.inf:
+            return np.asarray(self.score(quality, noise))
+        floor = self.scenario.closed_loop.noise_floor
+        low, high = sorted((self.score_noise_sd, floor))
+        return highest_lead_score(quality, noise, self.quality_mean, self.quality_variance, low, high)
 
     def sales_may_work(self, score: np.ndarray, follow_up: np.ndarray) -> np.ndarray:
         """Whether sales may work passes with these scores and follow-up draws: it accepts them

@@ -156,12 +156,10 @@ def _book_later_passes(funnel: Funnel, luck: LeadLuck, ids: np.ndarray, numbers:
     returning_quality = np.repeat(quality[returning], passes_made)
 
     def worked(noise: np.ndarray, follow_up: np.ndarray) -> np.ndarray:
-        return funnel.sales_may_work(funnel.score(returning_quality, noise), follow_up)
+        # the closed loop's meetings may still change the scores: the highest a return can get
+        return funnel.sales_may_work(funnel.highest_score_ahead(returning_quality, noise), follow_up)
 
-    # without the closed loop marketing scores every return as it does now, so whether sales
-    # may work it is known now; with it, the next meetings may change the scores
-    known = funnel.scores_known_until == math.inf
-    later = luck.passes(np.repeat(lead, passes_made), pass_number, worked=worked if known else None)
+    later = luck.passes(np.repeat(lead, passes_made), pass_number, worked=worked)
     first_rows = np.full(len(ids), -1, dtype=np.int32 if len(pass_number) < 2**31 else np.int64)
     first_rows[returning] = starts
     funnel.book_later_passes(int(ids[0]), later, first_rows)

@@ -24,7 +24,8 @@ here too, beside it, and ``tests/test_model_maths.py`` checks that the two round
 * decay curves: ``DecayCurve`` (scalar, age in days), ``decay_log_multiplier_array`` (ages in
   hours), and the curve as a regression basis, ``decay_basis`` with ``decay_slopes``;
 * contact: ``presence_mix`` and ``contact_chance`` (the presence window and cold calls);
-* marketing's score: ``quality_mix``, ``score_scale`` and ``lead_score``;
+* marketing's score: ``quality_mix``, ``score_scale``, ``lead_score`` and ``highest_lead_score``
+  (its highest over a range of noise levels);
 * churn: ``churn_hazard_per_day``, its inverse ``monthly_churn_for``, ``customer_lifetime`` /
   ``customer_lifetimes`` and ``share_lost_within_months``.
 """
@@ -69,6 +70,7 @@ __all__ = [
     "decay_log_multiplier_array",
     "decay_slopes",
     "lead_score",
+    "highest_lead_score",
     "logistic",
     "logistic_array",
     "logit",
@@ -285,6 +287,25 @@ def lead_score(quality: Number, noise: Number, quality_mean: float, quality_vari
     leads whatever the noise; less noise only ranks them better."""
     scale = score_scale(quality_variance, noise_sd)
     return quality_mean + (quality - quality_mean + noise_sd * noise) * scale
+
+
+def highest_lead_score(quality: np.ndarray, noise: np.ndarray, quality_mean: float, quality_variance: float,
+                       noise_sd_low: float, noise_sd_high: float) -> np.ndarray:
+    """The highest ``lead_score`` each lead can get at any noise level from ``noise_sd_low`` to
+    ``noise_sd_high``: at one of the two, or where the score stops rising or falling with the
+    noise level (at noise level variance x noise / (quality - mean), when that lies between)."""
+    def at(sd: float | np.ndarray) -> np.ndarray:
+        scale = np.sqrt(quality_variance / (quality_variance + sd * sd)) if quality_variance > 0 else 1.0
+        return np.asarray(quality_mean + (quality - quality_mean + sd * noise) * scale)
+
+    ends = np.maximum(at(noise_sd_low), at(noise_sd_high))
+    if quality_variance <= 0:  # no scale: the score is straight in the noise level, highest at an end
+        return ends
+    gap = quality - quality_mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        turn = np.where(gap != 0, quality_variance * noise / gap, np.nan)
+    between = (turn > noise_sd_low) & (turn < noise_sd_high)
+    return np.where(between, np.maximum(ends, at(np.where(between, turn, noise_sd_low))), ends)
 
 
 # --- churn: a constant hazard ----------------------------------------------------------------
