@@ -60,6 +60,21 @@ def test_no_change_from_the_reference_is_exactly_zero():
     assert change.ci_low == pytest.approx(0.0, abs=1e-12) and change.ci_high == pytest.approx(0.0, abs=1e-12)
 
 
+def test_changes_of_several_grids_at_once_are_each_grid_s_own():
+    """Design rows are built for several grids in one go (the slow part); each grid's change is
+    exactly what it is alone, a log lever, a rate and a switch each moved on its own."""
+    surface = ResponseSurface.fit(synthetic_runs(5), "revenue", LEVERS)
+    today = {"handoff.latency_hours.median": 3.0, "follow_up.follow_up_rate": 0.5, "handoff.mode": "batch"}
+    grids = [pd.DataFrame([{**today, "handoff.latency_hours.median": v} for v in np.geomspace(0.2, 9, 37)]),
+             pd.DataFrame([{**today, "follow_up.follow_up_rate": v} for v in np.linspace(0.4, 1.0, 23)]),
+             pd.DataFrame([{**today, "handoff.mode": v} for v in ("batch", "continuous")])]
+    together = surface.change_each(grids, today)
+    assert [len(t) for t in together] == [37, 23, 2]
+    for grid, table in zip(grids, together):
+        pd.testing.assert_frame_equal(table, surface.change(grid, today), check_exact=True)
+    assert together[2]["estimate"].iloc[0] == 0.0 and together[2]["estimate"].iloc[1] > 0
+
+
 def test_the_level_is_predicted_at_the_average_replication():
     surface = ResponseSurface.fit(synthetic_runs(4, noise=0.01), "revenue", LEVERS)
     at = {"handoff.latency_hours.median": 1.0, "follow_up.follow_up_rate": 0.5, "handoff.mode": "batch"}

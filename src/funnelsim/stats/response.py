@@ -132,11 +132,20 @@ class ResponseSurface:
         units. The confidence interval is that of the difference, so the uncertainty the two
         predictions share (the intercept, the replication effects) cancels.
         """
-        rows = self._design(settings)
+        return self.change_each([settings], reference, confidence)[0]
+
+    def change_each(
+        self, grids: list[pd.DataFrame], reference: Mapping[str, Any], confidence: float = 0.95
+    ) -> list[pd.DataFrame]:
+        """``change`` for each of several tables of settings against the same ``reference``:
+        their design rows are built in one go (building them is most of the cost), and each
+        table's change is worked out on its own rows, as ``change`` would."""
+        rows = self._design(pd.concat(grids, ignore_index=True))
         base = self._design(pd.DataFrame([{lever.key: reference[lever.key] for lever in self.levers}]))
-        table = self._linear(rows - base, confidence)
+        ends = np.cumsum([len(grid) for grid in grids])
+        tables = [self._linear(rows[end - len(grid):end] - base, confidence) for grid, end in zip(grids, ends)]
         if self.transform != "relative":
-            return table
+            return tables
         # A change whose log is beyond 709 (far outside a small design) is inf: no bound the fit can give.
         with np.errstate(over="ignore"):
-            return cast(pd.DataFrame, np.expm1(table))  # as in predict
+            return [cast(pd.DataFrame, np.expm1(table)) for table in tables]  # as in predict

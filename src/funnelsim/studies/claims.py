@@ -342,20 +342,24 @@ def single_lever_needed(
     the value at which the claim's effect is reached (NaN if never), and the most it gives."""
     growth_share = first_year_share(start.get("customers.monthly_churn", 0.0)) if claim.kpi == "transition_growth" else 1.0
     target = _target(claim, surface, growth_share)
-    rows = []
+    paths = {}  # each lever's values, moved alone
     for lever in surface.levers:
         a, b = start[lever.key], end[lever.key]
         if lever.scale == "switch":
-            values = [a, b] if a != b else [a]
+            paths[lever.key] = [a, b] if a != b else [a]
         else:
             low, high = bounds[lever.key]
             edge = high if (b if b != a else high) >= a else low
             if lever.scale == "log":
-                values = list(np.exp(np.linspace(np.log(a), np.log(edge), steps)))
+                paths[lever.key] = list(np.exp(np.linspace(np.log(a), np.log(edge), steps)))
             else:
-                values = list(np.linspace(a, edge, steps))
-        grid = pd.DataFrame([{**start, lever.key: v} for v in values])
-        change = surface.change(grid, start)["estimate"].to_numpy()
+                paths[lever.key] = list(np.linspace(a, edge, steps))
+    grids = [pd.DataFrame([{**start, key: v} for v in values]) for key, values in paths.items()]
+    changes = surface.change_each(grids, start)
+    rows = []
+    for lever, changed in zip(surface.levers, changes):
+        a, values = start[lever.key], paths[lever.key]
+        change = changed["estimate"].to_numpy()
         hit = np.flatnonzero(_reached(change, target))
         best = change.max() if target >= 0 else change.min()
         rows.append(
