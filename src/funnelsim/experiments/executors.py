@@ -11,8 +11,9 @@ task to ``job`` on the executor and yields the results as they finish (not in ta
 * ``dask``: a Dask cluster, the running scheduler at ``scheduler`` (how a team outgrows one
   machine) or a LocalCluster of ``workers`` processes started for the call.
 
-Sweeps (``execution.py``, which adds results folders and resuming) and the studies' scenario
-runs (``experiment.run_scenarios``) both go through here.
+Sweeps (``execution.py``, which adds results folders and resuming), the studies' scenario runs
+(``experiment.run_scenarios``), staffing pilots, the evidence's firms and the ensemble's points
+all go through here.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from functools import partial
 from typing import Any, Literal, TypeVar
 
-__all__ = ["CONNECT_SECONDS", "EXECUTORS", "Executor", "PARENT_CHECK_SECONDS", "run_each"]
+__all__ = ["CONNECT_SECONDS", "EXECUTORS", "Executor", "PARENT_CHECK_SECONDS", "run_each", "run_in_order"]
 
 Executor = Literal["serial", "processes", "dask"]
 EXECUTORS = ("serial", "processes", "dask")
@@ -94,6 +96,23 @@ def dask(job: Callable[[Task], Result], tasks: list[Task], workers: int, schedul
 
 
 RUNNERS: dict[str, Callable[..., Iterator[Any]]] = {"serial": serial, "processes": processes, "dask": dask}
+
+
+def _numbered(job: Callable[[Task], Result], numbered: tuple[int, Task]) -> tuple[int, Result]:
+    number, task = numbered
+    return number, job(task)
+
+
+def run_in_order(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,
+                 scheduler: str | None = None, finished: Callable[[], None] | None = None) -> list[Result]:
+    """``run_each``'s results in the order of the tasks, however they finish; ``finished`` is
+    told each time a task is done (a progress bar)."""
+    results: dict[int, Result] = {}
+    for number, result in run_each(partial(_numbered, job), list(enumerate(tasks)), executor, workers, scheduler):
+        results[number] = result
+        if finished is not None:
+            finished()
+    return [results[number] for number in range(len(tasks))]
 
 
 def run_each(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,

@@ -25,7 +25,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.config.errors import MachineError
 from funnelsim.config.schema import Scenario
-from funnelsim.experiments.executors import run_each
+from funnelsim.experiments.executors import run_in_order
 from funnelsim.experiments.kpis import replication_kpis
 from funnelsim.experiments.preflight import ensure_fits
 from funnelsim.model import simulate
@@ -136,17 +136,16 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-# One replication to run: its place in the list of jobs, the scenario, its seed and number,
-# and whether its leads table is sent back.
-_Job = tuple[int, Scenario, np.random.SeedSequence, int, bool]
+# One replication to run: the scenario, its seed and number, and whether its leads table is sent back.
+_Job = tuple[Scenario, np.random.SeedSequence, int, bool]
 
 
-def _replication_job(job: _Job) -> tuple[int, Replication]:
-    place, scenario, seed, number, leads = job
+def _replication_job(job: _Job) -> Replication:
+    scenario, seed, number, leads = job
     replication = run_replication(scenario, seed, number)
     if not leads:  # not sent back: the largest table by far, and the study reads none of it
         replication.leads = replication.leads.iloc[:0]
-    return place, replication
+    return replication
 
 
 def _collect(scenario: Scenario, seed: int, runs: list[Replication]) -> ScenarioRun:
@@ -197,9 +196,8 @@ def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, worke
     for scenario in scenarios:
         ensure_fits(scenario, replications)
     seeds = replication_seeds(seed, replications)
-    jobs = [(k * replications + i, s, child, i, leads) for k, s in enumerate(scenarios) for i, child in enumerate(seeds)]
-    finished = dict(run_each(_replication_job, jobs, executor, workers, scheduler))
-    done = [finished[place] for place in range(len(jobs))]  # in the jobs' order, however they finished
+    jobs = [(s, child, i, leads) for s in scenarios for i, child in enumerate(seeds)]
+    done = run_in_order(_replication_job, jobs, executor, workers, scheduler)
     return {
         s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)
     }

@@ -31,7 +31,6 @@ means in the uncertainty analysis; the baseline is one point inside it.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -47,6 +46,7 @@ from tqdm.auto import tqdm
 from funnelsim.config.levers import uncertain_parameters
 from funnelsim.config.paths import PARAMS_DIR
 from funnelsim.config.schema import Scenario, with_settings
+from funnelsim.experiments.executors import run_in_order
 from funnelsim.experiments.experiment import run_scenarios
 from funnelsim.experiments.staffing import staff
 from funnelsim.stats.measures import replication_measures
@@ -178,17 +178,7 @@ def measure_points(points: pd.DataFrame, base: Scenario, seed: int, replications
     jobs = [PointJob({str(key): value for key, value in row.items()}, base, seed, replications, horizon_days, firms)
             for row in points.to_dict("records")]
     bar = tqdm(total=len(jobs), unit="point", desc="simulating points", disable=not progress)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            measured = []
-            for values in pool.map(measure_point, jobs):
-                measured.append(values)
-                bar.update()
-    else:
-        measured = []
-        for job in jobs:
-            measured.append(measure_point(job))
-            bar.update()
+    measured = run_in_order(measure_point, jobs, workers=workers, finished=bar.update)
     bar.close()
     return pd.concat([points.reset_index(drop=True), pd.DataFrame(measured)], axis=1)
 

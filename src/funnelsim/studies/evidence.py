@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ import statsmodels.formula.api as smf
 from statsmodels.tools.sm_exceptions import DomainWarning
 
 from funnelsim.config.schema import Scenario, with_settings
+from funnelsim.experiments.executors import run_in_order
 from funnelsim.experiments.experiment import run_replication
 from funnelsim.experiments.staffing import staff
 from funnelsim.model.maths import (
@@ -140,12 +140,7 @@ def run_firms(firms: list[tuple[float, Scenario]], seed: int, workers: int = 1) 
     """Simulate every firm of a population (each with its own seed); one row per firm."""
     seeds = np.random.SeedSequence(seed).spawn(len(firms))
     jobs = [(t, firm, s) for (t, firm), s in zip(firms, seeds)]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(_firm_outcome, jobs))
-    else:
-        rows = [_firm_outcome(job) for job in jobs]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(run_in_order(_firm_outcome, jobs, workers=workers))
     table["group"] = pd.cut(table["response_hours"], _HBR_EDGES, right=False, labels=list(HBR_GROUPS))
     return table
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import pandas as pd
 
 from funnelsim.config.schema import Scenario, with_settings
-from funnelsim.experiments.executors import run_each
+from funnelsim.experiments.executors import run_in_order
 from funnelsim.experiments.experiment import ScenarioRun, run_scenarios
 from funnelsim.experiments.staffing import staff
 from funnelsim.studies.assessment import QUESTIONS, Assessment
@@ -71,9 +71,8 @@ def _variant(base: Scenario, answers: dict[str, float], name: str, seed: int) ->
     return staff(with_settings(base, Assessment(name, answers).lever_settings(base), name=name), seed)
 
 
-def _variant_job(task: tuple[int, Scenario, dict[str, float], str, int]) -> tuple[int, Scenario]:
-    place, base, answers, name, seed = task
-    return place, _variant(base, answers, name, seed)
+def _variant_job(task: tuple[Scenario, dict[str, float], str, int]) -> Scenario:
+    return _variant(*task)
 
 
 def _variants(base: Scenario, plans: dict[str, dict[str, float]], seed: int, workers: int,
@@ -81,9 +80,8 @@ def _variants(base: Scenario, plans: dict[str, dict[str, float]], seed: int, wor
     """The company like ``base`` with each plan's answers, by name, each staffed for its own
     lead flow. Staffing a company takes a pilot run, so they run where the study's runs do (as
     in ``run_scenarios``: the ``executor``, or ``workers`` local processes)."""
-    tasks = [(place, base, answers, name, seed) for place, (name, answers) in enumerate(plans.items())]
-    made = dict(run_each(_variant_job, tasks, executor, workers, scheduler))
-    return [made[place] for place in range(len(tasks))]
+    tasks = [(base, answers, name, seed) for name, answers in plans.items()]
+    return run_in_order(_variant_job, tasks, executor, workers, scheduler)
 
 
 def sign_contributions(
