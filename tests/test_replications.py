@@ -98,3 +98,5 @@ def test_scenario_runs_are_the_same_on_every_executor():
 def test_an_unknown_executor_is_named_with_the_ones_allowed():
     with pytest.raises(ValueError, match="executor 'gpu': allowed are serial, processes, dask"):
         run_scenarios([scenario(*SHORT)], 1, seed=1, executor="gpu")
+    with pytest.raises(ValueError, match=r"a Dask scheduler \(tcp://host:8786\) needs the dask executor, not 'processes'"):
+        run_scenarios([scenario(*SHORT)], 1, seed=1, executor="processes", scheduler="tcp://host:8786")

@@ -124,4 +124,6 @@ def run_each(job: Callable[[Task], Result], tasks: list[Task], executor: str | N
     executor = executor or ("processes" if workers > 1 else "serial")
     if executor not in RUNNERS:
         raise ValueError(f"executor {executor!r}: allowed are {', '.join(EXECUTORS)}")
+    if scheduler and executor != "dask":  # it would be ignored: the runs would not go where asked
+        raise ValueError(f"a Dask scheduler ({scheduler}) needs the dask executor, not {executor!r}")
     return RUNNERS[executor](job, tasks, workers, scheduler)
