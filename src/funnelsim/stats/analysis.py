@@ -120,9 +120,11 @@ def compare_scenarios(
     term = f"C(scenario, Treatment(reference={baseline!r}))"
     rhs = term + (" + C(replication)" if paired else "")
     fit_kw = {} if paired else {"cov_type": "HC3"}
-    absolute = smf.ols(f"y ~ {rhs}", data).fit(**fit_kw)
+    model = smf.ols(f"y ~ {rhs}", data)
+    absolute = model.fit(**fit_kw)
     positive = bool((data["y"] > 0).all())
-    relative = smf.ols(f"np.log(y) ~ {rhs}", data).fit(**fit_kw) if positive else None
+    # the same design rows on the log of the KPI (building a formula's design is most of the time)
+    relative = sm.OLS(np.log(model.endog), model.exog).fit(**fit_kw) if positive else None
 
     unit = _unit(kpi)
     base_mean = float(data.loc[data["scenario"] == baseline, "y"].mean())
@@ -147,8 +149,9 @@ def compare_scenarios(
             "paired": paired,
         }
         if relative is not None:
-            rlow, rhigh = relative.conf_int(alpha).loc[name]
-            row["relative"] = math.expm1(relative.params[name])
+            column = model.exog_names.index(name)
+            rlow, rhigh = relative.conf_int(alpha)[column]
+            row["relative"] = math.expm1(relative.params[column])
             row["relative_ci_low"] = math.expm1(rlow)
             row["relative_ci_high"] = math.expm1(rhigh)
         rows.append(row)
@@ -255,7 +258,8 @@ def fit_metamodel(
     replications = " + C(replication)" if data["replication"].nunique() > 1 else ""
     if family == "auto":
         family = "poisson" if _unit(kpi) == "count" else "ols"
-    ols = smf.ols(f"y ~ {rhs}{replications}", data).fit()
+    model = smf.ols(f"y ~ {rhs}{replications}", data)
+    ols = model.fit()
     if ols.df_resid < 1:
         raise ValueError(
             f"the metamodel of {kpi} has {len(ols.params)} coefficients but only {int(ols.nobs)} runs: "
@@ -264,7 +268,7 @@ def fit_metamodel(
     if family == "poisson":
         fit = smf.glm(f"y ~ {rhs}{replications}", data, family=sm.families.Poisson()).fit(cov_type="HC1")
     else:
-        fit = smf.ols(f"y ~ {rhs}{replications}", data).fit(cov_type="HC3")
+        fit = model.fit(cov_type="HC3")
     anova = sm.stats.anova_lm(ols, typ=2).reset_index().rename(columns={"index": "term"})
     back = {v: k for k, v in aliases.items()}
     anova["term"] = anova["term"].map(lambda t: re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], t))
