@@ -256,16 +256,18 @@ def test_a_failing_report_names_the_cell_and_keeps_the_notebook(tmp_path):
 
 def test_plain_papermill_runs_a_notebook_with_a_parameter_file(tmp_path):
     params = tmp_path / "p.yaml"
-    params.write_text("replications: 1\noverrides: [simulation.horizon_days=90, simulation.warmup_days=10]\n")
+    params.write_text("replications: 2\noverrides: [simulation.horizon_days=90, simulation.warmup_days=10]\n")
     papermill = Path(sys.executable).parent / "papermill"
     done = subprocess.run(
-        [str(papermill), str(ROOT / "notebooks/speed_to_lead.ipynb"), str(tmp_path / "out.ipynb"), "-f", str(params), "--cwd", str(ROOT)],
+        [str(papermill), str(ROOT / "notebooks/scenario_report.ipynb"), str(tmp_path / "out.ipynb"), "-f", str(params), "--cwd", str(ROOT)],
         capture_output=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     executed = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    assert any("odds" in json.dumps(c.get("outputs", [])) for c in executed.cells)
+    (injected,) = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "replications = 2" in injected.source and "simulation.horizon_days=90" in injected.source
+    assert any("Customer acquisition cost" in json.dumps(c.get("outputs", [])) for c in executed.cells)
 
 
 @needs_chromium
