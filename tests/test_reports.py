@@ -85,6 +85,27 @@ NOTEBOOKS = {
 }
 
 
+RENDERED_ONCE = {"alignment_impact": "alignment_page", "scenario_report": "scenario_page"}
+
+
+def _render_once(name: str, folder: Path) -> Path:
+    """A report rendered at the parameters of NOTEBOOKS, for every test of the module that reads it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reports, "REPORTS_DIR", folder / "reports")
+        parameters, _ = NOTEBOOKS[name]
+        return reports.render_report(name, parameters, folder / name)
+
+
+@pytest.fixture(scope="module")
+def alignment_page(tmp_path_factory):
+    return _render_once("alignment_impact", tmp_path_factory.mktemp("alignment"))
+
+
+@pytest.fixture(scope="module")
+def scenario_page(tmp_path_factory):
+    return _render_once("scenario_report", tmp_path_factory.mktemp("scenario"))
+
+
 @pytest.fixture(autouse=True)
 def reports_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(reports, "REPORTS_DIR", tmp_path / "reports")
@@ -106,8 +127,8 @@ def test_every_notebook_has_one_documented_parameters_cell():
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_notebook_renders_a_report(name, tmp_path, request):
     parameters, expected = NOTEBOOKS[name]
-    if name == "alignment_impact":  # rendered once for the module: the reading tests below use the same page
-        page = request.getfixturevalue("alignment_page")
+    if name in RENDERED_ONCE:  # rendered once for the module: other tests below read the same page
+        page = request.getfixturevalue(RENDERED_ONCE[name])
     else:
         page = reports.render_report(name, parameters, tmp_path / name)
     text = page.read_text()
@@ -271,10 +292,9 @@ def test_plain_papermill_runs_a_notebook_with_a_parameter_file(tmp_path):
 
 
 @needs_chromium
-def test_report_figures_load_in_headless_chromium(tmp_path):
-    page = reports.render_report("scenario_report", {"replications": 1, "overrides": SMALL}, tmp_path / "r")
+def test_report_figures_load_in_headless_chromium(scenario_page):
     with devtools() as call:
-        call("Page.navigate", url=page.as_uri())
+        call("Page.navigate", url=scenario_page.as_uri())
         loaded = wait_for_images(call)
     assert len(loaded) >= 3 and all(loaded), loaded
 
@@ -295,15 +315,6 @@ def _significant(number: str) -> int:
 def _visible_text(html_text: str) -> str:
     body = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", html_text)
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
-
-
-@pytest.fixture(scope="module")
-def alignment_page(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("alignment")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reports, "REPORTS_DIR", folder / "reports")
-        parameters, _ = NOTEBOOKS["alignment_impact"]
-        return reports.render_report("alignment_impact", parameters, folder / "alignment_impact")
 
 
 def _reads_for_people(page: str) -> tuple[str, str]:
