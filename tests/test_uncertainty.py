@@ -297,8 +297,11 @@ def test_the_range_figure_shows_both_uncertainties_labelled():
     from funnelsim.present.plots import uncertainty_ranges
 
     runs, _ = toy_runs(50, 2, 0.1, 0.05, 0.02)
-    fig = uncertainty_ranges(summarise_effects(paired_effects(runs, "today", ["revenue"])), "revenue")
+    summary = summarise_effects(paired_effects(runs, "today", ["revenue"]))
+    fig = uncertainty_ranges(summary, "revenue")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Change in revenue (%)" and ax.get_title() == "How sure are we"
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {
-        "range across plausible models (95%)", "simulation noise alone (95% CI)"}
+        "range across plausible models (95%)", "simulation noise alone (95% CI)", "average across plausible models"}
+    (dots,) = ax.collections[2:]  # after the two kinds of bar: the dots, at each scenario's average over the draws
+    assert sorted(dots.get_offsets()[:, 0]) == sorted(summary["mean"])

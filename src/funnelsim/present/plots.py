@@ -217,7 +217,9 @@ def effect_forest(table: pd.DataFrame, relative: bool = True) -> Figure:
 
 def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
     """Each scenario's effect on ``kpi`` (from ``psa.summarise_effects``): the range across
-    plausible models as a wide pale bar, the simulation-noise CI as a dark line inside it."""
+    plausible models as a wide pale bar, the simulation-noise CI as a dark line inside it, and
+    the average across plausible models as a dot (not the central model's estimate a report's
+    headline may give, so the legend names it)."""
     data = summary[summary["kpi"] == kpi].sort_values("mean")
     with _theme():
         fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))
@@ -233,7 +235,8 @@ def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0) if relative else _MONEY)
         ax.set(xlabel=f"Change in {kpi}" + (" (%)" if relative else ""), ylabel="Scenario", title="How sure are we")
         ax.legend(handles=[Line2D([], [], lw=12, color="0.5", alpha=0.3, label="range across plausible models (95%)"),
-                           Line2D([], [], lw=3, color="0.3", label="simulation noise alone (95% CI)")],
+                           Line2D([], [], lw=3, color="0.3", label="simulation noise alone (95% CI)"),
+                           Line2D([], [], lw=0, marker="o", color="0.3", label="average across plausible models")],
                   loc="best", fontsize="small")
     return fig
 
