@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -183,17 +184,34 @@ def _alias(names: list[str]) -> dict[str, str]:
 
 @dataclass
 class Metamodel:
-    """A fitted response surface of one KPI over a sweep's factors."""
+    """A fitted response surface of one KPI over a sweep's factors.
+
+    The ANOVA table and the lack-of-fit test are worked out the first time they are read: a
+    surface used only to predict (the claims check, a plan's ranking) never needs them."""
 
     kpi: str
     factors: list[str]
     aliases: dict[str, str]
     fit: Any  # statsmodels' results (OLS or GLM): statsmodels ships no types
-    anova: pd.DataFrame
+    ols: Any  # the plain OLS fit (the same as ``fit`` but for its errors) the ANOVA and lack of fit come from
     data: pd.DataFrame
     family: str
-    design: DesignTerms | None = None  # the terms the sweep's design can tell apart (in formula names)
-    lack_of_fit: float | None = None  # p-value of the F-test against one mean per point; None: not testable
+    design: DesignTerms  # the terms the sweep's design can tell apart (in formula names)
+    paired: bool  # each replication has a fixed effect of its own (the pairing)
+
+    @cached_property
+    def anova(self) -> pd.DataFrame:
+        """Type II ANOVA of the OLS fit, a row per term in the factors' own names."""
+        anova = sm.stats.anova_lm(self.ols, typ=2).reset_index().rename(columns={"index": "term"})
+        back = {v: k for k, v in self.aliases.items()}
+        anova["term"] = anova["term"].map(lambda t: re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], t))
+        return anova
+
+    @cached_property
+    def lack_of_fit(self) -> float | None:
+        """p-value of the F-test against one mean per point; None: not testable."""
+        return _lack_of_fit(self.ols, self.data, list(self.aliases.values()), self.design,
+                            " + C(replication)" if self.paired else "")
 
     def readable(self, term: str) -> str:
         """A formula term in the factors' own names, an interplay as "a × b"."""
@@ -269,10 +287,7 @@ def fit_metamodel(
         fit = smf.glm(f"y ~ {rhs}{replications}", data, family=sm.families.Poisson()).fit(cov_type="HC1")
     else:
         fit = model.fit(cov_type="HC3")
-    anova = sm.stats.anova_lm(ols, typ=2).reset_index().rename(columns={"index": "term"})
-    back = {v: k for k, v in aliases.items()}
-    anova["term"] = anova["term"].map(lambda t: re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], t))
-    return Metamodel(kpi, factors, aliases, fit, anova, data, family, design, _lack_of_fit(ols, data, list(aliases.values()), design, replications))
+    return Metamodel(kpi, factors, aliases, fit, ols, data, family, design, paired=bool(replications))
 
 
 def _lack_of_fit(ols: Any, data: pd.DataFrame, levers: list[str], design: DesignTerms, replications: str) -> float | None:
