@@ -2,7 +2,8 @@
 
 Every function takes the tidy tables (one row per replication, per lead, or per day) and
 returns an ``Estimate``: a tidy DataFrame (estimate, 95% CI, p-value, n) and one plain-language
-sentence a report can print as it is. All statistics come from statsmodels' formula API:
+sentence a report can print as it is. All statistics come from statsmodels, each model's design
+from its formula API:
 
 * ``compare_scenarios``: each scenario against a baseline, absolute and relative, paired by
   replication when the runs share seeds (replication fixed effects), unpaired otherwise;
