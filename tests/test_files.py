@@ -133,6 +133,20 @@ def test_a_yaml_scalar_is_one_line_read_back_as_itself(value):
     assert parse_yaml(f"key: {text}  # a comment") == {"key": value}
 
 
+def test_a_file_read_again_is_what_it_holds_now_and_each_reader_gets_its_own_copy(tmp_path):
+    path = tmp_path / "company.yaml"
+    path.write_text("sdr_team: {reps: 4}\n")
+    first = read_yaml(path, "company.yaml")
+    first["sdr_team"]["reps"] = 99  # a caller changing what it got changes nothing for the next
+    assert read_yaml(path, "company.yaml") == {"sdr_team": {"reps": 4}}
+    path.write_text("sdr_team: {reps: 5}\n")  # the same size, at once: the text decides, not the file's time
+    assert read_yaml(path, "company.yaml") == {"sdr_team": {"reps": 5}}
+    path.write_text("sdr_team: {reps: 4}\nsdr_team: {reps: 5}\n")
+    for _ in range(2):  # a refusal is a refusal every time
+        with pytest.raises(ParameterError, match="line 2"):
+            read_yaml(path, "company.yaml")
+
+
 @SETTINGS
 @given(st.dictionaries(NAMES, st.dictionaries(NAMES, PLAIN, max_size=3), max_size=3), NAMES, NAMES)
 def test_commented_yaml_reads_back_as_what_was_written(tmp_path, body, comment, header):
