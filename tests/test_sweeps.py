@@ -189,10 +189,21 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+KILLED = FACTORIAL.replace("replications: 2", "replications: 8")  # 48 runs: still running when two are saved
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> pd.DataFrame:
+    """The runs of the KILLED sweep run once without interruption (every killed sweep must match them)."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    run_sweep(load_sweep(write_sweep(folder, KILLED)), ResultStore(folder / "runs"), executor="processes", workers=2,
+              progress=False)
+    return _runs(folder / "runs")
+
+
 @pytest.mark.parametrize("executor, how", [("serial", signal.SIGKILL), ("processes", signal.SIGINT)])
-def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, executor, how):
-    body = FACTORIAL.replace("replications: 2", "replications: 8")  # 48 runs: still running when two are saved
-    path = write_sweep(tmp_path, body)
+def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, executor, how, uninterrupted):
+    path = write_sweep(tmp_path, KILLED)
     total = load_sweep(path).runs
     out = tmp_path / "killed"
     command = [str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", executor,
@@ -218,9 +229,7 @@ def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, exe
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert f"{total - len(saved)} runs done".encode() in resumed.stdout
 
-    reference = tmp_path / "reference"
-    run_sweep(load_sweep(path), ResultStore(reference), executor="processes", workers=2, progress=False)
-    pd.testing.assert_frame_equal(_runs(reference), _runs(out))
+    pd.testing.assert_frame_equal(uninterrupted, _runs(out))
     leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
     # A run killed mid-write may leave a hidden temporary file; it is never read as a result.
     assert all(p.parent.name.startswith("replication=") for p in leftovers)
