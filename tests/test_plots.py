@@ -66,6 +66,19 @@ def test_every_figure_is_labelled(two_scenarios, tmp_path):
     assert (tmp_path / "funnel.png").stat().st_size > 1000
 
 
+def test_the_funnel_bars_carry_the_t_interval_the_kpi_tables_give(two_scenarios):
+    from funnelsim.present.plots import STAGES
+    from funnelsim.stats.measures import mean_ci
+
+    runs, _, _ = two_scenarios
+    ax = funnel_chart(runs).axes[0]
+    drawn = sorted(tuple(line.get_ydata()) for line in ax.lines)  # seaborn: one vertical line per bar
+    expected = sorted((mean_ci(group[stage]).low, mean_ci(group[stage]).high)
+                      for _, group in runs.groupby("scenario") for stage, _ in STAGES)
+    assert len(drawn) == len(expected) == 2 * len(STAGES)
+    assert all(abs(d - e) <= 1e-9 * abs(e) for pair, want in zip(drawn, expected) for d, e in zip(pair, want))
+
+
 def test_each_scenario_keeps_its_colour_and_legends_follow_maturity():
     from funnelsim.present.plots import scenario_colours
     from funnelsim.present.vocabulary import scenario_name

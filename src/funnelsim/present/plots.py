@@ -37,6 +37,7 @@ from funnelsim.model.maths import (
 from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.present.vocabulary import SCENARIOS
 from funnelsim.stats.analysis import monthly_revenue
+from funnelsim.stats.measures import mean_ci
 from funnelsim.studies.calibration import Calibration, fitted_distribution
 
 __all__ = [
@@ -108,14 +109,22 @@ def _figure(width: float = 8, height: float = 4.5) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
+def _t_interval(values: pd.Series) -> tuple[float, float]:
+    """A bar's or a line's 95% interval across replications: the t interval of the mean
+    (``measures.mean_ci``), as the KPI tables give it, instead of seaborn's bootstrap (a
+    thousand resamples per bar, and a different method from the tables beside it)."""
+    interval = mean_ci(values)
+    return interval.low, interval.high
+
+
 def funnel_chart(runs: pd.DataFrame) -> Figure:
-    """Mean count per funnel stage (log scale) per scenario, with 95% CIs across replications."""
+    """Mean count per funnel stage (log scale) per scenario, with 95% t intervals across replications."""
     data = runs.melt(id_vars=["scenario"], value_vars=[k for k, _ in STAGES], var_name="stage", value_name="count")
     data["stage"] = data["stage"].map(dict(STAGES))
     with _theme():
         fig, ax = _figure()
         colours = scenario_colours(data["scenario"])
-        sns.barplot(data=data, x="stage", y="count", hue="scenario", errorbar=("ci", 95), ax=ax, order=[s for _, s in STAGES],
+        sns.barplot(data=data, x="stage", y="count", hue="scenario", errorbar=_t_interval, ax=ax, order=[s for _, s in STAGES],
                     hue_order=list(colours), palette=colours)
         ax.set_yscale("log")
         ax.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel, stage by stage")
@@ -286,14 +295,14 @@ def gap_waterfall(steps: pd.DataFrame, what: str = "Revenue", unit: str = "curre
 
 
 def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
-    """Monthly revenue per scenario: the mean over replications with a 95% band."""
+    """Monthly revenue per scenario: the mean over replications with a 95% t interval band."""
     monthly = monthly_revenue(daily, warmup_days)
     if "scenario" not in monthly:
         monthly = monthly.assign(scenario="scenario")
     with _theme():
         fig, ax = _figure()
         colours = scenario_colours(monthly["scenario"])
-        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=("ci", 95), marker="o", ax=ax,
+        sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=_t_interval, marker="o", ax=ax,
                      hue_order=list(colours), palette=colours)
         ax.yaxis.set_major_formatter(_MONEY)
         ax.set(xlabel="Month after warm-up (30-day months)", ylabel="Revenue per month (currency)", title="Revenue over time")
