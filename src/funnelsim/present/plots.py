@@ -227,8 +227,8 @@ def effect_forest(table: pd.DataFrame, relative: bool = True) -> Figure:
 def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
     """Each scenario's effect on ``kpi`` (from ``psa.summarise_effects``): the range across
     plausible models as a wide pale bar, the simulation-noise CI as a dark line inside it, and
-    the average across plausible models as a dot (not the central model's estimate a report's
-    headline may give, so the legend names it)."""
+    the average across plausible models as a dot (not the estimate for the companies as their
+    files describe them, which a report's headline gives, so the legend names it)."""
     data = summary[summary["kpi"] == kpi].sort_values("mean")
     with _theme():
         fig, ax = _figure(height=max(2.5, 0.5 * len(data) + 1.5))

@@ -204,8 +204,7 @@ class Metamodel:
     def anova(self) -> pd.DataFrame:
         """Type II ANOVA of the OLS fit, a row per term in the factors' own names."""
         anova = sm.stats.anova_lm(self.ols, typ=2).reset_index().rename(columns={"index": "term"})
-        back = {v: k for k, v in self.aliases.items()}
-        anova["term"] = anova["term"].map(lambda t: re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], t))
+        anova["term"] = anova["term"].map(self._named)
         return anova
 
     @cached_property
@@ -214,10 +213,14 @@ class Metamodel:
         return _lack_of_fit(self.ols, self.data, list(self.aliases.values()), self.design,
                             " + C(replication)" if self.paired else "")
 
+    def _named(self, term: str) -> str:
+        """A formula term in the factors' own names (an interplay stays "a:b")."""
+        back = {v: k for k, v in self.aliases.items()}
+        return re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], term)
+
     def readable(self, term: str) -> str:
         """A formula term in the factors' own names, an interplay as "a × b"."""
-        back = {v: k for k, v in self.aliases.items()}
-        return re.sub(r"\bx\d+\b", lambda m: back[m.group(0)], term).replace(":", " × ")
+        return self._named(term).replace(":", " × ")
 
     def coefficients(self) -> pd.DataFrame:
         ci = self.fit.conf_int()
