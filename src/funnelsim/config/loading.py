@@ -197,7 +197,7 @@ def parse_yaml(text: str) -> Any:
     """``text`` read as YAML by the safe loader above (refusals raise ``yaml.YAMLError``).
 
     Every scenario extends the baseline, so a study or a test reads the same few files again and
-    again, and the pure-Python parser takes about 25 ms for the baseline. A short text parsed
+    again, and the pure-Python parser takes 18-25 ms for the baseline. A short text parsed
     before is answered from memory, as a copy (the caller may change what it gets)."""
     if len(text) > _REMEMBERED_TEXT:
         return _parse(text)
