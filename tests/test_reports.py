@@ -502,6 +502,22 @@ def test_values_of_the_declared_type_pass(no_kernel):
     assert pairs == {"scenario_file": "2025", "replications": 3}  # a str parameter keeps the text
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("not json", "not a notebook Jupyter can read (NotJSONError"),
+    ("[1, 2]", "not a notebook Jupyter can read"),
+    ('{"cells": [], "metadata": {"kernelspec": "python"}, "nbformat": 4, "nbformat_minor": 5}', "not a notebook Jupyter can read"),
+    ('{"cells": []}', "metadata.kernelspec.language: None: reports run on Python"),
+    ('{"cells": [], "metadata": {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}}, "nbformat": 4, '
+     '"nbformat_minor": 5}', "metadata.kernelspec.language: 'R': reports run on Python"),
+])
+def test_a_file_that_is_not_a_python_notebook_is_refused_by_name(tmp_path, no_kernel, text, expected):
+    notebook = tmp_path / "mine.ipynb"
+    notebook.write_text(text)
+    result = CliRunner().invoke(main, ["report", str(notebook), "-p", "label", "x"])
+    assert result.exit_code == 2 and result.output.startswith(f"{notebook}: {expected}"), result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_parameter_file_with_a_stranger_is_refused(tmp_path, no_kernel):
     params = tmp_path / "p.yaml"
     params.write_text("replications: 2\nreplicatons: 5\n")

@@ -52,6 +52,7 @@ from funnelsim.present.notebook_parameters import (
 )
 
 __all__ = [
+    "NotAPythonNotebook",
     "NotebookNotFound",
     "ReportFailed",
     "notebook_parameters",
@@ -74,14 +75,35 @@ class NotebookNotFound(InputError, FileNotFoundError):
     """No notebook of that name or path; the message lists those available."""
 
 
+class NotAPythonNotebook(InputError):
+    """The file is not a Jupyter notebook in Python (reports run on a Python kernel)."""
+
+
 def notebook_path(name: str) -> Path:
-    """A notebook by path, or by name in ``notebooks/`` (``alignment_impact`` will do)."""
+    """A notebook by path, or by name in ``notebooks/`` (``alignment_impact`` will do); it must
+    be a Jupyter notebook in Python."""
     candidates = [Path(name), NOTEBOOKS_DIR / name, NOTEBOOKS_DIR / f"{name}.ipynb"]
     for path in candidates:
         if path.is_file() and path.suffix == ".ipynb":
+            _check_python_notebook(path)
             return path.resolve()
     available = ", ".join(sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")))
     raise NotebookNotFound(f"{name}: no such notebook; available: {available}")
+
+
+def _check_python_notebook(path: Path) -> None:
+    try:
+        book = nbformat.read(path, as_version=4)
+        nbformat.validate(book)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, nbformat.ValidationError) as exc:  # not a notebook's JSON
+        raise NotAPythonNotebook(f"{path}: not a notebook Jupyter can read ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+    metadata = book.get("metadata", {})
+    language = metadata.get("kernelspec", {}).get("language") or metadata.get("language_info", {}).get("name")
+    if language != "python":
+        raise NotAPythonNotebook(
+            f"{path}: metadata.kernelspec.language: {language!r}: reports run on Python, so the notebook must say "
+            "'python' (open and save it in Jupyter with a Python kernel)"
+        )
 
 
 @contextmanager
