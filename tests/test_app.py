@@ -87,6 +87,7 @@ def _until(call, ready, seconds: float) -> dict:
 
 
 @needs_chromium
+@pytest.mark.xdist_group("tcp-kernels")  # its kernel uses TCP ports, as plain papermill's does (see test_reports)
 def test_moving_a_slider_redraws_the_picture(tmp_path):
     port = _free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}

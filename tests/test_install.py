@@ -22,8 +22,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-# It starts a Jupyter kernel (one report), so it runs beside the report tests (see test_reports).
-pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("jupyter-kernels")]
+pytestmark = pytest.mark.packaging
 
 SHORT = ["--set", "simulation.horizon_days=60", "--set", "simulation.warmup_days=10"]
 COPIED = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "params", "notebooks", "examples")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,10 +25,14 @@ from funnelsim.cli import main
 from funnelsim.config.loading import ParameterError
 from funnelsim.present import html_safety
 
-# The tests here start Jupyter kernels, so they run on one pytest worker (`make test` passes
-# --dist loadgroup): with kernels started by two workers at once, a report was seen to wait for
-# ever on an idle kernel (the classroom report, twice, under `pytest -n 2`; never alone).
-pytestmark = pytest.mark.xdist_group("jupyter-kernels")
+# `make test` spreads the tests over two workers (--dist loadgroup). The tests that read one
+# rendered page stay together, so the page is rendered once (the groups below). Reports may
+# render on both workers at once: their kernels talk over sockets in their own folders, never
+# TCP ports that two kernels starting together could both pick (see reports._this_python_kernel).
+# Plain papermill and the app still use ports, so they share one group (TCP_KERNELS).
+TCP_KERNELS = pytest.mark.xdist_group("tcp-kernels")
+FUNNELSIM = [str(Path(sys.executable).with_name("funnelsim"))]  # the command installed beside this interpreter
+PAGE_GROUP = {"alignment_page": pytest.mark.xdist_group("alignment-page"), "scenario_page": pytest.mark.xdist_group("scenario-page")}
 
 SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 # how the answer opens, for the reports checked on their first screen (the alignment report: its own test)
@@ -124,7 +129,8 @@ def test_every_notebook_has_one_documented_parameters_cell():
     assert set(NOTEBOOKS) == {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
 
 
-@pytest.mark.parametrize("name", list(NOTEBOOKS))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=[PAGE_GROUP[RENDERED_ONCE[name]]] if name in RENDERED_ONCE else [])
+                                  for name in NOTEBOOKS])
 def test_notebook_renders_a_report(name, tmp_path, request):
     parameters, expected = NOTEBOOKS[name]
     if name in RENDERED_ONCE:  # rendered once for the module: other tests below read the same page
@@ -275,6 +281,37 @@ def test_a_failing_report_names_the_cell_and_keeps_the_notebook(tmp_path):
     assert (out / "report.ipynb").exists() and not (out / "report.html").exists()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="sockets in a folder are how Linux and macOS kernels avoid ports")
+def test_two_reports_started_at_once_each_talk_to_their_own_kernel(tmp_path):
+    """jupyter_client picks free TCP ports and lets them go before the kernel binds them, so two
+    reports started together could pick the same ones and one wait for ever on the other's kernel
+    (jupyter/jupyter_client#487). A report's kernel talks over sockets in its own folder instead."""
+    book = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    book.cells = [
+        nbformat.v4.new_code_cell('label = "none"  # which of the two reports this is', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("from ipykernel import get_connection_info\n"
+                                  "info = get_connection_info(unpack=True)\n"
+                                  "print(label, info['transport'], info['ip'])"),
+    ]
+    notebook = tmp_path / "which_kernel.ipynb"
+    nbformat.write(book, notebook)
+    env = {**os.environ, "FUNNELSIM_REPORTS": str(tmp_path / "reports")}
+    started = [subprocess.Popen([*FUNNELSIM, "report", str(notebook), "-p", "label", label, "--out", str(tmp_path / label)],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for label in ("first", "second")]
+    said = {}
+    for label, process in zip(("first", "second"), started):
+        output = process.communicate(timeout=120)[0]
+        assert process.returncode == 0, output
+        executed = nbformat.read(tmp_path / label / "report.ipynb", as_version=4)
+        said[label] = executed.cells[-1].outputs[0]["text"].split()
+    assert [words[:2] for words in said.values()] == [["first", "ipc"], ["second", "ipc"]]
+    folders = {Path(words[2]).parent for words in said.values()}
+    assert len(folders) == 2 and all(folder.name.startswith("funnelsim-kernel-") for folder in folders)
+    assert not any(folder.exists() for folder in folders)  # and nothing is left behind
+
+
+@TCP_KERNELS
 def test_plain_papermill_runs_a_notebook_with_a_parameter_file(tmp_path):
     params = tmp_path / "p.yaml"
     params.write_text("replications: 2\noverrides: [simulation.horizon_days=90, simulation.warmup_days=10]\n")
@@ -292,6 +329,7 @@ def test_plain_papermill_runs_a_notebook_with_a_parameter_file(tmp_path):
 
 
 @needs_chromium
+@PAGE_GROUP["scenario_page"]
 def test_report_figures_load_in_headless_chromium(scenario_page):
     with devtools() as call:
         call("Page.navigate", url=scenario_page.as_uri())
@@ -331,6 +369,7 @@ def _reads_for_people(page: str) -> tuple[str, str]:
     return front, appendix
 
 
+@PAGE_GROUP["alignment_page"]
 def test_the_alignment_report_reads_for_people_before_its_appendix(alignment_page):
     page = alignment_page.read_text()
     assert "<title>What is alignment worth?</title>" in page
@@ -363,6 +402,7 @@ def _first_screen(page: Path, opening: str) -> dict:
     return where
 
 
+@PAGE_GROUP["alignment_page"]
 def test_the_first_screen_of_the_alignment_report_holds_the_answer(alignment_page):
     where = _first_screen(alignment_page, "Over ")
     assert HEADLINE.search(where["text"]), where
@@ -393,7 +433,7 @@ def test_a_folder_name_keeps_every_scenario_and_never_cuts_a_name(count):
 
 
 def test_the_page_title_is_the_report_heading(tmp_path):
-    book = nbformat.v4.new_notebook()
+    book = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     book.cells = [nbformat.v4.new_markdown_cell("Intro"), nbformat.v4.new_markdown_cell("# What is alignment worth?\n\ntext")]
     nbformat.write(book, tmp_path / "report.ipynb")
     reports._export_html(tmp_path / "report.ipynb", tmp_path / "report.html")

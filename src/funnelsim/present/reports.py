@@ -107,8 +107,14 @@ def _check_python_notebook(path: Path) -> None:
 
 
 @contextmanager
-def _this_python_kernel() -> Iterator[None]:
-    """A kernelspec pointing at this interpreter, found first on JUPYTER_PATH."""
+def _this_python_kernel() -> Iterator[KernelManager]:
+    """A kernel manager for a kernel of this interpreter (not yet started), shut down at the end.
+
+    Its kernelspec is written to a temporary folder put first on JUPYTER_PATH. On Linux and
+    macOS the kernel talks over sockets in that folder rather than TCP ports: jupyter_client
+    picks free ports and lets them go before the kernel binds them, so two reports started at
+    once (an analyst's several runs, a parallel test suite) can pick the same ports, and one
+    report then waits for ever on the other's kernel (jupyter/jupyter_client#487)."""
     with tempfile.TemporaryDirectory(prefix="funnelsim-kernel-") as folder:
         spec = Path(folder) / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True)
@@ -124,9 +130,13 @@ def _this_python_kernel() -> Iterator[None]:
         )
         before = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, before) if p)
+        sockets = {"transport": "ipc", "ip": str(Path(folder) / "kernel")} if os.name == "posix" else {}
+        km = KernelManager(kernel_name=KERNEL_NAME, **sockets)
         try:
-            yield
+            yield km
         finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
             if before is None:
                 os.environ.pop("JUPYTER_PATH", None)
             else:
@@ -201,7 +211,7 @@ def _label(parameters: dict[str, Any], given: dict[str, Any] | None = None) -> s
     return plain if len(plain) <= SLUG_LENGTH else joined_label(settings)
 
 
-def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager | None,
+def _render(notebook: Path, parameters: dict[str, Any], out_dir: Path | None, km: KernelManager,
             progress: bool = False) -> Path:
     out_dir = out_dir or default_report_dir(notebook, _label({**notebook_parameters(notebook), **parameters}, parameters))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -238,8 +248,8 @@ def render_report(notebook: str | Path, parameters: dict[str, Any], out_dir: Pat
     """
     path = notebook_path(str(notebook))
     check_parameters(path, parameters)
-    with _this_python_kernel():
-        return _render(path, parameters, out_dir, km=None, progress=progress)
+    with _this_python_kernel() as km:  # papermill starts it
+        return _render(path, parameters, out_dir, km=km, progress=progress)
 
 
 def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], progress: bool = True) -> list[Path]:
@@ -248,19 +258,15 @@ def render_batch(notebook: str | Path, parameter_sets: list[dict[str, Any]], pro
     for number, parameters in enumerate(parameter_sets, 1):
         check_parameters(path, parameters, f"parameter set {number}")
     pages = []
-    with _this_python_kernel():
-        km = KernelManager(kernel_name=KERNEL_NAME)
+    with _this_python_kernel() as km:
         km.start_kernel(cwd=str(Path.cwd()))
-        try:
-            for parameters in tqdm(parameter_sets, unit="report", desc=path.stem, disable=not progress):
-                client = km.client()
-                client.start_channels()
-                client.wait_for_ready(timeout=60)
-                client.execute_interactive("%reset -f\nimport matplotlib.pyplot as plt\nplt.close('all')", timeout=60)
-                client.stop_channels()
-                pages.append(_render(path, parameters, None, km=km))
-        finally:
-            km.shutdown_kernel(now=True)
+        for parameters in tqdm(parameter_sets, unit="report", desc=path.stem, disable=not progress):
+            client = km.client()
+            client.start_channels()
+            client.wait_for_ready(timeout=60)
+            client.execute_interactive("%reset -f\nimport matplotlib.pyplot as plt\nplt.close('all')", timeout=60)
+            client.stop_channels()
+            pages.append(_render(path, parameters, None, km=km))
     return pages
 
 
