@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# The tests check where funnelsim reads and writes by default: a user's own folders, set in the
+# environment (FUNNELSIM_PARAMS, FUNNELSIM_REPORTS, ...), are left out before funnelsim is imported.
+for _name in [name for name in os.environ if name.startswith("FUNNELSIM_")]:
+    del os.environ[_name]
 
 import numpy as np
 import pandas as pd
