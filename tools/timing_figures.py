@@ -1,14 +1,14 @@
 """Write the README's "How long it takes": each timed command of the README, run alone and timed.
 
-The README's waits for its main commands are measured, not typed. This script runs, one after another and with nothing else
-running, the commands whose wait the README states: the alignment report (what ``make report``
-runs), the check of the shipped scenarios, the claims check report and the test suite (what
-``make test`` runs), each in a fresh process from this checkout with the virtual environment
-in place. Reports are written to a temporary folder (``FUNNELSIM_REPORTS``), so nothing under
-``reports/`` is touched and no earlier run is reused. It rewrites the block between
-``<!-- figures:timings -->`` and ``<!-- /figures:timings -->`` in README.md with the wall time
-of each, the date, the number of CPUs and how fast the machine was then (the benchmarks' unit,
-timed first; about ten minutes on two cores):
+The README's waits for its main commands are measured, not typed. This script runs, one after
+another and with nothing else running, the commands whose wait the README states: the
+alignment report (what ``make report`` runs), the check of the shipped scenarios, the claims
+check report and the test suite (what ``make test`` runs), each in a fresh process from this
+checkout with the virtual environment in place. Reports are written to a temporary folder
+(``FUNNELSIM_REPORTS``), so nothing under ``reports/`` is touched and no earlier run is reused.
+It rewrites the block between ``<!-- figures:timings -->`` and ``<!-- /figures:timings -->`` in
+README.md with the wall time of each, the date, the number of CPUs and how fast the machine was
+then (the benchmarks' unit, timed first; about ten minutes on two cores):
 
     .venv/bin/python tools/timing_figures.py [--skip-tests]
 """
