@@ -311,6 +311,18 @@ def test_two_reports_started_at_once_each_talk_to_their_own_kernel(tmp_path):
     assert not any(folder.exists() for folder in folders)  # and nothing is left behind
 
 
+def test_a_kernel_under_a_folder_too_deep_for_sockets_uses_ports(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(reports.tempfile, "tempdir", str(deep))
+    with reports._this_python_kernel() as km:
+        assert km.transport == "tcp"
+    if os.name == "posix":  # a short one: sockets
+        monkeypatch.setattr(reports.tempfile, "tempdir", "/tmp")
+        with reports._this_python_kernel() as km:
+            assert km.transport == "ipc" and km.ip.startswith("/tmp/funnelsim-kernel-")
+
+
 @TCP_KERNELS
 def test_plain_papermill_runs_a_notebook_with_a_parameter_file(tmp_path):
     params = tmp_path / "p.yaml"

@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 KERNEL_NAME = "funnelsim-this-python"
+_SOCKET_PATH_BYTES = 104  # the longest path a socket in a folder may have (macOS; 108 on Linux): longer, TCP ports
 
 
 class ReportFailed(MachineError):
@@ -114,7 +115,8 @@ def _this_python_kernel() -> Iterator[KernelManager]:
     macOS the kernel talks over sockets in that folder rather than TCP ports: jupyter_client
     picks free ports and lets them go before the kernel binds them, so two reports started at
     once (an analyst's several runs, a parallel test suite) can pick the same ports, and one
-    report then waits for ever on the other's kernel (jupyter/jupyter_client#487)."""
+    report then waits for ever on the other's kernel (jupyter/jupyter_client#487). Under a
+    temporary folder too deep for a socket's path, and on Windows, it uses TCP ports."""
     with tempfile.TemporaryDirectory(prefix="funnelsim-kernel-") as folder:
         spec = Path(folder) / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True)
@@ -130,7 +132,8 @@ def _this_python_kernel() -> Iterator[KernelManager]:
         )
         before = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, before) if p)
-        sockets = {"transport": "ipc", "ip": str(Path(folder) / "kernel")} if os.name == "posix" else {}
+        ip = str(Path(folder) / "kernel")  # the sockets are ip-1 to ip-5
+        sockets = {"transport": "ipc", "ip": ip} if os.name == "posix" and len(ip.encode()) + 2 < _SOCKET_PATH_BYTES else {}
         km = KernelManager(kernel_name=KERNEL_NAME, **sockets)
         try:
             yield km
