@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 # The tests check where funnelsim reads and writes by default: a user's own folders, set in the
@@ -20,6 +22,10 @@ from funnelsim.experiments.experiment import replication_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"
+# the funnelsim command, as a user of this environment runs it: installed beside this interpreter
+# (a virtual environment), else the one on PATH (a --user install)
+_BESIDE_PYTHON = Path(sys.executable).with_name("funnelsim")
+FUNNELSIM = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else (shutil.which("funnelsim") or str(_BESIDE_PYTHON))
 
 FLAT_SEASONS = [
     "seasonality.hour=" + str([1] * 24),

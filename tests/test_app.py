@@ -14,19 +14,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from browser import devtools, evaluate, needs_chromium
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import FUNNELSIM, ROOT
 
 from funnelsim.cli import main
 
-FUNNELSIM = [str(Path(sys.executable).with_name("funnelsim"))]  # the command installed beside this interpreter
 
 
 def _free_port() -> int:
@@ -91,7 +88,7 @@ def _until(call, ready, seconds: float) -> dict:
 def test_moving_a_slider_redraws_the_picture(tmp_path):
     port = _free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    server = subprocess.Popen([*FUNNELSIM, "app", str(ROOT / "params/scenarios/fully-aligned.yaml"), "--port", str(port)],
+    server = subprocess.Popen([FUNNELSIM, "app", str(ROOT / "params/scenarios/fully-aligned.yaml"), "--port", str(port)],
                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}/"

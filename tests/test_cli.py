@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import BASELINE, FUNNELSIM, ROOT
 
 from funnelsim.cli import main
 from funnelsim.config.schema import load_scenario, scenario_from_dict
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "params" / "baseline.yaml"
-
-_BESIDE_PYTHON = Path(sys.executable).parent / "funnelsim"
-FUNNELSIM = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else shutil.which("funnelsim")
 
 CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 from browser import chromium, devtools, evaluate, needs_chromium, wait_for_images
-from conftest import ROOT
+from conftest import FUNNELSIM, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +31,6 @@ from funnelsim.present import html_safety
 # TCP ports that two kernels starting together could both pick (see reports._this_python_kernel).
 # Plain papermill and the app still use ports, so they share one group (TCP_KERNELS).
 TCP_KERNELS = pytest.mark.xdist_group("tcp-kernels")
-FUNNELSIM = [str(Path(sys.executable).with_name("funnelsim"))]  # the command installed beside this interpreter
 PAGE_GROUP = {"alignment_page": pytest.mark.xdist_group("alignment-page"), "scenario_page": pytest.mark.xdist_group("scenario-page")}
 
 SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
@@ -296,7 +295,7 @@ def test_two_reports_started_at_once_each_talk_to_their_own_kernel(tmp_path):
     notebook = tmp_path / "which_kernel.ipynb"
     nbformat.write(book, notebook)
     env = {**os.environ, "FUNNELSIM_REPORTS": str(tmp_path / "reports")}
-    started = [subprocess.Popen([*FUNNELSIM, "report", str(notebook), "-p", "label", label, "--out", str(tmp_path / label)],
+    started = [subprocess.Popen([FUNNELSIM, "report", str(notebook), "-p", "label", label, "--out", str(tmp_path / label)],
                                 cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                for label in ("first", "second")]
     said = {}

@@ -6,7 +6,6 @@ import itertools
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import BASELINE, ROOT
+from conftest import BASELINE, FUNNELSIM, ROOT
 
 from funnelsim.cli import main
 from funnelsim.config.loading import ParameterError
@@ -22,7 +21,6 @@ from funnelsim.experiments.execution import ResumeMismatch, run_sweep, run_sweep
 from funnelsim.experiments.results import DamagedResults, ResultStore, load_results
 from funnelsim.experiments.sweeps import load_sweep
 
-FUNNELSIM = Path(sys.executable).parent / "funnelsim"
 
 
 def small_base(folder: Path, horizon: int = 60) -> Path:
@@ -206,7 +204,7 @@ def test_a_killed_sweep_resumes_without_losing_or_duplicating_runs(tmp_path, exe
     path = write_sweep(tmp_path, KILLED)
     total = load_sweep(path).runs
     out = tmp_path / "killed"
-    command = [str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", executor,
+    command = [FUNNELSIM, "sweep", str(path), "--out", str(out), "--executor", executor,
                "--workers", "2", "--no-progress"]
     # Ctrl-C as in a terminal: a suite started in the background by a shell inherits SIGINT
     # ignored (as every background job does), and so would the sweep, which then runs to the end
@@ -254,7 +252,7 @@ def test_two_sweeps_on_one_folder_one_writes_the_other_is_refused(tmp_path):
     """Started together with different seeds: one finishes, the other exits 2; one seed in the folder."""
     path = write_tiny_sweep(tmp_path, TINY.replace("replications: 2", "replications: 4"))
     out = tmp_path / "shared"
-    commands = [[str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress", "--seed", str(seed)]
+    commands = [[FUNNELSIM, "sweep", str(path), "--out", str(out), "--executor", "serial", "--no-progress", "--seed", str(seed)]
                 for seed in (9, 10)]
     processes = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
     outcomes = [(p.wait(timeout=300), p.communicate()[1]) for p in processes]
@@ -283,7 +281,7 @@ def test_pool_workers_end_when_the_sweep_is_killed(tmp_path):
 
     path = write_tiny_sweep(tmp_path, TINY.replace("replications: 2", "replications: 40"))
     out = tmp_path / "orphans"
-    process = subprocess.Popen([str(FUNNELSIM), "sweep", str(path), "--out", str(out), "--executor", "processes",
+    process = subprocess.Popen([FUNNELSIM, "sweep", str(path), "--out", str(out), "--executor", "processes",
                                 "--workers", "2", "--no-progress", "--yes"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not ResultStore(out).finished() and time.time() < deadline and process.poll() is None:
