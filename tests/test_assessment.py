@@ -8,7 +8,7 @@ from conftest import ROOT
 
 from funnelsim import load_scenario
 from funnelsim.cli import main
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.config.schema import with_settings
 from funnelsim.experiments.staffing import team_sizes
 from funnelsim.config.levers import alignment_levers, lever, value_at

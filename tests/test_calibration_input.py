@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from funnelsim import load_scenario
 from funnelsim.cli import main
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.studies.calibration import calibrate
 from funnelsim.studies.crm_export import (
     STAGES,

@@ -10,7 +10,7 @@ import pytest
 from conftest import BASELINE, ROOT, scenario
 
 from funnelsim.config.levers import value_at
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.config.schema import load_scenario
 from funnelsim.present.reports import notebook_parameters
 from funnelsim.studies import classroom

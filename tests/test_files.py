@@ -24,7 +24,8 @@ from funnelsim.config.files import (
     write_scenario_file,
     yaml_scalar,
 )
-from funnelsim.config.loading import ParameterError, parse_yaml, read_yaml
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.yaml_files import parse_yaml, read_yaml
 from funnelsim.studies.assessment import (
     QUESTIONS,
     assess,

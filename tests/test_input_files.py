@@ -19,15 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnelsim.cli import main
-from funnelsim.config.loading import (
-    MAX_ALIAS_VALUES,
-    MAX_EXTENDS,
-    MAX_YAML_BYTES,
-    MAX_YAML_DEPTH,
-    ParameterError,
-    describe,
-    read_yaml,
-)
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.loading import MAX_EXTENDS
+from funnelsim.config.yaml_files import MAX_ALIAS_VALUES, MAX_YAML_BYTES, MAX_YAML_DEPTH, describe, read_yaml
 from funnelsim.config.schema import load_scenario
 from funnelsim.experiments.sweeps import load_sweep
 from funnelsim.studies.assessment import load_answers

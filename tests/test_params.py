@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from funnelsim.config.distributions import Gamma, Lognormal
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.config.schema import HOURS, MINUTES, Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import funnelsim.present.reports as reports
 from funnelsim.cli import main
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.present import html_safety
 
 # `make test` spreads the tests over two workers (--dist loadgroup). The tests that read one

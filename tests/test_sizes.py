@@ -25,7 +25,7 @@ import funnelsim.experiments.experiment as experiment
 import funnelsim.experiments.sweeps as sweeps
 from funnelsim import load_scenario, run_replication
 from funnelsim.cli import main
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.experiments.experiment import NonFiniteKPI
 from funnelsim.experiments.preflight import (
     CONFIRM_ABOVE_BYTES,

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import BASELINE, FUNNELSIM, ROOT
 
 from funnelsim.cli import main
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.experiments.execution import ResumeMismatch, run_sweep, run_sweep_into
 from funnelsim.experiments.results import DamagedResults, ResultStore, load_results
 from funnelsim.experiments.sweeps import load_sweep

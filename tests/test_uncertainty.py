@@ -13,7 +13,7 @@ from scipy import stats
 from funnelsim.experiments import execution
 from funnelsim.cli import main
 from funnelsim.experiments.execution import SweepInterrupted, run_sweep
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.stats.psa import paired_effects, payback_effects, reach_probability, summarise_effects
 from funnelsim.experiments.results import ResultStore, load_results
 from funnelsim.studies.uncertainty import (

@@ -25,7 +25,7 @@ _HOMES = {
     "run_replication": "funnelsim.experiments.experiment",
     "run_scenario": "funnelsim.experiments.experiment",
     "summarise": "funnelsim.experiments.experiment",
-    "ParameterError": "funnelsim.config.loading",
+    "ParameterError": "funnelsim.config.errors",
     "Scenario": "funnelsim.config.schema",
     "load_scenario": "funnelsim.config.schema",
     "data_dictionary": "funnelsim.model.records",
@@ -36,7 +36,7 @@ _HOMES = {
 __all__ = ["__version__", *sorted(_HOMES)]
 
 if TYPE_CHECKING:
-    from funnelsim.config.loading import ParameterError
+    from funnelsim.config.errors import ParameterError
     from funnelsim.config.schema import Scenario, load_scenario
     from funnelsim.experiments.experiment import (
         Replication,

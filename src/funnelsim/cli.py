@@ -26,8 +26,7 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from funnelsim import __version__
-from funnelsim.config.errors import FunnelsimError, InputError, WriteFailed
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import FunnelsimError, InputError, ParameterError, WriteFailed
 from funnelsim.config.paths import (
     NOTEBOOKS_DIR,
     RENDERING_A_REPORT,

@@ -5,7 +5,8 @@ status it means:
 
 * ``InputError`` (status 2): what was given cannot be used and the user can fix the command
   (a parameter file, a results folder holding another sweep, a folder another process is
-  writing to, a notebook that does not exist). ``funnelsim.config.loading.ParameterError`` is one.
+  writing to, a notebook that does not exist). ``ParameterError`` (a file or value that could not
+  be loaded, one ``FILE: key: value: allowed`` line per problem) is one.
 * ``MachineError`` (status 1): the machine could not do what was asked (a full disk:
   ``WriteFailed``; a notebook cell that failed; a KPI that overflowed).
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["FunnelsimError", "InputError", "MachineError", "WriteFailed"]
+__all__ = ["FunnelsimError", "InputError", "MachineError", "ParameterError", "WriteFailed"]
 
 
 class FunnelsimError(Exception):
@@ -34,6 +35,17 @@ class InputError(FunnelsimError):
     """Bad input: the command cannot run as given (exit status 2)."""
 
     exit_status = 2
+
+
+class ParameterError(InputError):
+    """An input file (or value) could not be loaded; ``lines`` holds one ``FILE: key: value: allowed`` each."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+    def messages(self) -> list[str]:
+        return list(self.lines)
 
 
 class MachineError(FunnelsimError):

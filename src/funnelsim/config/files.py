@@ -27,13 +27,9 @@ from typing import Any
 
 import yaml
 
-from funnelsim.config.errors import InputError
-from funnelsim.config.loading import (
-    ParameterError,
-    load_validated,
-    parse_yaml,
-    read_yaml,
-)
+from funnelsim.config.errors import InputError, ParameterError
+from funnelsim.config.loading import load_validated
+from funnelsim.config.yaml_files import parse_yaml, read_yaml
 from funnelsim.config.paths import PARAMS_DIR
 from funnelsim.config.schema import Scenario
 

@@ -36,13 +36,8 @@ from pydantic import (
 )
 
 from funnelsim.config.distributions import Distribution
-from funnelsim.config.loading import (
-    KeyRuleError,
-    ParameterError,
-    load_validated,
-    set_path,
-    validate_data,
-)
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.loading import KeyRuleError, load_validated, set_path, validate_data
 
 __all__ = [
     "MATURITY_LEVELS",

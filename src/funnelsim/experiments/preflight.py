@@ -31,7 +31,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from funnelsim.config.loading import ParameterError
+from funnelsim.config.errors import ParameterError
 from funnelsim.config.schema import Scenario
 from funnelsim.model.maths import DAYS_PER_WEEK, churn_hazard_per_day
 from funnelsim.model.stages import DEAL_STAGES

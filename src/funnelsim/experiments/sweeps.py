@@ -31,15 +31,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from funnelsim.config.loading import (
-    ParameterError,
-    apply_overrides,
-    load_validated,
-    resolve_file,
-    schema_at,
-    set_path,
-    validate_data,
-)
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.loading import apply_overrides, load_validated, resolve_file, schema_at, set_path, validate_data
 from funnelsim.config.schema import Scenario, scenario_from_dict
 
 __all__ = ["MAX_SWEEP_POINTS", "Sweep", "SweepPoint", "expects_integer", "load_sweep", "sweep_from_dict", "sweep_size"]

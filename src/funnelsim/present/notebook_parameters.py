@@ -19,7 +19,8 @@ from typing import Any
 import papermill as pm
 import yaml
 
-from funnelsim.config.loading import ParameterError, read_yaml
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.yaml_files import read_yaml
 from funnelsim.config.schema import Scenario, load_scenario
 from funnelsim.experiments.executors import EXECUTORS
 

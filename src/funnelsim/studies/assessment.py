@@ -21,7 +21,8 @@ from typing import Any
 
 from funnelsim.config.files import commented_yaml, write_scenario_file
 from funnelsim.config.levers import Question, alignment_levers, questions, reached, value_between
-from funnelsim.config.loading import ParameterError, read_yaml
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.yaml_files import read_yaml
 from funnelsim.config.schema import Scenario, load_scenario, with_settings
 from funnelsim.studies.reach import alignment_reach
 

@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from funnelsim.config.errors import WriteFailed
+from funnelsim.config.errors import ParameterError, WriteFailed
 from funnelsim.config.files import (
     check_scenario_target,
 )
-from funnelsim.config.loading import ParameterError
 from funnelsim.config.paths import PARAMS_DIR
 from funnelsim.config.schema import load_scenario
 from funnelsim.experiments.experiment import local_workers, run_scenario

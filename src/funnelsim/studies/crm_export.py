@@ -41,13 +41,9 @@ import pandera.pandas as pa
 import pyarrow as pyarrow_lib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from funnelsim.config.loading import (
-    KeyRuleError,
-    ParameterError,
-    decode_text,
-    load_validated,
-    read_bytes,
-)
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.loading import KeyRuleError, load_validated
+from funnelsim.config.yaml_files import decode_text, read_bytes
 from funnelsim.model.stages import TIMELINE
 
 __all__ = ["FIELDS", "STAGES", "ExportMapping", "CheckedExport", "load_mapping", "read_export", "to_crm_export"]

@@ -43,12 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from funnelsim.config.files import folder_lock
 from funnelsim.config.levers import as_overrides, levers
-from funnelsim.config.loading import (
-    ParameterError,
-    apply_overrides,
-    load_validated,
-    resolve_file,
-)
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.loading import apply_overrides, load_validated, resolve_file
 from funnelsim.config.schema import Scenario, limit, scenario_from_dict
 from funnelsim.experiments.execution import run_sweep_into
 from funnelsim.experiments.experiment import compare_runs, local_workers

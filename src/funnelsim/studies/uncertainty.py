@@ -42,13 +42,9 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.config.paths import PARAMS_DIR
-from funnelsim.config.loading import (
-    ParameterError,
-    apply_overrides,
-    parse_override,
-    read_yaml,
-    resolve_file,
-)
+from funnelsim.config.errors import ParameterError
+from funnelsim.config.loading import apply_overrides, parse_override, resolve_file
+from funnelsim.config.yaml_files import read_yaml
 from funnelsim.model.maths import DAYS_PER_YEAR
 from funnelsim.config.schema import Scenario, scenario_from_dict, with_settings
 from funnelsim.experiments.sweeps import Sweep, SweepPoint
