@@ -16,14 +16,8 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.model.maths import DAYS_PER_MONTH
-from funnelsim.stats.analysis import (
-    compare_scenarios,
-    fit_metamodel,
-    lever_effects,
-    replications_needed,
-    revenue_growth,
-    speed_to_lead_odds,
-)
+from funnelsim.stats.analysis import compare_scenarios, replications_needed, revenue_growth, speed_to_lead_odds
+from funnelsim.stats.metamodel import fit_metamodel, lever_effects
 
 REPETITIONS = 200
 

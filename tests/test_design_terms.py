@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from pydoe import fracfact_by_res
 
-from funnelsim.stats.analysis import fit_metamodel, lever_effects
+from funnelsim.stats.metamodel import fit_metamodel, lever_effects
 from funnelsim.stats.design_terms import estimable_terms
 
 LEVERS = list("abcdefg")

@@ -20,7 +20,8 @@ from funnelsim.present.plots import (  # noqa: E402
     speed_to_lead_curve,
     tornado_chart,
 )
-from funnelsim.stats.analysis import compare_scenarios, fit_metamodel, lever_effects  # noqa: E402
+from funnelsim.stats.analysis import compare_scenarios  # noqa: E402
+from funnelsim.stats.metamodel import fit_metamodel, lever_effects  # noqa: E402
 
 # make test spreads the tests over two workers (--dist loadgroup); this module stays on one, so the
 # two simulated scenarios (fixture `two_scenarios`) run once, not once per worker.

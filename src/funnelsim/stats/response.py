@@ -1,7 +1,7 @@
 """What a KPI would be at lever settings nobody simulated: a response surface over a sweep.
 
 A sweep simulates a few dozen combinations of levers. A response surface (an OLS metamodel,
-see ``analysis.fit_metamodel``) turns those runs into a formula that predicts the KPI at any
+see ``metamodel.fit_metamodel``) turns those runs into a formula that predicts the KPI at any
 setting inside the swept ranges, with a confidence interval, in a millisecond. That is what
 makes it possible to ask "how far would these levers have to move to give +38% wins?" or
 "which is the cheapest mix of levers that reaches the revenue target?" over thousands of
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from patsy import build_design_matrices
 
-from funnelsim.stats.analysis import Metamodel, fit_metamodel
+from funnelsim.stats.metamodel import Metamodel, fit_metamodel
 
 __all__ = ["Lever", "ResponseSurface"]
 

@@ -26,14 +26,8 @@ from funnelsim.config.schema import Scenario, load_scenario
 from funnelsim.experiments.execution import run_sweep_into
 from funnelsim.experiments.experiment import Comparison, compare_runs
 from funnelsim.experiments.sweeps import load_sweep
-from funnelsim.stats.analysis import (
-    Estimate,
-    Metamodel,
-    compare_scenarios,
-    fit_metamodel,
-    growth_after_changes,
-    lever_effects,
-)
+from funnelsim.stats.analysis import Estimate, compare_scenarios, growth_after_changes
+from funnelsim.stats.metamodel import Metamodel, fit_metamodel, lever_effects
 from funnelsim.studies.gap import GapSplit, sign_contributions
 from funnelsim.studies.uncertainty import UncertaintyReport, analyse, build_study, range_table, run_uncertainty
 

@@ -19,7 +19,8 @@ from funnelsim.config.paths import locate
 from funnelsim.experiments.execution import run_sweep_into
 from funnelsim.experiments.results import SweepResults, load_results
 from funnelsim.experiments.sweeps import load_sweep
-from funnelsim.stats.analysis import Estimate, Metamodel, fit_metamodel, lever_effects
+from funnelsim.stats.analysis import Estimate
+from funnelsim.stats.metamodel import Metamodel, fit_metamodel, lever_effects
 
 __all__ = ["Sensitivity", "run_sensitivity"]
 
