@@ -2,7 +2,7 @@
 
 Run from anywhere: ``python benchmarks/bench_engine.py [--quick]`` (``make bench`` runs it).
 It prints figures and asserts nothing about timings. ``--quick`` takes about 30 seconds, the
-default about a minute (well under 3 minutes on a 2-core machine).
+default about a minute and a half (well under 3 minutes on a 2-core machine).
 
 The unit
     A bare SimPy M/M/5 queue (Poisson arrivals at rate 4, exponential service at rate 1, a
@@ -28,7 +28,11 @@ What is measured
       1,000,000 leads in one replication, each in a fresh Python process: the growth of its
       peak resident memory during ``run_replication`` (the operating system's high-water mark,
       which sees everything) in MiB and bytes per lead, and its cost per lead, the larger
-      against the smaller.
+      against the smaller;
+    * a run written to disk (the full run only): ``funnelsim run`` of the baseline with 4 and
+      with 16 replications, each in a fresh Python process: its peak resident memory, the larger
+      against the smaller (each replication's leads go to the file as it ends, so it should
+      not grow with the replications).
 
 How to read the ratios
     "x bare" = (seconds per funnelsim lead) / (seconds per bare-SimPy customer). A ratio of
@@ -212,6 +216,24 @@ def at_scale(factor: float) -> dict[str, float]:
     return figures
 
 
+RUN_REPLICATIONS = (4, 16)  # a run written to disk: its memory should not grow with these
+
+
+def run_to_disk(replications: int) -> dict[str, float]:
+    """``funnelsim run`` of the baseline with ``replications`` in a fresh Python process, writing
+    to a temporary folder: its wall seconds and peak resident memory in bytes."""
+    code = (
+        "import json, resource, sys, tempfile\n"
+        "from funnelsim.cli import main\n"
+        "with tempfile.TemporaryDirectory() as folder:\n"
+        f"    main(['run', {str(BASELINE)!r}, '-r', '{replications}', '--out', folder + '/run'], standalone_mode=False)\n"
+        "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))"  # Linux reports KiB
+    )
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {"seconds": time.perf_counter() - started, "peak": float(done.stdout.strip().splitlines()[-1])}
+
+
 def bare_row(per_customer: float, settings: Settings) -> str:
     return row(
         "bare SimPy M/M/5 (customers)",
@@ -297,6 +319,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"cost per lead at {large['leads']:,.0f} leads: "
             f"{(large['seconds'] / large['leads']) / (small['seconds'] / small['leads']):.2f} x that at {small['leads']:,.0f}"
+        )
+        runs = [run_to_disk(replications) for replications in RUN_REPLICATIONS]
+        for replications, run in zip(RUN_REPLICATIONS, runs):
+            print(
+                f"funnelsim run of the baseline, {replications} replications written to disk (fresh process): "
+                f"peak resident memory {run['peak'] / 2**20:,.0f} MiB, {run['seconds']:.1f} s"
+            )
+        print(
+            f"peak memory of a run of {RUN_REPLICATIONS[1]} replications: "
+            f"{runs[1]['peak'] / runs[0]['peak']:.2f} x that of {RUN_REPLICATIONS[0]} (the leads go to disk as each ends)"
         )
     print(f"(benchmark wall time {time.perf_counter() - wall_start:.0f} s)\n")
     print(

@@ -201,6 +201,45 @@ def test_run_writes_the_tables(small_run):
     assert set(reps["scenario"]) == {"small"}
 
 
+def test_run_writes_each_replications_leads_as_it_goes_the_same_table_as_a_run_in_memory(small_run, small):
+    """The leads reach the file replication by replication (a row group each), and the file
+    reads back as the table a run kept in memory would be, column types included."""
+    import pyarrow.parquet as pq
+
+    from funnelsim import run_scenario
+
+    result, out = small_run
+    assert result.exit_code == 0, result.output
+    assert pq.ParquetFile(out / "leads.parquet").metadata.num_row_groups == 2
+    kept = run_scenario(load_scenario(small), 2, 1)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "leads.parquet"), kept.leads, check_exact=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "daily.parquet"), kept.daily, check_exact=True)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new folder", "over an older run"])
+def test_a_run_stopped_part_way_leaves_nothing_of_its_own(small, small_result, tmp_path, monkeypatch, existing):
+    """Ctrl-C after some replications' leads were written: no temporary file is left, a folder
+    the run made is gone, and an older run in the folder is still whole, byte for byte."""
+    import funnelsim.experiments.experiment
+
+    def stopped(*args, leads_to, **kwargs):
+        leads_to("small", small_result.leads)
+        raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    older = {}
+    if existing:
+        assert invoke("run", small, "-r", "1", "--out", out).exit_code == 0
+        older = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr(funnelsim.experiments.experiment, "run_scenario", stopped)
+    result = invoke("run", small, "-r", "2", "--out", out)
+    assert result.exit_code != 0
+    if existing:
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == older
+    else:
+        assert not out.exists()
+
+
 def test_run_writes_a_manifest_that_reproduces_the_run(small_run, small):
     result, out = small_run
     assert result.exit_code == 0, result.output
@@ -308,9 +347,19 @@ def small_result(small):
 def test_a_full_disk_keeps_the_kpi_table_and_leaves_nothing_half_written(small, small_result, tmp_path, monkeypatch, failing, error, existing):
     """The disk fills up while one file is half-written: the KPIs are printed, that file is named,
     no temporary file is left and the folder does not pass for a whole run."""
-    import funnelsim.experiments.experiment
+    import dataclasses
 
-    monkeypatch.setattr(funnelsim.experiments.experiment, "run_scenario", lambda *args: small_result)
+    import pyarrow.parquet as pq
+
+    import funnelsim.experiments.experiment
+    from funnelsim.config.files import temporary_name
+
+    def replay(*args, leads_to, **kwargs):  # the run, its leads handed on as they come
+        for _, leads in small_result.leads.groupby("replication"):
+            leads_to("small", leads)
+        return dataclasses.replace(small_result, leads=small_result.leads.iloc[:0])
+
+    monkeypatch.setattr(funnelsim.experiments.experiment, "run_scenario", replay)
     out = tmp_path / "run"
     if existing:
         out.mkdir()
@@ -323,9 +372,11 @@ def test_a_full_disk_keeps_the_kpi_table_and_leaves_nothing_half_written(small, 
             raise OSError(error, os.strerror(error), str(path))
         return write()
 
-    to_parquet, write_text = pd.DataFrame.to_parquet, Path.write_text
+    to_parquet, write_text, append = pd.DataFrame.to_parquet, Path.write_text, pq.ParquetWriter.write_table
     monkeypatch.setattr(pd.DataFrame, "to_parquet", lambda self, path, **kw: fill_up(path, lambda: to_parquet(self, path, **kw)))
     monkeypatch.setattr(Path, "write_text", lambda self, text, **kw: fill_up(self, lambda: write_text(self, text, **kw)))
+    partial = temporary_name(out / "leads.parquet")  # where the leads are written while the run goes on
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", lambda self, table, **kw: fill_up(partial, lambda: append(self, table, **kw)))
     result = invoke("run", small, "-r", "1", "--out", out)
     assert result.exit_code == 1, result.output
     assert "Revenue" in result.stdout and "Scenario 'small'" in result.stdout  # the answer came first

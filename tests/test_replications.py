@@ -100,3 +100,64 @@ def test_an_unknown_executor_is_named_with_the_ones_allowed():
         run_scenarios([scenario(*SHORT)], 1, seed=1, executor="gpu")
     with pytest.raises(ValueError, match=r"a Dask scheduler \(tcp://host:8786\) needs the dask executor, not 'processes'"):
         run_scenarios([scenario(*SHORT)], 1, seed=1, executor="processes", scheduler="tcp://host:8786")
+
+
+def test_leads_handed_on_in_order_are_the_tables_a_run_keeps_and_are_not_kept():
+    """With ``leads_to`` every replication's leads table is handed on in the order of the runs
+    (scenario by scenario, replication by replication), equal to the table a run keeps, and the
+    run does not hold on to it: what it holds does not grow from one replication to the next (an
+    empty view of a table would keep all of its rows alive until the run ends)."""
+    import gc
+    import tracemalloc
+
+    tiny = ("simulation.horizon_days=40", "simulation.warmup_days=10")
+    scenarios = [scenario(*tiny).model_copy(update={"name": "today"}),
+                 scenario(*tiny, "sdr_team.reps=9").model_copy(update={"name": "more SDRs"})]
+    kept = run_scenarios(scenarios, 3, seed=11, workers=1)
+    handed: list[tuple[str, int]] = []
+    tables: dict[str, list[pd.DataFrame]] = {"today": [], "more SDRs": []}
+    copies, held = [0], []
+
+    def sink(name: str, leads: pd.DataFrame) -> None:
+        handed.append((name, int(leads["replication"].iloc[0])))
+        tables[name].append(leads.copy())  # a copy of our own: the run's table must still go away
+        copies[0] += int(leads.memory_usage(deep=True).sum())
+        gc.collect()
+        held.append(tracemalloc.get_traced_memory()[0] - copies[0])  # the run's, with the table being handed on
+
+    tracemalloc.start()
+    try:
+        streamed = run_scenarios(scenarios, 3, seed=11, workers=1, leads_to=sink)
+    finally:
+        tracemalloc.stop()
+    assert handed == [(name, r) for name in ("today", "more SDRs") for r in range(3)]
+    one_table = copies[0] / len(handed)
+    growth = (held[-1] - held[0]) / (len(held) - 1)  # a replication's daily table and KPIs, not its leads
+    assert growth < 0.25 * one_table, f"the run holds on to its leads: {held} bytes, a table is {one_table:,.0f}"
+    for name in ("today", "more SDRs"):
+        assert streamed[name].leads.empty and list(streamed[name].leads.columns) == list(kept[name].leads.columns)
+        pd.testing.assert_frame_equal(pd.concat(tables[name], ignore_index=True), kept[name].leads, check_exact=True)
+        pd.testing.assert_frame_equal(streamed[name].replications, kept[name].replications, check_exact=True)
+        pd.testing.assert_frame_equal(streamed[name].daily, kept[name].daily, check_exact=True)
+
+
+@pytest.mark.parametrize("finishing", [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [1, 0, 3, 2, 5, 4], [2, 0, 1, 5, 3, 4]])
+def test_results_in_task_order_come_as_soon_as_those_before_them_are_done(monkeypatch, finishing):
+    """``in_order`` gives the tasks' results in their order however they finish, each as soon as
+    every task before it is done, so a run writing leads to disk waits for no more than that."""
+    from funnelsim.experiments import executors
+
+    finished: list[int] = []
+
+    def out_of_order(job, tasks, *args):
+        for number in finishing:
+            finished.append(number)
+            yield job(tasks[number])
+
+    monkeypatch.setattr(executors, "run_each", out_of_order)
+    given = []
+    for result in executors.in_order(lambda task: task * 10, list(range(6))):
+        earliest = next(k for k in range(len(finishing) + 1) if set(range(result // 10 + 1)) <= set(finishing[:k]))
+        assert len(finished) == earliest, f"result {result // 10} came after {finished}, ready after {finishing[:earliest]}"
+        given.append(result)
+    assert given == [0, 10, 20, 30, 40, 50]

@@ -137,7 +137,7 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
     """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
     from funnelsim.experiments.experiment import run_scenario
-    from funnelsim.experiments.outputs import write_run
+    from funnelsim.experiments.outputs import RunWriter
     from funnelsim.experiments.preflight import check_run
     from funnelsim.present.vocabulary import kpi_summary_text
 
@@ -145,17 +145,18 @@ def run(file: str, replications: int, seed: int, out_dir: str | None, overrides:
     if not yes:
         check_run(scenario, replications, file)
     click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
-    result = run_scenario(scenario, replications, seed)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
-    sim = scenario.simulation
-    heading = (f"Scenario '{scenario.name}': {replications} replications, seed {seed}, KPIs over days "
-               f"{sim.warmup_days:g}-{sim.horizon_days:g}")
-    click.echo(kpi_summary_text(result.summary(), heading))  # first: a full disk must not cost the answer
-    try:
-        write_run(result, target, source=file, overrides=list(overrides))
-    except WriteFailed as exc:
-        kept = f"the KPI table above is all that is kept of this run (nothing half-written was left in {target})"
-        raise WriteFailed(exc.path, f"{exc.reason}; {kept}") from None
+    with RunWriter(target) as writer:  # the leads go to disk replication by replication
+        result = run_scenario(scenario, replications, seed, leads_to=writer.add_leads)
+        sim = scenario.simulation
+        heading = (f"Scenario '{scenario.name}': {replications} replications, seed {seed}, KPIs over days "
+                   f"{sim.warmup_days:g}-{sim.horizon_days:g}")
+        click.echo(kpi_summary_text(result.summary(), heading))  # first: a full disk must not cost the answer
+        try:
+            writer.finish(result, source=file, overrides=list(overrides))
+        except WriteFailed as exc:
+            kept = f"the KPI table above is all that is kept of this run (nothing half-written was left in {target})"
+            raise WriteFailed(exc.path, f"{exc.reason}; {kept}") from None
     click.echo(f"\nTables and manifest written to {target}/")
     click.echo(f"Its leads read as a CRM export: funnelsim calibrate {target}/leads.parquet --out <scenario file>")
 

@@ -11,6 +11,10 @@ task to ``job`` on the executor and yields the results as they finish (not in ta
 * ``dask``: a Dask cluster, the running scheduler at ``scheduler`` (how a team outgrows one
   machine) or a LocalCluster of ``workers`` processes started for the call.
 
+``in_order`` yields the same results in the order of the tasks, each as soon as those before it
+are done (a run that writes each replication's leads as it goes); ``run_in_order`` returns them
+all as a list in that order.
+
 Sweeps (``execution.py``, which adds results folders and resuming), the studies' scenario runs
 (``experiment.run_scenarios``), staffing pilots, the evidence's firms and the ensemble's points
 all go through here.
@@ -27,7 +31,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from functools import partial
 from typing import Any, Literal, TypeVar
 
-__all__ = ["CONNECT_SECONDS", "EXECUTORS", "Executor", "PARENT_CHECK_SECONDS", "run_each", "run_in_order"]
+__all__ = ["CONNECT_SECONDS", "EXECUTORS", "Executor", "PARENT_CHECK_SECONDS", "in_order", "run_each", "run_in_order"]
 
 Executor = Literal["serial", "processes", "dask"]
 EXECUTORS = ("serial", "processes", "dask")
@@ -101,6 +105,20 @@ RUNNERS: dict[str, Callable[..., Iterator[Any]]] = {"serial": serial, "processes
 def _numbered(job: Callable[[Task], Result], numbered: tuple[int, Task]) -> tuple[int, Result]:
     number, task = numbered
     return number, job(task)
+
+
+def in_order(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,
+             scheduler: str | None = None) -> Iterator[Result]:
+    """``run_each``'s results in the order of the tasks, each as soon as it and every task before
+    it are done: a result that finishes early waits only for those before it, so a consumer that
+    writes each to disk holds few at a time."""
+    waiting: dict[int, Result] = {}
+    following = 0
+    for number, result in run_each(partial(_numbered, job), list(enumerate(tasks)), executor, workers, scheduler):
+        waiting[number] = result
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
 
 
 def run_in_order(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,

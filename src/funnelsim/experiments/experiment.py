@@ -10,13 +10,17 @@ isolates the effect of the levers from the luck of the draw.
 any executor: the same scenario and seed give identical tables wherever they run. A run that
 cannot fit in this computer's memory is refused before it starts (``preflight``), and one that
 ends with an infinite KPI, or NaN where a KPI is always defined, raises ``NonFiniteKPI``.
+
+A run can hand each replication's leads table on as soon as it is done (``leads_to``, in the
+order of the replications) instead of keeping them all: ``funnelsim run`` writes them to disk
+that way, so its memory does not grow with the number of replications.
 """
 
 from __future__ import annotations
 
 import os
-
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +29,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from funnelsim.config.errors import MachineError
 from funnelsim.config.schema import Scenario
-from funnelsim.experiments.executors import run_in_order
+from funnelsim.experiments.executors import in_order
 from funnelsim.experiments.kpis import replication_kpis
 from funnelsim.experiments.preflight import ensure_fits
 from funnelsim.model import simulate
@@ -34,6 +38,7 @@ from funnelsim.model.stages import HEADLINE_STAGES
 
 __all__ = [
     "Comparison",
+    "LeadsSink",
     "NonFiniteKPI",
     "Replication",
     "ScenarioRun",
@@ -144,7 +149,7 @@ def _replication_job(job: _Job) -> Replication:
     scenario, seed, number, leads = job
     replication = run_replication(scenario, seed, number)
     if not leads:  # not sent back: the largest table by far, and the study reads none of it
-        replication.leads = replication.leads.iloc[:0]
+        replication.leads = replication.leads.iloc[:0].copy()  # a copy: a view would keep every row alive
     return replication
 
 
@@ -174,30 +179,46 @@ def local_workers() -> int:
     return os.cpu_count() or 1
 
 
+# Told each replication's leads table, with the name of its scenario, in the order of the runs.
+LeadsSink = Callable[[str, pd.DataFrame], None]
+
+
 def run_scenario(scenario: Scenario, replications: int, seed: int, workers: int = 1,
-                 executor: str | None = None, scheduler: str | None = None) -> ScenarioRun:
+                 executor: str | None = None, scheduler: str | None = None,
+                 leads_to: LeadsSink | None = None) -> ScenarioRun:
     """Run ``replications`` replications of ``scenario`` with seeds spawned from ``seed``
     (on ``workers`` local processes, or the ``executor`` as in ``run_scenarios``; the tables
-    are the same wherever they run)."""
-    return run_scenarios([scenario], replications, seed, workers, executor=executor, scheduler=scheduler)[scenario.name]
+    are the same wherever they run; ``leads_to`` as in ``run_scenarios``)."""
+    return run_scenarios([scenario], replications, seed, workers, executor=executor, scheduler=scheduler,
+                         leads_to=leads_to)[scenario.name]
 
 
 def run_scenarios(scenarios: list[Scenario], replications: int, seed: int, workers: int = 1,
-                  leads: bool = True, executor: str | None = None, scheduler: str | None = None) -> dict[str, ScenarioRun]:
+                  leads: bool = True, executor: str | None = None, scheduler: str | None = None,
+                  leads_to: LeadsSink | None = None) -> dict[str, ScenarioRun]:
     """Every scenario with the same spawned seeds (common random numbers), by name. With
     ``leads=False`` the leads tables are left empty (the KPIs and daily tables are kept): for a
-    study that reads no lead, they are most of what a replication sends back.
+    study that reads no lead, they are most of what a replication sends back. With ``leads_to``,
+    each replication's leads table is handed to it as soon as that replication and those before
+    it are done (scenario by scenario, replication by replication) and not kept: the results'
+    leads tables are empty, and the memory held does not grow with the replications.
 
     The runs happen on the ``executor`` (``executors.py``: serial, processes or dask, with the
     Dask ``scheduler`` at that address or a local cluster); without one, on ``workers`` local
     processes, or in this process for one worker. The tables are the same wherever they run."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    keeps_leads = leads and leads_to is None
     for scenario in scenarios:
-        ensure_fits(scenario, replications)
+        ensure_fits(scenario, replications if keeps_leads else 1)
     seeds = replication_seeds(seed, replications)
     jobs = [(s, child, i, leads) for s in scenarios for i, child in enumerate(seeds)]
-    done = run_in_order(_replication_job, jobs, executor, workers, scheduler)
+    done: list[Replication] = []
+    for k, replication in enumerate(in_order(_replication_job, jobs, executor, workers, scheduler)):
+        if leads_to is not None:
+            leads_to(jobs[k][0].name, replication.leads)
+            replication.leads = replication.leads.iloc[:0].copy()  # a copy: a view would keep every row alive
+        done.append(replication)
     return {
         s.name: _collect(s, seed, done[k * replications : (k + 1) * replications]) for k, s in enumerate(scenarios)
     }

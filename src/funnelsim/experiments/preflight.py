@@ -67,6 +67,7 @@ class Size:
     events: float
     memory: float  # bytes in use at the peak
     table_memory: float  # bytes of the leads and daily tables it returns
+    daily_memory: float  # bytes of the daily table alone
     seconds: float  # on one core
     drivers: str  # the keys that make it this big, with their values
 
@@ -136,7 +137,7 @@ def estimate(scenario: Scenario) -> Size:
         drivers += (f", customers.installed_base {scenario.customers.installed_base} (up to {base:,.0f} customers)"
                     + (f" with customers.monthly_churn {scenario.customers.monthly_churn:g}"
                        if scenario.customers.installed_base == "steady_state" else ""))
-    return Size(leads, events, memory, leads * _TABLE_BYTES + daily, seconds, drivers)
+    return Size(leads, events, memory, leads * _TABLE_BYTES + daily, daily, seconds, drivers)
 
 
 def _bytes(amount: float) -> str:
@@ -169,9 +170,10 @@ def _one(size: Size) -> str:
 def check_run(scenario: Scenario, replications: int, label: str) -> Size:
     """Refuse (``TooLarge``) a run of ``replications`` beyond the limits; return its size.
 
-    A run keeps every replication's tables in memory until it writes them."""
+    ``funnelsim run`` writes each replication's leads as it finishes (``outputs.RunWriter``):
+    it holds the replication running, the leads table being written and every daily table."""
     size = estimate(scenario)
-    memory = size.memory + 2 * replications * size.table_memory  # the tables, and their concatenation
+    memory = size.memory + size.table_memory + replications * size.daily_memory
     seconds = size.seconds * replications
     if memory > CONFIRM_ABOVE_BYTES or seconds > CONFIRM_ABOVE_SECONDS:
         raise TooLarge([f"{label}: {_one(size)}; {replications:,} replications: about {_bytes(memory)} of memory and "
