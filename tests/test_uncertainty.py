@@ -16,17 +16,8 @@ from funnelsim.experiments.execution import SweepInterrupted, run_sweep
 from funnelsim.config.errors import ParameterError
 from funnelsim.stats.psa import paired_effects, payback_effects, reach_probability, summarise_effects
 from funnelsim.experiments.results import ResultStore, load_results
-from funnelsim.studies.uncertainty import (
-    ALL_DRAWN,
-    analyse,
-    build_study,
-    choose_draws,
-    format_report,
-    load_ensemble,
-    measured_keys,
-    uncertain_parameters,
-    write_report,
-)
+from funnelsim.studies.uncertainty import ALL_DRAWN, build_study, choose_draws, load_ensemble, measured_keys, uncertain_parameters
+from funnelsim.studies.uncertainty_results import analyse, format_report, write_report
 from funnelsim.stats.voi import evpi, evppi, first_order_indices
 
 from conftest import BASELINE

@@ -611,7 +611,8 @@ def uncertainty(files: tuple[str, ...], baseline: str | None, draws: int, replic
     from funnelsim.experiments.preflight import check_runs, check_sweep
     from funnelsim.experiments.results import ResultStore
     from funnelsim.present.vocabulary import kpi_name, scenario_name
-    from funnelsim.studies.uncertainty import DEFAULT_KPIS, analyse, build_study, format_report, run_uncertainty, write_report
+    from funnelsim.studies.uncertainty import DEFAULT_KPIS, build_study, run_uncertainty
+    from funnelsim.studies.uncertainty_results import analyse, format_report, write_report
 
     if draws < 1:
         raise InputError(f"--draws {draws}: allowed: 1 or more (members of the evidence ensemble)")

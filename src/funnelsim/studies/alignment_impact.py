@@ -29,7 +29,8 @@ from funnelsim.experiments.sweeps import load_sweep
 from funnelsim.stats.analysis import Estimate, compare_scenarios, growth_after_changes
 from funnelsim.stats.metamodel import Metamodel, fit_metamodel, lever_effects
 from funnelsim.studies.gap import GapSplit, sign_contributions
-from funnelsim.studies.uncertainty import UncertaintyReport, analyse, build_study, range_table, run_uncertainty
+from funnelsim.studies.uncertainty import build_study, run_uncertainty
+from funnelsim.studies.uncertainty_results import UncertaintyReport, analyse, range_table
 
 __all__ = ["AlignmentImpact", "run_alignment_impact"]
 

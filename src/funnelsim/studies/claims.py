@@ -435,7 +435,7 @@ RANGE_COLUMNS = ["claim", "statement", "kpi", "claimed", "mean", "range_low", "r
 
 def claim_effects_over_draws(runs: pd.DataFrame, typical: str, misaligned: str, aligned: str) -> pd.DataFrame:
     """Each claim's model effect per draw and replication (``psa.paired_effects``' layout, the
-    claim's id in column ``scenario``), from a PSA's runs (``uncertainty.study_runs``: one row
+    claim's id in column ``scenario``), from a PSA's runs (``uncertainty_results.study_runs``: one row
     per draw, scenario and replication) of the ``typical``, ``misaligned`` and ``aligned``
     companies: the aligned company against the claim's reference in the same draw and
     replication; growth claims, the first year of the misaligned company become aligned."""
@@ -498,9 +498,9 @@ def claims_over_models(effects: pd.DataFrame, level: float = 0.95) -> pd.DataFra
 def claims_range_summary(ranges: pd.DataFrame, sensitivity: pd.DataFrame, parameters: list[Any], draws: int) -> list[str]:
     """The sentences that lead the report: how many claims lie inside the range across plausible
     models, and the assumption the effects lean on most (the parameter that is the first driver
-    of the most claims, ``uncertainty.sensitivity_table`` over the claims) with how a company
-    measures it from its CRM (``uncertainty.how_to_measure``)."""
-    from funnelsim.studies.uncertainty import how_to_measure
+    of the most claims, ``uncertainty_results.sensitivity_table`` over the claims) with how a company
+    measures it from its CRM (``uncertainty_results.how_to_measure``)."""
+    from funnelsim.studies.uncertainty_results import how_to_measure
 
     comparable = ranges[ranges["claim_vs_range"] != "not comparable"]
     counts = comparable["claim_vs_range"].value_counts()

@@ -48,13 +48,8 @@ from funnelsim.studies.claims import (
     single_lever_needed,
 )
 from funnelsim.studies.targets import DEFAULT_TARGETS, load_targets
-from funnelsim.studies.uncertainty import (
-    build_study,
-    draw_parameters,
-    run_uncertainty,
-    sensitivity_table,
-    study_runs,
-)
+from funnelsim.studies.uncertainty import build_study, run_uncertainty
+from funnelsim.studies.uncertainty_results import draw_parameters, sensitivity_table, study_runs
 
 __all__ = ["ClaimsCheck", "run_claims_check"]
 

@@ -54,17 +54,8 @@ from funnelsim.model.maths import DAYS_PER_YEAR
 from funnelsim.model.records import REPLICATION_COLUMNS
 from funnelsim.stats.analysis import compare_scenarios
 from funnelsim.stats.response import Lever, ResponseSurface
-from funnelsim.studies.uncertainty import (
-    UncertaintyReport,
-    analyse,
-    build_study_from_scenarios,
-    leaning_sentence,
-    own_measurements,
-    run_uncertainty,
-    study_runs,
-    team_cost_per_year,
-    value_table,
-)
+from funnelsim.studies.uncertainty import build_study_from_scenarios, own_measurements, run_uncertainty, team_cost_per_year
+from funnelsim.studies.uncertainty_results import UncertaintyReport, analyse, leaning_sentence, study_runs, value_table
 
 __all__ = ["Plan", "PlanLever", "PlanResult", "load_plan", "plan_sweep", "rank_options", "confirm_options", "what_it_takes",
            "option_scenarios", "plan_uncertainty", "run_plan"]
