@@ -11,7 +11,8 @@ from funnelsim.cli import main
 from funnelsim.config.errors import ParameterError
 from funnelsim.config.schema import with_settings
 from funnelsim.experiments.staffing import team_sizes
-from funnelsim.config.levers import alignment_levers, lever, value_at
+from funnelsim.config.levers import alignment_levers, lever
+from funnelsim.config.lever_values import value_at
 from funnelsim.studies.assessment import QUESTIONS, assess, load_answers, scenario_text
 from funnelsim.studies.reach import alignment_reach, load_reach
 

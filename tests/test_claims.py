@@ -11,7 +11,8 @@ import pytest
 from conftest import ROOT
 
 from funnelsim import load_scenario, load_sweep, run_replication
-from funnelsim.config.levers import lever, lever_settings, staffing_levers
+from funnelsim.config.levers import lever, staffing_levers
+from funnelsim.config.lever_values import lever_settings
 from funnelsim.experiments.experiment import run_scenario
 from funnelsim.stats.response import Lever, ResponseSurface
 from funnelsim.studies.claims import (

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, ROOT, scenario
 
-from funnelsim.config.levers import value_at
+from funnelsim.config.lever_values import value_at
 from funnelsim.config.errors import ParameterError
 from funnelsim.config.schema import load_scenario
 from funnelsim.present.reports import notebook_parameters

@@ -16,7 +16,8 @@ import pytest
 from conftest import paired_difference_ci, scenario
 
 from funnelsim import run_replication
-from funnelsim.config.levers import REGISTRY, as_overrides
+from funnelsim.config.levers import REGISTRY
+from funnelsim.config.lever_values import as_overrides
 from funnelsim.experiments.experiment import replication_seeds
 
 SHORT = ("simulation.horizon_days=180", "simulation.warmup_days=45")

@@ -15,7 +15,7 @@ from conftest import ROOT
 
 from funnelsim import load_scenario
 from funnelsim.cli import main
-from funnelsim.config.levers import value_at
+from funnelsim.config.lever_values import value_at
 from funnelsim.config.errors import ParameterError
 from funnelsim.experiments.results import ResultStore, load_results
 from funnelsim.stats.response import ResponseSurface

@@ -14,23 +14,8 @@ from conftest import BASELINE, ROOT
 
 from funnelsim import load_scenario
 from funnelsim.cli import main
-from funnelsim.config.levers import (
-    GROUPS,
-    QUESTIONS,
-    REGISTRY,
-    alignment_levers,
-    as_overrides,
-    describe_change,
-    export_needs,
-    format_value,
-    lever,
-    lever_settings,
-    levers,
-    set_text,
-    uncertain_parameters,
-    value_at,
-    value_between,
-)
+from funnelsim.config.levers import GROUPS, QUESTIONS, REGISTRY, alignment_levers, export_needs, lever, levers, uncertain_parameters
+from funnelsim.config.lever_values import as_overrides, describe_change, format_value, lever_settings, set_text, value_at, value_between
 from funnelsim.config.schema import with_settings
 from funnelsim.experiments.sweeps import expects_integer
 from funnelsim.studies.assessment import load_answers

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from funnelsim.config.levers import format_value
+from funnelsim.config.lever_values import format_value
 from funnelsim.present import plots
 from funnelsim.present.vocabulary import (
     format_kpi,

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from pandas.io.formats.style import Styler
 
-from funnelsim.config.levers import REGISTRY, format_value
+from funnelsim.config.levers import REGISTRY
+from funnelsim.config.lever_values import format_value
 from funnelsim.present.vocabulary import people_table, percent
 from funnelsim.studies.calibration_run import CalibrationRun
 

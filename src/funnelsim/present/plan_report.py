@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from funnelsim.config.levers import describe_change
+from funnelsim.config.lever_values import describe_change
 from funnelsim.present import plots
 from funnelsim.present.vocabulary import kpi, money, people_table, signed_percent, signed_ranges
 from funnelsim.studies.planning import PlanResult

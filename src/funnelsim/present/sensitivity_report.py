@@ -16,7 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
-from funnelsim.config.levers import REGISTRY, format_value
+from funnelsim.config.levers import REGISTRY
+from funnelsim.config.lever_values import format_value
 from funnelsim.present import plots
 from funnelsim.present.vocabulary import format_kpi_change, kpi, lever_name, people_table, period
 from funnelsim.studies.sensitivity import Sensitivity

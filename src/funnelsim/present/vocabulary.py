@@ -25,7 +25,8 @@ import pandas as pd
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from funnelsim.config.levers import REGISTRY, Format, format_as
+from funnelsim.config.levers import REGISTRY, Format
+from funnelsim.config.lever_values import format_as
 from funnelsim.model.maths import DAYS_PER_MONTH
 from funnelsim.model.records import REPLICATION_COLUMNS
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from funnelsim.config.files import commented_yaml, write_scenario_file
-from funnelsim.config.levers import Question, alignment_levers, questions, reached, value_between
+from funnelsim.config.levers import Question, alignment_levers, questions
+from funnelsim.config.lever_values import reached, value_between
 from funnelsim.config.errors import ParameterError
 from funnelsim.config.yaml_files import read_yaml
 from funnelsim.config.schema import Scenario, load_scenario, with_settings

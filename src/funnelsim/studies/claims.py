@@ -27,13 +27,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from funnelsim.config.levers import (
-    alignment_levers,
-    as_overrides,
-    lever_settings,
-    staffing_levers,
-    value_between,
-)
+from funnelsim.config.levers import alignment_levers, staffing_levers
+from funnelsim.config.lever_values import as_overrides, lever_settings, value_between
 from funnelsim.config.loading import parse_override, set_path
 from funnelsim.config.schema import Scenario, scenario_from_dict
 from funnelsim.experiments.sweeps import Sweep, SweepPoint

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from funnelsim.config.levers import lever_settings
+from funnelsim.config.lever_values import lever_settings
 from funnelsim.config.paths import locate
 from funnelsim.config.schema import load_scenario
 from funnelsim.experiments.execution import run_sweep_into

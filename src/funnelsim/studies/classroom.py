@@ -29,7 +29,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from funnelsim.config.levers import Entry, as_overrides, format_as, format_value, lever_settings, sliders
+from funnelsim.config.levers import Entry, sliders
+from funnelsim.config.lever_values import as_overrides, format_as, format_value, lever_settings
 from funnelsim.config.paths import PARAMS_DIR, rendering_a_report
 from funnelsim.config.schema import Scenario, load_scenario
 from funnelsim.experiments.experiment import Comparison, ScenarioRun, run_scenario

@@ -42,7 +42,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from funnelsim.config.files import folder_lock
-from funnelsim.config.levers import as_overrides, levers
+from funnelsim.config.levers import levers
+from funnelsim.config.lever_values import as_overrides
 from funnelsim.config.errors import ParameterError
 from funnelsim.config.loading import apply_overrides, load_validated, resolve_file
 from funnelsim.config.schema import Scenario, limit, scenario_from_dict
