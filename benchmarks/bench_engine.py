@@ -29,8 +29,8 @@ What is measured
       peak resident memory during ``run_replication`` (the operating system's high-water mark,
       which sees everything) in MiB and bytes per lead, and its cost per lead, the larger
       against the smaller;
-    * a run written to disk (the full run only): ``funnelsim run`` of the baseline with 4 and
-      with 16 replications, each in a fresh Python process: its peak resident memory, the larger
+    * a run written to disk (the full run only): ``funnelsim run -w 1`` of the baseline with 4
+      and with 16 replications, each in a fresh Python process: its peak resident memory, the larger
       against the smaller (each replication's leads go to the file as it ends, so it should
       not grow with the replications).
 
@@ -220,13 +220,14 @@ RUN_REPLICATIONS = (4, 16)  # a run written to disk: its memory should not grow 
 
 
 def run_to_disk(replications: int) -> dict[str, float]:
-    """``funnelsim run`` of the baseline with ``replications`` in a fresh Python process, writing
-    to a temporary folder: its wall seconds and peak resident memory in bytes."""
+    """``funnelsim run`` of the baseline with ``replications`` on one worker (so the process's own
+    peak is the run's) in a fresh Python process, writing to a temporary folder: its wall
+    seconds and peak resident memory in bytes."""
     code = (
         "import json, resource, sys, tempfile\n"
         "from funnelsim.cli import main\n"
         "with tempfile.TemporaryDirectory() as folder:\n"
-        f"    main(['run', {str(BASELINE)!r}, '-r', '{replications}', '--out', folder + '/run'], standalone_mode=False)\n"
+        f"    main(['run', {str(BASELINE)!r}, '-r', '{replications}', '-w', '1', '--out', folder + '/run'], standalone_mode=False)\n"
         "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))"  # Linux reports KiB
     )
     started = time.perf_counter()
@@ -323,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         runs = [run_to_disk(replications) for replications in RUN_REPLICATIONS]
         for replications, run in zip(RUN_REPLICATIONS, runs):
             print(
-                f"funnelsim run of the baseline, {replications} replications written to disk (fresh process): "
+                f"funnelsim run -w 1 of the baseline, {replications} replications written to disk (fresh process): "
                 f"peak resident memory {run['peak'] / 2**20:,.0f} MiB, {run['seconds']:.1f} s"
             )
         print(

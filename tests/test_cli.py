@@ -216,6 +216,15 @@ def test_run_writes_each_replications_leads_as_it_goes_the_same_table_as_a_run_i
     pd.testing.assert_frame_equal(pd.read_parquet(out / "daily.parquet"), kept.daily, check_exact=True)
 
 
+def test_a_run_on_two_workers_writes_the_same_tables_as_on_one(small, tmp_path):
+    for workers in (1, 2):
+        result = invoke("run", small, "-r", "3", "--seed", "1", "--workers", workers, "--out", tmp_path / str(workers))
+        assert result.exit_code == 0, result.output
+    for table in ("leads", "daily", "replications"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "2" / f"{table}.parquet"),
+                                      pd.read_parquet(tmp_path / "1" / f"{table}.parquet"), check_exact=True)
+
+
 @pytest.mark.parametrize("existing", [False, True], ids=["new folder", "over an older run"])
 def test_a_run_stopped_part_way_leaves_nothing_of_its_own(small, small_result, tmp_path, monkeypatch, existing):
     """Ctrl-C after some replications' leads were written: no temporary file is left, a folder

@@ -130,24 +130,29 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
 @click.argument("file", type=Input(dir_okay=False))
 @click.option("--replications", "-r", default=10, show_default=True, type=click.IntRange(min=1), help="Independent runs.")
 @click.option("--seed", "-s", default=20261122, show_default=True, type=click.IntRange(min=0, max=MAX_SEED), help="Root seed.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Parallel processes [default: CPU count].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder [default: reports/runs/<scenario>-<time>].")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help=_SET_HELP)
 @click.option("--yes", "-y", is_flag=True, help="Start a large run without asking.")
 @reports_errors
-def run(file: str, replications: int, seed: int, out_dir: str | None, overrides: tuple[str, ...], yes: bool) -> None:
-    """Simulate scenario FILE, write its tables and manifest, and print the KPI table."""
-    from funnelsim.experiments.experiment import run_scenario
+def run(file: str, replications: int, seed: int, workers: int | None, out_dir: str | None, overrides: tuple[str, ...],
+        yes: bool) -> None:
+    """Simulate scenario FILE, write its tables and manifest, and print the KPI table.
+
+    The replications run on WORKERS local processes; the tables are the same on any number."""
+    from funnelsim.experiments.experiment import local_workers, run_scenario
     from funnelsim.experiments.outputs import RunWriter
     from funnelsim.experiments.preflight import check_run
     from funnelsim.present.vocabulary import kpi_summary_text
 
     scenario = load_scenario(file, overrides)
+    workers = workers or local_workers()
     if not yes:
-        check_run(scenario, replications, file)
+        check_run(scenario, replications, file, workers)
     click.echo(f"Simulating '{scenario.name}': {replications} replications, seed {seed} ...", err=True)
     target = Path(out_dir) if out_dir else default_run_dir(scenario.name)
     with RunWriter(target) as writer:  # the leads go to disk replication by replication
-        result = run_scenario(scenario, replications, seed, leads_to=writer.add_leads)
+        result = run_scenario(scenario, replications, seed, workers, leads_to=writer.add_leads)
         sim = scenario.simulation
         heading = (f"Scenario '{scenario.name}': {replications} replications, seed {seed}, KPIs over days "
                    f"{sim.warmup_days:g}-{sim.horizon_days:g}")

@@ -167,13 +167,17 @@ def _one(size: Size) -> str:
             f"{_bytes(size.memory)} of memory and {_duration(size.seconds)} each")
 
 
-def check_run(scenario: Scenario, replications: int, label: str) -> Size:
-    """Refuse (``TooLarge``) a run of ``replications`` beyond the limits; return its size.
+def check_run(scenario: Scenario, replications: int, label: str, workers: int = 1) -> Size:
+    """Refuse (``TooLarge``) a run of ``replications`` on ``workers`` processes beyond the
+    limits; return its size.
 
-    ``funnelsim run`` writes each replication's leads as it finishes (``outputs.RunWriter``):
-    it holds the replication running, the leads table being written and every daily table."""
+    ``funnelsim run`` writes each replication's leads as it finishes (``outputs.RunWriter``): it
+    holds a replication running on each worker, the leads tables sent back and waiting their
+    turn to be written (up to two per worker), and every daily table."""
     size = estimate(scenario)
-    memory = size.memory + size.table_memory + replications * size.daily_memory
+    running = min(workers, replications)
+    waiting = min(2 * workers, replications) if workers > 1 else 1
+    memory = running * size.memory + waiting * size.table_memory + replications * size.daily_memory
     seconds = size.seconds * replications
     if memory > CONFIRM_ABOVE_BYTES or seconds > CONFIRM_ABOVE_SECONDS:
         raise TooLarge([f"{label}: {_one(size)}; {replications:,} replications: about {_bytes(memory)} of memory and "
