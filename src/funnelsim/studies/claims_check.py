@@ -35,10 +35,7 @@ from funnelsim.studies.claims import (
     ALIGNMENT_LEVERS,
     CLAIMS,
     add_claim_kpis,
-    claim_effects_over_draws,
     claims_against_model,
-    claims_over_models,
-    claims_range_summary,
     claims_summary,
     fit_surfaces,
     lever_bounds,
@@ -47,6 +44,7 @@ from funnelsim.studies.claims import (
     path_sweep,
     single_lever_needed,
 )
+from funnelsim.studies.claims_over_models import claim_effects_over_draws, claims_over_models, claims_range_summary
 from funnelsim.studies.targets import DEFAULT_TARGETS, load_targets
 from funnelsim.studies.uncertainty import build_study, run_uncertainty
 from funnelsim.studies.uncertainty_results import draw_parameters, sensitivity_table, study_runs
