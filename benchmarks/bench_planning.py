@@ -23,7 +23,8 @@ from funnelsim.experiments.execution import run_sweep
 from funnelsim.experiments.experiment import run_replication
 from funnelsim.experiments.results import ResultStore, load_results
 from funnelsim.stats.response import ResponseSurface
-from funnelsim.studies.planning import load_plan, plan_sweep, rank_options
+from funnelsim.studies.plan_file import load_plan
+from funnelsim.studies.planning import plan_sweep, rank_options
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = ["simulation.horizon_days=180", "simulation.warmup_days=30"]

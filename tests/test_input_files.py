@@ -26,7 +26,7 @@ from funnelsim.config.schema import load_scenario
 from funnelsim.experiments.sweeps import load_sweep
 from funnelsim.studies.assessment import load_answers
 from funnelsim.studies.crm_export import load_mapping
-from funnelsim.studies.planning import load_plan
+from funnelsim.studies.plan_file import load_plan
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 KEYS = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)

@@ -19,12 +19,8 @@ from funnelsim.config.lever_values import value_at
 from funnelsim.config.errors import ParameterError
 from funnelsim.experiments.results import ResultStore, load_results
 from funnelsim.stats.response import ResponseSurface
-from funnelsim.studies.planning import (
-    confirm_options,
-    load_plan,
-    plan_sweep,
-    rank_options,
-)
+from funnelsim.studies.plan_file import load_plan
+from funnelsim.studies.planning import confirm_options, plan_sweep, rank_options
 
 PLAN = ROOT / "params" / "plans" / "grow-revenue.yaml"
 SHORT = ["simulation.horizon_days=100", "simulation.warmup_days=20"]
@@ -187,7 +183,8 @@ def test_the_frontier_holds_every_option_nothing_cheaper_beats(change):
     option; along the frontier, cost and gain both rise."""
     from types import SimpleNamespace
 
-    from funnelsim.studies.planning import PlanResult, Target
+    from funnelsim.studies.plan_file import Target
+    from funnelsim.studies.planning import PlanResult
 
     rng = np.random.default_rng(7)
     options = pd.DataFrame({"annual_cost": rng.choice(np.arange(0, 200_000, 5_000), 300).astype(float),
@@ -207,7 +204,7 @@ def test_a_money_target_says_what_the_simulated_change_is_worth_a_year_against_i
     from types import SimpleNamespace
 
     from funnelsim.present.plan_report import _worth
-    from funnelsim.studies.planning import Target
+    from funnelsim.studies.plan_file import Target
 
     def result(kpi: str) -> SimpleNamespace:
         return SimpleNamespace(plan=SimpleNamespace(spec=SimpleNamespace(target=Target(kpi=kpi, change=0.1))))

@@ -36,7 +36,7 @@ from funnelsim.experiments.preflight import (
 )
 from funnelsim.experiments.sweeps import MAX_SWEEP_POINTS, load_sweep
 from funnelsim.model.closed_loop import _rescale_within_bounds
-from funnelsim.studies.planning import KPIS, MAX_OPTIONS, Target, load_plan
+from funnelsim.studies.plan_file import KPIS, MAX_OPTIONS, Target, load_plan
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 CHANNELS = ("paid_search", "inbound_content", "events", "outbound", "partners")

@@ -528,7 +528,8 @@ def plan(file: str, target_change: float | None, executor: str, workers: int | N
     from funnelsim.experiments.results import ResultStore
     from funnelsim.present.plan_report import changes_in_words, headline
     from funnelsim.present.vocabulary import money, signed_percent
-    from funnelsim.studies.planning import load_plan, plan_sweep, run_plan
+    from funnelsim.studies.plan_file import load_plan
+    from funnelsim.studies.planning import plan_sweep, run_plan
 
     chosen = load_plan(file, overrides)
     if not (yes or resume):  # sized before the lever sweep is built
