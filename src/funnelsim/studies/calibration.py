@@ -259,9 +259,22 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     observed: dict[str, pd.DataFrame] = {}
     start, end = leads["created_at"].min(), leads["created_at"].max()
     window = max((end - start).total_seconds() / 86400.0, 1.0)
-    weeks = window / 7.0
 
-    # Arrivals and costs per channel.
+    counts = _arrivals(leads, baseline, window / 7.0, rows)
+    _seasonality(leads, start, end, rows)
+    lead_model = _LeadModel.draw(baseline, {str(channel): float(s) for channel, s in (counts / counts.sum()).items()})
+    mql_threshold = _score_bars(leads, lead_model, baseline.scoring.mql_threshold, end, rows)
+    _handoff(leads, rows, observed)
+    _follow_up(leads, baseline, lead_model, mql_threshold, end, rows, observed)
+    _deals(leads, baseline, lead_model, rows, observed, end)
+    _deal_sizes_kept(list(counts.index), baseline, rows)
+    rows.flag_missing(NEEDS)
+    observed["funnel"] = funnel_counts(leads)
+    return Calibration(export.source, pd.DataFrame(rows.rows), rows.settings, observed, window)
+
+
+def _arrivals(leads: pd.DataFrame, baseline: Scenario, weeks: float, rows: _Rows) -> pd.Series:
+    """Leads a week and cost per lead of every channel; the leads per channel."""
     counts = leads["channel"].value_counts()
     for channel, n in counts.items():
         low, high = confint_poisson(int(n), weeks, method="exact-c")
@@ -280,13 +293,14 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
     for channel in baseline.channels:
         if channel not in counts.index:
             rows.add(f"channels.{channel}.leads_per_week", 0.0, 0.0, 0.0, 0, "no leads from this baseline channel in the export")
-    _seasonality(leads, start, end, rows)
+    return counts
 
-    # Shares that set the score thresholds.
-    share = {str(channel): float(s) for channel, s in (counts / counts.sum()).items()}
-    lead_model = _LeadModel.draw(baseline, share)
+
+def _score_bars(leads: pd.DataFrame, lead_model: _LeadModel, mql_threshold: float, end: pd.Timestamp, rows: _Rows) -> float:
+    """Marketing's MQL bar and sales' acceptance bar, from the shares that pass each within
+    ``PASS_WINDOW_DAYS`` (mapped through the baseline's quality and score noise); the MQL bar
+    (the baseline's, ``mql_threshold``, when the export cannot tell)."""
     settled = leads[leads["created_at"] <= end - pd.Timedelta(days=PASS_WINDOW_DAYS)]
-    mql_threshold = baseline.scoring.mql_threshold
     if _has(leads, "mql_at") and len(settled):
         mql_fast = days_between(settled["mql_at"], settled["created_at"]) <= PASS_WINDOW_DAYS
         p, low, high = _share(int(mql_fast.sum()), len(settled))
@@ -305,8 +319,11 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
         rows.add("sales_acceptance.threshold", bar, max(mql_threshold, lead_model.threshold_for_share(high, above)),
                  max(mql_threshold, lead_model.threshold_for_share(low, above)), len(handed),
                  f"sales' score bar accepting the observed {p:.1%} of MQLs handed over")
+    return mql_threshold
 
-    # Handoff latency.
+
+def _handoff(leads: pd.DataFrame, rows: _Rows, observed: dict[str, pd.DataFrame]) -> None:
+    """The handoff latency's distribution, from MQL to handoff within ``PASS_WINDOW_DAYS``."""
     gaps = pd.Series(dtype=float)
     if _has(leads, "mql_at", "handed_off_at"):
         gaps = days_between(leads["handed_off_at"], leads["mql_at"]) * HOURS_PER_DAY
@@ -322,95 +339,118 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
             rows.settings["handoff.mode"] = "continuous"
             observed["handoff_latency_hours"] = pd.DataFrame({"hours": latency})
 
-    # Follow-up, contact and qualification.
-    if _has(leads, "mql_at", "handed_off_at", "sal_at", "first_touch_at"):
-        first_pass = leads[(days_between(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
-                           & (days_between(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
-        workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
-        if len(workable):
-            p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
-            rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
-                     f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
-        touched = first_pass[first_pass["first_touch_at"].notna()].copy()
-        touched["age_hours"] = days_between(touched["first_touch_at"], touched["mql_at"]) * HOURS_PER_DAY
-        touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * HOURS_PER_DAY)]
-        if "contacted_at" in touched and len(touched) >= 50:
-            reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
-            ages = touched["age_hours"].to_numpy(float)
-            knots = list(baseline.follow_up.contact_decay.age_hours)
-            presence = presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
-            try:
-                if presence is not None:
-                    fit = presence.cold
-                    method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
-                else:
-                    cold = ages >= 1.0  # past any presence window: cold calls only
-                    if not cold.any() and np.ptp(ages) > 0:
-                        raise CannotEstimate("no first dial came an hour or more after the inquiry: the cold-call "
-                                              "curve needs older leads")
-                    fit = decay_logit(ages[cold] if cold.any() else ages, reached[cold] if cold.any() else reached, knots)
-                    method = ("first dials an hour or more after the inquiry that reached the lead, extrapolated to "
-                              "age 0 (logit on age)")
-            except CannotEstimate as exc:
-                rows.cannot(["follow_up.contact_probability", "follow_up.contact_decay"], str(exc))
-            else:
-                if presence is not None:
-                    how = ("maximum likelihood of the model's own presence-window curve on first dials by age (the "
-                           "window's spread kept at the baseline's)")
-                    value, low, high = presence.contact_probability_present
-                    rows.add("follow_up.contact_probability_present", value, low, high, presence.n,
-                             f"first dials while the inquirer is still at the desk that reached them: {how}")
-                    value, low, high = presence.presence_median
-                    rows.add("follow_up.presence_minutes", {"dist": "lognormal", "median": round(value, 3), "sigma": presence.presence_sigma},
-                             low, high, presence.n, f"minutes an inquirer stays at the desk (median of the presence window): {how}")
-                p0 = float(logistic_array(fit["intercept"]))
-                rows.add("follow_up.contact_probability", p0, float(logistic_array(fit["intercept_ci"][0])),
-                         float(logistic_array(fit["intercept_ci"][1])), fit["n"], method)
-                _add_decay(rows, "follow_up.contact_decay", knots, fit,
-                           "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
-                observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
-                observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
-            contacted = touched[reached]
-            if len(contacted) >= 50 and "sql_at" in contacted:
-                qualified = contacted["sql_at"].notna().to_numpy()
-                knots_q = list(baseline.follow_up.qualification_decay.age_hours)
-                ages_q = contacted["age_hours"].to_numpy(float)
-                shopping = baseline.follow_up.shopping_window_hours
-                keep = None if shopping is None else 1.0 - shopping.cdf(ages_q)
-                decay_known = True
-                try:
-                    fitq = decay_logit(ages_q, qualified, knots_q, keep)
-                except CannotEstimate as exc:
-                    # leads first reached long after the inquiry have mostly bought elsewhere, so the
-                    # later part of the curve may not be identified: fit the first day alone
-                    decay_known, reason = False, str(exc)
-                    early = ages_q < knots_q[1]
-                    try:
-                        fitq = decay_logit(ages_q[early], qualified[early], knots_q[:2], None if keep is None else keep[early])
-                    except CannotEstimate as again:
-                        fitq = None
-                        rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(again))
-                    else:
-                        rows.cannot(["follow_up.qualification_decay"], reason)
-                if fitq is not None:
-                    accepted_quality = lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)]
-                    shifts = QualityShift(baseline.qualification.quality_odds_ratio_per_10_points)(accepted_quality)
-                    base = [base_probability_for(float(logistic_array(x)), shifts) for x in (fitq["intercept"], *fitq["intercept_ci"])]
-                    rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
-                             f"leads reached at their first attempt who qualified, at age 0: {float(logistic_array(fitq['intercept'])):.1%} "
-                             "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model"
-                             + ("" if decay_known else f" (from the leads first reached within {knots_q[1]:g} hours)"))
-                    observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
-                if fitq is not None and decay_known:
-                    _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
-                               "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
-                               + ("" if shopping is None else "; net of leads that chose a competitor first, with the shopping window kept "
-                                  "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
-                    observed["decay_fits"] = pd.concat([observed.get("decay_fits"), _decay_table("qualification_decay", knots_q, fitq)],
-                                                       ignore_index=True)
 
-    _deals(leads, baseline, lead_model, rows, observed, end)
-    for channel in counts.index:
+def _follow_up(leads: pd.DataFrame, baseline: Scenario, lead_model: _LeadModel, mql_threshold: float, end: pd.Timestamp,
+               rows: _Rows, observed: dict[str, pd.DataFrame]) -> None:
+    """The follow-up rate, how often a first dial reaches the lead by its age, and how often a
+    lead reached qualifies by its age, from the leads' first passes."""
+    if not _has(leads, "mql_at", "handed_off_at", "sal_at", "first_touch_at"):
+        return
+    first_pass = leads[(days_between(leads["handed_off_at"], leads["mql_at"]) <= PASS_WINDOW_DAYS)
+                       & (days_between(leads["sal_at"], leads["handed_off_at"]) <= PASS_WINDOW_DAYS)]
+    workable = first_pass[first_pass["sal_at"] <= end - pd.Timedelta(days=FOLLOW_UP_MARGIN_DAYS)]
+    if len(workable):
+        p, low, high = _share(int(workable["first_touch_at"].notna().sum()), len(workable))
+        rows.add("follow_up.follow_up_rate", p, low, high, len(workable),
+                 f"accepted leads ever touched (accepted at least {FOLLOW_UP_MARGIN_DAYS:g} days before the export ends)")
+    touched = first_pass[first_pass["first_touch_at"].notna()].copy()
+    touched["age_hours"] = days_between(touched["first_touch_at"], touched["mql_at"]) * HOURS_PER_DAY
+    touched = touched[(touched["age_hours"] >= 0) & (touched["age_hours"] <= 14 * HOURS_PER_DAY)]
+    if "contacted_at" in touched and len(touched) >= 50:
+        reached = (touched["contacted_at"] == touched["first_touch_at"]).to_numpy()
+        _contact(touched, reached, baseline, rows, observed)
+        contacted = touched[reached]
+        if len(contacted) >= 50 and "sql_at" in contacted:
+            accepted_quality = lead_model.quality[lead_model.score >= rows.settings.get("sales_acceptance.threshold", mql_threshold)]
+            _qualification(contacted, accepted_quality, baseline, rows, observed)
+
+
+def _contact(touched: pd.DataFrame, reached: np.ndarray, baseline: Scenario, rows: _Rows,
+             observed: dict[str, pd.DataFrame]) -> None:
+    """How often a first dial reaches the lead at age 0 and how that decays with the lead's age:
+    the model's own presence-window curve where enough dials came within 10 minutes, else a
+    logit on the age of the cold dials (an hour or more after the inquiry)."""
+    ages = touched["age_hours"].to_numpy(float)
+    knots = list(baseline.follow_up.contact_decay.age_hours)
+    presence = presence_fit(ages, reached, baseline) if (ages * MINUTES_PER_HOUR < 10).sum() >= 30 else None
+    try:
+        if presence is not None:
+            fit = presence.cold
+            method = "cold first dials that reached the lead, at age 0, from the same maximum-likelihood fit"
+        else:
+            cold = ages >= 1.0  # past any presence window: cold calls only
+            if not cold.any() and np.ptp(ages) > 0:
+                raise CannotEstimate("no first dial came an hour or more after the inquiry: the cold-call "
+                                      "curve needs older leads")
+            fit = decay_logit(ages[cold] if cold.any() else ages, reached[cold] if cold.any() else reached, knots)
+            method = ("first dials an hour or more after the inquiry that reached the lead, extrapolated to "
+                      "age 0 (logit on age)")
+    except CannotEstimate as exc:
+        rows.cannot(["follow_up.contact_probability", "follow_up.contact_decay"], str(exc))
+        return
+    if presence is not None:
+        how = ("maximum likelihood of the model's own presence-window curve on first dials by age (the "
+               "window's spread kept at the baseline's)")
+        value, low, high = presence.contact_probability_present
+        rows.add("follow_up.contact_probability_present", value, low, high, presence.n,
+                 f"first dials while the inquirer is still at the desk that reached them: {how}")
+        value, low, high = presence.presence_median
+        rows.add("follow_up.presence_minutes", {"dist": "lognormal", "median": round(value, 3), "sigma": presence.presence_sigma},
+                 low, high, presence.n, f"minutes an inquirer stays at the desk (median of the presence window): {how}")
+    p0 = float(logistic_array(fit["intercept"]))
+    rows.add("follow_up.contact_probability", p0, float(logistic_array(fit["intercept_ci"][0])),
+             float(logistic_array(fit["intercept_ci"][1])), fit["n"], method)
+    _add_decay(rows, "follow_up.contact_decay", knots, fit,
+               "odds multipliers of a cold call reaching a lead by its age (piecewise linear log odds between the knots)")
+    observed["contact_by_age"] = _by_age(touched["age_hours"], reached, knots)
+    observed["decay_fits"] = _decay_table("contact_decay", knots, fit)
+
+
+def _qualification(contacted: pd.DataFrame, accepted_quality: np.ndarray, baseline: Scenario, rows: _Rows,
+                   observed: dict[str, pd.DataFrame]) -> None:
+    """How often a lead reached at its first attempt qualifies, at age 0 for a quality-50 lead
+    (``accepted_quality``: the quality of the leads sales accepts, to map the accepted mix's rate
+    to one lead's), and how that decays with the lead's age, net of leads that chose a
+    competitor first."""
+    qualified = contacted["sql_at"].notna().to_numpy()
+    knots_q = list(baseline.follow_up.qualification_decay.age_hours)
+    ages_q = contacted["age_hours"].to_numpy(float)
+    shopping = baseline.follow_up.shopping_window_hours
+    keep = None if shopping is None else 1.0 - shopping.cdf(ages_q)
+    decay_known = True
+    try:
+        fitq = decay_logit(ages_q, qualified, knots_q, keep)
+    except CannotEstimate as exc:
+        # leads first reached long after the inquiry have mostly bought elsewhere, so the
+        # later part of the curve may not be identified: fit the first day alone
+        decay_known, reason = False, str(exc)
+        early = ages_q < knots_q[1]
+        try:
+            fitq = decay_logit(ages_q[early], qualified[early], knots_q[:2], None if keep is None else keep[early])
+        except CannotEstimate as again:
+            rows.cannot(["qualification.probability_at_quality_50", "follow_up.qualification_decay"], str(again))
+            return
+        rows.cannot(["follow_up.qualification_decay"], reason)
+    shifts = QualityShift(baseline.qualification.quality_odds_ratio_per_10_points)(accepted_quality)
+    base = [base_probability_for(float(logistic_array(x)), shifts) for x in (fitq["intercept"], *fitq["intercept_ci"])]
+    rows.add("qualification.probability_at_quality_50", base[0], base[1], base[2], fitq["n"],
+             f"leads reached at their first attempt who qualified, at age 0: {float(logistic_array(fitq['intercept'])):.1%} "
+             "for the accepted mix, mapped to a quality-50 lead through the baseline's quality model"
+             + ("" if decay_known else f" (from the leads first reached within {knots_q[1]:g} hours)"))
+    observed["qualification_by_age"] = _by_age(contacted["age_hours"], qualified, knots_q)
+    if decay_known:
+        _add_decay(rows, "follow_up.qualification_decay", knots_q, fitq,
+                   "odds multipliers of qualifying by the lead's age (logit; slightly flattened by the unobserved spread of quality"
+                   + ("" if shopping is None else "; net of leads that chose a competitor first, with the shopping window kept "
+                      "at the baseline's: an export cannot tell a lost lead from a cooled one") + ")")
+        observed["decay_fits"] = pd.concat([observed.get("decay_fits"), _decay_table("qualification_decay", knots_q, fitq)],
+                                           ignore_index=True)
+
+
+def _deal_sizes_kept(channels: list[str], baseline: Scenario, rows: _Rows) -> None:
+    """Each channel whose deal size the export could not estimate keeps the baseline's (a channel
+    new to the baseline: the baseline's first channel's)."""
+    for channel in channels:
         if f"channels.{channel}.deal_size" not in rows.settings:
             if channel in baseline.channels:
                 rows.keep_baseline(f"channels.{channel}.deal_size", None, "not estimated: needs opportunity_at and amount, "
@@ -420,10 +460,6 @@ def calibrate(export: CheckedExport, baseline: Scenario) -> Calibration:
                 rows.keep_baseline(f"channels.{channel}.deal_size", template.deal_size.model_dump(mode="json"),
                                    f"not estimated (needs 10 or more deals): a channel new to the baseline, given the "
                                    f"baseline's {name} value", set_it=True)
-    rows.flag_missing(NEEDS)
-    observed["funnel"] = funnel_counts(leads)
-    estimates = pd.DataFrame(rows.rows)
-    return Calibration(export.source, estimates, rows.settings, observed, window)
 
 
 def _add_decay(rows: _Rows, key: str, knots: list[float], fit: dict[str, Any], what: str) -> None:
