@@ -292,7 +292,13 @@ def test_the_range_figure_shows_both_uncertainties_labelled():
     fig = uncertainty_ranges(summary, "revenue")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "Change in revenue (%)" and ax.get_title() == "How sure are we"
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+    (legend,) = fig.legends
+    assert {t.get_text() for t in legend.get_texts()} == {
         "range across plausible models (95%)", "simulation noise alone (95% CI)", "average across plausible models"}
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # the legend sits below the chart, never over a bar
+    assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
+    assert fig.get_window_extent(renderer).contains(*legend.get_window_extent(renderer).min) and \
+        fig.get_window_extent(renderer).contains(*legend.get_window_extent(renderer).max)  # and whole, not cut off
     (dots,) = ax.collections[2:]  # after the two kinds of bar: the dots, at each scenario's average over the draws
     assert sorted(dots.get_offsets()[:, 0]) == sorted(summary["mean"])

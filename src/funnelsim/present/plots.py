@@ -243,10 +243,10 @@ def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
         relative = (data["scale"] == "relative").all()
         ax.xaxis.set_major_formatter(PercentFormatter(1.0) if relative else _MONEY)
         ax.set(xlabel=f"Change in {kpi}" + (" (%)" if relative else ""), ylabel="Scenario", title="How sure are we")
-        ax.legend(handles=[Line2D([], [], lw=12, color="0.5", alpha=0.3, label="range across plausible models (95%)"),
-                           Line2D([], [], lw=3, color="0.3", label="simulation noise alone (95% CI)"),
-                           Line2D([], [], lw=0, marker="o", color="0.3", label="average across plausible models")],
-                  loc="best", fontsize="small")
+        fig.legend(handles=[Line2D([], [], lw=12, color="0.5", alpha=0.3, label="range across plausible models (95%)"),
+                            Line2D([], [], lw=3, color="0.3", label="simulation noise alone (95% CI)"),
+                            Line2D([], [], lw=0, marker="o", color="0.3", label="average across plausible models")],
+                   loc="outside lower center", ncols=2, fontsize="small")  # below the chart: never over a bar
     return fig
 
 
