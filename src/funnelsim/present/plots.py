@@ -109,6 +109,11 @@ def _figure(width: float = 8, height: float = 4.5) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
+def _scenario_legend(ax: plt.Axes) -> None:
+    """The scenarios' legend beside the chart, on its right: never over a line, a band or a bar."""
+    ax.legend(title="Scenario", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
 def _t_interval(values: pd.Series) -> tuple[float, float]:
     """A bar's or a line's 95% interval across replications: the t interval of the mean
     (``measures.mean_ci``), as the KPI tables give it, instead of seaborn's bootstrap (a
@@ -128,7 +133,7 @@ def funnel_chart(runs: pd.DataFrame) -> Figure:
                     hue_order=list(colours), palette=colours)
         ax.set_yscale("log")
         ax.set(xlabel="Funnel stage", ylabel="Count after warm-up (log scale)", title="The funnel, stage by stage")
-        ax.legend(title="Scenario", fontsize="small")
+        _scenario_legend(ax)
     return fig
 
 
@@ -306,7 +311,7 @@ def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
                      hue_order=list(colours), palette=colours)
         ax.yaxis.set_major_formatter(_MONEY)
         ax.set(xlabel="Month after warm-up (30-day months)", ylabel="Revenue per month (currency)", title="Revenue over time")
-        ax.legend(title="Scenario", fontsize="small")
+        _scenario_legend(ax)
     return fig
 
 
