@@ -93,3 +93,23 @@ def test_each_scenario_keeps_its_colour_and_legends_follow_maturity():
     assert list(named) == [scenario_name(n) for n in levels]
     everyone = scenario_colours([*levels, "baseline", "closed-loop", "daily-export", "realtime-routing", "mine"])
     assert len(set(everyone.values())) == len(everyone)  # no two scenarios share a colour
+
+
+def test_the_scenarios_legend_sits_beside_the_chart_never_over_it():
+    """Revenue over time and the funnel put the scenarios' legend to the right of the axes,
+    whole inside the figure, so it never covers a band or a bar."""
+    import numpy as np
+
+    days = np.arange(400)
+    daily = pd.concat([pd.DataFrame({"scenario": name, "replication": r, "day": days, "revenue": level + 1000.0 * r})
+                       for name, level in (("fully-misaligned", 1e5), ("fully-aligned", 2e5)) for r in range(3)])
+    stages = ["leads", "mqls", "sals", "sqls", "opportunities", "wins"]
+    runs = pd.DataFrame([{"scenario": name, "replication": r, **{s: 1000 / (i + 1) + r for i, s in enumerate(stages)}}
+                         for name in ("fully-misaligned", "fully-aligned") for r in range(3)])
+    for fig in (revenue_over_time(daily, warmup_days=30), funnel_chart(runs)):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.x0 >= ax.get_window_extent(renderer).x1
+        assert fig.get_window_extent(renderer).contains(legend.x1, legend.y0)  # whole, not cut off
