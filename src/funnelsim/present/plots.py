@@ -12,9 +12,10 @@ the CRM export they came from.
 from __future__ import annotations
 
 import math
+import textwrap
 from contextlib import contextmanager
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -109,6 +110,13 @@ def _figure(width: float = 8, height: float = 4.5) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
+def _legend_below(fig: Figure, handles: list[Any] | None = None) -> None:
+    """The legend under the chart, outside the axes (the chart's own entries, or ``handles``):
+    never over a point, a bar or a band, however the data fall."""
+    fig.legend(handles=handles if handles is not None else fig.axes[0].get_legend_handles_labels()[0],
+               loc="outside lower center", ncols=2, fontsize="small")
+
+
 def _scenario_legend(ax: plt.Axes) -> None:
     """The scenarios' legend beside the chart, on its right: never over a line, a band or a bar."""
     ax.legend(title="Scenario", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -173,7 +181,7 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
             ylabel="Share qualified",
             title="Speed to lead: the older the lead, the lower the odds",
         )
-        ax.legend(fontsize="small")
+        _legend_below(fig)
     return fig
 
 
@@ -248,10 +256,9 @@ def uncertainty_ranges(summary: pd.DataFrame, kpi: str = "revenue") -> Figure:
         relative = (data["scale"] == "relative").all()
         ax.xaxis.set_major_formatter(PercentFormatter(1.0) if relative else _MONEY)
         ax.set(xlabel=f"Change in {kpi}" + (" (%)" if relative else ""), ylabel="Scenario", title="How sure are we")
-        fig.legend(handles=[Line2D([], [], lw=12, color="0.5", alpha=0.3, label="range across plausible models (95%)"),
+        _legend_below(fig, [Line2D([], [], lw=12, color="0.5", alpha=0.3, label="range across plausible models (95%)"),
                             Line2D([], [], lw=3, color="0.3", label="simulation noise alone (95% CI)"),
-                            Line2D([], [], lw=0, marker="o", color="0.3", label="average across plausible models")],
-                   loc="outside lower center", ncols=2, fontsize="small")  # below the chart: never over a bar
+                            Line2D([], [], lw=0, marker="o", color="0.3", label="average across plausible models")])
     return fig
 
 
@@ -332,11 +339,13 @@ def claims_chart(table: pd.DataFrame) -> Figure:
         ax.errorbar(data["model"], y, xerr=[data["model"] - data["ci_low"], data["ci_high"] - data["model"]],
                     fmt="o", capsize=4, label="model (95% CI)")
         ax.scatter(data["claimed"], y, marker="X", s=90, color=sns.color_palette("colorblind")[3], zorder=3, label="published claim")
-        ax.set_yticks(y, [f"{c}: {s}" for c, s in zip(data["claim"], data["statement"])], fontsize="small")
+        labels = [textwrap.fill(f"{c}: {s}", 48) for c, s in zip(data["claim"], data["statement"])]  # room for the chart
+        ax.set_yticks(y, labels, fontsize="small")
         _growth_axis(ax)
-        ax.set(xlabel="Relative change (growth claims: ratio of growth factors), symmetric log scale", ylabel="",
+        ax.margins(x=0.08)  # a claim at the end of the axis shows whole
+        ax.set(xlabel="Relative change, symmetric log scale\n(growth claims: ratio of growth factors)", ylabel="",
                title="Published alignment claims against the model")
-        ax.legend(loc="lower right", fontsize="small")
+        _legend_below(fig)
     return fig
 
 
@@ -387,7 +396,7 @@ def frontier_chart(options: pd.DataFrame, efficient: pd.DataFrame, confirmed: pd
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(xlabel="Cost of the levers a year", ylabel=f"Change in {what.lower()}",
                title="What each combination of levers costs and buys")
-        ax.legend(fontsize="small", loc="lower right")
+        _legend_below(fig)
     return fig
 
 
@@ -405,7 +414,7 @@ def fitted_durations(values: np.ndarray, distribution: Density, what: str, unit:
         if unit in ("hours", "days"):
             _age_ticks(ax, 1.0 if unit == "hours" else 1 / 24)
         ax.set(xlabel=f"{what} (log scale)", ylabel="Density", title=f"{what}: export against the fit")
-        ax.legend(fontsize="small")
+        _legend_below(fig)
     return fig
 
 
@@ -428,7 +437,7 @@ def decay_fit_chart(by_age: pd.DataFrame, fit: pd.DataFrame, outcome: str) -> Fi
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(xlabel="Lead's age at its first touch (linear to 1 h, log beyond)", ylabel=f"Share {outcome}",
                title=f"Share {outcome} by the lead's age")
-        ax.legend(fontsize="small")
+        _legend_below(fig)
     return fig
 
 
