@@ -32,7 +32,7 @@ from funnelsim.studies.assessment import (
     scenario_text,
     write_scenario,
 )
-from funnelsim.studies.calibration import Calibration
+from funnelsim.studies.calibrated_scenario import Calibration
 
 HOSTILE = [
     "../../../../tmp/x", "/abs/path", "..", ".", "", " ", "a/../../b", "C:\\Windows\\x", "x\x00y", "~/x", "\n",

@@ -19,7 +19,8 @@ from funnelsim.config.lever_values import as_overrides, describe_change, format_
 from funnelsim.config.schema import with_settings
 from funnelsim.experiments.sweeps import expects_integer
 from funnelsim.studies.assessment import load_answers
-from funnelsim.studies.calibration import NEEDS, NOT_IN_THE_DATA
+from funnelsim.studies.calibrated_scenario import NOT_IN_THE_DATA
+from funnelsim.studies.calibration import NEEDS
 from funnelsim.studies.claims import ALIGNMENT_LEVERS
 from funnelsim.studies.classroom import SLIDERS
 from funnelsim.studies.classroom_answers import EXERCISES

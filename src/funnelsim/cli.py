@@ -673,7 +673,7 @@ def calibrate(export: str, mapping: str | None, out_file: str, baseline: str, fo
     """
     import numpy as np
 
-    from funnelsim.studies.calibration import display_value
+    from funnelsim.studies.calibrated_scenario import display_value
     from funnelsim.studies.calibration_run import run_calibration
 
     target = Path(out_file)

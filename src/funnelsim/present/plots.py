@@ -39,7 +39,8 @@ from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.present.vocabulary import SCENARIOS
 from funnelsim.stats.analysis import monthly_revenue
 from funnelsim.stats.measures import mean_ci
-from funnelsim.studies.calibration import Calibration, fitted_distribution
+from funnelsim.studies.calibrated_scenario import Calibration
+from funnelsim.studies.calibration_fits import fitted_distribution
 
 __all__ = [
     "calibration_decay",

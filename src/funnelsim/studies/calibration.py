@@ -17,6 +17,7 @@ the baseline's value and is flagged as such in the scenario file; so does a valu
 cannot pin down (every stage stamped at the same instant, every lead with the same outcome),
 flagged "cannot estimate" with the reason. Durations that never vary are written as constants.
 
+The result is a ``calibrated_scenario.Calibration``, which writes the scenario file.
 ``run_calibration`` is the whole study, from the export to the scenario file and, with
 replications, the calibrated scenario simulated against the export's own KPIs; ``funnelsim
 calibrate`` and the ``calibration`` notebook call it.
@@ -24,9 +25,7 @@ calibrate`` and the ``calibration`` notebook call it.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,12 +35,7 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.weightstats import DescrStatsW
 
-from funnelsim.config.files import (
-    commented_yaml,
-    write_scenario_file,
-    yaml_scalar,
-)
-from funnelsim.config.levers import export_needs, not_in_the_data
+from funnelsim.config.levers import export_needs
 from funnelsim.config.schema import Scenario
 from funnelsim.model.maths import (
     DAYS_PER_MONTH,
@@ -63,24 +57,15 @@ from funnelsim.studies.calibration_fits import (
     fit_duration,
     presence_fit,
 )
-from funnelsim.studies.crm_export import (
-    CheckedExport,
-)
+from funnelsim.studies.calibrated_scenario import Calibration
+from funnelsim.studies.crm_export import CheckedExport
 
-__all__ = ["Calibration", "calibrate", "display_value", "fitted_distribution", "funnel_counts", "NOT_IN_THE_DATA"]
+__all__ = ["NEEDS", "calibrate", "funnel_counts"]
 
 PASS_WINDOW_DAYS = 7.0  # a stage reached within this time of the previous one belongs to the same pass
 FOLLOW_UP_MARGIN_DAYS = 14.0  # accepted leads this close to the export's end may not be worked yet
 STAGE_MARGIN_DAYS = 90.0  # deal stages started this close to the end are left out of durations
 
-# What no CRM export informs, kept at the baseline's values: the levers and uncertain parameters
-# the lever registry marks so, and the company's other settings.
-NOT_IN_THE_DATA = [
-    *not_in_the_data(), "channels.*.quality", "nurture", "sdr_team.cost_per_rep_month",
-    "opportunity.ae_team.cost_per_rep_month", "opportunity.ae_team.sql_patience_days", "customers.gross_margin",
-    "customers.installed_base", "closed_loop.min_outcomes", "closed_loop.noise_floor", "closed_loop.budget_*",
-    "simulation",
-]
 # What each estimable value needs from the export (the registry says it for its levers and
 # parameters); a value it cannot give keeps the baseline's and is listed as such at the top of
 # the scenario file.
@@ -89,90 +74,6 @@ NEEDS = {
     **{f"opportunity.stages.{stage}.duration_days": f"the deal stage timestamps and closed_at, with 20 or more stages "
        f"finished and started {STAGE_MARGIN_DAYS:g} days before the export ends" for stage in DEAL_STAGE_NAMES},
 }
-
-
-@dataclass
-class Calibration:
-    """The estimates, the observed funnel, and the scenario settings they give."""
-
-    source: str
-    estimates: pd.DataFrame  # key, value, ci_low, ci_high, n, method, fit, source ("export" or "baseline")
-    settings: dict[str, Any]  # key path: value (for the scenario file)
-    observed: dict[str, pd.DataFrame] = field(default_factory=dict)
-    window_days: float = 0.0
-
-    def scenario_text(self, extends: str, name: str, bad_rows: int, total_rows: int) -> str:
-        """A commented scenario file that extends the baseline with every estimated value."""
-        header = [
-            f"{name}: calibrated by `funnelsim calibrate` from {self.source}",
-            f"({total_rows:,} rows, {bad_rows:,} skipped as invalid; {self.window_days:.0f} days of inquiries).",
-            "Each value says what it was estimated from: n, the 95% CI, the method and, for fitted",
-            "distributions, the goodness of fit. Not in the data, so kept at the baseline's values:",
-            *[f"  {key}" for key in NOT_IN_THE_DATA],
-            *self._not_estimated(),
-        ]
-        top = {"extends": extends, "name": name, "description": f"Calibrated from the CRM export {Path(self.source).name}."}
-        comments = {str(r.key): _comment(r) for r in self.estimates.itertuples() if r.key in self.settings}
-        nested: dict[str, Any] = {}
-        for key, value in self.settings.items():
-            node = nested
-            parts = _key_parts(key)
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = _plain(value)
-        return commented_yaml(header, top, nested, comments)
-
-    @property
-    def kept(self) -> pd.DataFrame:
-        """The estimable values this export could not inform (they keep the baseline's), with why."""
-        return self.estimates[self.estimates["source"] == "baseline"]
-
-    def _not_estimated(self) -> list[str]:
-        """Header lines for the values this export could not inform."""
-        if not len(self.kept):
-            return []
-        return ["Estimable, but not from this export, so also kept at the baseline's values:",
-                *[f"  {row.key}: {row.method}" for row in self.kept.itertuples()]]
-
-    def write(self, target: Path, baseline: Path, bad_rows: int, total_rows: int, force: bool = False) -> Path:
-        """Write the scenario file once it validates (never over the baseline; see ``files``)."""
-        extends = os.path.relpath(baseline.resolve(), target.parent.resolve())
-        return write_scenario_file(self.scenario_text(extends, target.stem, bad_rows, total_rows), target, baseline, force)
-
-
-def _key_parts(key: str) -> list[str]:
-    """A settings key as its path; a channel's name may itself hold dots (``channels.<name>.<field>``)."""
-    parts = key.split(".")
-    if parts[0] == "channels" and len(parts) > 3:
-        return ["channels", ".".join(parts[1:-1]), parts[-1]]
-    return parts
-
-
-def _comment(row: Any) -> str:
-    parts = [row.method]
-    if np.isfinite(row.ci_low) and np.isfinite(row.ci_high):
-        parts.append(f"95% CI {row.ci_low:.4g} to {row.ci_high:.4g}")
-    parts.append(f"n = {int(row.n):,}")
-    if isinstance(row.fit, str) and row.fit:
-        parts.append(row.fit)
-    return "; ".join(parts)
-
-
-def display_value(value: Any) -> str:
-    """A value as it appears in the scenario file (4 significant digits, one line)."""
-    return yaml_scalar(_plain(value))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return float(f"{float(value):.4g}")
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -474,16 +375,6 @@ def _decay_table(curve: str, knots: list[float], fit: dict[str, Any]) -> pd.Data
     return pd.DataFrame({"curve": curve, "age_hours": knots, "odds_multiplier": fit["multipliers"],
                          "ci_low": fit["lows"], "ci_high": fit["highs"], "n": fit["n"],
                          "rate_at_age_0": float(logistic_array(fit["intercept"]))})
-
-
-def fitted_distribution(spec: dict[str, Any]) -> Any:
-    """A fitted duration distribution (as written to the scenario) as a scipy distribution."""
-    if spec["dist"] == "lognormal":
-        return stats.lognorm(s=spec["sigma"], scale=spec["median"])
-    if spec["dist"] == "gamma":
-        shape = 1 / spec["cv"] ** 2
-        return stats.gamma(shape, scale=spec["mean"] / shape)
-    return stats.expon(scale=spec["mean"])
 
 
 def _by_age(age_hours: pd.Series, outcome: np.ndarray, knots: list[float]) -> pd.DataFrame:

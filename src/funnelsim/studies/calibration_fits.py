@@ -37,7 +37,7 @@ from funnelsim.model.maths import (
     presence_mix,
 )
 
-__all__ = ["CannotEstimate", "Centre", "FIT_WARNINGS", "PresenceCurve", "PresenceFit", "days_between", "decay_logit", "decay_multipliers", "fit_duration", "null_loglike", "presence_fit", "safe_logit"]
+__all__ = ["CannotEstimate", "Centre", "FIT_WARNINGS", "PresenceCurve", "PresenceFit", "days_between", "decay_logit", "decay_multipliers", "fit_duration", "fitted_distribution", "null_loglike", "presence_fit", "safe_logit"]
 
 
 def days_between(later: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -261,3 +261,13 @@ class WindowedLogit(GenericLikelihoodModel):
     def loglikeobs(self, params: np.ndarray) -> np.ndarray:
         p = np.clip(self.keep * logistic_array(self.exog @ params), 1e-12, 1 - 1e-12)
         return self.endog * np.log(p) + (1 - self.endog) * np.log1p(-p)
+
+
+def fitted_distribution(spec: dict[str, Any]) -> Any:
+    """A fitted duration distribution (as written to the scenario) as a scipy distribution."""
+    if spec["dist"] == "lognormal":
+        return stats.lognorm(s=spec["sigma"], scale=spec["median"])
+    if spec["dist"] == "gamma":
+        shape = 1 / spec["cv"] ** 2
+        return stats.gamma(shape, scale=spec["mean"] / shape)
+    return stats.expon(scale=spec["mean"])

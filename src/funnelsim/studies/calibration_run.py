@@ -26,7 +26,8 @@ from funnelsim.config.schema import load_scenario
 from funnelsim.experiments.experiment import local_workers, run_scenario
 from funnelsim.experiments.outputs import spreadsheet_safe
 from funnelsim.model.maths import HOURS_PER_DAY
-from funnelsim.studies.calibration import Calibration, calibrate, display_value
+from funnelsim.studies.calibrated_scenario import Calibration, display_value
+from funnelsim.studies.calibration import calibrate
 from funnelsim.studies.calibration_fits import days_between
 from funnelsim.studies.crm_export import (
     CheckedExport,
