@@ -108,13 +108,16 @@ def _numbered(job: Callable[[Task], Result], numbered: tuple[int, Task]) -> tupl
 
 
 def in_order(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,
-             scheduler: str | None = None) -> Iterator[Result]:
+             scheduler: str | None = None, finished: Callable[[], None] | None = None) -> Iterator[Result]:
     """``run_each``'s results in the order of the tasks, each as soon as it and every task before
     it are done: a result that finishes early waits only for those before it, so a consumer that
-    writes each to disk holds few at a time."""
+    writes each to disk holds few at a time. ``finished`` is told each time a task is done,
+    whatever its place (a progress bar)."""
     waiting: dict[int, Result] = {}
     following = 0
     for number, result in run_each(partial(_numbered, job), list(enumerate(tasks)), executor, workers, scheduler):
+        if finished is not None:
+            finished()
         waiting[number] = result
         while following in waiting:
             yield waiting.pop(following)
@@ -123,14 +126,8 @@ def in_order(job: Callable[[Task], Result], tasks: list[Task], executor: str | N
 
 def run_in_order(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,
                  scheduler: str | None = None, finished: Callable[[], None] | None = None) -> list[Result]:
-    """``run_each``'s results in the order of the tasks, however they finish; ``finished`` is
-    told each time a task is done (a progress bar)."""
-    results: dict[int, Result] = {}
-    for number, result in run_each(partial(_numbered, job), list(enumerate(tasks)), executor, workers, scheduler):
-        results[number] = result
-        if finished is not None:
-            finished()
-    return [results[number] for number in range(len(tasks))]
+    """``in_order``'s results as a list, once every task is done."""
+    return list(in_order(job, tasks, executor, workers, scheduler, finished))
 
 
 def run_each(job: Callable[[Task], Result], tasks: list[Task], executor: str | None = None, workers: int = 1,
