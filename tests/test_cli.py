@@ -101,10 +101,10 @@ def test_the_cli_and_validate_import_no_heavy_library():
 
 
 def test_the_cli_offers_every_executor():
-    from funnelsim import cli
+    from funnelsim.cli import common
     from funnelsim.experiments import execution
 
-    assert cli.EXECUTORS == execution.EXECUTORS
+    assert common.EXECUTORS == execution.EXECUTORS
 
 
 # --- validate -------------------------------------------------------------------------------

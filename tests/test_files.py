@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import funnelsim.cli as cli
+from funnelsim.cli import company_commands
 from funnelsim import load_scenario
 from funnelsim.config import paths as config
 from funnelsim.config.files import (
@@ -216,7 +217,7 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 def test_a_company_called_baseline_never_replaces_the_baseline(params, monkeypatch):
-    monkeypatch.setattr(cli, "ASSESS_DIR", params)
+    monkeypatch.setattr(company_commands, "ASSESS_DIR", params)
     before = (params / "baseline.yaml").read_text()
     answers = params.parent / "answers.yaml"
     for company in ("Baseline", "BASELINE", " baseline "):
@@ -231,7 +232,7 @@ def test_a_company_called_baseline_never_replaces_the_baseline(params, monkeypat
 
 
 def test_an_existing_file_is_kept_without_force(params, monkeypatch):
-    monkeypatch.setattr(cli, "ASSESS_DIR", params)
+    monkeypatch.setattr(company_commands, "ASSESS_DIR", params)
     answers = params.parent / "answers.yaml"
     answers.write_text("company: Acme Ltd\nanswers:\n" + "".join(f"  {q}: yes\n" for q in QUESTIONS))
     (params / "acme-ltd.yaml").write_text("# mine\n")
@@ -245,7 +246,7 @@ def test_an_existing_file_is_kept_without_force(params, monkeypatch):
 
 
 def test_interactive_assess_refuses_before_the_questions(params, monkeypatch):
-    monkeypatch.setattr(cli, "ASSESS_DIR", params)
+    monkeypatch.setattr(company_commands, "ASSESS_DIR", params)
     result = CliRunner().invoke(cli.main, ["assess", "--baseline", str(params / "baseline.yaml")], input="Baseline\n")
     assert result.exit_code == 2 and "never overwritten" in result.output and "1." not in result.output
 

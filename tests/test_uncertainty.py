@@ -274,11 +274,11 @@ def test_bad_input_exits_2_with_one_clear_line(tmp_path, args, says):
 
 
 def test_the_command_line_defaults_are_the_module_s():
-    from funnelsim import cli
+    from funnelsim.cli import study_commands
     from funnelsim.studies import uncertainty
 
-    assert cli.DEFAULT_DRAWS == uncertainty.DEFAULT_DRAWS
-    assert cli.DEFAULT_PSA_REPLICATIONS == uncertainty.DEFAULT_REPLICATIONS
+    assert study_commands.DEFAULT_DRAWS == uncertainty.DEFAULT_DRAWS
+    assert study_commands.DEFAULT_PSA_REPLICATIONS == uncertainty.DEFAULT_REPLICATIONS
 
 
 def test_the_range_figure_shows_both_uncertainties_labelled():
