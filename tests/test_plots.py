@@ -113,3 +113,12 @@ def test_the_scenarios_legend_sits_beside_the_chart_never_over_it():
         legend = ax.get_legend().get_window_extent(renderer)
         assert legend.x0 >= ax.get_window_extent(renderer).x1
         assert fig.get_window_extent(renderer).contains(legend.x1, legend.y0)  # whole, not cut off
+
+
+def test_the_configured_speed_to_lead_curve_is_drawn_whole(two_scenarios):
+    """The chart's height takes in the configured curve as well as the simulated points: the
+    curve for the first minutes (a lead still at their desk) is not cut off at the top."""
+    last = two_scenarios[-1]
+    ax = speed_to_lead_curve(last.leads, last.scenario).axes[0]
+    (configured,) = [line for line in ax.get_lines() if line.get_label().startswith("configured")]
+    assert float(max(configured.get_ydata())) <= ax.get_ylim()[1]

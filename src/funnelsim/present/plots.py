@@ -163,6 +163,7 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
     with _theme():
         fig, ax = _figure()
         ax.errorbar(mids, grouped["mean"], yerr=half, fmt="o", capsize=3, label="simulated leads (95% CI)")
+        top = float((grouped["mean"] + half).max())
         if scenario is not None:
             hours = np.geomspace(0.05, 150, 200)
             fu = scenario.follow_up
@@ -173,9 +174,10 @@ def speed_to_lead_curve(leads: pd.DataFrame, scenario: Scenario | None = None) -
                 for h in hours
             ]
             ax.plot(hours, p, label="configured: one attempt, quality 50")
+            top = max(top, float(max(p)))  # the whole configured curve, not cut off at the top
         ax.set_xscale("log")
         _age_ticks(ax)
-        ax.set_ylim(0, min(1.0, float((grouped["mean"] + half).max()) + 0.05))
+        ax.set_ylim(0, min(1.0, top + 0.05))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set(
             xlabel="Lead age at first touch (log scale)",
