@@ -37,7 +37,8 @@ SMALL = ["simulation.horizon_days=120", "simulation.warmup_days=30"]
 # how the answer opens, for the reports checked on their first screen (the alignment report: its own test)
 FIRST_SCREEN = {"claims_check": "Of the ", "what_it_takes": "The cheapest way", "sensitivity": "Over ", "speed_to_lead": "Measured as HBR"}
 NOTEBOOKS = {
-    "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "the company earns", "Customer acquisition cost", "Appendix for analysts", "sdr_utilisation"]),
+    "scenario_report": ({"replications": 2, "overrides": SMALL}, ["Key performance indicators", "the company earns", "Customer acquisition cost", "Appendix for analysts", "sdr_utilisation",
+                                                          "a year (95% CI", "Revenue is known to ±", "would take"]),
     "alignment_impact": (
         {"replications": 2, "sweep_points": 12, "sweep_replications": 1, "overrides": SMALL, "uncertainty_draws": 4,
          "gap_replications": 1},

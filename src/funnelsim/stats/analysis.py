@@ -357,10 +357,10 @@ def revenue_growth(daily: pd.DataFrame, warmup_days: float = 0.0, confidence: fl
         )
     table = pd.DataFrame(rows)
     parts = [
-        f"'{r.scenario}' {r.annual_growth:+.0%} a year ({confidence:.0%} CI {r.ci_low:+.0%} to {r.ci_high:+.0%})"
+        f"'{r.scenario}' {r.annual_growth:+.1%} a year ({confidence:.0%} CI {r.ci_low:+.1%} to {r.ci_high:+.1%})"
         for r in table.itertuples()
     ]
-    return Estimate(table, "Monthly revenue grows " + "; ".join(parts) + ".")
+    return Estimate(table, "Trend of monthly revenue, as a yearly rate: " + "; ".join(parts) + ".")
 
 
 def growth_after_changes(runs: pd.DataFrame, stayed: str, confidence: float = 0.95) -> Estimate:
@@ -388,6 +388,12 @@ def growth_after_changes(runs: pd.DataFrame, stayed: str, confidence: float = 0.
 # --- precision -----------------------------------------------------------------------------
 
 
+def _plain(value: float) -> str:
+    """A number as people read it: whole units from a hundred up (never an exponent), else
+    three significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def replications_needed(
     runs: pd.DataFrame, kpi: str, half_width: float, confidence: float = 0.95, paired_with: pd.Series | None = None
 ) -> Estimate:
@@ -411,7 +417,7 @@ def replications_needed(
     )
     unit = kpi_unit(kpi)
     sentence = (
-        f"With {len(values)} replications the {confidence:.0%} CI of {kpi} is ±{abs(current):,.4g} {unit}; "
-        f"±{half_width:,.4g} needs {n} replications."
+        f"With {len(values)} replications the {confidence:.0%} CI of {kpi} is ±{_plain(abs(current))} {unit}; "
+        f"±{_plain(half_width)} needs {n} replications."
     )
     return Estimate(table, sentence)

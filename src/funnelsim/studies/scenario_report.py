@@ -42,15 +42,6 @@ class ScenarioReport:
         """The daily table with the scenario's name in a ``scenario`` column."""
         return self.run.daily.assign(scenario=self.scenario.name)
 
-    def brief(self) -> str:
-        """The report's opening lines (Markdown)."""
-        simulation = self.scenario.simulation
-        return (
-            f"**{self.scenario.name}**: {self.scenario.description.strip()}  \n"
-            f"{self.replications} replications, seed {self.seed}; KPIs over days {simulation.warmup_days:g} to "
-            f"{simulation.horizon_days:g}.  \n{self.growth.sentence}  \n{self.precision.sentence}"
-        )
-
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to save beside the report."""
         return {"kpi_summary": self.summary, "replications": self.run.replications, "daily": self.run.daily}
