@@ -61,6 +61,15 @@ def test_unchanged_settings_show_no_difference():
     assert (table["today"] == table["your settings"]).all()
 
 
+def test_the_note_says_what_was_simulated_as_measured():
+    run = play({}, seed=2, horizon_days=150)
+    leads = int(run.runs.loc[run.runs["scenario"] == "today", "leads"].iloc[0])
+    note = run.note()
+    assert note.startswith("Each company is simulated for 5 months; the KPIs count the last 4, after the warm-up")
+    assert f"today's company gets {leads:,} leads" in note and leads > 0
+    assert play({}, seed=2, horizon_days=270).note().startswith("Each company is simulated for 9 months; the KPIs count the last 7,")
+
+
 def test_a_day_of_handoff_latency_costs_sqls_in_the_picture():
     """Leads and MQLs come before the handoff, so they cannot move; SQLs fall by far more than
     chance when every MQL waits a day (the decay of a lead's odds with its age)."""

@@ -3,8 +3,8 @@
 For teaching "smarketing": a handful of levers a class can argue about (how fast marketing
 hands leads to sales, how many leads sales works at all, how many SDRs there are, whether both
 teams use one lead definition, whether marketing learns from sales' outcomes, messaging,
-content, retention), each a slider. Moving one re-runs a small simulation (nine months of the
-baseline company, one replication, always the same seed, so the difference is the lever's and
+content, retention), each a slider. Moving one re-runs a small simulation (by default nine
+months of the baseline company, one replication, always the same seed, so the difference is the lever's and
 not luck's) beside the unchanged company, and redraws the funnel, monthly revenue and the KPI
 table. Without a live kernel (a report rendered by papermill) the same functions draw the
 picture for the notebook's parameter values.
@@ -34,6 +34,7 @@ from funnelsim.config.lever_values import as_overrides, format_as, format_value,
 from funnelsim.config.paths import PARAMS_DIR, rendering_a_report
 from funnelsim.config.schema import Scenario, load_scenario
 from funnelsim.experiments.experiment import Comparison, ScenarioRun, run_scenario
+from funnelsim.model.maths import DAYS_PER_MONTH
 from funnelsim.model.stages import HEADLINE_STAGES
 from funnelsim.stats.analysis import monthly_revenue
 
@@ -44,7 +45,7 @@ __all__ = [
 
 BASELINE = PARAMS_DIR / "baseline.yaml"
 CLASS_SEED = 1  # the students' seed: the same leads and luck for the whole class
-CLASS_HORIZON_DAYS = 270  # nine months, a fifth of them warm-up: a re-run in a second or two
+CLASS_HORIZON_DAYS = 270  # nine months, a fifth of them warm-up (benchmarks/bench_classroom.py times a re-run)
 TODAY = "today"
 YOURS = "your settings"
 
@@ -82,12 +83,21 @@ class ClassroomRun:
     runs: pd.DataFrame  # one row per scenario: the replications table
     daily: pd.DataFrame
     warmup_days: float
+    horizon_days: float
+
+    def note(self) -> str:
+        """What was simulated, measured from the run (how long, how many of today's leads the
+        KPIs count), and why a small difference can be chance."""
+        leads = float(self.runs.loc[self.runs["scenario"] == TODAY, "leads"].iloc[0])
+        return (f"Each company is simulated for {self.horizon_days / DAYS_PER_MONTH:.0f} months; the KPIs count the last "
+                f"{(self.horizon_days - self.warmup_days) / DAYS_PER_MONTH:.0f}, after the warm-up, in which today's "
+                f"company gets {leads:,.0f} leads. {NOISE_NOTE}")
 
     def _ipython_display_(self) -> None:
         from IPython.display import Markdown, display
 
         display(kpi_table(self))
-        display(Markdown(f"*{NOISE_NOTE}*"))
+        display(Markdown(f"*{self.note()}*"))
         figure = draw(self)
         display(figure)
         plt.close(figure)
@@ -107,7 +117,8 @@ def play(values: dict[str, Any], seed: int = CLASS_SEED, horizon_days: int = CLA
     same leads and the same luck: common random numbers), one replication each."""
     yours = classroom_scenario(values, horizon_days, base).model_copy(update={"name": YOURS})
     comparison = Comparison({TODAY: _today(seed, horizon_days, Path(base)), YOURS: run_scenario(yours, 1, seed)})
-    return ClassroomRun(values, comparison.replications, comparison.daily, yours.simulation.warmup_days)
+    simulation = yours.simulation
+    return ClassroomRun(values, comparison.replications, comparison.daily, simulation.warmup_days, simulation.horizon_days)
 
 
 # KPI, label, format
