@@ -320,7 +320,7 @@ def revenue_over_time(daily: pd.DataFrame, warmup_days: float = 0.0) -> Figure:
         sns.lineplot(data=monthly, x="month", y="revenue", hue="scenario", errorbar=_t_interval, marker="o", ax=ax,
                      hue_order=list(colours), palette=colours)
         ax.yaxis.set_major_formatter(_MONEY)
-        ax.set(xlabel="Month after warm-up (30-day months)", ylabel="Revenue per month (currency)", title="Revenue over time")
+        ax.set(xlabel="Month after warm-up (a month is a twelfth of a year)", ylabel="Revenue per month (currency)", title="Revenue over time")
         _scenario_legend(ax)
     return fig
 
