@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from funnelsim.studies.classroom import classroom_scenario
+from funnelsim.present import classroom_page
 from funnelsim.studies.classroom_answers import (
     EXERCISES,
     TODAY,
@@ -66,7 +67,11 @@ def test_an_exercise_compares_each_scenario_with_its_baseline_by_replication():
     assert list(exercise.means().columns) == [TODAY, "double", "half"]
     head_to_head = exercise.without(TODAY, "half")
     assert head_to_head.change("wins").to_dict() == pytest.approx({"double": 3.0})
-    assert exercise.sentences(["sqls", "cac"]).count("\n- ") == 1
+    lines = classroom_page.effects_list(exercise, ["sqls", "cac"]).splitlines()
+    assert len(lines) == 2 and lines[0].startswith("- **Sales-qualified leads (SQLs)** against today (")
+    assert "double +100% (95% CI +100% to +100%); half −50%" in lines[0] and "6 replications each" in lines[0]
+    shown = classroom_page.means_table(exercise).data
+    assert list(shown.columns) == ["Measure", "Today", "Double", "Half"] and "Customer acquisition cost" in set(shown["Measure"])
 
 
 def test_the_instructors_first_replication_of_today_is_the_students_run():

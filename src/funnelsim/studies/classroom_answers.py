@@ -86,10 +86,6 @@ class Exercise:
         """Each scenario's relative change of ``kpi`` against the baseline."""
         return self.effects(kpi).set_index("scenario")["relative"]
 
-    def sentences(self, kpis: list[str]) -> str:
-        """One sentence per KPI on every scenario against the baseline (Markdown list)."""
-        return "\n".join("- " + compare_scenarios(self.runs, kpi, self.baseline, paired=True).sentence for kpi in kpis)
-
     def without(self, scenario: str, baseline: str) -> Exercise:
         """The same runs without ``scenario``, compared with ``baseline`` instead."""
         return Exercise(self.runs[self.runs["scenario"] != scenario], baseline)
