@@ -64,3 +64,11 @@ def test_a_table_for_people():
     assert not RAW_FLOAT.search(re.sub(r"<[^>]+>", " ", page.split("</style>")[-1]))
     assert "True" not in page and "False" not in page
     assert "row_heading" not in page  # no index column
+
+
+@pytest.mark.parametrize("name, inside", [
+    ("Revenue", "revenue"), ("Sales-qualified leads (SQLs)", "sales-qualified leads (SQLs)"), ("SDR utilisation", "SDR utilisation"),
+    ("SDRs", "SDRs"), ("HBR found it", "HBR found it"), ("Fully aligned", "fully aligned"), ("A", "a"), ("", ""),
+])
+def test_a_name_inside_a_sentence_keeps_its_abbreviations(name, inside):
+    assert v.in_sentence(name) == inside

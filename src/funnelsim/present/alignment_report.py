@@ -18,6 +18,7 @@ from funnelsim.present import plots
 from funnelsim.present.vocabulary import (
     format_kpi,
     format_kpi_change,
+    in_sentence,
     kpi,
     people_table,
     percent,
@@ -43,11 +44,11 @@ def window(impact: AlignmentImpact) -> str:
 
 
 def _company(name: str) -> str:
-    return f"a {scenario_name(name).lower()} company"
+    return f"a {in_sentence(scenario_name(name))} company"
 
 
 def _one(name: str) -> str:
-    return f"a {scenario_name(name).lower()} one"
+    return f"a {in_sentence(scenario_name(name))} one"
 
 
 def _gap(key: str, estimate: float, currency: str) -> str:
@@ -55,7 +56,7 @@ def _gap(key: str, estimate: float, currency: str) -> str:
     term = kpi(key)
     amount = format_kpi_change(key, abs(estimate), currency).lstrip("+")
     more = "more" if estimate >= 0 else "less"
-    return f"{amount} {more} {term.name.lower()}" if term.format == "currency" else f"{term.name.lower()} {format_kpi_change(key, estimate, currency)}"
+    return f"{amount} {more} {in_sentence(term.name)}" if term.format == "currency" else f"{in_sentence(term.name)} {format_kpi_change(key, estimate, currency)}"
 
 
 def headline(impact: AlignmentImpact, currency: str = "$") -> str:
@@ -83,7 +84,7 @@ def headline(impact: AlignmentImpact, currency: str = "$") -> str:
     growth = impact.growth.table
     if not growth.empty and best["scenario"] in set(growth["scenario"]):
         row = growth.set_index("scenario").loc[best["scenario"]]
-        sentences.append(f"{_company(str(row['from'])).capitalize()} that changes to working {scenario_name(best['scenario']).lower()} "
+        sentences.append(f"{_company(str(row['from'])).capitalize()} that changes to working {in_sentence(scenario_name(best['scenario']))} "
                          f"grows its revenue by {signed_percent(row['first_year_growth'])} in the first year.")
     return " ".join(sentences)
 
@@ -103,7 +104,7 @@ def against_the_surveys(impact: AlignmentImpact) -> str:
               if t.kind == "claim" and t.trust in ("high", "medium") and t.metric in _SURVEY_METRICS and t.figure is not None]
     if not claims:
         return ""
-    said = "; ".join(f"{t.source.split('(')[0].strip()}: {t.statement[:1].lower()}{t.statement[1:].rstrip('.')}" for t in claims)
+    said = "; ".join(f"{t.source.split('(')[0].strip()}: {in_sentence(t.statement.rstrip('.'))}" for t in claims)
     return (f"The maturity levels are calibrated to surveys of real firms ({said}): each sign of alignment moves its "
             f"levers {alignment_reach():.0%} of the way from the typical company toward what the seeds describe for "
             "the least or most aligned firms, the share at which the fully aligned and fully misaligned companies "
@@ -132,8 +133,8 @@ def leans_on(impact: AlignmentImpact) -> str:
     entry = next(p for p in report.parameters if p.key == lead["parameter"])
     how = ("a company can measure it from its own CRM export (`funnelsim calibrate`)" if entry.measure
            else "no CRM export informs it: only better published evidence narrows it")
-    return (f"The answer leans most on *{entry.name.lower()}* ({lead['group']}): alone it explains "
-            f"{lead['index']:.0%} of the spread of {scenario_name(lead['scenario']).lower()}'s effect across the "
+    return (f"The answer leans most on *{in_sentence(entry.name)}* ({lead['group']}): alone it explains "
+            f"{lead['index']:.0%} of the spread of {in_sentence(scenario_name(lead['scenario']))}'s effect across the "
             f"plausible models; {how}.")
 
 
@@ -158,7 +159,7 @@ def effects_table(impact: AlignmentImpact, currency: str = "$") -> Styler:
     return people_table(table, {
         "scenario": ("Company", "scenario"),
         "level": (f"{name} over {window(impact)}", key),
-        "estimate": (f"Against {scenario_name(str(table['baseline'].iloc[0])).lower()}", lambda v: format_kpi_change(key, v, currency)),
+        "estimate": (f"Against {in_sentence(scenario_name(str(table['baseline'].iloc[0])))}", lambda v: format_kpi_change(key, v, currency)),
         "relative": ("Change", "signed percent"),
         "interval": ("95% range (simulation noise)", "text"),
     }, currency)
@@ -213,7 +214,7 @@ def lever_table(impact: AlignmentImpact, currency: str = "$") -> Styler | None:
     return people_table(table, {
         "lever": ("Lever", "lever"),
         "span": ("Range in the sweep", "text"),
-        "swing": (f"Change in {kpi(key).name.lower()} over that range", lambda v: format_kpi_change(key, v, currency)),
+        "swing": (f"Change in {in_sentence(kpi(key).name)} over that range", lambda v: format_kpi_change(key, v, currency)),
         "interval": ("95% range", "text"),
     })
 

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from pandas.io.formats.style import Styler
 
 from funnelsim.present import plots
-from funnelsim.present.vocabulary import people_table, percent, signed_ranges, source_name, sourced
+from funnelsim.present.vocabulary import in_sentence, people_table, percent, signed_ranges, source_name, sourced
 from funnelsim.studies.claims_check import ClaimsCheck
 
 __all__ = ["headline", "claims_figure", "claims_table", "ranges_table", "benchmarks_table"]
@@ -28,7 +28,7 @@ def headline(check: ClaimsCheck) -> str:
     inside = claims[claims["verdict"] == _INSIDE]
     trusted = claims[claims["trust"].isin(["high", "medium"])]
     weak = claims[~claims["trust"].isin(["high", "medium"])]
-    named = "; ".join(f"{source_name(r.source)}: {r.statement.rstrip('.').lower()}" for r in inside.itertuples())
+    named = "; ".join(f"{source_name(r.source)}: {in_sentence(r.statement.rstrip('.'))}" for r in inside.itertuples())
     text = (f"**Of the {len(claims)} published alignment claims the model can be set beside, {len(inside)} lie inside "
             f"its 95% range for the same comparison**" + (f" ({named})." if named else "."))
     if len(trusted):

@@ -19,7 +19,7 @@ from pandas.io.formats.style import Styler
 
 from funnelsim.config.lever_values import describe_change
 from funnelsim.present import plots
-from funnelsim.present.vocabulary import kpi, money, people_table, signed_percent, signed_ranges
+from funnelsim.present.vocabulary import in_sentence, kpi, money, people_table, signed_percent, signed_ranges
 from funnelsim.studies.planning import PlanResult
 
 __all__ = [
@@ -38,7 +38,7 @@ def changes_in_words(result: PlanResult, row: Any, currency: str = "$") -> str:
 
 def _target_words(result: PlanResult) -> str:
     target = result.plan.spec.target
-    return f"{signed_percent(target.change)} {kpi(target.kpi).name.lower()}"
+    return f"{signed_percent(target.change)} {in_sentence(kpi(target.kpi).name)}"
 
 
 def headline(result: PlanResult, currency: str = "$") -> str:
@@ -68,7 +68,7 @@ def _worth(result: PlanResult, row: Any, currency: str) -> str:
     key = result.plan.spec.target.kpi
     if kpi(key).format != "currency" or "simulated_gain_a_year" not in row or not np.isfinite(row["simulated_gain_a_year"]):
         return ""
-    name, gain, cost = kpi(key).name.lower(), float(row["simulated_gain_a_year"]), float(row["annual_cost"])
+    name, gain, cost = in_sentence(kpi(key).name), float(row["simulated_gain_a_year"]), float(row["annual_cost"])
     text = f"That is about {money(abs(gain), currency)} {'more' if gain >= 0 else 'less'} {name} a year"
     if cost > 0 and gain > 0:
         ratio = gain / cost

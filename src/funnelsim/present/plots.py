@@ -36,7 +36,7 @@ from funnelsim.model.maths import (
     logit,
 )
 from funnelsim.model.stages import HEADLINE_STAGES
-from funnelsim.present.vocabulary import SCENARIOS
+from funnelsim.present.vocabulary import SCENARIOS, in_sentence
 from funnelsim.stats.analysis import monthly_revenue
 from funnelsim.stats.measures import mean_ci
 from funnelsim.studies.calibrated_scenario import Calibration
@@ -397,7 +397,7 @@ def frontier_chart(options: pd.DataFrame, efficient: pd.DataFrame, confirmed: pd
         ax.axhline(target, color="0.3", ls="--", lw=1.5, label="target")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: currency + _MONEY(v, _)))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set(xlabel="Cost of the levers a year", ylabel=f"Change in {what.lower()}",
+        ax.set(xlabel="Cost of the levers a year", ylabel=f"Change in {in_sentence(what)}",
                title="What each combination of levers costs and buys")
         _legend_below(fig)
     return fig

@@ -19,7 +19,7 @@ from pandas.io.formats.style import Styler
 from funnelsim.config.levers import REGISTRY
 from funnelsim.config.lever_values import format_value
 from funnelsim.present import plots
-from funnelsim.present.vocabulary import format_kpi_change, kpi, lever_name, people_table, period
+from funnelsim.present.vocabulary import format_kpi_change, in_sentence, kpi, lever_name, people_table, period
 from funnelsim.studies.sensitivity import Sensitivity
 
 __all__ = ["headline", "design_sentence", "effects_figure", "effects_table", "confounding_table", "fit_note"]
@@ -47,15 +47,15 @@ def _clear_of_zero(row: Any) -> bool:
 def headline(study: Sensitivity, currency: str = "$") -> str:
     """The answer in two or three sentences (Markdown)."""
     table, key = study.effects.table, study.kpi
-    name = kpi(key).name.lower()
+    name = in_sentence(kpi(key).name)
     change = lambda v: format_kpi_change(key, v, currency)  # noqa: E731
     top = table.iloc[0]
-    text = (f"**Over {period(study.counted_days)}, {lever_name(top.lever).lower()} moves {name} the most of the "
+    text = (f"**Over {period(study.counted_days)}, {in_sentence(lever_name(top.lever))} moves {name} the most of the "
             f"{len(table)} levers in this sweep: taking it from {_span(top.lever, top.low, top.high, currency)} "
             f"changes {name} by {change(top.swing)} (95% range {change(top.swing_ci_low)} to "
             f"{change(top.swing_ci_high)}).**")
     if len(table) > 1:
-        rest = [f"{lever_name(r.lever).lower()} ({change(r.swing)})" for r in table.iloc[1:3].itertuples()]
+        rest = [f"{in_sentence(lever_name(r.lever))} ({change(r.swing)})" for r in table.iloc[1:3].itertuples()]
         text += f" Next come {' and '.join(rest)}."
     unclear = [r for r in table.itertuples() if not _clear_of_zero(r)]
     if unclear:
@@ -100,7 +100,7 @@ def _named(study: Sensitivity) -> pd.DataFrame:
 def effects_figure(study: Sensitivity) -> Figure:
     """The levers ranked by the change they make over the sweep's range, with 95% ranges."""
     term = kpi(study.kpi)
-    return plots.tornado_chart(_named(study), term.name, "currency" if term.format == "currency" else term.unit)
+    return plots.tornado_chart(_named(study), in_sentence(term.name), "currency" if term.format == "currency" else term.unit)
 
 
 def effects_table(study: Sensitivity, currency: str = "$") -> Styler:
@@ -115,7 +115,7 @@ def effects_table(study: Sensitivity, currency: str = "$") -> Styler:
     return people_table(table, {
         "lever": ("Lever", "lever"),
         "span": ("Range in the sweep", "text"),
-        "swing": (f"Change in {kpi(key).name.lower()} over that range", change),
+        "swing": (f"Change in {in_sentence(kpi(key).name)} over that range", change),
         "interval": ("95% range (simulation noise)", "text"),
     }, currency)
 

@@ -37,6 +37,7 @@ __all__ = [
     "chance",
     "format_kpi",
     "format_kpi_change",
+    "in_sentence",
     "kpi",
     "kpi_name",
     "kpi_summary_text",
@@ -139,6 +140,14 @@ def scenario_name(name: str) -> str:
         return SCENARIOS[name]
     words = str(name).replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else str(name)
+
+
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: its first letter in lower case ("Revenue" ->
+    "revenue"), unless it starts with an abbreviation ("SDR utilisation", "SQLs", "HBR")."""
+    if len(name) > 1 and name[:2].isupper():
+        return name
+    return name[:1].lower() + name[1:]
 
 
 def scenario_names(names: Iterable[str]) -> dict[str, str]:
