@@ -9,7 +9,8 @@ import pytest
 
 from funnelsim.config.distributions import Gamma, Lognormal
 from funnelsim.config.errors import ParameterError
-from funnelsim.config.schema import HOURS, MINUTES, Scenario, load_scenario
+from funnelsim.config.schema import Scenario, load_scenario
+from funnelsim.config.value_rules import HOURS, MINUTES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "params" / "baseline.yaml"

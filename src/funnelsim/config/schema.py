@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,6 +37,27 @@ from pydantic import (
 from funnelsim.config.distributions import Distribution
 from funnelsim.config.errors import ParameterError
 from funnelsim.config.loading import KeyRuleError, load_validated, set_path, validate_data
+from funnelsim.config.value_rules import (
+    HOURS,
+    MAX_ATTEMPTS,
+    MAX_BUDGET_WEIGHT,
+    MAX_CYCLES,
+    MAX_INSTALLED_BASE,
+    MIN_STEADY_STATE_CHURN,
+    MINUTES,
+    WEEKDAYS,
+    Amount,
+    Count,
+    NonNegative,
+    Points,
+    Positive,
+    Probability,
+    as_written,
+    limit,
+    money_distribution,
+    non_negative,
+    points_distribution,
+)
 
 __all__ = [
     "MATURITY_LEVELS",
@@ -45,93 +65,16 @@ __all__ = [
     "KeyRuleError",
     "ParameterError",
     "Scenario",
-    "limit",
     "load_scenario",
     "scenario_from_dict",
     "with_settings",
 ]
 
-HOURS = 1 / 24
-MINUTES = 1 / (24 * 60)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-Probability = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Count = Annotated[int, Field(ge=1)]
-
-# Upper bounds that keep every lead's random draws indexable (``model.randomness``).
-MAX_ATTEMPTS = 20  # contact attempts per pass: more is harassment, not follow-up
-MAX_CYCLES = 10  # returns from nurture per lead
-MAX_BUDGET_WEIGHT = 4.0  # a channel's budget multiplier under the closed loop
-MAX_INSTALLED_BASE = 1_000_000  # customers given by number
-MIN_STEADY_STATE_CHURN = 0.001  # a month; below it a steady-state installed base is unbounded in practice
 MATURITY_LEVELS = ("fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned")
-
-
-def limit(low: float | None = None, high: float | None = None, *, why: str) -> AfterValidator:
-    """A bound on a number (or on the number of items of a list or mapping) beyond the schema's
-    own, for sizes the model cannot sensibly simulate; the message says why. (The preflight,
-    ``funnelsim.experiments.preflight``, sizes a run as a whole.)"""
-
-    def check(value: Any) -> Any:
-        size = len(value) if isinstance(value, (dict, list)) else value
-        if low is not None and size < low:
-            raise ValueError(f"at least {low:,g}: {why}")
-        if high is not None and size > high:
-            raise ValueError(f"at most {high:,.0f}: {why}")
-        return value
-
-    return AfterValidator(check)
-
-
-MAX_AMOUNT = 1e12  # currency: above any real price, far below where sums over leads overflow
-Amount = Annotated[float, Field(ge=0), limit(high=MAX_AMOUNT, why="no real price is that high, and "
-                                             "sums over every lead and day must stay finite")]
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-def _number(value: float) -> str:
-    """A number as people write it: 120 rather than 120.0."""
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _non_negative(dist: Any, field: str) -> Any:
-    if dist.lowest_value < 0:
-        raise ValueError(f"a {field} cannot be negative: use a distribution with values >= 0")
-    return dist
-
-
-MAX_POINTS = 1000.0  # lead quality and score noise are points on a scale centred near 50
-Points = Annotated[NonNegative, limit(high=MAX_POINTS, why="scores are points on a scale centred near 50")]
-
-
-def _points(dist: Any) -> Any:
-    """A lead quality distribution: its mean and spread in points, bounded like ``Points``."""
-    try:
-        mean, sd = dist.mean, math.sqrt(dist.variance)
-    except OverflowError:
-        mean = sd = math.inf
-    if not (abs(mean) <= MAX_POINTS and sd <= MAX_POINTS):
-        raise ValueError(f"its mean must lie within ±{MAX_POINTS:,.0f} and its standard deviation be at most "
-                         f"{MAX_POINTS:,.0f}: quality is in points on a scale centred near 50")
-    return dist
-
-
-def _amount(dist: Any, field: str) -> Any:
-    """A distribution of money: never negative, and its mean bounded like ``Amount``."""
-    _non_negative(dist, field)
-    try:
-        mean = dist.mean
-    except OverflowError:
-        mean = math.inf
-    if not mean <= MAX_AMOUNT:
-        raise ValueError(f"its mean must be at most {MAX_AMOUNT:,.0f}: no real {field} is that high, and sums "
-                         "over every deal must stay finite")
-    return dist
 
 
 # --- the decay of lead response ------------------------------------------------------------
@@ -200,12 +143,12 @@ class Channel(_Section):
     @field_validator("deal_size")
     @classmethod
     def _deal_size_positive(cls, v: Any) -> Any:
-        return _amount(v, "deal size")
+        return money_distribution(v, "deal size")
 
     @field_validator("quality")
     @classmethod
-    def _quality_in_points(cls, v: Any) -> Any:
-        return _points(v)
+    def _quality_inpoints_distribution(cls, v: Any) -> Any:
+        return points_distribution(v)
 
 
 class Seasonality(_Section):
@@ -241,7 +184,7 @@ class Nurture(_Section):
     @field_validator("reengage_delay_days")
     @classmethod
     def _delay(cls, v: Any) -> Any:
-        return _non_negative(v, "delay")
+        return non_negative(v, "delay")
 
 
 class Handoff(_Section):
@@ -256,7 +199,7 @@ class Handoff(_Section):
     @field_validator("latency_hours")
     @classmethod
     def _latency(cls, v: Any) -> Any:
-        return v if v is None else _non_negative(v, "latency")
+        return v if v is None else non_negative(v, "latency")
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "Handoff":
@@ -294,7 +237,7 @@ class BusinessHours(_Section):
     def _order(self) -> "BusinessHours":
         problems = []
         if self.close_hour <= self.open_hour:
-            problems.append(("close_hour", f"must be after open_hour ({_number(self.open_hour)})"))
+            problems.append(("close_hour", f"must be after open_hour ({as_written(self.open_hour)})"))
         twice = sorted({d for d in self.working_days if self.working_days.count(d) > 1}, key=WEEKDAYS.index)
         if twice:
             problems.append(("working_days", f"lists {', '.join(twice)} twice"))
@@ -343,7 +286,7 @@ class FollowUp(_Section):
     @field_validator("attempt_spacing_hours", "work_minutes", "presence_minutes", "shopping_window_hours")
     @classmethod
     def _durations(cls, v: Any) -> Any:
-        return v if v is None else _non_negative(v, "duration")
+        return v if v is None else non_negative(v, "duration")
 
     @model_validator(mode="after")
     def _presence_pair(self) -> "FollowUp":
@@ -385,7 +328,7 @@ class Stage(_Section):
     @field_validator("duration_days")
     @classmethod
     def _duration(cls, v: Any) -> Any:
-        return _non_negative(v, "duration")
+        return non_negative(v, "duration")
 
 
 class Stages(_Section):
@@ -417,7 +360,7 @@ class AeTeam(_Section):
     @field_validator("sql_patience_days")
     @classmethod
     def _patience(cls, v: Any) -> Any:
-        return v if v is None else _non_negative(v, "patience")
+        return v if v is None else non_negative(v, "patience")
 
 
 class Opportunity(_Section):
@@ -465,7 +408,7 @@ class Customers(_Section):
     @field_validator("initial_deal_size")
     @classmethod
     def _size(cls, v: Any) -> Any:
-        return v if v is None else _amount(v, "deal size")
+        return v if v is None else money_distribution(v, "deal size")
 
     @model_validator(mode="after")
     def _base_needs_size(self) -> "Customers":
@@ -546,7 +489,7 @@ class Scenario(_Section):
         if self.simulation.warmup_days >= self.simulation.horizon_days:
             problems.append((
                 "simulation.warmup_days",
-                f"must be shorter than simulation.horizon_days ({_number(self.simulation.horizon_days)})",
+                f"must be shorter than simulation.horizon_days ({as_written(self.simulation.horizon_days)})",
             ))
         if sum(c.leads_per_week for c in self.channels.values()) <= 0:
             problems.append(("channels", "at least one channel needs leads_per_week above 0"))

@@ -20,7 +20,8 @@ from collections.abc import Generator
 
 import numpy as np
 
-from funnelsim.config.schema import MAX_BUDGET_WEIGHT, Channel
+from funnelsim.config.schema import Channel
+from funnelsim.config.value_rules import MAX_BUDGET_WEIGHT
 from funnelsim.model.closed_loop import hold_meeting
 from funnelsim.model.context import Funnel
 from funnelsim.model.journey import begin_pass, nurture_from_booking

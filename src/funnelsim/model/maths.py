@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize
 
-from funnelsim.config.schema import HOURS, MINUTES
+from funnelsim.config.value_rules import HOURS, MINUTES
 
 if TYPE_CHECKING:
     from funnelsim.config.schema import FollowUp, Opportunity, ResponseDecay

@@ -24,7 +24,8 @@ from funnelsim.config.errors import ParameterError
 from funnelsim.config.lever_values import as_overrides
 from funnelsim.config.levers import levers
 from funnelsim.config.loading import apply_overrides, load_validated, resolve_file
-from funnelsim.config.schema import Scenario, limit, scenario_from_dict
+from funnelsim.config.schema import Scenario, scenario_from_dict
+from funnelsim.config.value_rules import limit
 from funnelsim.model.records import REPLICATION_COLUMNS
 from funnelsim.stats.response import Lever
 
