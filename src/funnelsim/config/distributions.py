@@ -20,13 +20,13 @@ for a handoff latency in hours. Each distribution here:
 
 from __future__ import annotations
 
-import functools
 import math
-from types import ModuleType
 from typing import Annotated, Literal, Union, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from funnelsim.config.quantiles import gamma_quantile, special
 
 __all__ = [
     "Constant",
@@ -40,15 +40,6 @@ __all__ = [
     "Triangular",
     "Uniform",
 ]
-
-
-@functools.cache
-def _special() -> ModuleType:
-    """scipy.special, imported at the first draw: reading and validating a file never needs it,
-    and importing it takes about 0.4 s."""
-    import scipy.special
-
-    return scipy.special
 
 
 class _Base(BaseModel):
@@ -202,12 +193,12 @@ class Lognormal(_Base):
         return np.exp(self.mu + self.log_sigma * rng.standard_normal(size))
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        return np.exp(self.mu + self.log_sigma * _special().ndtri(u))
+        return np.exp(self.mu + self.log_sigma * special().ndtri(u))
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
         with np.errstate(divide="ignore"):
-            return np.where(x > 0, _special().ndtr((np.log(np.maximum(x, 1e-300)) - self.mu) / self.log_sigma), 0.0)
+            return np.where(x > 0, special().ndtr((np.log(np.maximum(x, 1e-300)) - self.mu) / self.log_sigma), 0.0)
 
     def scaled(self, factor: float) -> "Lognormal":
         return Lognormal(dist="lognormal", median=math.exp(self.mu) * factor, sigma=self.log_sigma)
@@ -256,70 +247,16 @@ class Gamma(_Base):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         # Inverse CDF of one uniform per value: numpy's own gamma sampler rejects a number of
         # candidates that depends on the shape, which would desynchronise the stream.
-        return _gamma_quantile(self.k, rng.random(size)) * self.theta
+        return gamma_quantile(self.k, rng.random(size)) * self.theta
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        return _gamma_quantile(self.k, np.asarray(u, float)) * self.theta
+        return gamma_quantile(self.k, np.asarray(u, float)) * self.theta
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return _special().gammainc(self.k, np.maximum(np.asarray(x, float), 0.0) / self.theta)
+        return special().gammainc(self.k, np.maximum(np.asarray(x, float), 0.0) / self.theta)
 
     def scaled(self, factor: float) -> "Gamma":
         return Gamma(dist="gamma", shape=self.k, scale=self.theta * factor)
-
-
-_QUANTILE_NODES = 4096  # intervals of the gamma quantile table
-_QUANTILE_TOLERANCE = 1e-10  # relative error allowed where the table interpolates
-
-
-@functools.lru_cache(maxsize=128)
-def _gamma_quantile_table(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact quantiles of the standard gamma with shape ``k`` at evenly spaced probabilities,
-    their slopes, and which intervals cubic interpolation between them reproduces to within
-    ``_QUANTILE_TOLERANCE`` (checked against the exact quantile inside every interval)."""
-    n = _QUANTILE_NODES
-    u = np.arange(n + 1) / n
-    x = _special().gammaincinv(k, u)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        slope = np.exp(_special().gammaln(k) - (k - 1) * np.log(x) + x)  # dx/du = 1 / density
-    usable = np.isfinite(x[:-1]) & np.isfinite(x[1:]) & np.isfinite(slope[:-1]) & np.isfinite(slope[1:])
-    usable &= x[:-1] > 0
-    for t in (0.25, 0.5, 0.75):
-        exact = _special().gammaincinv(k, (np.arange(n) + t) / n)
-        with np.errstate(invalid="ignore"):
-            error = np.abs(_hermite(x, slope, np.arange(n), t) - exact)
-        usable &= error <= _QUANTILE_TOLERANCE * exact
-    return x, slope, usable
-
-
-def _hermite(x: np.ndarray, slope: np.ndarray, j: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-    """Cubic Hermite interpolation of the quantile table inside interval ``j`` at fraction ``t``."""
-    h = 1.0 / _QUANTILE_NODES
-    t2, t3 = t * t, t * t * t
-    return (
-        (2 * t3 - 3 * t2 + 1) * x[j]
-        + (t3 - 2 * t2 + t) * h * slope[j]
-        + (-2 * t3 + 3 * t2) * x[j + 1]
-        + (t3 - t2) * h * slope[j + 1]
-    )
-
-
-def _gamma_quantile(k: float, u: np.ndarray) -> np.ndarray:
-    """The standard gamma quantile at probabilities ``u``, vectorised and fast.
-
-    The exact quantile (``scipy.special.gammaincinv``) costs about 0.3 microseconds a value;
-    the model draws millions. A cached table of exact quantiles per shape, interpolated, gives
-    the same values to within 1e-10 (relative) about ten times faster; the exact quantile is
-    used in the tails, where the table cannot interpolate that closely.
-    """
-    x, slope, usable = _gamma_quantile_table(k)
-    scaled = u * _QUANTILE_NODES
-    j = np.minimum(scaled.astype(np.intp), _QUANTILE_NODES - 1)
-    with np.errstate(invalid="ignore"):
-        out = _hermite(x, slope, j, scaled - j)
-    exact = ~usable[j]
-    out[exact] = _special().gammaincinv(k, u[exact])
-    return out
 
 
 class Uniform(_Base):
@@ -436,10 +373,10 @@ class Normal(_Base):
         return self.mean_value + self.sd * rng.standard_normal(size)
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
-        return self.mean_value + self.sd * _special().ndtri(u)
+        return self.mean_value + self.sd * special().ndtri(u)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        return _special().ndtr((np.asarray(x, float) - self.mean_value) / self.sd)
+        return special().ndtr((np.asarray(x, float) - self.mean_value) / self.sd)
 
     def scaled(self, factor: float) -> "Normal":
         return Normal(dist="normal", mean=self.mean_value * factor, sd=self.sd * abs(factor))
