@@ -22,21 +22,15 @@ ending in ``_days``.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
 from funnelsim.config.distributions import Distribution
 from funnelsim.config.errors import ParameterError
 from funnelsim.config.loading import KeyRuleError, load_validated, set_path, validate_data
+from funnelsim.config.response_decay import NO_DECAY, ResponseDecay
 from funnelsim.config.value_rules import (
     HOURS,
     MAX_ATTEMPTS,
@@ -52,6 +46,7 @@ from funnelsim.config.value_rules import (
     Points,
     Positive,
     Probability,
+    Section,
     as_written,
     limit,
     money_distribution,
@@ -73,56 +68,10 @@ __all__ = [
 MATURITY_LEVELS = ("fully aligned", "somewhat aligned", "somewhat misaligned", "fully misaligned")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-# --- the decay of lead response ------------------------------------------------------------
-
-
-class ResponseDecay(_Section):
-    """How the odds of success fall as a lead waits: an odds multiplier at listed ages.
-
-    Between two listed ages the multiplier changes geometrically (linear in its logarithm);
-    after the last age it stays at the last value.
-    """
-
-    age_hours: list[NonNegative] = Field(min_length=1)
-    odds_multiplier: list[Positive] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _shape(self) -> "ResponseDecay":
-        problems = []
-        if self.age_hours[0] != 0:
-            problems.append(("age_hours", "must start at 0"))
-        if any(b <= a for a, b in zip(self.age_hours, self.age_hours[1:])):
-            problems.append(("age_hours", "must be strictly increasing"))
-        if len(self.age_hours) != len(self.odds_multiplier):
-            problems.append((
-                "odds_multiplier",
-                f"has {len(self.odds_multiplier)} entries but age_hours has {len(self.age_hours)}: "
-                "give one multiplier per age",
-            ))
-        if problems:
-            raise KeyRuleError(*problems)
-        return self
-
-    @property
-    def age_days(self) -> list[float]:
-        return [a * HOURS for a in self.age_hours]
-
-    @property
-    def log_multiplier(self) -> list[float]:
-        return [math.log(m) for m in self.odds_multiplier]
-
-
-NO_DECAY = ResponseDecay(age_hours=[0.0], odds_multiplier=[1.0])
-
-
 # --- sections of a scenario ----------------------------------------------------------------
 
 
-class Simulation(_Section):
+class Simulation(Section):
     """How long to simulate and how much of the start to leave out of the KPIs."""
 
     horizon_days: Annotated[Positive, limit(high=3653, why="ten years: the model holds teams, prices and "
@@ -131,7 +80,7 @@ class Simulation(_Section):
     start_month: Annotated[int, Field(ge=1, le=12)] = 1
 
 
-class Channel(_Section):
+class Channel(Section):
     """One source of leads: its volume, cost, lead quality and deal size."""
 
     leads_per_week: Annotated[NonNegative, limit(high=1e6, why="every lead is simulated one by one; no B2B "
@@ -147,11 +96,11 @@ class Channel(_Section):
 
     @field_validator("quality")
     @classmethod
-    def _quality_inpoints_distribution(cls, v: Any) -> Any:
+    def _quality_in_points(cls, v: Any) -> Any:
         return points_distribution(v)
 
 
-class Seasonality(_Section):
+class Seasonality(Section):
     """Multipliers on every channel's rate by hour of day (0..23), weekday (Mon..Sun) and month."""
 
     hour: list[NonNegative] = Field(default=[1.0] * 24, min_length=24, max_length=24)
@@ -166,14 +115,14 @@ class Seasonality(_Section):
         return self
 
 
-class Scoring(_Section):
+class Scoring(Section):
     """Marketing's lead score: the lead's true quality plus noise; MQL at the threshold."""
 
     noise_sd: Points
     mql_threshold: float
 
 
-class Nurture(_Section):
+class Nurture(Section):
     """Leads not ready for sales may re-engage later as the same lead."""
 
     reengage_probability: Probability
@@ -187,7 +136,7 @@ class Nurture(_Section):
         return non_negative(v, "delay")
 
 
-class Handoff(_Section):
+class Handoff(Section):
     """How MQLs reach sales: continuously after a latency, or in batches at a fixed hour."""
 
     mode: Literal["continuous", "batch"]
@@ -218,13 +167,13 @@ class Handoff(_Section):
         return self.sla_first_touch_hours * HOURS
 
 
-class SalesAcceptance(_Section):
+class SalesAcceptance(Section):
     """Sales' own bar on marketing's score: above marketing's threshold means a definition gap."""
 
     threshold: float
 
 
-class BusinessHours(_Section):
+class BusinessHours(Section):
     """When reps work: opening and closing hour and the working days."""
 
     open_hour: Annotated[float, Field(ge=0, lt=24)]
@@ -250,7 +199,7 @@ class BusinessHours(_Section):
         return sorted(WEEKDAYS.index(d) for d in self.working_days)
 
 
-class SdrTeam(_Section):
+class SdrTeam(Section):
     """The sales development reps who make first contact."""
 
     reps: Annotated[Count, limit(high=10_000, why="each rep is simulated, and in office hours every rep goes "
@@ -259,7 +208,7 @@ class SdrTeam(_Section):
     business_hours: BusinessHours | None = None
 
 
-class FollowUp(_Section):
+class FollowUp(Section):
     """Whether and how sales works an accepted lead: share worked, attempts, spacing, work.
 
     Reaching a lead (a *contact*) is decided on every attempt. A new inquirer is still at their
@@ -312,14 +261,14 @@ class FollowUp(_Section):
         return None if self.shopping_window_hours is None else self.shopping_window_hours.scaled(HOURS)
 
 
-class Qualification(_Section):
+class Qualification(Section):
     """The chance a contacted lead is sales-qualified, rising with its quality."""
 
     probability_at_quality_50: Probability
     quality_odds_ratio_per_10_points: Positive
 
 
-class Stage(_Section):
+class Stage(Section):
     """One opportunity stage: how long it takes and the chance of passing it."""
 
     duration_days: Distribution
@@ -331,7 +280,7 @@ class Stage(_Section):
         return non_negative(v, "duration")
 
 
-class Stages(_Section):
+class Stages(Section):
     """The opportunity stages, in order."""
 
     value_demonstration: Stage
@@ -345,7 +294,7 @@ class Stages(_Section):
 STAGE_NAMES = ("value_demonstration", "objection_handling", "negotiation_close")
 
 
-class AeTeam(_Section):
+class AeTeam(Section):
     """Account executives: each carries a limited number of open deals at once.
 
     An SQL waiting for an AE with room does not wait for ever: after its patience
@@ -363,7 +312,7 @@ class AeTeam(_Section):
         return v if v is None else non_negative(v, "patience")
 
 
-class Opportunity(_Section):
+class Opportunity(Section):
     """Deals in the sales process; two alignment levers act on every stage's odds."""
 
     ae_team: AeTeam
@@ -375,7 +324,7 @@ class Opportunity(_Section):
     content_coverage_odds_ratio: Positive
 
 
-class Customers(_Section):
+class Customers(Section):
     """After the sale: recurring or one-off revenue, how often customers leave, and the
     customers the company already has on day 0 (recurring revenue only).
 
@@ -437,7 +386,7 @@ class Customers(_Section):
         return self
 
 
-class ClosedLoop(_Section):
+class ClosedLoop(Section):
     """Marketing learning from sales outcomes at a meeting cadence (off: nothing is learned)."""
 
     enabled: bool
@@ -456,7 +405,7 @@ class ClosedLoop(_Section):
                                                             "at the top weight and thinned, so every lead keeps its identity")]
 
 
-class Scenario(_Section):
+class Scenario(Section):
     """A whole funnel: every section above, fully resolved (no ``extends`` left)."""
 
     name: str = Field(min_length=1)

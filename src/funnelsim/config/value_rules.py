@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "HOURS", "MINUTES", "WEEKDAYS", "MAX_AMOUNT", "MAX_ATTEMPTS", "MAX_BUDGET_WEIGHT", "MAX_CYCLES", "MAX_INSTALLED_BASE",
     "MAX_POINTS", "MIN_STEADY_STATE_CHURN", "Amount", "Count", "NonNegative", "Points", "Positive", "Probability",
-    "as_written", "limit", "money_distribution", "non_negative", "points_distribution",
+    "Section", "as_written", "limit", "money_distribution", "non_negative", "points_distribution",
 ]
 
 HOURS = 1 / 24
@@ -93,3 +93,10 @@ def money_distribution(dist: Any, field: str) -> Any:
         raise ValueError(f"its mean must be at most {MAX_AMOUNT:,.0f}: no real {field} is that high, and sums "
                          "over every deal must stay finite")
     return dist
+
+
+class Section(BaseModel):
+    """A section of a scenario file: only its own keys, values of exactly their type, frozen,
+    and never ``.nan`` or ``.inf``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)

@@ -44,7 +44,8 @@ from scipy import optimize
 from funnelsim.config.value_rules import HOURS, MINUTES
 
 if TYPE_CHECKING:
-    from funnelsim.config.schema import FollowUp, Opportunity, ResponseDecay
+    from funnelsim.config.response_decay import ResponseDecay
+    from funnelsim.config.schema import FollowUp, Opportunity
 
 __all__ = [
     "DAYS_PER_MONTH",
