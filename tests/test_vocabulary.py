@@ -72,3 +72,11 @@ def test_a_table_for_people():
 ])
 def test_a_name_inside_a_sentence_keeps_its_abbreviations(name, inside):
     assert v.in_sentence(name) == inside
+
+
+@pytest.mark.parametrize("value, shown", [
+    (45114.7, "45,115"), (8963.0, "8,963"), (656.2, "656.2"), (-507726.9, "-507,727"), (7.879163e07, "78,791,630"), (0.2758539, "0.2759"), (64.0, "64"),
+    (1.0, "1"), (0.0, "0"), (0.00012, "0.00012"), (5.5e-05, "5.500e-05"), (1.918202e-141, "1.918e-141"), (float("nan"), "nan"),
+])
+def test_an_analyst_table_shows_numbers_without_exponents_but_for_the_very_small(value, shown):
+    assert v.analyst_number(value) == shown

@@ -37,6 +37,7 @@ __all__ = [
     "chance",
     "format_kpi",
     "format_kpi_change",
+    "analyst_number",
     "in_sentence",
     "kpi",
     "kpi_name",
@@ -140,6 +141,20 @@ def scenario_name(name: str) -> str:
         return SCENARIOS[name]
     words = str(name).replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else str(name)
+
+
+def analyst_number(value: float) -> str:
+    """A number in an analyst's table (``pd.set_option("display.float_format", analyst_number)``):
+    whole numbers from a thousand up with separators ("8,963", "45,115"), four significant digits
+    below ("0.4709", "656.2"), an exponent only for the very small ("1.918e-141", a p-value)."""
+    if not math.isfinite(value):
+        return str(value)
+    size = abs(value)
+    if size >= 1e3:
+        return f"{value:,.0f}"
+    if size >= 1e-4 or size == 0:
+        return f"{value:.4g}"
+    return f"{value:.3e}"
 
 
 def in_sentence(name: str) -> str:
