@@ -80,3 +80,14 @@ def test_a_name_inside_a_sentence_keeps_its_abbreviations(name, inside):
 ])
 def test_an_analyst_table_shows_numbers_without_exponents_but_for_the_very_small(value, shown):
     assert v.analyst_number(value) == shown
+
+
+def test_a_plain_number_is_the_same_rule_everywhere():
+    """A lever shown as a number, an analyst's table and the stats sentences share one rule."""
+    from funnelsim.config.lever_values import format_as, plain_number
+    from funnelsim.stats.analysis import replications_needed
+
+    assert format_as("number", 45114.7) == plain_number(45114.7) == "45,115" and format_as("number", 0.8) == "0.8"
+    assert v.analyst_number(0.2758539) == plain_number(0.2758539, digits=4) == "0.2759"
+    sentence = replications_needed(pd.DataFrame({"revenue": [7.5e7, 8.0e7, 8.2e7, 7.9e7]}), "revenue", half_width=7.9e5).sentence
+    assert "e+0" not in sentence and "±790,000" in sentence

@@ -23,6 +23,7 @@ from typing import Any
 from funnelsim.config.levers import Entry, Format, Scale, find
 
 __all__ = [
+    "plain_number",
     "value_between",
     "reached",
     "value_at",
@@ -149,6 +150,20 @@ def _schedule(hours: Any) -> str:
     return f"{_clock(hours['open_hour'])}–{_clock(hours['close_hour'])} {named}"
 
 
+def plain_number(value: float, digits: int = 3) -> str:
+    """A number without an exponent where people would not write one: whole units with
+    separators from a thousand up ("8,963", "45,115"), ``digits`` significant digits below
+    ("0.471", "656"), an exponent only below 0.0001 ("1.92e-141", a p-value)."""
+    if not math.isfinite(value):
+        return str(value)
+    size = abs(value)
+    if size >= 1e3:
+        return f"{value:,.0f}"
+    if size >= 1e-4 or size == 0:
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits - 1}e}"
+
+
 def format_as(fmt: Format, value: Any, currency: str = "$", choices: tuple[tuple[Any, str], ...] = ()) -> str:
     """A value shown the way ``fmt`` says (see ``Format``)."""
     words = dict(choices)
@@ -181,7 +196,7 @@ def format_as(fmt: Format, value: Any, currency: str = "$", choices: tuple[tuple
         return f"×{number:.3g}"
     if fmt == "clock":
         return _clock(number)
-    return f"{number:.3g}"
+    return plain_number(number)
 
 
 def format_value(key: str, value: Any, currency: str = "$") -> str:

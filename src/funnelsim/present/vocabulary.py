@@ -26,7 +26,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from funnelsim.config.levers import REGISTRY, Format
-from funnelsim.config.lever_values import format_as
+from funnelsim.config.lever_values import format_as, plain_number
 from funnelsim.model.maths import DAYS_PER_MONTH
 from funnelsim.model.records import REPLICATION_COLUMNS
 
@@ -147,14 +147,7 @@ def analyst_number(value: float) -> str:
     """A number in an analyst's table (``pd.set_option("display.float_format", analyst_number)``):
     whole numbers from a thousand up with separators ("8,963", "45,115"), four significant digits
     below ("0.4709", "656.2"), an exponent only for the very small ("1.918e-141", a p-value)."""
-    if not math.isfinite(value):
-        return str(value)
-    size = abs(value)
-    if size >= 1e3:
-        return f"{value:,.0f}"
-    if size >= 1e-4 or size == 0:
-        return f"{value:.4g}"
-    return f"{value:.3e}"
+    return plain_number(value, digits=4)
 
 
 def in_sentence(name: str) -> str:

@@ -31,6 +31,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
+from funnelsim.config.lever_values import plain_number
 from funnelsim.model.maths import DAYS_PER_MONTH, MONTHS_PER_YEAR
 from funnelsim.model.records import REPLICATION_COLUMNS
 
@@ -388,12 +389,6 @@ def growth_after_changes(runs: pd.DataFrame, stayed: str, confidence: float = 0.
 # --- precision -----------------------------------------------------------------------------
 
 
-def _plain(value: float) -> str:
-    """A number as people read it: whole units from a hundred up (never an exponent), else
-    three significant digits."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
 def replications_needed(
     runs: pd.DataFrame, kpi: str, half_width: float, confidence: float = 0.95, paired_with: pd.Series | None = None
 ) -> Estimate:
@@ -417,7 +412,7 @@ def replications_needed(
     )
     unit = kpi_unit(kpi)
     sentence = (
-        f"With {len(values)} replications the {confidence:.0%} CI of {kpi} is ±{_plain(abs(current))} {unit}; "
-        f"±{_plain(half_width)} needs {n} replications."
+        f"With {len(values)} replications the {confidence:.0%} CI of {kpi} is ±{plain_number(abs(current))} {unit}; "
+        f"±{plain_number(half_width)} needs {n} replications."
     )
     return Estimate(table, sentence)
